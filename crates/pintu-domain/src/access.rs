@@ -1,0 +1,200 @@
+//! Who may act, and on which records. The role says what a user may do; the home area says
+//! where. Scope is applied by the store as a filter, so a handler cannot forget it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::area::{AreaCode, AreaLevel};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    VillageOfficer,
+    SubdistrictOfficer,
+    DistrictOfficer,
+    ProvinceOfficer,
+    NationalOfficer,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::VillageOfficer,
+        Role::SubdistrictOfficer,
+        Role::DistrictOfficer,
+        Role::ProvinceOfficer,
+        Role::NationalOfficer,
+        Role::Admin,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::VillageOfficer => "village_officer",
+            Role::SubdistrictOfficer => "subdistrict_officer",
+            Role::DistrictOfficer => "district_officer",
+            Role::ProvinceOfficer => "province_officer",
+            Role::NationalOfficer => "national_officer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == s.trim())
+    }
+
+    /// The level of the home area this role works at; `None` means national reach.
+    /// A sub-district officer (kecamatan) works at the district level of the Kemendagri
+    /// coding; a district officer (kabupaten/kota) at the regency level.
+    pub fn area_level(self) -> Option<AreaLevel> {
+        match self {
+            Role::VillageOfficer => Some(AreaLevel::Village),
+            Role::SubdistrictOfficer => Some(AreaLevel::District),
+            Role::DistrictOfficer => Some(AreaLevel::Regency),
+            Role::ProvinceOfficer => Some(AreaLevel::Province),
+            Role::NationalOfficer | Role::Admin => None,
+        }
+    }
+
+    /// Checks that a home area fits the role: a village officer's area is a village, a
+    /// national officer has none.
+    pub fn check_area(self, area: Option<&AreaCode>) -> Result<(), &'static str> {
+        match (self.area_level(), area) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err("national_role_has_no_area"),
+            (Some(_), None) => Err("area_required"),
+            (Some(level), Some(a)) if a.level() == level => Ok(()),
+            (Some(_), Some(_)) => Err("area_level_mismatch"),
+        }
+    }
+}
+
+/// The records an actor may see: everything, or one area and everything below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    National,
+    Within(AreaCode),
+}
+
+impl Scope {
+    pub fn allows(&self, village: &AreaCode) -> bool {
+        match self {
+            Scope::National => true,
+            Scope::Within(area) => area.contains(village),
+        }
+    }
+
+    /// Narrows this scope to `area` if the actor may see it; `None` if the area is outside.
+    pub fn narrow(&self, area: &AreaCode) -> Option<Scope> {
+        match self {
+            Scope::National => Some(Scope::Within(area.clone())),
+            Scope::Within(home) if home.contains(area) => Some(Scope::Within(area.clone())),
+            Scope::Within(home) if area.contains(home) => Some(Scope::Within(home.clone())),
+            Scope::Within(_) => None,
+        }
+    }
+}
+
+/// Who is acting: an officer, or the system itself (jobs, imports, the demo loader).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Officer {
+        user_id: String,
+        username: String,
+        role: Role,
+        area: Option<AreaCode>,
+    },
+    System {
+        job: String,
+    },
+}
+
+impl Actor {
+    pub fn scope(&self) -> Scope {
+        match self {
+            Actor::Officer { area: Some(a), .. } => Scope::Within(a.clone()),
+            Actor::Officer { area: None, .. } | Actor::System { .. } => Scope::National,
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::Officer { role, .. } => Some(*role),
+            Actor::System { .. } => None,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Actor::Officer { user_id, .. } => Some(user_id),
+            Actor::System { .. } => None,
+        }
+    }
+
+    /// A label for the audit log and history: `user:<id>` or `system:<job>`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Officer { username, .. } => format!("user:{username}"),
+            Actor::System { job } => format!("system:{job}"),
+        }
+    }
+
+    pub fn may_manage_users(&self) -> bool {
+        matches!(
+            self,
+            Actor::Officer {
+                role: Role::Admin,
+                ..
+            } | Actor::System { .. }
+        )
+    }
+
+    /// Every officer role registers and updates records, inside its scope.
+    pub fn may_write_registry(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> AreaCode {
+        AreaCode::parse(s).expect("valid")
+    }
+
+    #[test]
+    fn roles_must_sit_at_their_level() {
+        assert!(
+            Role::VillageOfficer
+                .check_area(Some(&code("35.07.12.2003")))
+                .is_ok()
+        );
+        assert_eq!(
+            Role::VillageOfficer.check_area(Some(&code("35.07"))),
+            Err("area_level_mismatch")
+        );
+        assert_eq!(Role::DistrictOfficer.check_area(None), Err("area_required"));
+        assert!(Role::Admin.check_area(None).is_ok());
+        assert_eq!(
+            Role::NationalOfficer.check_area(Some(&code("35"))),
+            Err("national_role_has_no_area")
+        );
+    }
+
+    #[test]
+    fn narrowing_keeps_an_officer_inside_their_area() {
+        let home = Scope::Within(code("35.07.12"));
+        assert_eq!(
+            home.narrow(&code("35.07.12.2003")),
+            Some(Scope::Within(code("35.07.12.2003")))
+        );
+        assert_eq!(
+            home.narrow(&code("35.07")),
+            Some(Scope::Within(code("35.07.12")))
+        );
+        assert_eq!(home.narrow(&code("35.07.13")), None);
+        assert_eq!(
+            Scope::National.narrow(&code("35")),
+            Some(Scope::Within(code("35")))
+        );
+    }
+}

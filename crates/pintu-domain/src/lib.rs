@@ -1,0 +1,21 @@
+//! Pintu's pure domain: identifiers, people, households, areas and permissions.
+//!
+//! Nothing here does I/O or knows about async: every type is valid by construction and
+//! every rule can be tested on its own.
+
+pub mod access;
+pub mod area;
+pub mod household;
+pub mod kk;
+pub mod names;
+pub mod nik;
+pub mod person;
+pub mod validation;
+
+pub use access::{Actor, Role};
+pub use area::{AreaCode, AreaError, AreaLevel};
+pub use household::{HouseholdInput, MemberInput};
+pub use kk::{KkError, KkNumber};
+pub use nik::{Nik, NikError, NikWarning};
+pub use person::{LifeStatus, Relationship, Sex};
+pub use validation::{FieldError, Invalid};
