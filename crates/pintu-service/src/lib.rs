@@ -1,1 +1,64 @@
+//! Pintu's use cases. Every operation takes a [`Ctx`] (the acting user and the request id),
+//! checks permission before doing anything, runs in a transaction, records history for
+//! changes and writes the audit log for every read or change of personal data.
 
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod registry;
+
+use std::sync::Arc;
+
+use pintu_domain::Actor;
+use pintu_store::Store;
+
+pub use error::{Error, Result};
+
+/// Who is acting and under which request: passed to every use case.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(actor: Actor, request_id: Option<String>) -> Ctx {
+        Ctx { actor, request_id }
+    }
+
+    pub fn system(job: &str) -> Ctx {
+        Ctx {
+            actor: Actor::System {
+                job: job.to_string(),
+            },
+            request_id: None,
+        }
+    }
+}
+
+/// The running application: the store and the shared services around it. Cheap to clone.
+#[derive(Clone)]
+pub struct Pintu {
+    pub store: Store,
+    pub audit: audit::AuditSink,
+    pub throttle: Arc<auth::LoginThrottle>,
+}
+
+impl Pintu {
+    /// Wraps a connected, migrated store and starts the audit writer.
+    pub fn new(store: Store) -> Pintu {
+        let audit = audit::AuditSink::start(store.clone());
+        Pintu {
+            store,
+            audit,
+            throttle: Arc::new(auth::LoginThrottle::default()),
+        }
+    }
+}
+
+/// Today's date in Indonesia's western time zone (UTC+7), where most of the registry lives:
+/// the date a counter officer sees on the wall.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}

@@ -1,1 +1,249 @@
+//! Pintu's persistence: one schema for SQLite and PostgreSQL (built with sea-query), the
+//! queries of each module, bulk loaders, and the area guard that every query of personal
+//! data goes through.
 
+pub mod areas;
+pub mod audit;
+pub mod bulk;
+pub mod jobs;
+pub mod registry;
+pub mod schema;
+mod scope;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, QueryResult, SqlErr, Statement, TransactionTrait, Value,
+};
+
+pub use scope::scope_filter;
+pub use sea_orm;
+
+/// What can go wrong in the store, in terms the service layer can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the code names what was duplicated
+    /// (`nik_already_registered`, `kk_already_registered`, `username_taken`).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A foreign key refused the write (e.g. an unknown village).
+    #[error("reference to a missing record: {0}")]
+    MissingReference(String),
+    #[error(transparent)]
+    Db(DbErr),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(msg)) => {
+                StoreError::Conflict(conflict_code(&msg))
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(msg)) => StoreError::MissingReference(msg),
+            _ => StoreError::Db(err),
+        }
+    }
+}
+
+/// Maps the constraint named in a backend's message to a stable code. SQLite says
+/// `UNIQUE constraint failed: persons.nik`, PostgreSQL names the index `ux_persons_nik`.
+fn conflict_code(msg: &str) -> &'static str {
+    if msg.contains("persons.nik") || msg.contains("ux_persons_nik") {
+        "nik_already_registered"
+    } else if msg.contains("households.kk_number") || msg.contains("ux_households_kk") {
+        "kk_already_registered"
+    } else if msg.contains("users.username") || msg.contains("ux_users_username") {
+        "username_taken"
+    } else {
+        "already_exists"
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database: one concrete type over SeaORM's connection, for both backends.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// The default SQLite URL: a file under `./pintu-data/`, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://pintu-data/pintu.db?mode=rwc";
+
+impl Store {
+    /// Connects to `url` (`sqlite://...` or `postgres://...`). SQLite runs in WAL mode with
+    /// foreign keys enforced and a busy timeout, so concurrent readers never block the writer.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if let Some(path) = sqlite_path(url)
+            && let Some(dir) = std::path::Path::new(&path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut opts = ConnectOptions::new(url.to_string());
+        let is_sqlite = url.starts_with("sqlite:");
+        opts.sqlx_logging(false)
+            .max_connections(if is_sqlite { 8 } else { 32 })
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10));
+        if is_sqlite {
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory")
+            });
+        }
+        let db = Database::connect(opts).await?;
+        Ok(Store { db })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+        Ok(self.db.begin().await?)
+    }
+
+    /// `SELECT 1`: the readiness probe.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// The file path of a `sqlite://` URL, if it is one and not in memory.
+pub fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Checks that a URL names a backend Pintu supports, with a message a person can act on.
+pub fn check_url(url: &str) -> Result<(), String> {
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        Ok(())
+    } else {
+        Err("database.url must start with sqlite:// or postgres://".into())
+    }
+}
+
+/// Builds a statement from SQL written with `?` placeholders, renumbered to `$1, $2 ...` for
+/// PostgreSQL, so each fixed query is written once for both backends.
+pub fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = c.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => numbered_placeholders(sql),
+        _ => sql.to_string(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+pub async fn query_all(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>> {
+    Ok(c.query_all_raw(stmt(c, sql, values)).await?)
+}
+
+pub async fn query_one(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<QueryResult>> {
+    Ok(c.query_one_raw(stmt(c, sql, values)).await?)
+}
+
+pub async fn execute(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
+    Ok(c.execute_raw(stmt(c, sql, values)).await?.rows_affected())
+}
+
+/// Reads a column by name; the empty string is the "no table prefix" of SeaORM's API.
+pub fn col<T: sea_orm::TryGetable>(row: &QueryResult, name: &str) -> Result<T> {
+    Ok(row.try_get::<T>("", name)?)
+}
+
+/// A new opaque, time-ordered identifier (UUIDv7) for records.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Identifiers arrive from URLs: only well-formed UUIDs reach a query.
+pub fn parse_id(s: &str) -> Option<String> {
+    uuid::Uuid::from_str(s).ok().map(|u| u.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            numbered_placeholders("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+    }
+
+    #[test]
+    fn sqlite_paths_are_read_from_urls() {
+        assert_eq!(
+            sqlite_path("sqlite://pintu-data/pintu.db?mode=rwc").as_deref(),
+            Some("pintu-data/pintu.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
+
+    #[test]
+    fn unique_violations_name_what_was_duplicated() {
+        assert_eq!(
+            conflict_code("UNIQUE constraint failed: persons.nik"),
+            "nik_already_registered"
+        );
+        assert_eq!(
+            conflict_code("duplicate key value violates unique constraint \"ux_households_kk\""),
+            "kk_already_registered"
+        );
+    }
+}

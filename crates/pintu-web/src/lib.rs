@@ -1,1 +1,90 @@
+//! Pintu's web: server-rendered pages (askama + htmx, vendored) and the JSON API under
+//! `/api/v1` with its OpenAPI document, sharing one router and one state.
 
+pub mod api;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+mod session;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use pintu_service::Pintu;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body the server reads: a household with 30 members fits many times over.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pintu: Pintu,
+    /// Mark cookies `Secure`: set when Pintu is served behind TLS.
+    pub secure_cookies: bool,
+}
+
+/// The whole application: pages, API, static assets, health probes and security headers.
+pub fn app(state: AppState) -> Router {
+    let (api_router, _) = api::router().split_for_parts();
+    Router::new()
+        .merge(pages::router())
+        .merge(api_router)
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/static/{*path}", get(pages::static_file))
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        // URLs never carry a NIK, so request spans may log the path.
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The OpenAPI 3.1 document of the API, as committed in `docs/openapi.json`.
+pub fn openapi_document() -> String {
+    let (_, doc) = api::router().split_for_parts();
+    doc.to_pretty_json().unwrap_or_default()
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi_document(),
+    )
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.pintu.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+/// The request id set by the middleware, for the audit log and error pages.
+pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}

@@ -1,1 +1,403 @@
-fn main() {}
+//! `pintu`: one binary to serve, migrate, load demo data, manage users and benchmark.
+
+mod bench;
+mod config;
+
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use pintu_domain::AreaCode;
+use pintu_service::{Ctx, Pintu};
+use pintu_store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "pintu",
+    version,
+    about = "Pintu: one door to every social protection programme and social security scheme"
+)]
+struct Cli {
+    /// Configuration file (default: pintu.toml if present).
+    #[arg(long, global = true, env = "PINTU_CONFIG")]
+    config: Option<String>,
+    /// Database URL: sqlite://... (default, embedded) or postgres://...
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web pages and the API.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create or update the schema and load the area reference data.
+    Migrate,
+    /// Load a synthetic population for one regency, create demo officers, print their logins and serve.
+    Demo {
+        /// Regency (kabupaten/kota) code.
+        #[arg(long, default_value = "35.07")]
+        regency: String,
+        /// Number of people to generate.
+        #[arg(long, default_value_t = 100_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load and print the logins, then exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Officer accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Show the effective configuration (secrets redacted).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Write a synthetic population's five source extracts (ektp, kk, dtks, kps, jkn) and the truth file.
+    Synth {
+        /// Area whose villages are populated (regency, district or village code).
+        #[arg(long, default_value = "35.07")]
+        area: String,
+        #[arg(long, default_value_t = 10_000)]
+        persons: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long, default_value = "pintu-data/extracts")]
+        out: String,
+    },
+    /// Print the OpenAPI document of the API.
+    Openapi,
+    /// Benchmarks (results go in docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an officer; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// village_officer, subdistrict_officer, district_officer, province_officer, national_officer or admin.
+        #[arg(long)]
+        role: String,
+        /// Home area code (none for national_officer and admin).
+        #[arg(long)]
+        area: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Print a new API token for a user.
+    Token {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    Print,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PINTU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let cli = Cli::parse();
+    let mut cfg = config::load(cli.config.as_deref())?;
+    if let Some(url) = &cli.database_url {
+        pintu_store::check_url(url).map_err(|e| anyhow::anyhow!(e))?;
+        cfg.database.url = url.clone();
+    }
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Print,
+        } => {
+            print!("{}", config::redacted(&cfg));
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", pintu_web::openapi_document());
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = open(&cfg).await?;
+            let report = store.migrate().await?;
+            println!(
+                "migrations applied: {}, areas loaded: {}",
+                report.applied, report.areas_loaded
+            );
+            Ok(())
+        }
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            let store = open(&cfg).await?;
+            if cfg.server.migrate_on_start {
+                store.migrate().await?;
+            }
+            serve(&cfg, Pintu::new(store)).await
+        }
+        Command::Demo {
+            regency,
+            persons,
+            seed,
+            listen,
+            no_serve,
+        } => {
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            demo(&cfg, &regency, persons, seed, no_serve).await
+        }
+        Command::User { command } => {
+            let store = open(&cfg).await?;
+            store.migrate().await?;
+            let pintu = Pintu::new(store);
+            let ctx = Ctx::system("cli");
+            match command {
+                UserCommand::Add {
+                    username,
+                    role,
+                    area,
+                    name,
+                } => {
+                    let mut password = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut password)
+                        .context("reading the password from standard input")?;
+                    let password = password.trim_end_matches(['\n', '\r']);
+                    let user = pintu
+                        .create_user(&ctx, &username, &name, &role, area.as_deref(), password)
+                        .await
+                        .map_err(describe)?;
+                    println!(
+                        "created {} ({}{})",
+                        user.username,
+                        user.role,
+                        user.area_code.map(|a| format!(", {a}")).unwrap_or_default()
+                    );
+                }
+                UserCommand::Token { username, name } => {
+                    let token = pintu
+                        .issue_api_token(&ctx, &username, &name)
+                        .await
+                        .map_err(describe)?;
+                    println!("{token}");
+                }
+            }
+            Ok(())
+        }
+        Command::Synth {
+            area,
+            persons,
+            seed,
+            out,
+        } => synth(&cfg, &area, persons, seed, &out).await,
+        Command::Bench { command } => bench::run(command, &cfg.database.url).await,
+    }
+}
+
+/// Service errors as a person at a terminal should read them.
+fn describe(e: pintu_service::Error) -> anyhow::Error {
+    match e {
+        pintu_service::Error::Invalid(inv) => anyhow::anyhow!("{inv}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn open(cfg: &config::Config) -> anyhow::Result<Store> {
+    Store::connect(&cfg.database.url)
+        .await
+        .with_context(|| "cannot open the database (check database.url / PINTU_DATABASE_URL)")
+}
+
+async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
+    let addr: SocketAddr = cfg
+        .server
+        .listen
+        .parse()
+        .with_context(|| format!("listen address {:?}", cfg.server.listen))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let app = pintu_web::app(pintu_web::AppState {
+        pintu,
+        secure_cookies: cfg.server.secure_cookies,
+    });
+    tracing::info!(%addr, "serving");
+    println!("Pintu is running at http://{addr}/");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// A progress bar on a terminal, log lines otherwise.
+pub fn progress(total: usize, what: &str) -> impl Fn(usize, usize) {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+        bar
+    });
+    let what = what.to_string();
+    let last_logged = std::sync::atomic::AtomicUsize::new(0);
+    move |done, total| match &bar {
+        Some(b) => {
+            b.set_position(done as u64);
+            if done >= total {
+                b.finish();
+            }
+        }
+        None => {
+            let tenth = (done * 10) / total.max(1);
+            if last_logged.swap(tenth, std::sync::atomic::Ordering::Relaxed) != tenth
+                || done >= total
+            {
+                eprintln!("{what}: {done}/{total}");
+            }
+        }
+    }
+}
+
+async fn demo(
+    cfg: &config::Config,
+    regency: &str,
+    persons: usize,
+    seed: u64,
+    no_serve: bool,
+) -> anyhow::Result<()> {
+    let regency = AreaCode::parse(regency).map_err(|e| anyhow::anyhow!("--regency: {e}"))?;
+    let store = open(cfg).await?;
+    let report = store.migrate().await?;
+    if report.areas_loaded > 0 {
+        println!("Loaded {} areas of Indonesia.", report.areas_loaded);
+    }
+    let pintu = Pintu::new(store);
+    let region = pintu
+        .store
+        .area(regency.as_str())
+        .await?
+        .with_context(|| format!("unknown regency {regency}"))?;
+    let ctx = Ctx::system("demo");
+    let existing = pintu
+        .dashboard(&Ctx::new(
+            pintu_domain::Actor::System { job: "demo".into() },
+            None,
+        ))
+        .await
+        .map_err(describe)?;
+    if existing.persons == 0 {
+        println!(
+            "Generating {persons} people in {} ({regency})...",
+            region.name
+        );
+        let report = pintu
+            .load_synthetic(
+                &ctx,
+                &regency,
+                persons,
+                seed,
+                progress(persons, "loading people"),
+            )
+            .await
+            .map_err(describe)?;
+        println!(
+            "Loaded {} households and {} people in {:.1} s ({:.0} people/s).",
+            report.households,
+            report.persons,
+            report.seconds,
+            report.persons as f64 / report.seconds.max(0.001)
+        );
+    } else {
+        println!(
+            "The database already holds {} people; not loading again.",
+            existing.persons
+        );
+    }
+    let logins = pintu.create_demo_users(&regency).await.map_err(describe)?;
+    println!(
+        "\nDemo officers (password for all: {}):",
+        pintu_service::demo::DEMO_PASSWORD
+    );
+    for l in &logins {
+        println!(
+            "  {:<10} {:<20} {}",
+            l.username,
+            l.role,
+            l.area_name
+                .clone()
+                .map(|n| format!("{n} ({})", l.area_code.clone().unwrap_or_default()))
+                .unwrap_or_else(|| "national".into())
+        );
+    }
+    println!();
+    if no_serve {
+        return Ok(());
+    }
+    serve(cfg, pintu).await
+}
+
+async fn synth(
+    cfg: &config::Config,
+    area: &str,
+    persons: usize,
+    seed: u64,
+    out: &str,
+) -> anyhow::Result<()> {
+    let area = AreaCode::parse(area).map_err(|e| anyhow::anyhow!("--area: {e}"))?;
+    let store = open(cfg).await?;
+    store.migrate().await?;
+    let villages = store.villages_within(&area).await?;
+    anyhow::ensure!(!villages.is_empty(), "no villages in {area}");
+    let today = pintu_service::today();
+    let mut households = Vec::new();
+    pintu_synth::population::generate(
+        &villages,
+        &pintu_synth::population::SynthConfig {
+            seed,
+            persons,
+            today,
+        },
+        |h| households.push(h),
+    );
+    std::fs::create_dir_all(out)?;
+    let summary =
+        pintu_synth::extracts::write_extracts(&households, std::path::Path::new(out), seed, today)?;
+    println!("wrote {out}: {summary:?}");
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! Accounts, passwords, sessions and API tokens.
+//!
+//! Passwords are hashed with argon2id on the blocking pool, never on the async threads. An
+//! unknown username is checked against a dummy hash, so the time a login takes does not tell
+//! whether the account exists. Failed logins are throttled per username.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, PasswordHash};
+use base64::Engine;
+use chrono::Utc;
+use pintu_domain::{Actor, AreaCode, Role};
+use pintu_store::users::{self, UserRow};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{Ctx, Error, Pintu, Result};
+
+/// How long a browser session lasts without logging in again.
+pub const SESSION_HOURS: i64 = 12;
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A hash of a random password, verified when the username is unknown so that both paths
+/// cost the same.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    SaltString::encode_b64(b"pintu-dummy-salt")
+        .and_then(|salt| {
+            Argon2::default()
+                .hash_password(b"not a real password, never matches", &salt)
+                .map(|h| h.to_string())
+        })
+        .unwrap_or_default()
+});
+
+/// A fresh random token (256 bits), URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Tokens are stored and looked up by their SHA-256.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt_bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt_bytes);
+        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hash: {e}"))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+    .map_err(Error::Internal)
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Failed-login bookkeeping: five free attempts, then a lock that doubles with each further
+/// failure, up to fifteen minutes.
+#[derive(Default)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<String, (u32, Option<Instant>)>>,
+}
+
+impl LoginThrottle {
+    const FREE_ATTEMPTS: u32 = 5;
+    const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+
+    fn check(&self, key: &str) -> Result<()> {
+        let map = self
+            .failures
+            .lock()
+            .map_err(|_| anyhow::anyhow!("throttle poisoned"))?;
+        if let Some((_, Some(until))) = map.get(key) {
+            let now = Instant::now();
+            if *until > now {
+                return Err(Error::TooManyAttempts {
+                    retry_after_secs: (*until - now).as_secs().max(1),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&self, key: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            let entry = map.entry(key.to_string()).or_insert((0, None));
+            entry.0 += 1;
+            if entry.0 >= Self::FREE_ATTEMPTS {
+                let exp = (entry.0 - Self::FREE_ATTEMPTS).min(10);
+                let lock = Duration::from_secs(1 << exp).min(Self::MAX_LOCK);
+                entry.1 = Some(Instant::now() + lock);
+            }
+        }
+    }
+
+    fn succeed(&self, key: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+/// A logged-in browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub csrf_token: String,
+    pub user: UserRow,
+}
+
+pub fn actor_of(user: &UserRow) -> Result<Actor> {
+    let role =
+        Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", user.role))?;
+    let area = user
+        .area_code
+        .as_deref()
+        .map(AreaCode::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("bad area on user: {e}"))?;
+    Ok(Actor::Officer {
+        user_id: user.id.clone(),
+        username: user.username.clone(),
+        role,
+        area,
+    })
+}
+
+impl Pintu {
+    /// Checks a username and password and opens a session.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        request_id: Option<String>,
+    ) -> Result<Session> {
+        let key = username.trim().to_lowercase();
+        self.throttle.check(&key)?;
+        let user = users::user_by_username(self.store.conn(), &key).await?;
+        let (hash, user) = match user {
+            Some(u) if !u.disabled => (u.password_hash.clone(), Some(u)),
+            _ => (DUMMY_HASH.clone(), None),
+        };
+        let ok = verify_password(password.to_string(), hash).await;
+        let user = match (ok, user) {
+            (true, Some(u)) => u,
+            _ => {
+                self.throttle.fail(&key);
+                return Err(Error::Unauthenticated);
+            }
+        };
+        self.throttle.succeed(&key);
+        let token = random_token();
+        let csrf_token = random_token();
+        let now = Utc::now();
+        users::insert_session(
+            self.store.conn(),
+            &token_hash(&token),
+            &user.id,
+            &csrf_token,
+            now,
+            now + chrono::Duration::hours(SESSION_HOURS),
+        )
+        .await?;
+        let ctx = Ctx::new(actor_of(&user)?, request_id);
+        self.audit
+            .record(
+                &ctx,
+                "session.login",
+                "user",
+                Some(&user.id),
+                user.area_code.as_deref(),
+                None,
+            )
+            .await?;
+        Ok(Session {
+            token,
+            csrf_token,
+            user,
+        })
+    }
+
+    /// The user and CSRF token of a live session.
+    pub async fn session(&self, token: &str) -> Result<Option<(UserRow, String)>> {
+        let found = users::session_user(self.store.conn(), &token_hash(token), Utc::now()).await?;
+        Ok(found.filter(|(u, _)| !u.disabled))
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        users::delete_session(self.store.conn(), &token_hash(token)).await?;
+        Ok(())
+    }
+
+    /// The user behind a bearer API token.
+    pub async fn api_token_user(&self, token: &str) -> Result<Option<UserRow>> {
+        let found = users::api_token_user(self.store.conn(), &token_hash(token)).await?;
+        Ok(found.filter(|u| !u.disabled))
+    }
+
+    /// Creates an officer account. Only an administrator (or the system) may.
+    pub async fn create_user(
+        &self,
+        ctx: &Ctx,
+        username: &str,
+        display_name: &str,
+        role: &str,
+        area: Option<&str>,
+        password: &str,
+    ) -> Result<UserRow> {
+        if !ctx.actor.may_manage_users() {
+            return Err(Error::Forbidden);
+        }
+        let mut errors = pintu_domain::Invalid::default();
+        let username = username.trim().to_lowercase();
+        if username.len() < 3
+            || username.len() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            errors.push("username", "username_invalid");
+        }
+        let role = Role::parse(role);
+        if role.is_none() {
+            errors.push("role", "role_invalid");
+        }
+        let area = match area.map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => match AreaCode::parse(a) {
+                Ok(code) => Some(code),
+                Err(e) => {
+                    errors.push("area", e.code());
+                    None
+                }
+            },
+        };
+        if let Some(role) = role
+            && let Err(code) = role.check_area(area.as_ref())
+        {
+            errors.push("area", code);
+        }
+        if let Some(a) = &area
+            && self.store.area(a.as_str()).await?.is_none()
+        {
+            errors.push("area", "area_unknown");
+        }
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            errors.push("password", "password_too_short");
+        }
+        let role = match role {
+            Some(r) if errors.is_empty() => r,
+            _ => return Err(Error::Invalid(errors)),
+        };
+        let user = UserRow {
+            id: pintu_store::new_id(),
+            username: username.clone(),
+            display_name: if display_name.trim().is_empty() {
+                username.clone()
+            } else {
+                display_name.trim().to_string()
+            },
+            password_hash: hash_password(password.to_string()).await?,
+            role: role.code().to_string(),
+            area_code: area.map(|a| a.to_string()),
+            language: "id".into(),
+            disabled: false,
+            created_at: Utc::now(),
+        };
+        users::insert_user(self.store.conn(), &user)
+            .await
+            .map_err(|e| match Error::from(e) {
+                Error::Conflict { code, .. } => Error::Conflict {
+                    code,
+                    field: Some("username".into()),
+                },
+                other => other,
+            })?;
+        self.audit
+            .record(
+                ctx,
+                "user.create",
+                "user",
+                Some(&user.id),
+                user.area_code.as_deref(),
+                Some(format!("role={}", user.role)),
+            )
+            .await?;
+        Ok(user)
+    }
+
+    /// Issues a new API token for `username` and returns it; only its hash is kept.
+    pub async fn issue_api_token(&self, ctx: &Ctx, username: &str, name: &str) -> Result<String> {
+        let user = users::user_by_username(self.store.conn(), &username.trim().to_lowercase())
+            .await?
+            .ok_or(Error::NotFound)?;
+        let own = ctx.actor.user_id() == Some(user.id.as_str());
+        if !own && !ctx.actor.may_manage_users() {
+            return Err(Error::Forbidden);
+        }
+        let token = format!("pintu_{}", random_token());
+        users::insert_api_token(
+            self.store.conn(),
+            &token_hash(&token),
+            &user.id,
+            name,
+            Utc::now(),
+        )
+        .await?;
+        self.audit
+            .record(
+                ctx,
+                "api_token.issue",
+                "user",
+                Some(&user.id),
+                user.area_code.as_deref(),
+                None,
+            )
+            .await?;
+        Ok(token)
+    }
+
+    pub async fn set_language(&self, user_id: &str, language: &str) -> Result<()> {
+        let language = if language == "en" { "en" } else { "id" };
+        users::set_language(self.store.conn(), user_id, language).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_locks_after_five_failures_and_resets_on_success() {
+        let t = LoginThrottle::default();
+        for _ in 0..4 {
+            t.fail("budi");
+        }
+        assert!(t.check("budi").is_ok());
+        t.fail("budi");
+        assert!(matches!(
+            t.check("budi"),
+            Err(Error::TooManyAttempts { .. })
+        ));
+        assert!(t.check("ani").is_ok());
+        t.succeed("budi");
+        assert!(t.check("budi").is_ok());
+    }
+
+    #[test]
+    fn token_hashes_are_stable_and_hide_the_token() {
+        let token = random_token();
+        assert_eq!(token_hash(&token), token_hash(&token));
+        assert!(!token_hash(&token).contains(&token));
+        assert_ne!(random_token(), token);
+    }
+}

@@ -1,0 +1,253 @@
+//! The demo: a synthetic population for one regency, loaded in batches with progress, and
+//! one officer per level to log in with.
+
+use chrono::Utc;
+use pintu_domain::household::ValidHousehold;
+use pintu_domain::{AreaCode, AreaLevel, names};
+use pintu_store::bulk::{BulkHousehold, BulkSource};
+use pintu_store::registry::NewPerson;
+use pintu_store::{jobs, new_id};
+use pintu_synth::population::{SynthConfig, generate};
+use serde::Serialize;
+
+use crate::{Ctx, Error, Pintu, Result, today};
+
+/// Households per transaction while loading: large enough for speed, small enough that a
+/// crash loses at most one uncommitted batch and never half of one.
+pub const LOAD_BATCH_HOUSEHOLDS: usize = 5_000;
+
+/// The password of every demo account. Demo data only: never use in production.
+pub const DEMO_PASSWORD: &str = "pintu-demo-2026";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoLogin {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub area_code: Option<String>,
+    pub area_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadReport {
+    pub households: usize,
+    pub persons: usize,
+    pub seconds: f64,
+}
+
+/// Turns a validated household into rows for the bulk loader.
+pub fn bulk_household(h: &ValidHousehold, at: chrono::DateTime<Utc>) -> BulkHousehold {
+    let village = h.village.as_str().to_string();
+    BulkHousehold {
+        id: new_id(),
+        kk_number: h.kk_number.as_ref().map(|k| k.as_str().to_string()),
+        village_code: village.clone(),
+        address: h.address.clone(),
+        rt: h.rt.clone(),
+        rw: h.rw.clone(),
+        members: h
+            .members
+            .iter()
+            .map(|m| {
+                let f = &m.facts;
+                let person = NewPerson {
+                    id: new_id(),
+                    nik: f.nik.as_ref().map(|n| n.as_str().to_string()),
+                    full_name: f.full_name.clone(),
+                    name_key: names::search_key(&f.full_name),
+                    sex: f.sex.code(),
+                    birth_date: f.birth_date,
+                    birth_place: f.birth_place.clone(),
+                    religion: f.religion.clone(),
+                    education: f.education.clone(),
+                    occupation: f.occupation.clone(),
+                    marital_status: f.marital_status.clone(),
+                    phone: f.phone.clone(),
+                    village_code: village.clone(),
+                    at,
+                };
+                (person, m.relationship.code())
+            })
+            .collect(),
+    }
+}
+
+/// Generates synthetic households for the villages of `area` on a blocking thread and
+/// hands them over in batches.
+pub fn synthetic_batches(
+    villages: Vec<AreaCode>,
+    persons: usize,
+    seed: u64,
+) -> tokio::sync::mpsc::Receiver<Vec<ValidHousehold>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<ValidHousehold>>(4);
+    tokio::task::spawn_blocking(move || {
+        let cfg = SynthConfig {
+            seed,
+            persons,
+            today: today(),
+        };
+        let mut batch = Vec::with_capacity(LOAD_BATCH_HOUSEHOLDS);
+        let mut open = true;
+        generate(&villages, &cfg, |h| {
+            if !open {
+                return;
+            }
+            batch.push(h);
+            if batch.len() == LOAD_BATCH_HOUSEHOLDS {
+                open = tx.blocking_send(std::mem::take(&mut batch)).is_ok();
+            }
+        });
+        if open && !batch.is_empty() {
+            let _ = tx.blocking_send(batch);
+        }
+    });
+    rx
+}
+
+impl Pintu {
+    /// Loads a synthetic population of about `persons` people into the villages of `area`,
+    /// as a job with progress. `progress(done, total)` is called after each batch.
+    pub async fn load_synthetic(
+        &self,
+        ctx: &Ctx,
+        area: &AreaCode,
+        persons: usize,
+        seed: u64,
+        progress: impl Fn(usize, usize),
+    ) -> Result<LoadReport> {
+        if !matches!(ctx.actor, pintu_domain::Actor::System { .. }) && !ctx.actor.may_manage_users()
+        {
+            return Err(Error::Forbidden);
+        }
+        let villages = self.store.villages_within(area).await?;
+        if villages.is_empty() {
+            return Err(Error::invalid("area", "area_has_no_villages"));
+        }
+        let started = std::time::Instant::now();
+        let job_id = new_id();
+        let now = Utc::now();
+        let params = serde_json::json!({ "area": area.as_str(), "persons": persons, "seed": seed })
+            .to_string();
+        jobs::insert_job(
+            self.store.conn(),
+            &job_id,
+            "synthetic_load",
+            &params,
+            persons as i64,
+            &ctx.actor.label(),
+            now,
+        )
+        .await?;
+        let mut rx = synthetic_batches(villages, persons, seed);
+        let mut report = LoadReport::default();
+        let actor = ctx.actor.label();
+        let result: Result<()> = async {
+            while let Some(batch) = rx.recv().await {
+                let at = Utc::now();
+                let rows: Vec<BulkHousehold> =
+                    batch.iter().map(|h| bulk_household(h, at)).collect();
+                let src = BulkSource {
+                    actor: &actor,
+                    source: "synthetic",
+                    at,
+                };
+                report.persons += self.store.load_households(&rows, &src).await?;
+                report.households += rows.len();
+                jobs::set_progress(
+                    self.store.conn(),
+                    &job_id,
+                    report.persons as i64,
+                    Utc::now(),
+                )
+                .await?;
+                progress(report.persons.min(persons), persons);
+            }
+            Ok(())
+        }
+        .await;
+        let error = result.as_ref().err().map(|e| e.to_string());
+        jobs::finish_job(self.store.conn(), &job_id, error.as_deref(), Utc::now()).await?;
+        result?;
+        report.seconds = started.elapsed().as_secs_f64();
+        self.audit
+            .record(
+                ctx,
+                "registry.bulk_load",
+                "job",
+                Some(&job_id),
+                Some(area.as_str()),
+                Some(format!(
+                    "households={} persons={}",
+                    report.households, report.persons
+                )),
+            )
+            .await?;
+        Ok(report)
+    }
+
+    /// Creates one officer per level inside `regency` (village, sub-district, district,
+    /// province, national, admin) unless they exist, all with [`DEMO_PASSWORD`].
+    pub async fn create_demo_users(&self, regency: &AreaCode) -> Result<Vec<DemoLogin>> {
+        let ctx = Ctx::system("demo");
+        let village = self
+            .store
+            .villages_within(regency)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid("regency", "area_has_no_villages"))?;
+        let levels = [
+            ("desa", "village_officer", Some(village.clone())),
+            (
+                "kecamatan",
+                "subdistrict_officer",
+                village.ancestor(AreaLevel::District),
+            ),
+            (
+                "kabupaten",
+                "district_officer",
+                village.ancestor(AreaLevel::Regency),
+            ),
+            (
+                "provinsi",
+                "province_officer",
+                village.ancestor(AreaLevel::Province),
+            ),
+            ("nasional", "national_officer", None),
+            ("admin", "admin", None),
+        ];
+        let mut out = Vec::new();
+        for (username, role, area) in levels {
+            let area_name = match &area {
+                Some(a) => self.store.area(a.as_str()).await?.map(|a| a.name),
+                None => None,
+            };
+            let display = match &area_name {
+                Some(n) => format!("Petugas {username} {n}"),
+                None => format!("Petugas {username}"),
+            };
+            match self
+                .create_user(
+                    &ctx,
+                    username,
+                    &display,
+                    role,
+                    area.as_ref().map(AreaCode::as_str),
+                    DEMO_PASSWORD,
+                )
+                .await
+            {
+                Ok(_) | Err(Error::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            out.push(DemoLogin {
+                username: username.to_string(),
+                password: DEMO_PASSWORD.to_string(),
+                role: role.to_string(),
+                area_code: area.map(|a| a.to_string()),
+                area_name,
+            });
+        }
+        Ok(out)
+    }
+}

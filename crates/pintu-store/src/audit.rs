@@ -1,0 +1,101 @@
+//! The audit log: who read or changed which personal record, when, under which request.
+//! Entries never carry a NIK; they name records by their opaque id.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, Value};
+use serde::Serialize;
+
+use crate::{Result, col, execute, query_all};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub record_type: String,
+    pub record_id: Option<String>,
+    pub area_code: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Writes a batch of entries in multi-row INSERTs (the caller supplies the transaction).
+pub async fn insert_audit(c: &impl ConnectionTrait, entries: &[AuditEntry]) -> Result<()> {
+    for chunk in entries.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (at, actor, action, record_type, record_id, area_code, request_id, detail) VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
+        for (i, e) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 {
+                "(?, ?, ?, ?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?, ?, ?, ?)"
+            });
+            values.extend([
+                e.at.into(),
+                e.actor.clone().into(),
+                e.action.clone().into(),
+                e.record_type.clone().into(),
+                e.record_id.clone().into(),
+                e.area_code.clone().into(),
+                e.request_id.clone().into(),
+                e.detail.clone().into(),
+            ]);
+        }
+        execute(c, &sql, values).await?;
+    }
+    Ok(())
+}
+
+/// The audit trail of one record, newest first.
+pub async fn audit_for_record(
+    c: &impl ConnectionTrait,
+    record_type: &str,
+    record_id: &str,
+    limit: u64,
+) -> Result<Vec<AuditEntry>> {
+    let rows = query_all(
+        c,
+        "SELECT at, actor, action, record_type, record_id, area_code, request_id, detail FROM audit_log \
+         WHERE record_type = ? AND record_id = ? ORDER BY id DESC LIMIT ?",
+        vec![record_type.into(), record_id.into(), (limit as i64).into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                at: col(r, "at")?,
+                actor: col(r, "actor")?,
+                action: col(r, "action")?,
+                record_type: col(r, "record_type")?,
+                record_id: col(r, "record_id")?,
+                area_code: col(r, "area_code")?,
+                request_id: col(r, "request_id")?,
+                detail: col(r, "detail")?,
+            })
+        })
+        .collect()
+}
+
+/// Every audit entry, oldest first: for tests and exports.
+pub async fn all_audit(
+    c: &impl ConnectionTrait,
+) -> Result<Vec<(String, String, Option<String>, Option<String>)>> {
+    let rows = query_all(
+        c,
+        "SELECT actor, action, record_id, detail FROM audit_log ORDER BY id",
+        vec![],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "actor")?,
+                col(r, "action")?,
+                col(r, "record_id")?,
+                col(r, "detail")?,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,636 @@
+//! People, households and their history. Every query of personal data takes the actor's
+//! [`Scope`] and adds the area predicate itself.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pintu_domain::access::Scope;
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+use serde::Serialize;
+
+use crate::{Result, col, execute, query_all, query_one, scope_filter};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonRow {
+    pub id: String,
+    pub nik: Option<String>,
+    pub full_name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub birth_place: Option<String>,
+    pub religion: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub marital_status: Option<String>,
+    pub phone: Option<String>,
+    pub village_code: String,
+    pub life_status: String,
+    pub died_on: Option<NaiveDate>,
+    pub household_id: Option<String>,
+    pub relationship: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HouseholdRow {
+    pub id: String,
+    pub kk_number: Option<String>,
+    pub village_code: String,
+    pub address: Option<String>,
+    pub rt: Option<String>,
+    pub rw: Option<String>,
+    pub status: String,
+    pub head_name: Option<String>,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One recorded change: who changed which field, when, why and from which source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub subject_id: String,
+    pub village_code: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub field: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub reason: Option<String>,
+    pub source: String,
+    pub request_id: Option<String>,
+}
+
+/// A page position for keyset pagination: the last row's (village code, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub village_code: String,
+    pub id: String,
+}
+
+const PERSON_COLUMNS: &str = "p.id, p.nik, p.full_name, p.sex, p.birth_date, p.birth_place, p.religion, \
+    p.education, p.occupation, p.marital_status, p.phone, p.village_code, p.life_status, p.died_on, \
+    p.created_at, p.updated_at, m.household_id, m.relationship";
+
+const HOUSEHOLD_COLUMNS: &str = "h.id, h.kk_number, h.village_code, h.address, h.rt, h.rw, h.status, \
+    h.created_at, h.updated_at, \
+    (SELECT hp.full_name FROM household_members hm JOIN persons hp ON hp.id = hm.person_id \
+      WHERE hm.household_id = h.id AND hm.relationship = 'KEPALA KELUARGA' LIMIT 1) AS head_name, \
+    (SELECT COUNT(*) FROM household_members hc WHERE hc.household_id = h.id) AS member_count";
+
+fn person_from_row(row: &QueryResult) -> Result<PersonRow> {
+    Ok(PersonRow {
+        id: col(row, "id")?,
+        nik: col(row, "nik")?,
+        full_name: col(row, "full_name")?,
+        sex: col(row, "sex")?,
+        birth_date: col(row, "birth_date")?,
+        birth_place: col(row, "birth_place")?,
+        religion: col(row, "religion")?,
+        education: col(row, "education")?,
+        occupation: col(row, "occupation")?,
+        marital_status: col(row, "marital_status")?,
+        phone: col(row, "phone")?,
+        village_code: col(row, "village_code")?,
+        life_status: col(row, "life_status")?,
+        died_on: col(row, "died_on")?,
+        household_id: col(row, "household_id")?,
+        relationship: col(row, "relationship")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+    })
+}
+
+fn household_from_row(row: &QueryResult) -> Result<HouseholdRow> {
+    Ok(HouseholdRow {
+        id: col(row, "id")?,
+        kk_number: col(row, "kk_number")?,
+        village_code: col(row, "village_code")?,
+        address: col(row, "address")?,
+        rt: col(row, "rt")?,
+        rw: col(row, "rw")?,
+        status: col(row, "status")?,
+        head_name: col(row, "head_name")?,
+        member_count: col(row, "member_count")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+    })
+}
+
+fn history_from_row(row: &QueryResult, subject: &str) -> Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        subject_id: col(row, subject)?,
+        village_code: col(row, "village_code")?,
+        at: col(row, "at")?,
+        actor: col(row, "actor")?,
+        action: col(row, "action")?,
+        field: col(row, "field")?,
+        old_value: col(row, "old_value")?,
+        new_value: col(row, "new_value")?,
+        reason: col(row, "reason")?,
+        source: col(row, "source")?,
+        request_id: col(row, "request_id")?,
+    })
+}
+
+/// One person, if inside `scope`.
+pub async fn person(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<PersonRow>> {
+    let (filter, mut values) = scope_filter(scope, "p.village_code");
+    values.insert(0, id.into());
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
+         WHERE p.id = ? AND {filter}"
+    );
+    query_one(c, &sql, values)
+        .await?
+        .as_ref()
+        .map(person_from_row)
+        .transpose()
+}
+
+/// The person with this NIK, if inside `scope`.
+pub async fn person_by_nik(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    nik: &str,
+) -> Result<Option<PersonRow>> {
+    let (filter, mut values) = scope_filter(scope, "p.village_code");
+    values.insert(0, nik.into());
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
+         WHERE p.nik = ? AND {filter}"
+    );
+    query_one(c, &sql, values)
+        .await?
+        .as_ref()
+        .map(person_from_row)
+        .transpose()
+}
+
+/// People whose normalised name contains `key`, names starting with it first.
+/// `key` comes from [`pintu_domain::names::search_key`]: letters, digits and single spaces.
+pub async fn persons_by_name(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    key: &str,
+    limit: u64,
+) -> Result<Vec<PersonRow>> {
+    let key: String = key
+        .chars()
+        .filter(|ch| ch.is_alphanumeric() || *ch == ' ')
+        .collect();
+    let (filter, scope_values) = scope_filter(scope, "p.village_code");
+    let mut values: Vec<Value> = vec![format!("%{key}%").into()];
+    values.extend(scope_values);
+    values.push(format!("{key}%").into());
+    values.push(format!("% {key}%").into());
+    values.push((limit as i64).into());
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
+         WHERE p.name_key LIKE ? AND {filter} \
+         ORDER BY CASE WHEN p.name_key LIKE ? THEN 0 WHEN p.name_key LIKE ? THEN 1 ELSE 2 END, p.name_key, p.id \
+         LIMIT ?"
+    );
+    query_all(c, &sql, values)
+        .await?
+        .iter()
+        .map(person_from_row)
+        .collect()
+}
+
+/// A page of people in `scope`, ordered by (village, id), after `cursor`.
+pub async fn list_persons(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    after: Option<&Cursor>,
+    limit: u64,
+) -> Result<Vec<PersonRow>> {
+    let (filter, mut values) = scope_filter(scope, "p.village_code");
+    let keyset = keyset_clause("p", after, &mut values);
+    values.push((limit as i64).into());
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
+         WHERE {filter}{keyset} ORDER BY p.village_code, p.id LIMIT ?"
+    );
+    query_all(c, &sql, values)
+        .await?
+        .iter()
+        .map(person_from_row)
+        .collect()
+}
+
+fn keyset_clause(alias: &str, after: Option<&Cursor>, values: &mut Vec<Value>) -> String {
+    match after {
+        None => String::new(),
+        Some(cur) => {
+            values.push(cur.village_code.clone().into());
+            values.push(cur.village_code.clone().into());
+            values.push(cur.id.clone().into());
+            format!(
+                " AND ({alias}.village_code > ? OR ({alias}.village_code = ? AND {alias}.id > ?))"
+            )
+        }
+    }
+}
+
+pub async fn household(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<HouseholdRow>> {
+    let (filter, mut values) = scope_filter(scope, "h.village_code");
+    values.insert(0, id.into());
+    let sql = format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.id = ? AND {filter}");
+    query_one(c, &sql, values)
+        .await?
+        .as_ref()
+        .map(household_from_row)
+        .transpose()
+}
+
+pub async fn household_by_kk(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    kk: &str,
+) -> Result<Option<HouseholdRow>> {
+    let (filter, mut values) = scope_filter(scope, "h.village_code");
+    values.insert(0, kk.into());
+    let sql =
+        format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.kk_number = ? AND {filter}");
+    query_one(c, &sql, values)
+        .await?
+        .as_ref()
+        .map(household_from_row)
+        .transpose()
+}
+
+pub async fn list_households(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    after: Option<&Cursor>,
+    limit: u64,
+) -> Result<Vec<HouseholdRow>> {
+    let (filter, mut values) = scope_filter(scope, "h.village_code");
+    let keyset = keyset_clause("h", after, &mut values);
+    values.push((limit as i64).into());
+    let sql = format!(
+        "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE {filter}{keyset} ORDER BY h.village_code, h.id LIMIT ?"
+    );
+    query_all(c, &sql, values)
+        .await?
+        .iter()
+        .map(household_from_row)
+        .collect()
+}
+
+/// The current members of a household (already scope-checked through the household),
+/// the head first, then by birth date.
+pub async fn household_members(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    household_id: &str,
+) -> Result<Vec<PersonRow>> {
+    let (filter, mut values) = scope_filter(scope, "p.village_code");
+    values.insert(0, household_id.into());
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM household_members m JOIN persons p ON p.id = m.person_id \
+         WHERE m.household_id = ? AND {filter} \
+         ORDER BY CASE WHEN m.relationship = 'KEPALA KELUARGA' THEN 0 ELSE 1 END, p.birth_date, p.id"
+    );
+    query_all(c, &sql, values)
+        .await?
+        .iter()
+        .map(person_from_row)
+        .collect()
+}
+
+/// Counts for the dashboard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RegistryCounts {
+    pub persons: i64,
+    pub households: i64,
+    pub persons_without_nik: i64,
+    pub deaths: i64,
+}
+
+pub async fn counts(c: &impl ConnectionTrait, scope: &Scope) -> Result<RegistryCounts> {
+    let (pf, pv) = scope_filter(scope, "p.village_code");
+    let (hf, hv) = scope_filter(scope, "h.village_code");
+    let row = query_one(
+        c,
+        &format!(
+            "SELECT COALESCE(SUM(CASE WHEN p.life_status = 'alive' THEN 1 ELSE 0 END), 0) AS persons, \
+                    COALESCE(SUM(CASE WHEN p.life_status = 'alive' AND p.nik IS NULL THEN 1 ELSE 0 END), 0) AS no_nik, \
+                    COALESCE(SUM(CASE WHEN p.life_status = 'dead' THEN 1 ELSE 0 END), 0) AS deaths \
+             FROM persons p WHERE {pf}"
+        ),
+        pv,
+    )
+    .await?;
+    let hrow = query_one(
+        c,
+        &format!("SELECT COUNT(*) AS n FROM households h WHERE h.status = 'active' AND {hf}"),
+        hv,
+    )
+    .await?;
+    let get = |r: &Option<QueryResult>, name: &str| -> Result<i64> {
+        r.as_ref()
+            .map(|r| col::<i64>(r, name))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    Ok(RegistryCounts {
+        persons: get(&row, "persons")?,
+        persons_without_nik: get(&row, "no_nik")?,
+        deaths: get(&row, "deaths")?,
+        households: get(&hrow, "n")?,
+    })
+}
+
+/// A new household row.
+pub struct NewHousehold<'a> {
+    pub id: &'a str,
+    pub kk_number: Option<&'a str>,
+    pub village_code: &'a str,
+    pub address: Option<&'a str>,
+    pub rt: Option<&'a str>,
+    pub rw: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_household(c: &impl ConnectionTrait, h: &NewHousehold<'_>) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO households (id, kk_number, village_code, address, rt, rw, status, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+        vec![
+            h.id.into(),
+            h.kk_number.map(str::to_string).into(),
+            h.village_code.into(),
+            h.address.map(str::to_string).into(),
+            h.rt.map(str::to_string).into(),
+            h.rw.map(str::to_string).into(),
+            h.at.into(),
+            h.at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A new person row; `name_key` is the normalised search key of `full_name`.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub id: String,
+    pub nik: Option<String>,
+    pub full_name: String,
+    pub name_key: String,
+    pub sex: &'static str,
+    pub birth_date: NaiveDate,
+    pub birth_place: Option<String>,
+    pub religion: Option<String>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub marital_status: Option<String>,
+    pub phone: Option<String>,
+    pub village_code: String,
+    pub at: DateTime<Utc>,
+}
+
+pub const PERSON_INSERT_COLUMNS: &str = "id, nik, full_name, name_key, sex, birth_date, birth_place, religion, education, \
+    occupation, marital_status, phone, village_code, life_status, died_on, created_at, updated_at";
+
+impl NewPerson {
+    /// The values in [`PERSON_INSERT_COLUMNS`] order.
+    pub fn push_values(&self, values: &mut Vec<Value>) {
+        values.push(self.id.clone().into());
+        values.push(self.nik.clone().into());
+        values.push(self.full_name.clone().into());
+        values.push(self.name_key.clone().into());
+        values.push(self.sex.into());
+        values.push(self.birth_date.into());
+        values.push(self.birth_place.clone().into());
+        values.push(self.religion.clone().into());
+        values.push(self.education.clone().into());
+        values.push(self.occupation.clone().into());
+        values.push(self.marital_status.clone().into());
+        values.push(self.phone.clone().into());
+        values.push(self.village_code.clone().into());
+        values.push("alive".into());
+        values.push(Option::<NaiveDate>::None.into());
+        values.push(self.at.into());
+        values.push(self.at.into());
+    }
+}
+
+pub async fn insert_person(c: &impl ConnectionTrait, p: &NewPerson) -> Result<()> {
+    let mut values = Vec::with_capacity(17);
+    p.push_values(&mut values);
+    execute(
+        c,
+        &format!("INSERT INTO persons ({PERSON_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        values,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_member(
+    c: &impl ConnectionTrait,
+    person_id: &str,
+    household_id: &str,
+    relationship: &str,
+    village_code: &str,
+    since: NaiveDate,
+) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO household_members (person_id, household_id, relationship, village_code, since) VALUES (?, ?, ?, ?, ?)",
+        vec![person_id.into(), household_id.into(), relationship.into(), village_code.into(), since.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_member(c: &impl ConnectionTrait, person_id: &str) -> Result<u64> {
+    execute(
+        c,
+        "DELETE FROM household_members WHERE person_id = ?",
+        vec![person_id.into()],
+    )
+    .await
+}
+
+/// Columns a person update may set; the service decides which and records history.
+pub const UPDATABLE_PERSON_COLUMNS: &[&str] = &[
+    "nik",
+    "full_name",
+    "name_key",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "religion",
+    "education",
+    "occupation",
+    "marital_status",
+    "phone",
+    "village_code",
+    "life_status",
+    "died_on",
+];
+
+/// Sets columns of one person. Column names are checked against a fixed list.
+pub async fn update_person(
+    c: &impl ConnectionTrait,
+    id: &str,
+    changes: Vec<(&'static str, Value)>,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let mut sets = Vec::with_capacity(changes.len() + 1);
+    let mut values = Vec::with_capacity(changes.len() + 2);
+    for (column, value) in changes {
+        if !UPDATABLE_PERSON_COLUMNS.contains(&column) {
+            return Err(crate::StoreError::Other(format!(
+                "column {column} is not updatable"
+            )));
+        }
+        sets.push(format!("{column} = ?"));
+        values.push(value);
+    }
+    sets.push("updated_at = ?".into());
+    values.push(at.into());
+    values.push(id.into());
+    execute(
+        c,
+        &format!("UPDATE persons SET {} WHERE id = ?", sets.join(", ")),
+        values,
+    )
+    .await
+}
+
+pub async fn update_member_village(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+    village_code: &str,
+) -> Result<u64> {
+    execute(
+        c,
+        "UPDATE household_members SET village_code = ? WHERE household_id = ?",
+        vec![village_code.into(), household_id.into()],
+    )
+    .await
+}
+
+pub async fn set_household_status(
+    c: &impl ConnectionTrait,
+    id: &str,
+    status: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    execute(
+        c,
+        "UPDATE households SET status = ?, updated_at = ? WHERE id = ?",
+        vec![status.into(), at.into(), id.into()],
+    )
+    .await
+}
+
+pub async fn set_household_village(
+    c: &impl ConnectionTrait,
+    id: &str,
+    village: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    execute(
+        c,
+        "UPDATE households SET village_code = ?, updated_at = ? WHERE id = ?",
+        vec![village.into(), at.into(), id.into()],
+    )
+    .await
+}
+
+/// Appends history rows to `person_history` or `household_history`.
+pub async fn append_history(
+    c: &impl ConnectionTrait,
+    table: HistoryTable,
+    entries: &[HistoryEntry],
+) -> Result<()> {
+    for chunk in entries.chunks(500) {
+        let mut sql = format!(
+            "INSERT INTO {} ({}, village_code, at, actor, action, field, old_value, new_value, reason, source, request_id) VALUES ",
+            table.name(),
+            table.subject()
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 11);
+        for (i, e) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 {
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            });
+            values.extend([
+                e.subject_id.clone().into(),
+                e.village_code.clone().into(),
+                e.at.into(),
+                e.actor.clone().into(),
+                e.action.clone().into(),
+                e.field.clone().into(),
+                e.old_value.clone().into(),
+                e.new_value.clone().into(),
+                e.reason.clone().into(),
+                e.source.clone().into(),
+                e.request_id.clone().into(),
+            ]);
+        }
+        execute(c, &sql, values).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryTable {
+    Person,
+    Household,
+}
+
+impl HistoryTable {
+    fn name(self) -> &'static str {
+        match self {
+            HistoryTable::Person => "person_history",
+            HistoryTable::Household => "household_history",
+        }
+    }
+    fn subject(self) -> &'static str {
+        match self {
+            HistoryTable::Person => "person_id",
+            HistoryTable::Household => "household_id",
+        }
+    }
+}
+
+/// The history of one record, newest first (the record itself is scope-checked by the caller).
+pub async fn history(
+    c: &impl ConnectionTrait,
+    table: HistoryTable,
+    subject_id: &str,
+    limit: u64,
+) -> Result<Vec<HistoryEntry>> {
+    let sql = format!(
+        "SELECT {s}, village_code, at, actor, action, field, old_value, new_value, reason, source, request_id \
+         FROM {t} WHERE {s} = ? ORDER BY id DESC LIMIT ?",
+        s = table.subject(),
+        t = table.name()
+    );
+    query_all(c, &sql, vec![subject_id.into(), (limit as i64).into()])
+        .await?
+        .iter()
+        .map(|r| history_from_row(r, table.subject()))
+        .collect()
+}

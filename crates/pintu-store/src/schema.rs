@@ -1,0 +1,376 @@
+//! The schema, once, for SQLite and PostgreSQL: each migration is a Rust function that builds
+//! its DDL with sea-query, so the two backends cannot drift apart.
+//!
+//! Every table of personal data carries its village code, so that a future split by province
+//! (Citus, sharded on the area code) needs no cross-province join.
+
+use sea_orm::sea_query::{
+    ColumnDef, ForeignKey, ForeignKeyAction, Index, Table, TableCreateStatement,
+};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+
+use crate::{Result, Store, execute, query_one};
+
+type Migration = fn() -> Vec<Ddl>;
+
+/// A migration step: a sea-query statement, built for the backend at run time.
+pub enum Ddl {
+    Table(Box<TableCreateStatement>),
+    Index(Box<sea_orm::sea_query::IndexCreateStatement>),
+}
+
+/// The ordered list of migrations. Append only: a released migration never changes.
+const MIGRATIONS: &[(i64, &str, Migration)] = &[(1, "registry foundation", foundation)];
+
+fn id(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+        .string_len(36)
+        .not_null()
+        .primary_key()
+        .to_owned()
+}
+
+fn ref_id(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).string_len(36).not_null().to_owned()
+}
+
+fn text(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().null().to_owned()
+}
+
+fn text_nn(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().not_null().to_owned()
+}
+
+fn area_col(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).string_len(13).not_null().to_owned()
+}
+
+fn instant(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
+}
+
+fn serial(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .to_owned()
+}
+
+fn index_stmt(
+    name: &str,
+    table: &'static str,
+    cols: &[&'static str],
+) -> sea_orm::sea_query::IndexCreateStatement {
+    let mut i = Index::create();
+    i.if_not_exists().name(name).table(table);
+    for c in cols {
+        i.col(*c);
+    }
+    i
+}
+
+fn index(name: &str, table: &'static str, cols: &[&'static str]) -> Ddl {
+    Ddl::Index(Box::new(index_stmt(name, table, cols)))
+}
+
+fn unique(name: &str, table: &'static str, cols: &[&'static str]) -> Ddl {
+    Ddl::Index(Box::new(index_stmt(name, table, cols).unique().to_owned()))
+}
+
+fn foundation() -> Vec<Ddl> {
+    let areas = Table::create()
+        .table("areas")
+        .if_not_exists()
+        .col(
+            ColumnDef::new("code")
+                .string_len(13)
+                .not_null()
+                .primary_key(),
+        )
+        .col(ColumnDef::new("parent_code").string_len(13).null())
+        .col(ColumnDef::new("level").small_integer().not_null())
+        .col(text_nn("name"))
+        .col(text_nn("name_key"))
+        .to_owned();
+
+    let households = Table::create()
+        .table("households")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("kk_number").string_len(16).null())
+        .col(area_col("village_code"))
+        .col(text("address"))
+        .col(ColumnDef::new("rt").string_len(3).null())
+        .col(ColumnDef::new("rw").string_len(3).null())
+        .col(ColumnDef::new("status").string_len(16).not_null())
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("households", "village_code")
+                .to("areas", "code"),
+        )
+        .to_owned();
+
+    let persons = Table::create()
+        .table("persons")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("nik").string_len(16).null())
+        .col(text_nn("full_name"))
+        .col(text_nn("name_key"))
+        .col(ColumnDef::new("sex").string_len(1).not_null())
+        .col(ColumnDef::new("birth_date").date().not_null())
+        .col(text("birth_place"))
+        .col(text("religion"))
+        .col(text("education"))
+        .col(text("occupation"))
+        .col(text("marital_status"))
+        .col(ColumnDef::new("phone").string_len(20).null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("life_status").string_len(16).not_null())
+        .col(ColumnDef::new("died_on").date().null())
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("persons", "village_code")
+                .to("areas", "code"),
+        )
+        .to_owned();
+
+    // A person's current household; past memberships live in the history tables.
+    let members = Table::create()
+        .table("household_members")
+        .if_not_exists()
+        .col(id("person_id"))
+        .col(ref_id("household_id"))
+        .col(ColumnDef::new("relationship").string_len(20).not_null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("since").date().not_null())
+        .foreign_key(
+            ForeignKey::create()
+                .from("household_members", "person_id")
+                .to("persons", "id")
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from("household_members", "household_id")
+                .to("households", "id"),
+        )
+        .to_owned();
+
+    let history = |table: &'static str, subject: &'static str| {
+        Table::create()
+            .table(table)
+            .if_not_exists()
+            .col(serial("id"))
+            .col(ref_id(subject))
+            .col(area_col("village_code"))
+            .col(instant("at"))
+            .col(text_nn("actor"))
+            .col(ColumnDef::new("action").string_len(40).not_null())
+            .col(ColumnDef::new("field").string_len(40).null())
+            .col(text("old_value"))
+            .col(text("new_value"))
+            .col(text("reason"))
+            .col(ColumnDef::new("source").string_len(40).not_null())
+            .col(ColumnDef::new("request_id").string_len(64).null())
+            .to_owned()
+    };
+
+    let users = Table::create()
+        .table("users")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("username").string_len(64).not_null())
+        .col(text_nn("display_name"))
+        .col(text_nn("password_hash"))
+        .col(ColumnDef::new("role").string_len(32).not_null())
+        .col(ColumnDef::new("area_code").string_len(13).null())
+        .col(ColumnDef::new("language").string_len(5).not_null())
+        .col(ColumnDef::new("disabled").boolean().not_null())
+        .col(instant("created_at"))
+        .to_owned();
+
+    let sessions = Table::create()
+        .table("sessions")
+        .if_not_exists()
+        .col(
+            ColumnDef::new("token_hash")
+                .string_len(64)
+                .not_null()
+                .primary_key(),
+        )
+        .col(ref_id("user_id"))
+        .col(ColumnDef::new("csrf_token").string_len(64).not_null())
+        .col(instant("created_at"))
+        .col(instant("expires_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("sessions", "user_id")
+                .to("users", "id")
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned();
+
+    let api_tokens = Table::create()
+        .table("api_tokens")
+        .if_not_exists()
+        .col(
+            ColumnDef::new("token_hash")
+                .string_len(64)
+                .not_null()
+                .primary_key(),
+        )
+        .col(ref_id("user_id"))
+        .col(text_nn("name"))
+        .col(instant("created_at"))
+        .col(ColumnDef::new("revoked").boolean().not_null())
+        .foreign_key(
+            ForeignKey::create()
+                .from("api_tokens", "user_id")
+                .to("users", "id")
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned();
+
+    let audit = Table::create()
+        .table("audit_log")
+        .if_not_exists()
+        .col(serial("id"))
+        .col(instant("at"))
+        .col(text_nn("actor"))
+        .col(ColumnDef::new("action").string_len(48).not_null())
+        .col(ColumnDef::new("record_type").string_len(24).not_null())
+        .col(ColumnDef::new("record_id").string_len(36).null())
+        .col(ColumnDef::new("area_code").string_len(13).null())
+        .col(ColumnDef::new("request_id").string_len(64).null())
+        .col(text("detail"))
+        .to_owned();
+
+    let jobs = Table::create()
+        .table("jobs")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("kind").string_len(32).not_null())
+        .col(ColumnDef::new("status").string_len(16).not_null())
+        .col(text_nn("params"))
+        .col(ColumnDef::new("done").big_integer().not_null())
+        .col(ColumnDef::new("total").big_integer().not_null())
+        .col(text("error"))
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .to_owned();
+
+    vec![
+        Ddl::Table(Box::new(areas)),
+        index("ix_areas_parent", "areas", &["parent_code", "code"]),
+        Ddl::Table(Box::new(households)),
+        unique("ux_households_kk", "households", &["kk_number"]),
+        index("ix_households_area", "households", &["village_code", "id"]),
+        Ddl::Table(Box::new(persons)),
+        unique("ux_persons_nik", "persons", &["nik"]),
+        index("ix_persons_area", "persons", &["village_code", "id"]),
+        index("ix_persons_name", "persons", &["name_key"]),
+        Ddl::Table(Box::new(members)),
+        index(
+            "ix_members_household",
+            "household_members",
+            &["household_id"],
+        ),
+        Ddl::Table(Box::new(history("person_history", "person_id"))),
+        index(
+            "ix_person_history_subject",
+            "person_history",
+            &["person_id", "id"],
+        ),
+        Ddl::Table(Box::new(history("household_history", "household_id"))),
+        index(
+            "ix_household_history_subject",
+            "household_history",
+            &["household_id", "id"],
+        ),
+        Ddl::Table(Box::new(users)),
+        unique("ux_users_username", "users", &["username"]),
+        Ddl::Table(Box::new(sessions)),
+        index("ix_sessions_user", "sessions", &["user_id"]),
+        Ddl::Table(Box::new(api_tokens)),
+        index("ix_api_tokens_user", "api_tokens", &["user_id"]),
+        Ddl::Table(Box::new(audit)),
+        index(
+            "ix_audit_record",
+            "audit_log",
+            &["record_type", "record_id"],
+        ),
+        index("ix_audit_at", "audit_log", &["at"]),
+        Ddl::Table(Box::new(jobs)),
+    ]
+}
+
+/// What `migrate` did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MigrateReport {
+    pub applied: usize,
+    pub areas_loaded: usize,
+}
+
+impl Store {
+    /// Brings the schema up to date, each migration in its own transaction, and loads the
+    /// area reference data when the areas table is empty. Safe to run at every start.
+    pub async fn migrate(&self) -> Result<MigrateReport> {
+        let backend = self.backend();
+        let bookkeeping = Table::create()
+            .table("schema_migrations")
+            .if_not_exists()
+            .col(
+                ColumnDef::new("version")
+                    .big_integer()
+                    .not_null()
+                    .primary_key(),
+            )
+            .col(text_nn("name"))
+            .col(instant("applied_at"))
+            .to_owned();
+        self.conn().execute(&bookkeeping).await?;
+        let mut report = MigrateReport::default();
+        for (version, name, build) in MIGRATIONS {
+            let done = query_one(
+                self.conn(),
+                "SELECT version FROM schema_migrations WHERE version = ?",
+                vec![(*version).into()],
+            )
+            .await?
+            .is_some();
+            if done {
+                continue;
+            }
+            let tx: DatabaseTransaction = self.conn().begin().await?;
+            for ddl in build() {
+                match ddl {
+                    Ddl::Table(t) => tx.execute(&*t).await?,
+                    Ddl::Index(i) => tx.execute(&*i).await?,
+                };
+            }
+            execute(
+                &tx,
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                vec![(*version).into(), (*name).into(), chrono::Utc::now().into()],
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(version, name, ?backend, "migration applied");
+            report.applied += 1;
+        }
+        report.areas_loaded = self.load_areas_if_empty().await?;
+        Ok(report)
+    }
+}

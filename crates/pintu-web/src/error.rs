@@ -1,0 +1,214 @@
+//! The web layer's error: each service error is mapped once to a status code and a stable
+//! snake_case code. Internal errors are logged with the request id and shown generically.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pintu_service::Error;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::{Lang, Tr};
+
+/// Every error code the product can return: each must be translated (a test checks).
+pub const ERROR_CODES: &[&str] = &[
+    "required",
+    "too_long",
+    "name_invalid",
+    "sex_invalid",
+    "date_invalid",
+    "date_in_future",
+    "date_too_old",
+    "nik_wrong_length",
+    "nik_not_digits",
+    "nik_unknown_province",
+    "nik_zero_area",
+    "nik_impossible_birth_date",
+    "nik_zero_serial",
+    "kk_wrong_length",
+    "kk_not_digits",
+    "kk_unknown_province",
+    "kk_impossible_issue_date",
+    "kk_zero_serial",
+    "area_code_empty",
+    "area_code_malformed",
+    "village_required",
+    "village_unknown",
+    "area_unknown",
+    "rt_rw_invalid",
+    "phone_invalid",
+    "relationship_invalid",
+    "members_required",
+    "too_many_members",
+    "head_required",
+    "one_head_only",
+    "nik_repeated",
+    "nik_already_registered",
+    "kk_already_registered",
+    "username_taken",
+    "already_exists",
+    "not_found",
+    "forbidden",
+    "unauthenticated",
+    "too_many_attempts",
+    "internal",
+    "malformed_json",
+    "malformed_request",
+    "body_too_large",
+    "unsupported_media_type",
+    "validation_failed",
+    "csrf_invalid",
+    "query_too_short",
+    "cursor_invalid",
+    "limit_invalid",
+    "person_not_alive",
+    "person_has_no_household",
+    "birth_before_parent",
+    "death_before_birth",
+    "same_village",
+    "only_head_moves_household",
+    "household_unknown",
+    "nik_cannot_be_removed",
+    "username_invalid",
+    "role_invalid",
+    "area_required",
+    "area_level_mismatch",
+    "national_role_has_no_area",
+    "password_too_short",
+    "area_has_no_villages",
+    "method_not_allowed",
+    "nik_sex_mismatch",
+    "nik_birth_date_mismatch",
+    "nik_area_mismatch",
+];
+
+/// `{"error": {"code": "...", "message": "...", "field": "..."}}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `nik_wrong_length`.
+    pub code: String,
+    /// A human-readable message in the request's language (Accept-Language: id or en).
+    pub message: String,
+    /// The first field at fault, e.g. `members[0].nik`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldErrorOut>,
+    /// The request id, to quote when reporting an internal error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorOut {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// An error on its way to becoming a JSON response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<String>,
+    pub fields: Vec<(String, &'static str)>,
+    pub lang: Lang,
+    pub request_id: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> ApiError {
+        ApiError {
+            status,
+            code,
+            field: None,
+            fields: vec![],
+            lang: Lang::En,
+            request_id: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_lang(mut self, lang: Lang) -> ApiError {
+        self.lang = lang;
+        self
+    }
+
+    pub fn with_request_id(mut self, id: Option<String>) -> ApiError {
+        self.request_id = id;
+        self
+    }
+
+    /// Maps a service error. Records outside the caller's area are reported as not found.
+    pub fn from_service(err: Error) -> ApiError {
+        match err {
+            Error::Invalid(inv) => {
+                let fields: Vec<(String, &'static str)> =
+                    inv.0.into_iter().map(|e| (e.field, e.code)).collect();
+                let (field, code) = fields
+                    .first()
+                    .map(|(f, c)| (Some(f.clone()), *c))
+                    .unwrap_or((None, "validation_failed"));
+                ApiError {
+                    field,
+                    fields,
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code)
+                }
+            }
+            Error::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found"),
+            Error::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden"),
+            Error::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Error::Conflict { code, field } => ApiError {
+                field,
+                ..ApiError::new(StatusCode::CONFLICT, code)
+            },
+            Error::TooManyAttempts { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+            },
+            Error::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let tr = Tr::new(self.lang);
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: tr.error(self.code),
+                field: self.field,
+                fields: self
+                    .fields
+                    .into_iter()
+                    .map(|(field, code)| FieldErrorOut {
+                        message: tr.error(code),
+                        field,
+                        code: code.to_string(),
+                    })
+                    .collect(),
+                request_id: self.request_id,
+            },
+        };
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = secs.to_string().parse()
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}

@@ -1,0 +1,112 @@
+//! `pintu bench load`: the bulk load of synthetic people against the backend's own fastest
+//! raw load of the same rows, in one process, so the ratio means something on any machine.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use clap::Subcommand;
+use pintu_domain::AreaCode;
+use pintu_service::demo::{LOAD_BATCH_HOUSEHOLDS, bulk_household};
+use pintu_store::Store;
+use pintu_store::bulk::{BulkSource, raw_baseline_load};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Bulk-load synthetic people; compare with a raw load of the same rows into a bare table.
+    Load {
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        #[arg(long, default_value = "35.07")]
+        area: String,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// A fresh, empty database for the run; default: a new SQLite file under pintu-data/.
+        #[arg(long)]
+        target: Option<String>,
+    },
+}
+
+pub async fn run(cmd: BenchCommand, _configured_url: &str) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Load {
+            persons,
+            area,
+            seed,
+            target,
+        } => load(persons, &area, seed, target).await,
+    }
+}
+
+async fn load(persons: usize, area: &str, seed: u64, target: Option<String>) -> anyhow::Result<()> {
+    let area = AreaCode::parse(area).map_err(|e| anyhow::anyhow!("--area: {e}"))?;
+    let url = match target {
+        Some(u) => u,
+        None => {
+            let path = "pintu-data/bench-load.db";
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            format!("sqlite://{path}?mode=rwc")
+        }
+    };
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    let villages = store.villages_within(&area).await?;
+    anyhow::ensure!(!villages.is_empty(), "no villages in {area}");
+
+    eprintln!("generating {persons} people...");
+    let mut households = Vec::new();
+    let cfg = pintu_synth::population::SynthConfig {
+        seed,
+        persons,
+        today: pintu_service::today(),
+    };
+    pintu_synth::population::generate(&villages, &cfg, |h| households.push(h));
+    let at = Utc::now();
+    let rows: Vec<_> = households.iter().map(|h| bulk_household(h, at)).collect();
+    let people: Vec<_> = rows
+        .iter()
+        .flat_map(|h| h.members.iter().map(|(p, _)| p.clone()))
+        .collect();
+    let n = people.len();
+
+    eprintln!("baseline: raw load of {n} rows into a bare table...");
+    let started = Instant::now();
+    raw_baseline_load(&store, &people).await?;
+    let baseline = started.elapsed().as_secs_f64();
+    store
+        .conn()
+        .execute_unprepared("DROP TABLE bench_raw_persons")
+        .await?;
+
+    eprintln!(
+        "pintu: bulk load of {} households / {n} people with indexes, keys, memberships and history...",
+        rows.len()
+    );
+    let src = BulkSource {
+        actor: "system:bench",
+        source: "synthetic",
+        at,
+    };
+    let progress = crate::progress(n, "loading");
+    let started = Instant::now();
+    let mut done = 0;
+    for batch in rows.chunks(LOAD_BATCH_HOUSEHOLDS) {
+        done += store.load_households(batch, &src).await?;
+        progress(done, n);
+    }
+    let ours = started.elapsed().as_secs_f64();
+
+    let backend = format!("{:?}", store.backend());
+    println!("| backend | rows | baseline (raw, bare table) | pintu bulk load | ratio |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {backend} | {n} | {:.0} rows/s ({baseline:.2} s) | {:.0} rows/s ({ours:.2} s) | {:.2} |",
+        n as f64 / baseline,
+        n as f64 / ours,
+        baseline / ours
+    );
+    Ok(())
+}
+
+use pintu_store::sea_orm::ConnectionTrait;

@@ -1,0 +1,117 @@
+//! Layered configuration: defaults → `pintu.toml` (or `--config`) → `PINTU_*` environment
+//! variables → command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub server: ServerConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseConfig {
+    /// `sqlite://pintu-data/pintu.db?mode=rwc` (default) or `postgres://user:pass@host/db`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerConfig {
+    pub listen: String,
+    /// Mark cookies Secure; turn on when serving behind TLS.
+    pub secure_cookies: bool,
+    /// Run migrations at start-up so a new binary never serves an old schema.
+    pub migrate_on_start: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: DatabaseConfig {
+                url: pintu_store::DEFAULT_DATABASE_URL.to_string(),
+            },
+            server: ServerConfig {
+                listen: "127.0.0.1:8080".into(),
+                secure_cookies: false,
+                migrate_on_start: true,
+            },
+        }
+    }
+}
+
+/// The environment variables Pintu reads, and where each goes.
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database.url"),
+    ("LISTEN", "server.listen"),
+    ("SECURE_COOKIES", "server.secure_cookies"),
+    ("MIGRATE_ON_START", "server.migrate_on_start"),
+    ("CONFIG", ""),
+    ("LOG", ""),
+    ("TEST_DATABASE_URL", ""),
+];
+
+/// Loads the configuration from its layers; flags are applied by the caller.
+pub fn load(path: Option<&str>) -> anyhow::Result<Config> {
+    for (key, _) in std::env::vars() {
+        if let Some(name) = key.strip_prefix("PINTU_")
+            && !ENV_KEYS.iter().any(|(k, _)| *k == name)
+        {
+            tracing::warn!(variable = %key, "unknown PINTU_ environment variable is ignored");
+        }
+    }
+    let file = path
+        .map(str::to_string)
+        .or_else(|| std::env::var("PINTU_CONFIG").ok())
+        .unwrap_or_else(|| "pintu.toml".into());
+    let env = Env::prefixed("PINTU_").filter_map(|k| {
+        ENV_KEYS
+            .iter()
+            .find(|(name, _)| k.as_str().eq_ignore_ascii_case(name))
+            .and_then(|(_, to)| (!to.is_empty()).then(|| (*to).into()))
+    });
+    let config: Config = Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::file(&file))
+        .merge(env)
+        .extract()?;
+    pintu_store::check_url(&config.database.url).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(config)
+}
+
+/// The configuration as TOML with the database password hidden.
+pub fn redacted(config: &Config) -> String {
+    let mut shown = config.clone();
+    shown.database.url = redact_url(&shown.database.url);
+    toml::to_string_pretty(&shown).unwrap_or_default()
+}
+
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:****{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://pintu:s3cret@db:5432/pintu"),
+            "postgres://pintu:****@db:5432/pintu"
+        );
+        assert_eq!(
+            redact_url("sqlite://pintu-data/pintu.db"),
+            "sqlite://pintu-data/pintu.db"
+        );
+    }
+}
