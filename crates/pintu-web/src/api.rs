@@ -90,18 +90,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
 // ---- schemas -----------------------------------------------------------------------------
 
-/// A member of a household to register, as on the family card.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A member of a household to register, as on the family card. Missing fields are
+/// reported as `required` validation errors (422), like empty ones.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct MemberIn {
     /// 16 digits; omit for people without a NIK yet (newborns).
     pub nik: Option<String>,
+    #[serde(default)]
     pub full_name: String,
     /// `L` (male) or `P` (female).
+    #[serde(default)]
     pub sex: String,
     /// `YYYY-MM-DD`
+    #[serde(default)]
     pub birth_date: String,
     pub birth_place: Option<String>,
     /// As on the KK: `KEPALA KELUARGA`, `ISTRI`, `SUAMI`, `ANAK`, `MENANTU`, `CUCU`, `ORANG TUA`, `MERTUA`, `FAMILI LAIN`, `PEMBANTU`, `LAINNYA`.
+    #[serde(default)]
     pub relationship: String,
     pub religion: Option<String>,
     pub education: Option<String>,
@@ -130,14 +135,16 @@ impl From<MemberIn> for MemberInput {
 }
 
 /// A household to register from its family card.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct HouseholdIn {
     pub kk_number: Option<String>,
     /// Village code, e.g. `35.07.12.2003`.
+    #[serde(default)]
     pub village_code: String,
     pub address: Option<String>,
     pub rt: Option<String>,
     pub rw: Option<String>,
+    #[serde(default)]
     pub members: Vec<MemberIn>,
 }
 

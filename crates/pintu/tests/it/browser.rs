@@ -1,0 +1,497 @@
+//! End to end in a real browser (headless Chromium driven through chromedriver): a village
+//! officer logs in, switches the language, registers a household (after a validation error)
+//! and finds its members again by name and by NIK.
+//!
+//! The test starts its own chromedriver on a free port. Without chromedriver or Chromium it is
+//! skipped on a developer machine, and fails under CI=true.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use pintu_testkit::{Backend, TEST_PASSWORD, spawn_app};
+use serde_json::{Value, json};
+
+/// How long to wait for anything to appear: generous, since only a failure waits this long.
+const WAIT: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(50);
+
+/// Tulungrejo, Kecamatan Donomulyo, Kabupaten Malang.
+const VILLAGE: &str = "35.07.01.2001";
+const VILLAGE_NAME: &str = "Tulungrejo";
+/// A valid KK number: province 35, issued 15-03-2020, serial 0001.
+const KK: &str = "3507011503200001";
+/// The head's NIK: Donomulyo (350701), born 15-03-1978 (a man), serial 0001.
+const HEAD_NIK: &str = "3507011503780001";
+const HEAD: &str = "Sutrisno Wibowo";
+const WIFE: &str = "Siti Aminah";
+
+#[tokio::test]
+async fn a_village_officer_logs_in_switches_language_registers_a_household_and_finds_it() {
+    let started = Instant::now();
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer("desa", "village_officer", Some(VILLAGE)).await;
+
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let Some(client) = driver.session().await else {
+        return;
+    };
+
+    // The scenario runs as a task so that a failed assertion in it still lets us report the
+    // page it failed on and close the browser before the test fails.
+    let outcome = tokio::spawn(scenario(client.clone(), app.base.clone())).await;
+    if outcome.is_err() {
+        report_page(&client).await;
+    }
+    let closed = client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the browser scenario did not finish: {e}"),
+    }
+    closed.expect("close the WebDriver session");
+    eprintln!(
+        "browser test passed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+async fn scenario(c: Client, base: String) {
+    // The login page speaks Indonesian until told otherwise.
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("open the login page");
+    assert_eq!(
+        document_lang(&c).await,
+        "id",
+        "the login page is in Bahasa Indonesia"
+    );
+    assert_eq!(text_of(&c, Locator::Id("login-submit")).await, "Masuk");
+    fill(&c, "username", "desa").await;
+    fill(&c, "password", TEST_PASSWORD).await;
+    click(&c, "login-submit").await;
+
+    // The dashboard, with the officer's village.
+    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+    assert_eq!(
+        path_of(&c).await,
+        "/",
+        "after logging in, the officer lands on the dashboard"
+    );
+    wait_text(&c, Locator::Css("main .area"), VILLAGE_NAME).await;
+
+    // Switch to English: the same page comes back in English.
+    click(&c, "lang-en").await;
+    wait_text(&c, Locator::Css("main h1"), "Dashboard").await;
+    wait_for(&c, Locator::Id("lang-id")).await;
+    assert_eq!(document_lang(&c).await, "en");
+    assert_eq!(
+        path_of(&c).await,
+        "/",
+        "switching the language stays on the page"
+    );
+
+    // Register a household. A village officer's area is fixed to their village.
+    c.goto(&format!("{base}/households/new"))
+        .await
+        .expect("open the register form");
+    wait_for(&c, Locator::Id("register-form")).await;
+    let village = wait_for(&c, Locator::Id("area-village")).await;
+    assert!(
+        !village.is_enabled().await.expect("village select state"),
+        "the village select is locked"
+    );
+    assert_eq!(
+        village.text().await.expect("village select text").trim(),
+        VILLAGE_NAME
+    );
+    assert_eq!(
+        value_of(
+            &c,
+            Locator::Css("#register-form input[name='village_code']")
+        )
+        .await,
+        VILLAGE
+    );
+    assert_eq!(
+        value_of(&c, Locator::Id("members[0].relationship")).await,
+        "KEPALA KELUARGA",
+        "the first member is preselected as the head"
+    );
+
+    fill(&c, "kk_number", KK).await;
+    fill(&c, "address", "Jl. Raya Tulungrejo 12").await;
+    fill(&c, "rt", "4").await;
+    fill(&c, "rw", "2").await;
+    select(&c, "members[0].sex", "L").await;
+    set_date(&c, "members[0].birth_date", "1978-03-15").await;
+    fill(&c, "members[0].nik", HEAD_NIK).await;
+
+    // Submitted without the head's name: the form comes back with the error, values kept.
+    click(&c, "register-submit").await;
+    let summary = wait_text(
+        &c,
+        Locator::Id("form-errors"),
+        "Please correct the following",
+    )
+    .await;
+    assert!(
+        summary.contains("This field is required."),
+        "the summary names the missing field: {summary}"
+    );
+    let name = wait_for(&c, Locator::Id("members[0].full_name")).await;
+    assert_eq!(
+        name.attr("aria-invalid")
+            .await
+            .expect("aria-invalid")
+            .as_deref(),
+        Some("true"),
+        "the head's name is marked invalid"
+    );
+    assert_eq!(
+        value_of(&c, Locator::Id("kk_number")).await,
+        KK,
+        "the KK number is kept"
+    );
+    assert_eq!(
+        value_of(&c, Locator::Id("members[0].nik")).await,
+        HEAD_NIK,
+        "the NIK is kept"
+    );
+    assert_eq!(
+        value_of(&c, Locator::Id("members[0].birth_date")).await,
+        "1978-03-15"
+    );
+    fill(&c, "members[0].full_name", HEAD).await;
+
+    // "Add a member" appends the second member in place (htmx), without reloading the page.
+    wait_for_htmx(&c).await;
+    mark_page(&c).await;
+    click(&c, "add-member").await;
+    wait_for(&c, Locator::Id("members[1].full_name")).await;
+    assert!(
+        page_is_marked(&c).await,
+        "adding a member does not reload the page"
+    );
+    assert_eq!(
+        value_of(&c, Locator::Id("members[0].full_name")).await,
+        HEAD,
+        "the head's name stays"
+    );
+    fill(&c, "members[1].full_name", WIFE).await;
+    select(&c, "members[1].sex", "P").await;
+    select(&c, "members[1].relationship", "ISTRI").await;
+    set_date(&c, "members[1].birth_date", "1980-07-20").await;
+
+    click(&c, "register-submit").await;
+    wait_text(&c, Locator::Id("notice"), "The household was registered.").await;
+    assert!(
+        path_of(&c).await.starts_with("/households/"),
+        "the household page follows the registration"
+    );
+    wait_text(&c, Locator::Css("main h1"), HEAD).await;
+    let members = text_of(&c, Locator::Css("table#members")).await;
+    for expected in [HEAD, WIFE, HEAD_NIK, "Head of family", "Wife"] {
+        assert!(
+            members.contains(expected),
+            "the members table shows {expected:?}: {members}"
+        );
+    }
+
+    // Find the wife by part of her name, in place (htmx).
+    c.goto(&format!("{base}/persons"))
+        .await
+        .expect("open the people page");
+    wait_for(&c, Locator::Id("results")).await;
+    wait_for_htmx(&c).await;
+    mark_page(&c).await;
+    fill(&c, "q", "siti amin").await;
+    click(&c, "search-submit").await;
+    let found = wait_text(&c, Locator::Id("results"), WIFE).await;
+    assert!(
+        !found.contains(HEAD),
+        "a search by name finds only her: {found}"
+    );
+    assert!(
+        page_is_marked(&c).await,
+        "the search swaps the results without reloading the page"
+    );
+    assert_eq!(path_of(&c).await, "/persons");
+
+    // And the head by his NIK.
+    fill(&c, "q", HEAD_NIK).await;
+    click(&c, "search-submit").await;
+    let found = wait_text(&c, Locator::Id("results"), HEAD).await;
+    assert!(
+        found.contains(HEAD_NIK),
+        "the NIK search shows the NIK: {found}"
+    );
+    assert!(
+        !found.contains(WIFE),
+        "a search by NIK finds only him: {found}"
+    );
+}
+
+// ---- chromedriver ------------------------------------------------------------------------
+
+/// A chromedriver process for this test, killed when dropped.
+struct Chromedriver {
+    _process: tokio::process::Child,
+    url: String,
+}
+
+impl Chromedriver {
+    /// Starts chromedriver on a free port and waits until it is ready.
+    async fn start() -> Option<Chromedriver> {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+            probe.local_addr().expect("probe address").port()
+        };
+        let mut process = match tokio::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(p) => p,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return unavailable("chromedriver is not installed (not found on PATH)");
+            }
+            Err(e) => panic!("cannot start chromedriver: {e}"),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(response) = http.get(format!("{url}/status")).send().await
+                && let Ok(status) = response.json::<Value>().await
+                && status["value"]["ready"] == json!(true)
+            {
+                return Some(Chromedriver {
+                    _process: process,
+                    url,
+                });
+            }
+            if let Ok(Some(exit)) = process.try_wait() {
+                panic!("chromedriver exited before it was ready ({exit})");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver was not ready on port {port} within {WAIT:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// A new headless Chromium session.
+    async fn session(&self) -> Option<Client> {
+        let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| Path::new(p).exists());
+        let mut options = json!({
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--window-size=1200,900",
+            ]
+        });
+        if let Some(binary) = binary {
+            options["binary"] = json!(binary);
+        }
+        let mut capabilities = Capabilities::new();
+        capabilities.insert("goog:chromeOptions".into(), options);
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+        {
+            Ok(client) => Some(client),
+            // Chromedriver looks for Chrome itself when we know of no Chromium.
+            Err(e) if binary.is_none() => {
+                unavailable(&format!("no Chromium or Chrome found ({e})"))
+            }
+            Err(e) => panic!("chromedriver could not start a session with {binary:?}: {e}"),
+        }
+    }
+}
+
+/// No browser here: a failure under CI, else a skip with a notice.
+fn unavailable<T>(why: &str) -> Option<T> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("browser test: {why}; under CI=true chromium and chromedriver are required");
+    }
+    eprintln!("SKIPPED browser test: {why}. Install chromium and chromedriver to run it.");
+    None
+}
+
+/// Where the browser was and what it showed, for a failed scenario.
+async fn report_page(c: &Client) {
+    let url = c
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_else(|e| format!("unknown ({e})"));
+    let body = c
+        .execute(
+            "return document.body ? document.body.innerText : ''",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let body: String = body.chars().take(3000).collect();
+    eprintln!("browser scenario failed at {url}; the page said:\n{body}");
+}
+
+// ---- page helpers ------------------------------------------------------------------------
+
+async fn wait_for(c: &Client, at: Locator<'_>) -> Element {
+    c.wait()
+        .at_most(WAIT)
+        .every(POLL)
+        .for_element(at)
+        .await
+        .unwrap_or_else(|e| panic!("{at:?} did not appear within {WAIT:?}: {e}"))
+}
+
+/// Waits until the element's text contains `needle` (the element may come and go as pages
+/// load and htmx swaps), and returns that text.
+async fn wait_text(c: &Client, at: Locator<'_>, needle: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    let mut last = String::new();
+    loop {
+        if let Ok(el) = c.find(at).await
+            && let Ok(text) = el.text().await
+        {
+            if text.contains(needle) {
+                return text;
+            }
+            last = text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{at:?} did not show {needle:?} within {WAIT:?}; last seen: {last:?}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn text_of(c: &Client, at: Locator<'_>) -> String {
+    wait_for(c, at).await.text().await.expect("element text")
+}
+
+async fn value_of(c: &Client, at: Locator<'_>) -> String {
+    wait_for(c, at)
+        .await
+        .prop("value")
+        .await
+        .expect("element value")
+        .unwrap_or_default()
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let el = wait_for(c, Locator::Id(id)).await;
+    el.clear()
+        .await
+        .unwrap_or_else(|e| panic!("clear #{id}: {e}"));
+    el.send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("type into #{id}: {e}"));
+}
+
+async fn click(c: &Client, id: &str) {
+    wait_for(c, Locator::Id(id))
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click #{id}: {e}"));
+}
+
+async fn select(c: &Client, id: &str, value: &str) {
+    wait_for(c, Locator::Id(id))
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("choose {value:?} in #{id}: {e}"));
+}
+
+/// Sets a date input. Typing into one depends on the browser's locale, so the value is set
+/// directly, with the events typing would fire.
+async fn set_date(c: &Client, id: &str, iso: &str) {
+    wait_for(c, Locator::Id(id)).await;
+    let set = c
+        .execute(
+            "const el = document.getElementById(arguments[0]);
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('input', { bubbles: true }));
+             el.dispatchEvent(new Event('change', { bubbles: true }));
+             return el.value;",
+            vec![json!(id), json!(iso)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("set #{id}: {e}"));
+    assert_eq!(set, json!(iso), "#{id} took the date");
+}
+
+async fn path_of(c: &Client) -> String {
+    c.current_url()
+        .await
+        .expect("current URL")
+        .path()
+        .to_string()
+}
+
+async fn document_lang(c: &Client) -> String {
+    let lang = c
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .expect("document language");
+    lang.as_str().unwrap_or_default().to_string()
+}
+
+async fn wait_for_htmx(c: &Client) {
+    let deadline = Instant::now() + WAIT;
+    while c
+        .execute("return typeof window.htmx === 'object'", vec![])
+        .await
+        .ok()
+        != Some(json!(true))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "htmx did not load within {WAIT:?}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Marks the page in the browser's memory: a reload loses the mark, an htmx swap keeps it.
+async fn mark_page(c: &Client) {
+    c.execute("window.pintuNotReloaded = true", vec![])
+        .await
+        .expect("mark the page");
+}
+
+async fn page_is_marked(c: &Client) -> bool {
+    c.execute("return window.pintuNotReloaded === true", vec![])
+        .await
+        .expect("read the page mark")
+        == json!(true)
+}
