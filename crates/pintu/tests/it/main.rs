@@ -2,7 +2,7 @@
 
 mod api;
 mod authz;
-// mod browser;
+mod browser;
 mod openapi;
 mod pages;
 mod registry;
