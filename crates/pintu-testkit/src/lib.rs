@@ -84,7 +84,11 @@ async fn sqlite_template() -> PathBuf {
             let store = Store::connect(&url).await.expect("template database");
             store.migrate().await.expect("migrate template");
             use pintu_store::sea_orm::ConnectionTrait;
-            store.conn().execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.expect("checkpoint");
+            store
+                .conn()
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .expect("checkpoint");
             store.close().await.expect("close template");
             path
         })
@@ -97,7 +101,9 @@ async fn pg_template() -> String {
         .get_or_init(|| async {
             let server = pg_server().expect("PostgreSQL available");
             let name = "pintu_template".to_string();
-            let url = server.create_database(&name, None).expect("create template database");
+            let url = server
+                .create_database(&name, None)
+                .expect("create template database");
             let store = Store::connect(&url).await.expect("connect template");
             store.migrate().await.expect("migrate template");
             store.close().await.expect("close template");
@@ -119,7 +125,10 @@ pub async fn fresh_store(backend: Backend) -> (Store, String) {
         Backend::Postgres => {
             let template = pg_template().await;
             let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-            pg_server().expect("PostgreSQL available").create_database(&name, Some(&template)).expect("create test database")
+            pg_server()
+                .expect("PostgreSQL available")
+                .create_database(&name, Some(&template))
+                .expect("create test database")
         }
     };
     let store = Store::connect(&url).await.expect("connect test database");
@@ -150,8 +159,13 @@ pub const TEST_PASSWORD: &str = "correct horse battery";
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (store, database_url) = fresh_store(backend).await;
     let pintu = Pintu::new(store);
-    let app = pintu_web::app(pintu_web::AppState { pintu: pintu.clone(), secure_cookies: false });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let app = pintu_web::app(pintu_web::AppState {
+        pintu: pintu.clone(),
+        secure_cookies: false,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
     let addr = listener.local_addr().expect("local address");
     tokio::spawn(async move {
         let _ = axum_serve(listener, app).await;
@@ -161,7 +175,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         base: format!("http://{addr}"),
         pintu,
         database_url,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
     }
 }
 
@@ -177,25 +194,67 @@ impl TestApp {
     /// Creates an officer with `role` and home `area`, and an API token for them.
     pub async fn officer(&self, username: &str, role: &str, area: Option<&str>) -> Officer {
         let ctx = Ctx::system("test");
-        self.pintu.create_user(&ctx, username, username, role, area, TEST_PASSWORD).await.expect("create officer");
-        let token = self.pintu.issue_api_token(&ctx, username, "test").await.expect("issue token");
-        Officer { username: username.to_string(), password: TEST_PASSWORD.to_string(), token }
+        self.pintu
+            .create_user(&ctx, username, username, role, area, TEST_PASSWORD)
+            .await
+            .expect("create officer");
+        let token = self
+            .pintu
+            .issue_api_token(&ctx, username, "test")
+            .await
+            .expect("issue token");
+        Officer {
+            username: username.to_string(),
+            password: TEST_PASSWORD.to_string(),
+            token,
+        }
     }
 
     /// A client with a cookie store, for the pages.
     pub fn browser_client(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 
     pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
-    pub async fn post(&self, token: &str, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    pub async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
-    pub async fn patch(&self, token: &str, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    pub async fn patch(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 }

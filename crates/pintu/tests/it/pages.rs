@@ -13,10 +13,33 @@ fn csrf_of(html: &str) -> String {
 /// Logs in through the form and returns the cookie-keeping client and the session's CSRF token.
 async fn logged_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
     let c = app.browser_client();
-    let form = c.get(app.url("/login")).send().await.expect("login page").text().await.expect("html");
-    let resp = c.post(app.url("/login")).form(&[("username", username), ("password", TEST_PASSWORD), ("csrf", &csrf_of(&form))]).send().await.expect("login");
+    let form = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("html");
+    let resp = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", TEST_PASSWORD),
+            ("csrf", &csrf_of(&form)),
+        ])
+        .send()
+        .await
+        .expect("login");
     assert_eq!(resp.status(), 303, "login redirects");
-    let dashboard = c.get(app.url("/")).send().await.expect("dashboard").text().await.expect("html");
+    let dashboard = c
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("dashboard")
+        .text()
+        .await
+        .expect("html");
     let token = csrf_of(&dashboard);
     (c, token)
 }
@@ -31,23 +54,78 @@ async fn pages_need_a_session_and_login_needs_the_forms_csrf_token() {
     assert_eq!(resp.headers()["location"], "/login");
 
     let page = c.get(app.url("/login")).send().await.expect("login page");
-    let set_cookie = page.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap_or("").to_string()).collect::<Vec<_>>().join("\n");
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    let set_cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
     let html = page.text().await.expect("html");
-    assert!(html.contains("lang=\"id\"") && html.contains("Masuk"), "Indonesian by default");
+    assert!(
+        html.contains("lang=\"id\"") && html.contains("Masuk"),
+        "Indonesian by default"
+    );
 
-    let forged = c.post(app.url("/login")).form(&[("username", "desa"), ("password", TEST_PASSWORD), ("csrf", "forged")]).send().await.expect("request");
+    let forged = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "desa"),
+            ("password", TEST_PASSWORD),
+            ("csrf", "forged"),
+        ])
+        .send()
+        .await
+        .expect("request");
     assert_eq!(forged.status(), 403);
-    let wrong = c.post(app.url("/login")).form(&[("username", "desa"), ("password", "wrong password"), ("csrf", &csrf_of(&html))]).send().await.expect("request");
+    let wrong = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "desa"),
+            ("password", "wrong password"),
+            ("csrf", &csrf_of(&html)),
+        ])
+        .send()
+        .await
+        .expect("request");
     assert_eq!(wrong.status(), 401);
-    assert!(wrong.text().await.expect("html").contains("Nama pengguna atau kata sandi salah."));
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("html")
+            .contains("Nama pengguna atau kata sandi salah.")
+    );
 
     let (c, token) = logged_in(&app, "desa").await;
-    let dash = c.get(app.url("/")).send().await.expect("dashboard").text().await.expect("html");
-    assert!(dash.contains("Tulungrejo"), "the dashboard names the officer's village");
-    let out = c.post(app.url("/logout")).form(&[("csrf", token.as_str())]).send().await.expect("logout");
+    let dash = c
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("dashboard")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        dash.contains("Tulungrejo"),
+        "the dashboard names the officer's village"
+    );
+    let out = c
+        .post(app.url("/logout"))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .expect("logout");
     assert_eq!(out.status(), 303);
-    assert_eq!(c.get(app.url("/")).send().await.expect("request").status(), 303, "logged out");
+    assert_eq!(
+        c.get(app.url("/")).send().await.expect("request").status(),
+        303,
+        "logged out"
+    );
 }
 
 #[tokio::test]
@@ -55,15 +133,45 @@ async fn repeated_failed_logins_are_throttled() {
     let app = spawn_app(Backend::Sqlite).await;
     app.officer("desa", "village_officer", Some(VILLAGE)).await;
     let c = app.browser_client();
-    let csrf = csrf_of(&c.get(app.url("/login")).send().await.expect("page").text().await.expect("html"));
+    let csrf = csrf_of(
+        &c.get(app.url("/login"))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html"),
+    );
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        let r = c.post(app.url("/login")).form(&[("username", "desa"), ("password", "nope nope nope"), ("csrf", &csrf)]).send().await.expect("request");
+        let r = c
+            .post(app.url("/login"))
+            .form(&[
+                ("username", "desa"),
+                ("password", "nope nope nope"),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .expect("request");
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429]);
-    let right = c.post(app.url("/login")).form(&[("username", "desa"), ("password", TEST_PASSWORD), ("csrf", &csrf)]).send().await.expect("request");
-    assert_eq!(right.status(), 429, "even the right password waits out the lock");
+    let right = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "desa"),
+            ("password", TEST_PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        right.status(),
+        429,
+        "even the right password waits out the lock"
+    );
 }
 
 #[tokio::test]
@@ -78,9 +186,18 @@ async fn a_form_without_its_csrf_token_is_refused_and_writes_nothing() {
         ("members[0].birth_date", "1978-03-15"),
         ("members[0].relationship", "KEPALA KELUARGA"),
     ];
-    let resp = c.post(app.url("/households/new")).form(&form).send().await.expect("request");
+    let resp = c
+        .post(app.url("/households/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(resp.status(), 403);
-    let counts = app.pintu.dashboard(&pintu_service::Ctx::system("test")).await.expect("counts");
+    let counts = app
+        .pintu
+        .dashboard(&pintu_service::Ctx::system("test"))
+        .await
+        .expect("counts");
     assert_eq!(counts.households, 0);
 }
 
@@ -99,22 +216,66 @@ async fn the_register_form_explains_errors_in_the_chosen_language_and_then_regis
         ("members[0].birth_date", "1978-03-15".into()),
         ("members[0].relationship", "KEPALA KELUARGA".into()),
     ];
-    let bad = c.post(app.url("/households/new")).form(&form).send().await.expect("request");
+    let bad = c
+        .post(app.url("/households/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(bad.status(), 422);
     let html = bad.text().await.expect("html");
-    assert!(html.contains("NIK harus tepat 16 angka."), "Indonesian message");
-    assert!(html.contains("value=\"Sutrisno\""), "the form keeps what was typed");
+    assert!(
+        html.contains("NIK harus tepat 16 angka."),
+        "Indonesian message"
+    );
+    assert!(
+        html.contains("value=\"Sutrisno\""),
+        "the form keeps what was typed"
+    );
 
-    assert_eq!(c.get(app.url("/lang/en?next=/households/new")).send().await.expect("switch").status(), 303);
-    let bad_en = c.post(app.url("/households/new")).form(&form).send().await.expect("request").text().await.expect("html");
-    assert!(bad_en.contains("A NIK has exactly 16 digits."), "English message after the switch");
+    assert_eq!(
+        c.get(app.url("/lang/en?next=/households/new"))
+            .send()
+            .await
+            .expect("switch")
+            .status(),
+        303
+    );
+    let bad_en = c
+        .post(app.url("/households/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        bad_en.contains("A NIK has exactly 16 digits."),
+        "English message after the switch"
+    );
 
     form[3].1 = nik(VILLAGE, 1);
-    let ok = c.post(app.url("/households/new")).form(&form).send().await.expect("request");
+    let ok = c
+        .post(app.url("/households/new"))
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(ok.status(), 303);
-    let location = ok.headers()["location"].to_str().expect("location").to_string();
+    let location = ok.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
     assert!(location.starts_with("/households/"));
-    let page = c.get(app.url(&location)).send().await.expect("household").text().await.expect("html");
+    let page = c
+        .get(app.url(&location))
+        .send()
+        .await
+        .expect("household")
+        .text()
+        .await
+        .expect("html");
     assert!(page.contains("The household was registered.") && page.contains("Sutrisno"));
 }
 
@@ -122,9 +283,24 @@ async fn the_register_form_explains_errors_in_the_chosen_language_and_then_regis
 async fn searching_by_nik_in_the_page_keeps_the_nik_out_of_the_url() {
     let app = spawn_app(Backend::Sqlite).await;
     let o = app.officer("desa", "village_officer", Some(VILLAGE)).await;
-    assert_eq!(app.post(&o.token, "/api/v1/households", &household(VILLAGE, &nik(VILLAGE, 1), "Sutrisno Wibowo")).await.status(), 201);
+    assert_eq!(
+        app.post(
+            &o.token,
+            "/api/v1/households",
+            &household(VILLAGE, &nik(VILLAGE, 1), "Sutrisno Wibowo")
+        )
+        .await
+        .status(),
+        201
+    );
     let (c, token) = logged_in(&app, "desa").await;
-    let resp = c.post(app.url("/persons/search")).header("hx-request", "true").form(&[("q", nik(VILLAGE, 1)), ("csrf", token)]).send().await.expect("search");
+    let resp = c
+        .post(app.url("/persons/search"))
+        .header("hx-request", "true")
+        .form(&[("q", nik(VILLAGE, 1)), ("csrf", token)])
+        .send()
+        .await
+        .expect("search");
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.expect("html");
     assert!(html.contains("Sutrisno Wibowo"));
@@ -136,13 +312,33 @@ async fn searching_by_nik_in_the_page_keeps_the_nik_out_of_the_url() {
 async fn an_officer_gets_not_found_for_a_person_outside_their_area() {
     let app = spawn_app(Backend::Sqlite).await;
     let owner = app.officer("owner", "village_officer", Some(VILLAGE)).await;
-    let created = json_of(app.post(&owner.token, "/api/v1/households", &household(VILLAGE, &nik(VILLAGE, 1), "Sutrisno")).await).await;
+    let created = json_of(
+        app.post(
+            &owner.token,
+            "/api/v1/households",
+            &household(VILLAGE, &nik(VILLAGE, 1), "Sutrisno"),
+        )
+        .await,
+    )
+    .await;
     let pid = created["person_ids"][0].as_str().expect("id").to_string();
-    app.officer("tetangga", "village_officer", Some(crate::SIBLING_VILLAGE)).await;
+    app.officer("tetangga", "village_officer", Some(crate::SIBLING_VILLAGE))
+        .await;
     let (c, _) = logged_in(&app, "tetangga").await;
-    assert_eq!(c.get(app.url(&format!("/persons/{pid}"))).send().await.expect("request").status(), 404);
+    assert_eq!(
+        c.get(app.url(&format!("/persons/{pid}")))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        404
+    );
     let (c, _) = logged_in(&app, "owner").await;
-    let page = c.get(app.url(&format!("/persons/{pid}"))).send().await.expect("request");
+    let page = c
+        .get(app.url(&format!("/persons/{pid}")))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(page.status(), 200);
     assert!(page.text().await.expect("html").contains("Riwayat"));
 }
@@ -152,9 +348,24 @@ async fn the_area_picker_offers_the_children_of_the_chosen_area() {
     let app = spawn_app(Backend::Sqlite).await;
     app.officer("admin", "admin", None).await;
     let (c, _) = logged_in(&app, "admin").await;
-    let form = c.get(app.url("/households/new")).send().await.expect("form").text().await.expect("html");
+    let form = c
+        .get(app.url("/households/new"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("html");
     assert!(form.contains("Jawa Timur"), "provinces are offered");
-    let options = c.get(app.url("/areas/options?target=regency&province=35")).header("hx-request", "true").send().await.expect("options").text().await.expect("html");
+    let options = c
+        .get(app.url("/areas/options?target=regency&province=35"))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .expect("options")
+        .text()
+        .await
+        .expect("html");
     assert!(options.contains("Kabupaten Malang"));
     assert!(options.contains("hx-swap-oob"), "lower levels are cleared");
 }
