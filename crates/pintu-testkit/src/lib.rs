@@ -69,10 +69,27 @@ fn stop_with_this_process(cluster: &postgres::Cluster) {
 static SQLITE_TEMPLATE: OnceCell<PathBuf> = OnceCell::const_new();
 static PG_TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
+/// This process's directory for test databases, removed by a watchdog once the process exits.
 fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pintu-test-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    dir
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("pintu-test-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let script = format!(
+            "while kill -0 {} 2>/dev/null; do sleep 0.5; done; rm -rf '{}'",
+            std::process::id(),
+            dir.display()
+        );
+        let _ = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        dir
+    })
+    .clone()
 }
 
 async fn sqlite_template() -> PathBuf {
