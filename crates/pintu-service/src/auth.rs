@@ -174,6 +174,7 @@ impl Pintu {
         let token = random_token();
         let csrf_token = random_token();
         let now = Utc::now();
+        users::delete_expired_sessions(self.store.conn(), now).await?;
         users::insert_session(
             self.store.conn(),
             &token_hash(&token),

@@ -138,6 +138,7 @@ impl Pintu {
             now,
         )
         .await?;
+        let deferred = self.store.defer_bulk_indexes().await?;
         let mut rx = synthetic_batches(villages, persons, seed);
         let mut report = LoadReport::default();
         let actor = ctx.actor.label();
@@ -165,6 +166,13 @@ impl Pintu {
             Ok(())
         }
         .await;
+        // Rebuild the indexes even after a failure, so the registry stays fully indexed.
+        let indexed = if deferred {
+            self.store.ensure_bulk_indexes().await.map_err(Error::from)
+        } else {
+            Ok(())
+        };
+        let result = result.and(indexed);
         let error = result.as_ref().err().map(|e| e.to_string());
         jobs::finish_job(self.store.conn(), &job_id, error.as_deref(), Utc::now()).await?;
         result?;

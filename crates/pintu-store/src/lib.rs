@@ -71,6 +71,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// The database file when on SQLite: bulk loads open their own connection to it.
+    sqlite_file: Option<String>,
+    /// The bulk loader's own SQLite connection, kept between batches so that its page cache
+    /// stays warm (opened on first use).
+    bulk_conn: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
 }
 
 /// The default SQLite URL: a file under `./pintu-data/`, created if missing.
@@ -104,11 +109,19 @@ impl Store {
             });
         }
         let db = Database::connect(opts).await?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            sqlite_file: if is_sqlite { sqlite_path(url) } else { None },
+            bulk_conn: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    pub fn sqlite_file(&self) -> Option<&str> {
+        self.sqlite_file.as_deref()
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

@@ -51,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_persons))
         .routes(routes!(search_persons))
         .routes(routes!(record_event))
+        .routes(routes!(change_household))
         .routes(routes!(list_areas))
 }
 
@@ -410,6 +411,15 @@ pub struct EventOut {
     pub new_person_id: Option<String>,
 }
 
+/// Moves a person into another household, or out of any (`household_id` absent).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HouseholdChangeIn {
+    pub household_id: Option<String>,
+    /// Relationship to the new household's head; required with `household_id`.
+    pub relationship: Option<String>,
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedOut {
     pub id: String,
@@ -640,6 +650,28 @@ async fn record_event(
             new_person_id: o.new_person_id,
         }),
     ))
+}
+
+/// Move a person to another household in your area, or take them out of their household.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/household", tag = "persons", params(("id" = String, Path)), request_body = HouseholdChangeIn,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_household(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<HouseholdChangeIn>,
+) -> Result<StatusCode, ApiError> {
+    s.pintu
+        .move_member(
+            &c.ctx,
+            &id,
+            b.household_id.as_deref().filter(|h| !h.is_empty()),
+            b.relationship.as_deref(),
+            b.reason.as_deref(),
+        )
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The areas directly below a parent (or the provinces): for pickers.

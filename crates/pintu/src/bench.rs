@@ -90,10 +90,14 @@ async fn load(persons: usize, area: &str, seed: u64, target: Option<String>) -> 
     };
     let progress = crate::progress(n, "loading");
     let started = Instant::now();
+    let deferred = store.defer_bulk_indexes().await?;
     let mut done = 0;
     for batch in rows.chunks(LOAD_BATCH_HOUSEHOLDS) {
         done += store.load_households(batch, &src).await?;
         progress(done, n);
+    }
+    if deferred {
+        store.ensure_bulk_indexes().await?;
     }
     let ours = started.elapsed().as_secs_f64();
 

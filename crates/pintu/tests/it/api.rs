@@ -90,6 +90,34 @@ async fn households_and_persons_round_trip_through_the_api_on_every_backend() {
         let member = app.post(&o.token, &format!("/api/v1/households/{hid}/members"), &json!({"full_name": "Nenek", "sex": "P", "birth_date": "1950-02-02", "relationship": "ORANG TUA"})).await;
         assert_eq!(member.status(), 201);
 
+        let wife = created["person_ids"][1].as_str().expect("id").to_string();
+        let out = app
+            .post(
+                &o.token,
+                &format!("/api/v1/persons/{wife}/household"),
+                &json!({"reason": "cerai"}),
+            )
+            .await;
+        assert_eq!(out.status(), 204);
+        let moved = json_of(app.get(&o.token, &format!("/api/v1/persons/{wife}")).await).await;
+        assert!(moved["person"]["household_id"].is_null());
+        let back = app
+            .post(
+                &o.token,
+                &format!("/api/v1/persons/{wife}/household"),
+                &json!({"household_id": hid, "relationship": "ISTRI"}),
+            )
+            .await;
+        assert_eq!(back.status(), 204);
+        let no_relationship = app
+            .post(
+                &o.token,
+                &format!("/api/v1/persons/{wife}/household"),
+                &json!({"household_id": hid}),
+            )
+            .await;
+        assert_eq!(no_relationship.status(), 422);
+
         let areas = json_of(app.get(&o.token, "/api/v1/areas?parent=35.07.01").await).await;
         assert!(
             areas
