@@ -122,6 +122,37 @@ impl LoginThrottle {
     }
 }
 
+/// API tokens recently seen, by hash: a busy partner system does not pay a database lookup
+/// per request. An entry lives [`TokenCache::TTL`], so a disabled account or revoked token
+/// stops working within that time.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<String, (UserRow, Instant)>>,
+}
+
+impl TokenCache {
+    pub const TTL: Duration = Duration::from_secs(30);
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, hash: &str) -> Option<UserRow> {
+        let map = self.entries.lock().ok()?;
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(u, _)| u.clone())
+    }
+
+    fn put(&self, hash: String, user: UserRow) {
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= Self::MAX_ENTRIES {
+                map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            }
+            if map.len() < Self::MAX_ENTRIES {
+                map.insert(hash, (user, Instant::now()));
+            }
+        }
+    }
+}
+
 /// A logged-in browser session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -215,8 +246,17 @@ impl Pintu {
 
     /// The user behind a bearer API token.
     pub async fn api_token_user(&self, token: &str) -> Result<Option<UserRow>> {
-        let found = users::api_token_user(self.store.conn(), &token_hash(token)).await?;
-        Ok(found.filter(|u| !u.disabled))
+        let hash = token_hash(token);
+        if let Some(user) = self.tokens.get(&hash) {
+            return Ok(Some(user));
+        }
+        let found = users::api_token_user(self.store.conn(), &hash)
+            .await?
+            .filter(|u| !u.disabled);
+        if let Some(user) = &found {
+            self.tokens.put(hash, user.clone());
+        }
+        Ok(found)
     }
 
     /// Creates an officer account. Only an administrator (or the system) may.

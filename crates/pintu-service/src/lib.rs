@@ -43,6 +43,7 @@ pub struct Pintu {
     pub store: Store,
     pub audit: audit::AuditSink,
     pub throttle: Arc<auth::LoginThrottle>,
+    pub tokens: Arc<auth::TokenCache>,
 }
 
 impl Pintu {
@@ -53,6 +54,7 @@ impl Pintu {
             store,
             audit,
             throttle: Arc::new(auth::LoginThrottle::default()),
+            tokens: Arc::new(auth::TokenCache::default()),
         }
     }
 }
