@@ -535,6 +535,7 @@ struct PersonPage {
     warnings: Vec<String>,
     errors: FormErrors,
     notice: Option<String>,
+    area_path: Vec<Area>,
 }
 
 async fn person(
