@@ -572,7 +572,12 @@ async fn person_page_by_id(
         .into_iter()
         .map(|c| u.tr.error(c))
         .collect();
+    let area_path = match AreaCode::parse(&d.person.village_code) {
+        Ok(code) => state.pintu.store.area_path(&code).await.unwrap_or_default(),
+        Err(_) => vec![],
+    };
     let page = PersonPage {
+        area_path,
         l: Layout::for_user(
             &u,
             "person-title",
