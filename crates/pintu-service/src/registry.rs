@@ -334,14 +334,14 @@ impl Pintu {
     pub async fn person(&self, ctx: &Ctx, id: &str) -> Result<PersonDetail> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
         let c = self.store.conn();
-        let person = q::person(c, &ctx.actor.scope(), &id)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let household = match &person.household_id {
-            Some(h) => q::household(c, &Scope::National, h).await?,
-            None => None,
-        };
-        let history = q::history(c, HistoryTable::Person, &id, 100).await?;
+        let scope = ctx.actor.scope();
+        // Both reads at once; the history is dropped unread when the person is out of scope.
+        let (found, history) = tokio::join!(
+            q::person_with_household(c, &scope, &id),
+            q::history(c, HistoryTable::Person, &id, 100)
+        );
+        let (person, household) = found?.ok_or(Error::NotFound)?;
+        let history = history?;
         let nik_warnings = nik_warnings_of(&person);
         self.audit
             .record(

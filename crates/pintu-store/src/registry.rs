@@ -102,19 +102,55 @@ fn person_from_row(row: &QueryResult) -> Result<PersonRow> {
 }
 
 fn household_from_row(row: &QueryResult) -> Result<HouseholdRow> {
+    household_from_prefixed(row, "")
+}
+
+/// Reads a household whose columns carry `prefix` (`h_id`, `h_kk_number` ...).
+fn household_from_prefixed(row: &QueryResult, prefix: &str) -> Result<HouseholdRow> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(HouseholdRow {
-        id: col(row, "id")?,
-        kk_number: col(row, "kk_number")?,
-        village_code: col(row, "village_code")?,
-        address: col(row, "address")?,
-        rt: col(row, "rt")?,
-        rw: col(row, "rw")?,
-        status: col(row, "status")?,
-        head_name: col(row, "head_name")?,
-        member_count: col(row, "member_count")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
+        id: col(row, &c("id"))?,
+        kk_number: col(row, &c("kk_number"))?,
+        village_code: col(row, &c("village_code"))?,
+        address: col(row, &c("address"))?,
+        rt: col(row, &c("rt"))?,
+        rw: col(row, &c("rw"))?,
+        status: col(row, &c("status"))?,
+        head_name: col(row, &c("head_name"))?,
+        member_count: col(row, &c("member_count"))?,
+        created_at: col(row, &c("created_at"))?,
+        updated_at: col(row, &c("updated_at"))?,
     })
+}
+
+/// One person and their current household in a single round trip (the person page and
+/// `GET /persons/{id}` are the registry's hottest read).
+pub async fn person_with_household(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<(PersonRow, Option<HouseholdRow>)>> {
+    let (filter, mut values) = scope_filter(scope, "p.village_code");
+    values.insert(0, id.into());
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS}, h.id AS h_id, h.kk_number AS h_kk_number, h.village_code AS h_village_code, \
+            h.address AS h_address, h.rt AS h_rt, h.rw AS h_rw, h.status AS h_status, h.created_at AS h_created_at, \
+            h.updated_at AS h_updated_at, \
+            (SELECT hp.full_name FROM household_members hm JOIN persons hp ON hp.id = hm.person_id \
+              WHERE hm.household_id = h.id AND hm.relationship = 'KEPALA KELUARGA' LIMIT 1) AS h_head_name, \
+            (SELECT COUNT(*) FROM household_members hc WHERE hc.household_id = h.id) AS h_member_count \
+         FROM persons p LEFT JOIN household_members m ON m.person_id = p.id LEFT JOIN households h ON h.id = m.household_id \
+         WHERE p.id = ? AND {filter}"
+    );
+    let Some(row) = query_one(c, &sql, values).await? else {
+        return Ok(None);
+    };
+    let person = person_from_row(&row)?;
+    let household = match &person.household_id {
+        Some(_) => Some(household_from_prefixed(&row, "h_")?),
+        None => None,
+    };
+    Ok(Some((person, household)))
 }
 
 fn history_from_row(row: &QueryResult, subject: &str) -> Result<HistoryEntry> {

@@ -176,10 +176,7 @@ pub const TEST_PASSWORD: &str = "correct horse battery";
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (store, database_url) = fresh_store(backend).await;
     let pintu = Pintu::new(store);
-    let app = pintu_web::app(pintu_web::AppState {
-        pintu: pintu.clone(),
-        secure_cookies: false,
-    });
+    let app = pintu_web::app(pintu_web::AppState::new(pintu.clone(), false));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");

@@ -24,11 +24,30 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// What every handler shares; cloned per request, so it is one pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<Shared>);
+
+pub struct Shared {
     pub pintu: Pintu,
     /// Mark cookies `Secure`: set when Pintu is served behind TLS.
     pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(pintu: Pintu, secure_cookies: bool) -> AppState {
+        AppState(std::sync::Arc::new(Shared {
+            pintu,
+            secure_cookies,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// The whole application: pages, API, static assets, health probes and security headers.

@@ -248,10 +248,7 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    let app = pintu_web::app(pintu_web::AppState {
-        pintu,
-        secure_cookies: cfg.server.secure_cookies,
-    });
+    let app = pintu_web::app(pintu_web::AppState::new(pintu, cfg.server.secure_cookies));
     tracing::info!(%addr, "serving");
     println!("Pintu is running at http://{addr}/");
     axum::serve(listener, app)
