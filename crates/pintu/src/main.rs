@@ -126,8 +126,25 @@ fn init_tracing() {
         .init();
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // A message for a person, not a backtrace.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     init_tracing();
     let cli = Cli::parse();
     let mut cfg = config::load(cli.config.as_deref())?;
@@ -225,10 +242,20 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Service errors as a person at a terminal should read them.
+/// Service errors as a person at a terminal should read them, in English.
 fn describe(e: pintu_service::Error) -> anyhow::Error {
+    let tr = pintu_web::i18n::Tr::new(pintu_web::i18n::Lang::En);
     match e {
-        pintu_service::Error::Invalid(inv) => anyhow::anyhow!("{inv}"),
+        pintu_service::Error::Invalid(inv) => {
+            let lines: Vec<String> = inv
+                .0
+                .iter()
+                .map(|f| format!("{}: {}", f.field, tr.error(f.code)))
+                .collect();
+            anyhow::anyhow!("{}", lines.join("; "))
+        }
+        pintu_service::Error::Conflict { code, .. } => anyhow::anyhow!("{}", tr.error(code)),
+        pintu_service::Error::NotFound => anyhow::anyhow!("no such user"),
         other => anyhow::anyhow!("{other}"),
     }
 }

@@ -3,6 +3,7 @@
 mod api;
 mod authz;
 mod browser;
+mod cli;
 mod openapi;
 mod pages;
 mod registry;

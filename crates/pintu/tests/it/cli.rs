@@ -1,0 +1,105 @@
+//! The `pintu` command line, run as a person would run it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn pintu(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pintu"))
+        .arg("--database-url")
+        .arg(db)
+        .args(args)
+        .env_remove("PINTU_DATABASE_URL")
+        .env("PINTU_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pintu");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("pintu output")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn officers_are_added_with_a_password_from_stdin_and_get_api_tokens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/pintu.db?mode=rwc", dir.path().display());
+
+    let migrate = pintu(&db, &["migrate"], None);
+    assert!(migrate.status.success(), "{}", text(&migrate.stderr));
+    assert!(text(&migrate.stdout).contains("areas loaded: 91599"));
+
+    let added = pintu(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "Budi",
+            "--role",
+            "village_officer",
+            "--area",
+            "35.07.01.2001",
+        ],
+        Some("a long passphrase\n"),
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert!(text(&added.stdout).contains("created budi (village_officer, 35.07.01.2001)"));
+
+    let token = pintu(&db, &["user", "token", "--username", "budi"], None);
+    assert!(token.status.success());
+    assert!(text(&token.stdout).trim().starts_with("pintu_"));
+
+    let bad = pintu(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x1",
+            "--role",
+            "village_officer",
+            "--area",
+            "35.07",
+        ],
+        Some("short"),
+    );
+    assert!(!bad.status.success());
+    let message = text(&bad.stderr);
+    assert!(
+        message.contains("The area does not match the role's level.")
+            && message.contains("at least 10 characters"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("backtrace"),
+        "a message for a person, not a backtrace"
+    );
+}
+
+#[test]
+fn config_print_hides_the_database_password() {
+    let out = pintu(
+        "postgres://pintu:s3cret@db.example/pintu",
+        &["config", "print"],
+        None,
+    );
+    assert!(out.status.success());
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("postgres://pintu:****@db.example/pintu"),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cret"));
+}
