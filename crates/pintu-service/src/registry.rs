@@ -446,6 +446,49 @@ impl Pintu {
         }
     }
 
+    /// The scope, cursor and page size of a list request, checked.
+    async fn list_params(
+        &self,
+        ctx: &Ctx,
+        area: Option<&str>,
+        after: Option<&str>,
+        limit: Option<u64>,
+    ) -> Result<(Scope, Option<Cursor>, u64)> {
+        let scope = self.narrowed_scope(ctx, area).await?;
+        let limit = page_limit(limit)?;
+        let after = after
+            .filter(|a| !a.is_empty())
+            .map(decode_cursor)
+            .transpose()?;
+        Ok((scope, after, limit))
+    }
+
+    /// Wraps a fetched page, with the cursor of the next one, and audits the listing.
+    async fn listed<T>(
+        &self,
+        ctx: &Ctx,
+        record_type: &str,
+        scope: &Scope,
+        items: Vec<T>,
+        limit: u64,
+        key: impl Fn(&T) -> (&str, &str),
+    ) -> Result<Page<T>> {
+        let next = (items.len() as u64 == limit)
+            .then(|| items.last().map(|i| encode_cursor(key(i).0, key(i).1)))
+            .flatten();
+        self.audit
+            .record(
+                ctx,
+                &format!("{record_type}.list"),
+                record_type,
+                None,
+                scope_area(scope),
+                Some(format!("results={}", items.len())),
+            )
+            .await?;
+        Ok(Page { items, next })
+    }
+
     pub async fn list_persons(
         &self,
         ctx: &Ctx,
@@ -453,27 +496,12 @@ impl Pintu {
         after: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Page<PersonRow>> {
-        let scope = self.narrowed_scope(ctx, area).await?;
-        let limit = page_limit(limit)?;
-        let after = after
-            .filter(|a| !a.is_empty())
-            .map(decode_cursor)
-            .transpose()?;
+        let (scope, after, limit) = self.list_params(ctx, area, after, limit).await?;
         let items = q::list_persons(self.store.conn(), &scope, after.as_ref(), limit).await?;
-        let next = (items.len() as u64 == limit)
-            .then(|| items.last().map(|p| encode_cursor(&p.village_code, &p.id)))
-            .flatten();
-        self.audit
-            .record(
-                ctx,
-                "person.list",
-                "person",
-                None,
-                scope_area(&scope),
-                Some(format!("results={}", items.len())),
-            )
-            .await?;
-        Ok(Page { items, next })
+        self.listed(ctx, "person", &scope, items, limit, |p| {
+            (&p.village_code, &p.id)
+        })
+        .await
     }
 
     pub async fn list_households(
@@ -483,27 +511,12 @@ impl Pintu {
         after: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Page<HouseholdRow>> {
-        let scope = self.narrowed_scope(ctx, area).await?;
-        let limit = page_limit(limit)?;
-        let after = after
-            .filter(|a| !a.is_empty())
-            .map(decode_cursor)
-            .transpose()?;
+        let (scope, after, limit) = self.list_params(ctx, area, after, limit).await?;
         let items = q::list_households(self.store.conn(), &scope, after.as_ref(), limit).await?;
-        let next = (items.len() as u64 == limit)
-            .then(|| items.last().map(|h| encode_cursor(&h.village_code, &h.id)))
-            .flatten();
-        self.audit
-            .record(
-                ctx,
-                "household.list",
-                "household",
-                None,
-                scope_area(&scope),
-                Some(format!("results={}", items.len())),
-            )
-            .await?;
-        Ok(Page { items, next })
+        self.listed(ctx, "household", &scope, items, limit, |h| {
+            (&h.village_code, &h.id)
+        })
+        .await
     }
 
     /// Counts for the actor's dashboard: not personal data, so not audited.

@@ -175,17 +175,7 @@ pub async fn person(
     scope: &Scope,
     id: &str,
 ) -> Result<Option<PersonRow>> {
-    let (filter, mut values) = scope_filter(scope, "p.village_code");
-    values.insert(0, id.into());
-    let sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
-         WHERE p.id = ? AND {filter}"
-    );
-    query_one(c, &sql, values)
-        .await?
-        .as_ref()
-        .map(person_from_row)
-        .transpose()
+    person_where(c, scope, "p.id", id).await
 }
 
 /// The person with this NIK, if inside `scope`.
@@ -194,11 +184,21 @@ pub async fn person_by_nik(
     scope: &Scope,
     nik: &str,
 ) -> Result<Option<PersonRow>> {
+    person_where(c, scope, "p.nik", nik).await
+}
+
+/// The person whose unique `column` (a fixed name, never input) equals `value`, in scope.
+async fn person_where(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<PersonRow>> {
     let (filter, mut values) = scope_filter(scope, "p.village_code");
-    values.insert(0, nik.into());
+    values.insert(0, value.into());
     let sql = format!(
         "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
-         WHERE p.nik = ? AND {filter}"
+         WHERE {column} = ? AND {filter}"
     );
     query_one(c, &sql, values)
         .await?
