@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use pintu_store::Store;
-use pintu_store::audit::{AuditEntry, insert_audit};
+use pintu_store::audit::{AuditEntry, SqliteAuditWriter, insert_audit};
 use pintu_store::sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,9 +22,27 @@ pub struct AuditSink {
 }
 
 impl AuditSink {
+    /// Starts the writer: on SQLite a thread with its own connection, on PostgreSQL a task
+    /// on the pool.
     pub fn start(store: Store) -> AuditSink {
         let (tx, rx) = mpsc::channel::<Pending>(8 * MAX_BATCH);
-        tokio::spawn(write_batches(store, rx));
+        match store.sqlite_file().map(SqliteAuditWriter::open) {
+            Some(Ok(writer)) => {
+                let spawned = std::thread::Builder::new()
+                    .name("pintu-audit".into())
+                    .spawn(move || write_batches_blocking(writer, rx));
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "audit writer thread did not start");
+                }
+            }
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "audit writer falls back to the pool");
+                tokio::spawn(write_batches(store, rx));
+            }
+            None => {
+                tokio::spawn(write_batches(store, rx));
+            }
+        }
         AuditSink { tx }
     }
 
@@ -67,6 +85,30 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Pending>) {
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let entries: Vec<AuditEntry> = batch.iter().map(|(e, _)| e.clone()).collect();
         let ok = match write(&store, &entries).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, entries = entries.len(), "audit batch failed");
+                false
+            }
+        };
+        for (_, done) in batch.drain(..) {
+            let _ = done.send(ok);
+        }
+    }
+}
+
+fn write_batches_blocking(mut writer: SqliteAuditWriter, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let entries: Vec<AuditEntry> = batch.iter().map(|(e, _)| e.clone()).collect();
+        let ok = match writer.write(&entries) {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!(error = %e, entries = entries.len(), "audit batch failed");

@@ -99,3 +99,51 @@ pub async fn all_audit(
         })
         .collect()
 }
+
+/// The audit writer's own SQLite connection: one prepared INSERT stepped per entry inside
+/// one transaction per batch, on a thread of its own, with no hop through the async pool.
+pub struct SqliteAuditWriter {
+    conn: rusqlite::Connection,
+}
+
+impl SqliteAuditWriter {
+    pub fn open(path: &str) -> Result<SqliteAuditWriter> {
+        let open = || -> rusqlite::Result<rusqlite::Connection> {
+            let conn = rusqlite::Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            Ok(conn)
+        };
+        open()
+            .map(|conn| SqliteAuditWriter { conn })
+            .map_err(|e| crate::StoreError::Other(format!("audit writer: {e}")))
+    }
+
+    /// Writes `entries` in one transaction: all of them, or none.
+    pub fn write(&mut self, entries: &[AuditEntry]) -> Result<()> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO audit_log (at, actor, action, record_type, record_id, area_code, request_id, detail) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for e in entries {
+                    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+                    insert.execute(rusqlite::params![
+                        at,
+                        e.actor,
+                        e.action,
+                        e.record_type,
+                        e.record_id,
+                        e.area_code,
+                        e.request_id,
+                        e.detail
+                    ])?;
+                }
+            }
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(|e| crate::StoreError::Other(format!("audit write: {e}")))
+    }
+}
