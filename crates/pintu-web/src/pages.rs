@@ -18,7 +18,6 @@ use pintu_service::{Error, today};
 use pintu_store::areas::Area;
 use pintu_store::registry::{HistoryEntry, HouseholdRow, PersonRow, RegistryCounts};
 use serde::Deserialize;
-use subtle_compare::constant_time_eq;
 
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
@@ -28,12 +27,10 @@ const HTMX: &str = include_str!("../static/vendor/htmx.min.2.0.11.js");
 const HTMX_PATH: &str = "/static/vendor/htmx.min.2.0.11.js";
 const CSS: &str = include_str!("../static/pintu.css");
 
-mod subtle_compare {
-    /// Compares two secrets in time independent of where they differ.
-    pub fn constant_time_eq(a: &str, b: &str) -> bool {
-        let (a, b) = (a.as_bytes(), b.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
+/// Compares two secrets in time independent of where they differ.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 pub fn router() -> Router<AppState> {
