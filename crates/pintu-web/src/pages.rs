@@ -601,17 +601,9 @@ struct NoticeQuery {
 struct EditForm {
     #[serde(default)]
     csrf: String,
-    full_name: Option<String>,
-    sex: Option<String>,
-    birth_date: Option<String>,
-    birth_place: Option<String>,
-    nik: Option<String>,
-    religion: Option<String>,
-    education: Option<String>,
-    occupation: Option<String>,
-    marital_status: Option<String>,
-    phone: Option<String>,
-    reason: Option<String>,
+    /// The same fields as the API's correction, read by the service's own type.
+    #[serde(flatten)]
+    patch: PersonPatch,
 }
 
 async fn edit_person(
@@ -623,19 +615,9 @@ async fn edit_person(
     if let Err(r) = check_csrf(&u, &f.csrf) {
         return r;
     }
-    let patch = PersonPatch {
-        nik: f.nik.filter(|n| !n.trim().is_empty()),
-        full_name: f.full_name,
-        sex: f.sex,
-        birth_date: f.birth_date,
-        birth_place: f.birth_place,
-        religion: f.religion,
-        education: f.education,
-        occupation: f.occupation,
-        marital_status: f.marital_status,
-        phone: f.phone,
-        reason: f.reason,
-    };
+    let mut patch = f.patch;
+    // An empty NIK box on a person with a pending NIK means "still unknown", not a change.
+    patch.nik = patch.nik.filter(|n| !n.trim().is_empty());
     match state.pintu.update_person(&u.ctx, &id, &patch).await {
         Ok(_) => Redirect::to(&format!("/persons/{id}?notice=person-saved")).into_response(),
         Err(e) => form_error(&state, u, &id, e).await,

@@ -369,3 +369,63 @@ async fn the_area_picker_offers_the_children_of_the_chosen_area() {
     assert!(options.contains("Kabupaten Malang"));
     assert!(options.contains("hx-swap-oob"), "lower levels are cleared");
 }
+
+#[tokio::test]
+async fn a_correction_through_the_person_page_is_kept_in_the_history() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let o = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let created = json_of(
+        app.post(
+            &o.token,
+            "/api/v1/households",
+            &household(VILLAGE, &nik(VILLAGE, 1), "Sutrisno"),
+        )
+        .await,
+    )
+    .await;
+    let pid = created["person_ids"][2]
+        .as_str()
+        .expect("the newborn")
+        .to_string();
+    let (c, token) = logged_in(&app, "desa").await;
+    let form = [
+        ("csrf", token.as_str()),
+        ("full_name", "Bayu Pratama"),
+        ("nik", ""),
+        ("occupation", "BELUM BEKERJA"),
+        ("reason", "akta kelahiran"),
+    ];
+    let resp = c
+        .post(app.url(&format!("/persons/{pid}/edit")))
+        .form(&form)
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(resp.status(), 303);
+    let page = c
+        .get(app.url(&format!("/persons/{pid}?notice=person-saved")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Bayu Pratama")
+            && page.contains("akta kelahiran")
+            && page.contains("Perubahan disimpan.")
+    );
+    let bad = c
+        .post(app.url(&format!("/persons/{pid}/edit")))
+        .form(&[("csrf", token.as_str()), ("nik", "123")])
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(bad.status(), 422);
+    assert!(
+        bad.text()
+            .await
+            .expect("html")
+            .contains("NIK harus tepat 16 angka.")
+    );
+}
