@@ -152,8 +152,8 @@ impl Pintu {
                     source: "synthetic",
                     at,
                 };
-                report.persons += self.store.load_households(&rows, &src).await?;
                 report.households += rows.len();
+                report.persons += self.store.load_households(rows, &src).await?;
                 jobs::set_progress(
                     self.store.conn(),
                     &job_id,

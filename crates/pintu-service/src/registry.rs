@@ -333,12 +333,11 @@ impl Pintu {
     /// One person with their household and history. Outside the actor's area it does not exist.
     pub async fn person(&self, ctx: &Ctx, id: &str) -> Result<PersonDetail> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
-        let c = self.store.conn();
         let scope = ctx.actor.scope();
         // Both reads at once; the history is dropped unread when the person is out of scope.
         let (found, history) = tokio::join!(
-            q::person_with_household(c, &scope, &id),
-            q::history(c, HistoryTable::Person, &id, 100)
+            q::person_with_household(&self.store, &scope, &id),
+            q::history(&self.store, HistoryTable::Person, &id, 100)
         );
         let (person, household) = found?.ok_or(Error::NotFound)?;
         let history = history?;
@@ -367,7 +366,7 @@ impl Pintu {
         let scope = ctx.actor.scope();
         let household = q::household(c, &scope, &id).await?.ok_or(Error::NotFound)?;
         let members = q::household_members(c, &scope, &id).await?;
-        let history = q::history(c, HistoryTable::Household, &id, 100).await?;
+        let history = q::history(&self.store, HistoryTable::Household, &id, 100).await?;
         self.audit
             .record(
                 ctx,

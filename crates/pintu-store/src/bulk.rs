@@ -38,37 +38,53 @@ impl Store {
     /// Writes `batch` in one transaction. Returns the number of people written.
     pub async fn load_households(
         &self,
-        batch: &[BulkHousehold],
+        batch: Vec<BulkHousehold>,
         src: &BulkSource<'_>,
     ) -> Result<usize> {
         match self.backend() {
-            DbBackend::Postgres => self.copy_households(batch, src).await,
+            DbBackend::Postgres => self.copy_households(&batch, src).await,
             _ if self.sqlite_file.is_some() => {
-                let path = self.sqlite_file.clone().unwrap_or_default();
-                let batch = batch.to_vec();
                 let (actor, source, at) = (src.actor.to_string(), src.source.to_string(), src.at);
-                let slot = self.bulk_conn.clone();
-                tokio::task::spawn_blocking(move || {
-                    let mut guard = slot.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
-                    if guard.is_none() {
-                        *guard = Some(open_bulk_connection(&path)?);
-                    }
-                    match guard.as_mut() {
-                        Some(conn) => sqlite_load(conn, &batch, &actor, &source, at),
-                        None => Err(rusqlite::Error::InvalidQuery),
-                    }
+                self.with_bulk_connection(move |conn| {
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    check_villages(&tx, &batch)?;
+                    let people = sqlite_insert(&tx, &batch, &actor, &source, at, "")?;
+                    tx.commit()?;
+                    Ok(people)
                 })
                 .await
-                .map_err(|e| StoreError::Other(format!("bulk load task: {e}")))?
-                .map_err(|e| StoreError::Other(format!("bulk load: {e}")))
             }
             _ => {
                 let tx = self.conn().begin().await?;
-                let n = insert_households(&tx, batch, src).await?;
+                let n = insert_households(&tx, &batch, src).await?;
                 tx.commit().await?;
                 Ok(n)
             }
         }
+    }
+
+    /// Runs `f` on the blocking pool with the bulk connection of a file database (opened on
+    /// first use and kept).
+    pub(crate) async fn with_bulk_connection<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let path = self.sqlite_file.clone().unwrap_or_default();
+        let slot = self.bulk_conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = slot.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
+            if guard.is_none() {
+                *guard = Some(open_bulk_connection(&path)?);
+            }
+            match guard.as_mut() {
+                Some(conn) => f(conn),
+                None => Err(rusqlite::Error::InvalidQuery),
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("bulk load task: {e}")))?
+        .map_err(bulk_err)
     }
 
     async fn copy_households(
@@ -78,94 +94,105 @@ impl Store {
     ) -> Result<usize> {
         let pool = self.conn().get_postgres_connection_pool();
         let mut tx = pool.begin().await.map_err(sqlx_err)?;
-        let mut households = Csv::default();
-        let mut persons = Csv::default();
-        let mut members = Csv::default();
-        let mut history = Csv::default();
-        let at = src.at.to_rfc3339();
-        let mut people = 0;
-        for h in batch {
-            households.row(&[
-                Some(&h.id),
-                h.kk_number.as_deref(),
-                Some(&h.village_code),
-                h.address.as_deref(),
-                h.rt.as_deref(),
-                h.rw.as_deref(),
-                Some("active"),
-                Some(&at),
-                Some(&at),
-            ]);
-            history.row(&[
-                Some(&h.id),
-                Some(&h.village_code),
-                Some(&at),
-                Some(src.actor),
-                Some("registered"),
-                None,
-                None,
-                None,
-                None,
-                Some(src.source),
-                None,
-            ]);
-            for (p, relationship) in &h.members {
-                let birth = p.birth_date.to_string();
-                persons.row(&[
-                    Some(&p.id),
-                    p.nik.as_deref(),
-                    Some(&p.full_name),
-                    Some(&p.name_key),
-                    Some(p.sex),
-                    Some(&birth),
-                    p.birth_place.as_deref(),
-                    p.religion.as_deref(),
-                    p.education.as_deref(),
-                    p.occupation.as_deref(),
-                    p.marital_status.as_deref(),
-                    p.phone.as_deref(),
-                    Some(&p.village_code),
-                    Some("alive"),
-                    None,
-                    Some(&at),
-                    Some(&at),
-                ]);
-                members.row(&[
-                    Some(&p.id),
-                    Some(&h.id),
-                    Some(relationship),
-                    Some(&h.village_code),
-                    Some(&birth),
-                ]);
-                people += 1;
-            }
-        }
-        let copies = [
-            (
-                "households (id, kk_number, village_code, address, rt, rw, status, created_at, updated_at)",
-                households,
-            ),
-            (&*format!("persons ({PERSON_INSERT_COLUMNS})"), persons),
-            (
-                "household_members (person_id, household_id, relationship, village_code, since)",
-                members,
-            ),
-            (
-                "household_history (household_id, village_code, at, actor, action, field, old_value, new_value, reason, source, request_id)",
-                history,
-            ),
-        ];
-        for (target, data) in copies {
-            let mut copy = tx
-                .copy_in_raw(&format!("COPY {target} FROM STDIN (FORMAT csv)"))
-                .await
-                .map_err(sqlx_err)?;
-            copy.send(data.0).await.map_err(sqlx_err)?;
-            copy.finish().await.map_err(sqlx_err)?;
-        }
+        let people = copy_into(&mut tx, batch, src, "").await?;
         tx.commit().await.map_err(sqlx_err)?;
         Ok(people)
     }
+}
+
+/// COPYs `batch` into the four tables (named with `prefix`) inside `tx`.
+async fn copy_into(
+    tx: &mut sea_orm::sqlx::PgConnection,
+    batch: &[BulkHousehold],
+    src: &BulkSource<'_>,
+    prefix: &str,
+) -> Result<usize> {
+    let mut households = Csv::default();
+    let mut persons = Csv::default();
+    let mut members = Csv::default();
+    let mut history = Csv::default();
+    let at = src.at.to_rfc3339();
+    let mut people = 0;
+    for h in batch {
+        households.row(&[
+            Some(&h.id),
+            h.kk_number.as_deref(),
+            Some(&h.village_code),
+            h.address.as_deref(),
+            h.rt.as_deref(),
+            h.rw.as_deref(),
+            Some("active"),
+            Some(&at),
+            Some(&at),
+        ]);
+        history.row(&[
+            Some(&h.id),
+            Some(&h.village_code),
+            Some(&at),
+            Some(src.actor),
+            Some("registered"),
+            None,
+            None,
+            None,
+            None,
+            Some(src.source),
+            None,
+        ]);
+        for (p, relationship) in &h.members {
+            let birth = p.birth_date.to_string();
+            persons.row(&[
+                Some(&p.id),
+                p.nik.as_deref(),
+                Some(&p.full_name),
+                Some(&p.name_key),
+                Some(p.sex),
+                Some(&birth),
+                p.birth_place.as_deref(),
+                p.religion.as_deref(),
+                p.education.as_deref(),
+                p.occupation.as_deref(),
+                p.marital_status.as_deref(),
+                p.phone.as_deref(),
+                Some(&p.village_code),
+                Some("alive"),
+                None,
+                Some(&at),
+                Some(&at),
+            ]);
+            members.row(&[
+                Some(&p.id),
+                Some(&h.id),
+                Some(relationship),
+                Some(&h.village_code),
+                Some(&birth),
+            ]);
+            people += 1;
+        }
+    }
+    let copies = [
+        (
+            "households (id, kk_number, village_code, address, rt, rw, status, created_at, updated_at)",
+            households,
+        ),
+        (&*format!("persons ({PERSON_INSERT_COLUMNS})"), persons),
+        (
+            "household_members (person_id, household_id, relationship, village_code, since)",
+            members,
+        ),
+        (
+            "household_history (household_id, village_code, at, actor, action, field, old_value, new_value, reason, source, request_id)",
+            history,
+        ),
+    ];
+    for (target, data) in copies {
+        let mut copy = tx
+            .copy_in_raw(&format!("COPY {prefix}{target} FROM STDIN (FORMAT csv)"))
+            .await
+            .map_err(sqlx_err)?;
+        copy.send(data.0).await.map_err(sqlx_err)?;
+        copy.finish().await.map_err(sqlx_err)?;
+    }
+    Ok(people)
 }
 
 /// One batch through SQLite's C API: four statements prepared once, stepped per row, in one
@@ -181,45 +208,51 @@ fn open_bulk_connection(path: &str) -> rusqlite::Result<rusqlite::Connection> {
     Ok(conn)
 }
 
-fn sqlite_load(
-    conn: &mut rusqlite::Connection,
+/// The batch's villages exist (the bulk connection checks them once per batch rather than
+/// with a foreign key per row).
+fn check_villages(tx: &rusqlite::Transaction<'_>, batch: &[BulkHousehold]) -> rusqlite::Result<()> {
+    let mut villages: Vec<&str> = batch.iter().map(|h| h.village_code.as_str()).collect();
+    villages.sort_unstable();
+    villages.dedup();
+    let mut known = tx.prepare_cached("SELECT 1 FROM areas WHERE code = ?1 AND level = 4")?;
+    for v in villages {
+        if !known.exists([v])? {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                Some(format!("unknown village {v}")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts `batch` into the four tables (named with `prefix`) inside `tx`: four statements
+/// prepared once, stepped per row.
+fn sqlite_insert(
+    tx: &rusqlite::Transaction<'_>,
     batch: &[BulkHousehold],
     actor: &str,
     source: &str,
     at: DateTime<Utc>,
+    prefix: &str,
 ) -> rusqlite::Result<usize> {
     use rusqlite::params;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
-        let mut villages: Vec<&str> = batch.iter().map(|h| h.village_code.as_str()).collect();
-        villages.sort_unstable();
-        villages.dedup();
-        let mut known = tx.prepare_cached("SELECT 1 FROM areas WHERE code = ?1 AND level = 4")?;
-        for v in villages {
-            if !known.exists([v])? {
-                return Err(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
-                    Some(format!("unknown village {v}")),
-                ));
-            }
-        }
-    }
     let at_text = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
     let mut people = 0;
     {
-        let mut household = tx.prepare_cached(
-            "INSERT INTO households (id, kk_number, village_code, address, rt, rw, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7)",
-        )?;
-        let mut history = tx.prepare_cached(
-            "INSERT INTO household_history (household_id, village_code, at, actor, action, source) VALUES (?1, ?2, ?3, ?4, 'registered', ?5)",
-        )?;
-        let mut person = tx.prepare_cached(&format!(
-            "INSERT INTO persons ({PERSON_INSERT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'alive', NULL, ?14, ?14)"
+        let mut household = tx.prepare_cached(&format!(
+            "INSERT INTO {prefix}households (id, kk_number, village_code, address, rt, rw, status, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7)"
         ))?;
-        let mut member = tx.prepare_cached(
-            "INSERT INTO household_members (person_id, household_id, relationship, village_code, since) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+        let mut history = tx.prepare_cached(&format!(
+            "INSERT INTO {prefix}household_history (household_id, village_code, at, actor, action, source) VALUES (?1, ?2, ?3, ?4, 'registered', ?5)"
+        ))?;
+        let mut person = tx.prepare_cached(&format!(
+            "INSERT INTO {prefix}persons ({PERSON_INSERT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'alive', NULL, ?14, ?14)"
+        ))?;
+        let mut member = tx.prepare_cached(&format!(
+            "INSERT INTO {prefix}household_members (person_id, household_id, relationship, village_code, since) VALUES (?1, ?2, ?3, ?4, ?5)"
+        ))?;
         for h in batch {
             household.execute(params![
                 h.id,
@@ -254,8 +287,18 @@ fn sqlite_load(
             }
         }
     }
-    tx.commit()?;
     Ok(people)
+}
+
+/// SQLite's refusals become the same errors as through the pool: a unique index built after
+/// the load that finds a duplicate is the conflict a row-by-row insert would have reported.
+fn bulk_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) if e.to_string().contains("UNIQUE") => {
+            StoreError::Conflict(crate::conflict_code(&e.to_string()))
+        }
+        _ => StoreError::Other(format!("bulk load: {e}")),
+    }
 }
 
 fn sqlx_err(e: sea_orm::sqlx::Error) -> StoreError {
@@ -399,81 +442,67 @@ async fn multi_insert(
     Ok(())
 }
 
-/// The baseline for the load benchmark: the same people into a bare table with no index,
-/// key or constraint, by each backend's own fastest raw route (SQLite: one prepared INSERT
-/// reused for every row in one transaction; PostgreSQL: COPY).
-pub async fn raw_baseline_load(store: &Store, people: &[NewPerson]) -> Result<()> {
+/// The tables the bulk loader fills.
+const BULK_TABLES: [&str; 4] = [
+    "households",
+    "persons",
+    "household_members",
+    "household_history",
+];
+
+/// The baseline of `pintu bench load`: the same rows written the backend's fastest raw way
+/// (one transaction; COPY on PostgreSQL, prepared statements on SQLite) into bare copies of
+/// the four tables, with no key, index or constraint. Returns the number of table rows.
+pub async fn raw_baseline_load(
+    store: &Store,
+    batches: &[Vec<BulkHousehold>],
+    src: &BulkSource<'_>,
+) -> Result<usize> {
     let conn = store.conn();
-    conn.execute_unprepared("DROP TABLE IF EXISTS bench_raw_persons")
+    let pg = store.backend() == DbBackend::Postgres;
+    for t in BULK_TABLES {
+        conn.execute_unprepared(&format!("DROP TABLE IF EXISTS bench_raw_{t}"))
+            .await?;
+        conn.execute_unprepared(&format!(
+            "CREATE TABLE bench_raw_{t} AS SELECT * FROM {t} WHERE 1 = 0"
+        ))
         .await?;
-    conn.execute_unprepared(
-        "CREATE TABLE bench_raw_persons (id TEXT, nik TEXT, full_name TEXT, name_key TEXT, sex TEXT, birth_date TEXT, \
-         birth_place TEXT, religion TEXT, education TEXT, occupation TEXT, marital_status TEXT, phone TEXT, \
-         village_code TEXT, life_status TEXT, died_on TEXT, created_at TEXT, updated_at TEXT)",
-    )
-    .await?;
-    match store.backend() {
-        DbBackend::Postgres => {
-            let pool = conn.get_postgres_connection_pool();
-            let mut data = Csv::default();
-            for p in people {
-                let birth = p.birth_date.to_string();
-                let at = p.at.to_rfc3339();
-                data.row(&[
-                    Some(&p.id),
-                    p.nik.as_deref(),
-                    Some(&p.full_name),
-                    Some(&p.name_key),
-                    Some(p.sex),
-                    Some(&birth),
-                    p.birth_place.as_deref(),
-                    p.religion.as_deref(),
-                    p.education.as_deref(),
-                    p.occupation.as_deref(),
-                    p.marital_status.as_deref(),
-                    p.phone.as_deref(),
-                    Some(&p.village_code),
-                    Some("alive"),
-                    None,
-                    Some(&at),
-                    Some(&at),
-                ]);
-            }
-            let mut tx = pool.begin().await.map_err(sqlx_err)?;
-            let mut copy = tx
-                .copy_in_raw("COPY bench_raw_persons FROM STDIN (FORMAT csv)")
-                .await
-                .map_err(sqlx_err)?;
-            copy.send(data.0).await.map_err(sqlx_err)?;
-            copy.finish().await.map_err(sqlx_err)?;
-            tx.commit().await.map_err(sqlx_err)?;
-        }
-        _ => {
-            let path = store
-                .sqlite_file
-                .clone()
-                .ok_or_else(|| StoreError::Other("the baseline needs an SQLite file".into()))?;
-            let people = people.to_vec();
-            tokio::task::spawn_blocking(move || -> rusqlite::Result<()> {
-                let mut conn = rusqlite::Connection::open(path)?;
-                conn.pragma_update(None, "synchronous", "NORMAL")?;
-                let tx = conn.transaction()?;
-                {
-                    let mut insert = tx.prepare("INSERT INTO bench_raw_persons VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'alive', NULL, ?14, ?14)")?;
-                    for p in &people {
-                        let at = p.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
-                        insert.execute(rusqlite::params![
-                            p.id, p.nik, p.full_name, p.name_key, p.sex, p.birth_date.format("%F").to_string(), p.birth_place,
-                            p.religion, p.education, p.occupation, p.marital_status, p.phone, p.village_code, at
-                        ])?;
-                    }
-                }
-                tx.commit()
-            })
-            .await
-            .map_err(|e| StoreError::Other(e.to_string()))?
-            .map_err(|e| StoreError::Other(e.to_string()))?;
-        }
     }
-    Ok(())
+    let people = if pg {
+        let pool = conn.get_postgres_connection_pool();
+        let mut tx = pool.begin().await.map_err(sqlx_err)?;
+        let mut people = 0;
+        for batch in batches {
+            people += copy_into(&mut tx, batch, src, "bench_raw_").await?;
+        }
+        tx.commit().await.map_err(sqlx_err)?;
+        people
+    } else {
+        let path = store
+            .sqlite_file
+            .clone()
+            .ok_or_else(|| StoreError::Other("the baseline needs an SQLite file".into()))?;
+        let batches = batches.to_vec();
+        let (actor, source, at) = (src.actor.to_string(), src.source.to_string(), src.at);
+        tokio::task::spawn_blocking(move || -> rusqlite::Result<usize> {
+            let mut conn = rusqlite::Connection::open(path)?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            let tx = conn.transaction()?;
+            let mut people = 0;
+            for batch in &batches {
+                people += sqlite_insert(&tx, batch, &actor, &source, at, "bench_raw_")?;
+            }
+            tx.commit()?;
+            Ok(people)
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.to_string()))?
+        .map_err(|e| StoreError::Other(e.to_string()))?
+    };
+    for t in BULK_TABLES {
+        conn.execute_unprepared(&format!("DROP TABLE bench_raw_{t}"))
+            .await?;
+    }
+    let households: usize = batches.iter().map(Vec::len).sum();
+    Ok(2 * people + 2 * households)
 }

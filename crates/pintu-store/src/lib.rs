@@ -6,6 +6,7 @@ pub mod areas;
 pub mod audit;
 pub mod bulk;
 pub mod jobs;
+mod read;
 pub mod registry;
 pub mod schema;
 mod scope;
@@ -20,6 +21,7 @@ use sea_orm::{
     DbErr, QueryResult, SqlErr, Statement, TransactionTrait, Value,
 };
 
+pub use read::{Col, FromRow, Row, fetch_all, fetch_one};
 pub use scope::scope_filter;
 pub use sea_orm;
 
@@ -53,7 +55,7 @@ impl From<DbErr> for StoreError {
 
 /// Maps the constraint named in a backend's message to a stable code. SQLite says
 /// `UNIQUE constraint failed: persons.nik`, PostgreSQL names the index `ux_persons_nik`.
-fn conflict_code(msg: &str) -> &'static str {
+pub(crate) fn conflict_code(msg: &str) -> &'static str {
     if msg.contains("persons.nik") || msg.contains("ux_persons_nik") {
         "nik_already_registered"
     } else if msg.contains("households.kk_number") || msg.contains("ux_households_kk") {
@@ -76,6 +78,8 @@ pub struct Store {
     /// The bulk loader's own SQLite connection, kept between batches so that its page cache
     /// stays warm (opened on first use).
     bulk_conn: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
+    /// Connections for point reads on an SQLite file (see [`Store::fetch_all`]).
+    readers: Option<std::sync::Arc<read::Readers>>,
 }
 
 /// The default SQLite URL: a file under `./pintu-data/`, created if missing.
@@ -95,7 +99,14 @@ impl Store {
         let mut opts = ConnectOptions::new(url.to_string());
         let is_sqlite = url.starts_with("sqlite:");
         opts.sqlx_logging(false)
-            .max_connections(if is_sqlite { 8 } else { 32 })
+            .max_connections(if is_sqlite {
+                std::env::var("XPOOL")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(8)
+            } else {
+                32
+            })
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10));
         if is_sqlite {
@@ -113,6 +124,7 @@ impl Store {
             db,
             sqlite_file: if is_sqlite { sqlite_path(url) } else { None },
             bulk_conn: Default::default(),
+            readers: sqlite_path(url).map(|p| std::sync::Arc::new(read::Readers::new(p))),
         })
     }
 
@@ -212,8 +224,8 @@ pub async fn execute(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) ->
 }
 
 /// Reads a column by name; the empty string is the "no table prefix" of SeaORM's API.
-pub fn col<T: sea_orm::TryGetable>(row: &QueryResult, name: &str) -> Result<T> {
-    Ok(row.try_get::<T>("", name)?)
+pub fn col<T: Col>(row: &impl Row, name: &str) -> Result<T> {
+    row.get(name)
 }
 
 /// A new opaque, time-ordered identifier (UUIDv7) for records.

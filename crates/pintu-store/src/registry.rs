@@ -6,7 +6,9 @@ use pintu_domain::access::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;
 
-use crate::{Result, col, execute, query_all, query_one, scope_filter};
+use crate::{
+    FromRow, Result, Row, Store, col, execute, fetch_all, fetch_one, query_one, scope_filter,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PersonRow {
@@ -78,7 +80,51 @@ const HOUSEHOLD_COLUMNS: &str = "h.id, h.kk_number, h.village_code, h.address, h
       WHERE hm.household_id = h.id AND hm.relationship = 'KEPALA KELUARGA' LIMIT 1) AS head_name, \
     (SELECT COUNT(*) FROM household_members hc WHERE hc.household_id = h.id) AS member_count";
 
-fn person_from_row(row: &QueryResult) -> Result<PersonRow> {
+impl FromRow for PersonRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        person_from_row(row)
+    }
+}
+
+impl FromRow for HouseholdRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        household_from_prefixed(row, "")
+    }
+}
+
+impl FromRow for HistoryEntry {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(HistoryEntry {
+            subject_id: col(row, "subject_id")?,
+            village_code: col(row, "village_code")?,
+            at: col(row, "at")?,
+            actor: col(row, "actor")?,
+            action: col(row, "action")?,
+            field: col(row, "field")?,
+            old_value: col(row, "old_value")?,
+            new_value: col(row, "new_value")?,
+            reason: col(row, "reason")?,
+            source: col(row, "source")?,
+            request_id: col(row, "request_id")?,
+        })
+    }
+}
+
+/// A person with their current household, read in one row (`h_` columns).
+struct PersonAndHousehold(PersonRow, Option<HouseholdRow>);
+
+impl FromRow for PersonAndHousehold {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        let person = person_from_row(row)?;
+        let household = match &person.household_id {
+            Some(_) => Some(household_from_prefixed(row, "h_")?),
+            None => None,
+        };
+        Ok(PersonAndHousehold(person, household))
+    }
+}
+
+fn person_from_row(row: &impl Row) -> Result<PersonRow> {
     Ok(PersonRow {
         id: col(row, "id")?,
         nik: col(row, "nik")?,
@@ -101,12 +147,8 @@ fn person_from_row(row: &QueryResult) -> Result<PersonRow> {
     })
 }
 
-fn household_from_row(row: &QueryResult) -> Result<HouseholdRow> {
-    household_from_prefixed(row, "")
-}
-
 /// Reads a household whose columns carry `prefix` (`h_id`, `h_kk_number` ...).
-fn household_from_prefixed(row: &QueryResult, prefix: &str) -> Result<HouseholdRow> {
+fn household_from_prefixed(row: &impl Row, prefix: &str) -> Result<HouseholdRow> {
     let c = |name: &str| format!("{prefix}{name}");
     Ok(HouseholdRow {
         id: col(row, &c("id"))?,
@@ -126,7 +168,7 @@ fn household_from_prefixed(row: &QueryResult, prefix: &str) -> Result<HouseholdR
 /// One person and their current household in a single round trip (the person page and
 /// `GET /persons/{id}` are the registry's hottest read).
 pub async fn person_with_household(
-    c: &impl ConnectionTrait,
+    store: &Store,
     scope: &Scope,
     id: &str,
 ) -> Result<Option<(PersonRow, Option<HouseholdRow>)>> {
@@ -142,31 +184,10 @@ pub async fn person_with_household(
          FROM persons p LEFT JOIN household_members m ON m.person_id = p.id LEFT JOIN households h ON h.id = m.household_id \
          WHERE p.id = ? AND {filter}"
     );
-    let Some(row) = query_one(c, &sql, values).await? else {
-        return Ok(None);
-    };
-    let person = person_from_row(&row)?;
-    let household = match &person.household_id {
-        Some(_) => Some(household_from_prefixed(&row, "h_")?),
-        None => None,
-    };
-    Ok(Some((person, household)))
-}
-
-fn history_from_row(row: &QueryResult, subject: &str) -> Result<HistoryEntry> {
-    Ok(HistoryEntry {
-        subject_id: col(row, subject)?,
-        village_code: col(row, "village_code")?,
-        at: col(row, "at")?,
-        actor: col(row, "actor")?,
-        action: col(row, "action")?,
-        field: col(row, "field")?,
-        old_value: col(row, "old_value")?,
-        new_value: col(row, "new_value")?,
-        reason: col(row, "reason")?,
-        source: col(row, "source")?,
-        request_id: col(row, "request_id")?,
-    })
+    Ok(store
+        .fetch_optional::<PersonAndHousehold>(&sql, values)
+        .await?
+        .map(|PersonAndHousehold(p, h)| (p, h)))
 }
 
 /// One person, if inside `scope`.
@@ -200,11 +221,7 @@ async fn person_where(
         "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
          WHERE {column} = ? AND {filter}"
     );
-    query_one(c, &sql, values)
-        .await?
-        .as_ref()
-        .map(person_from_row)
-        .transpose()
+    fetch_one(c, &sql, values).await
 }
 
 /// People whose normalised name contains `key`, names starting with it first.
@@ -231,11 +248,7 @@ pub async fn persons_by_name(
          ORDER BY CASE WHEN p.name_key LIKE ? THEN 0 WHEN p.name_key LIKE ? THEN 1 ELSE 2 END, p.name_key, p.id \
          LIMIT ?"
     );
-    query_all(c, &sql, values)
-        .await?
-        .iter()
-        .map(person_from_row)
-        .collect()
+    fetch_all(c, &sql, values).await
 }
 
 /// A page of people in `scope`, ordered by (village, id), after `cursor`.
@@ -252,11 +265,7 @@ pub async fn list_persons(
         "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
          WHERE {filter}{keyset} ORDER BY p.village_code, p.id LIMIT ?"
     );
-    query_all(c, &sql, values)
-        .await?
-        .iter()
-        .map(person_from_row)
-        .collect()
+    fetch_all(c, &sql, values).await
 }
 
 fn keyset_clause(alias: &str, after: Option<&Cursor>, values: &mut Vec<Value>) -> String {
@@ -281,11 +290,7 @@ pub async fn household(
     let (filter, mut values) = scope_filter(scope, "h.village_code");
     values.insert(0, id.into());
     let sql = format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.id = ? AND {filter}");
-    query_one(c, &sql, values)
-        .await?
-        .as_ref()
-        .map(household_from_row)
-        .transpose()
+    fetch_one(c, &sql, values).await
 }
 
 pub async fn household_by_kk(
@@ -297,11 +302,7 @@ pub async fn household_by_kk(
     values.insert(0, kk.into());
     let sql =
         format!("SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE h.kk_number = ? AND {filter}");
-    query_one(c, &sql, values)
-        .await?
-        .as_ref()
-        .map(household_from_row)
-        .transpose()
+    fetch_one(c, &sql, values).await
 }
 
 pub async fn list_households(
@@ -316,11 +317,7 @@ pub async fn list_households(
     let sql = format!(
         "SELECT {HOUSEHOLD_COLUMNS} FROM households h WHERE {filter}{keyset} ORDER BY h.village_code, h.id LIMIT ?"
     );
-    query_all(c, &sql, values)
-        .await?
-        .iter()
-        .map(household_from_row)
-        .collect()
+    fetch_all(c, &sql, values).await
 }
 
 /// The current members of a household (already scope-checked through the household),
@@ -337,11 +334,7 @@ pub async fn household_members(
          WHERE m.household_id = ? AND {filter} \
          ORDER BY CASE WHEN m.relationship = 'KEPALA KELUARGA' THEN 0 ELSE 1 END, p.birth_date, p.id"
     );
-    query_all(c, &sql, values)
-        .await?
-        .iter()
-        .map(person_from_row)
-        .collect()
+    fetch_all(c, &sql, values).await
 }
 
 /// Counts for the dashboard.
@@ -653,20 +646,18 @@ impl HistoryTable {
 
 /// The history of one record, newest first (the record itself is scope-checked by the caller).
 pub async fn history(
-    c: &impl ConnectionTrait,
+    store: &Store,
     table: HistoryTable,
     subject_id: &str,
     limit: u64,
 ) -> Result<Vec<HistoryEntry>> {
     let sql = format!(
-        "SELECT {s}, village_code, at, actor, action, field, old_value, new_value, reason, source, request_id \
+        "SELECT {s} AS subject_id, village_code, at, actor, action, field, old_value, new_value, reason, source, request_id \
          FROM {t} WHERE {s} = ? ORDER BY id DESC LIMIT ?",
         s = table.subject(),
         t = table.name()
     );
-    query_all(c, &sql, vec![subject_id.into(), (limit as i64).into()])
-        .await?
-        .iter()
-        .map(|r| history_from_row(r, table.subject()))
-        .collect()
+    store
+        .fetch_all(&sql, vec![subject_id.into(), (limit as i64).into()])
+        .await
 }

@@ -316,38 +316,32 @@ fn foundation() -> Vec<Ddl> {
     ]
 }
 
-/// The secondary indexes of the tables the bulk loader fills. An initial load into an empty
-/// registry drops them and builds them once at the end: building an index from sorted data
-/// is many times faster than maintaining it row by row.
-fn bulk_indexes() -> Vec<Ddl> {
-    vec![
-        unique("ux_households_kk", "households", &["kk_number"]),
-        index("ix_households_area", "households", &["village_code", "id"]),
-        unique("ux_persons_nik", "persons", &["nik"]),
-        index("ix_persons_area", "persons", &["village_code", "id"]),
-        index("ix_persons_name", "persons", &["name_key"]),
-        index(
-            "ix_members_household",
-            "household_members",
-            &["household_id"],
-        ),
-        index(
-            "ix_household_history_subject",
-            "household_history",
-            &["household_id", "id"],
-        ),
-    ]
-}
-
-const BULK_INDEX_NAMES: [&str; 7] = [
-    "ux_households_kk",
-    "ix_households_area",
-    "ux_persons_nik",
-    "ix_persons_area",
-    "ix_persons_name",
-    "ix_members_household",
-    "ix_household_history_subject",
+/// The secondary indexes an initial bulk load drops and builds once at the end: building an
+/// index from sorted data is many times faster than maintaining it row by row when keys
+/// arrive in random order (NIK, KK number, name, area). The indexes on a household id stay
+/// in place: household ids are time-ordered, so a load appends them at the end of the tree.
+const DEFERRED_INDEXES: [(&str, &str, &[&str], bool); 5] = [
+    ("ux_households_kk", "households", &["kk_number"], true),
+    (
+        "ix_households_area",
+        "households",
+        &["village_code", "id"],
+        false,
+    ),
+    ("ux_persons_nik", "persons", &["nik"], true),
+    ("ix_persons_area", "persons", &["village_code", "id"], false),
+    ("ix_persons_name", "persons", &["name_key"], false),
 ];
+
+fn bulk_indexes() -> Vec<Ddl> {
+    DEFERRED_INDEXES
+        .iter()
+        .map(|&(name, table, cols, is_unique)| match is_unique {
+            true => unique(name, table, cols),
+            false => index(name, table, cols),
+        })
+        .collect()
+}
 
 /// What `migrate` did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -418,7 +412,7 @@ impl Store {
         {
             return Ok(false);
         }
-        for name in BULK_INDEX_NAMES {
+        for (name, ..) in DEFERRED_INDEXES {
             self.conn()
                 .execute_unprepared(&format!("DROP INDEX IF EXISTS {name}"))
                 .await?;
@@ -429,10 +423,23 @@ impl Store {
     /// Builds any missing secondary index of the bulk-loaded tables. A duplicate NIK or KK
     /// number loaded while the unique indexes were deferred is reported as a conflict.
     pub async fn ensure_bulk_indexes(&self) -> Result<()> {
-        for ddl in bulk_indexes() {
-            if let Ddl::Index(i) = ddl {
-                self.conn().execute(&*i).await?;
-            }
+        let indexes = bulk_indexes().into_iter().filter_map(|ddl| match ddl {
+            Ddl::Index(i) => Some(i),
+            Ddl::Table(_) => None,
+        });
+        if self.sqlite_file.is_some() {
+            // On the bulk connection: its large page cache keeps the sort in memory.
+            let sql: Vec<String> = indexes
+                .map(|i| i.to_string(sea_orm::sea_query::SqliteQueryBuilder))
+                .collect();
+            return self
+                .with_bulk_connection(move |conn| {
+                    sql.iter().try_for_each(|s| conn.execute_batch(s))
+                })
+                .await;
+        }
+        for i in indexes {
+            self.conn().execute(&*i).await?;
         }
         Ok(())
     }

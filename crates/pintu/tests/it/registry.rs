@@ -607,6 +607,50 @@ async fn the_bulk_loader_writes_whole_batches_on_every_backend() {
     }
 }
 
+#[tokio::test]
+async fn an_initial_load_with_a_duplicate_nik_is_a_conflict_when_the_index_is_built() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let store = &app.pintu.store;
+        let area = pintu_domain::AreaCode::parse("35.07.01").expect("area");
+        let villages = store.villages_within(&area).await.expect("villages");
+        let cfg = pintu_synth::population::SynthConfig {
+            seed: 3,
+            persons: 50,
+            today: pintu_service::today(),
+        };
+        let at = chrono::Utc::now();
+        let mut batch = Vec::new();
+        pintu_synth::population::generate(&villages, &cfg, |h| {
+            batch.push(pintu_service::demo::bulk_household(&h, at))
+        });
+        let nik = batch[0].members[0].0.nik.clone();
+        assert!(nik.is_some());
+        batch[1].members[0].0.nik = nik;
+        assert!(
+            store.defer_bulk_indexes().await.expect("defer"),
+            "empty registry"
+        );
+        let src = pintu_store::bulk::BulkSource {
+            actor: "system:test",
+            source: "synthetic",
+            at,
+        };
+        store.load_households(batch, &src).await.expect("rows load");
+        let err = store
+            .ensure_bulk_indexes()
+            .await
+            .expect_err("duplicate NIK");
+        assert!(
+            matches!(
+                err,
+                pintu_store::StoreError::Conflict("nik_already_registered")
+            ),
+            "{backend:?}: {err:?}"
+        );
+    }
+}
+
 #[test]
 fn under_ci_the_contract_tests_run_on_postgresql_too() {
     if std::env::var("CI").as_deref() == Ok("true") {

@@ -1,0 +1,159 @@
+//! The read path. On an SQLite file, point reads run on a small pool of SQLite connections
+//! of their own, stepped right where they are awaited: a read of a few cached pages takes
+//! tens of microseconds, less than handing it to sqlx's per-connection worker thread and
+//! back (see docs/decisions/0004). On PostgreSQL, and inside transactions, reads go through
+//! SeaORM as everywhere else. Row mappers are written once for both ([`Row`], [`FromRow`]).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+
+use crate::{Result, Store, StoreError, query_all, query_one};
+
+/// A value a column can be read as, from either kind of row.
+pub trait Col: sea_orm::TryGetable + rusqlite::types::FromSql {}
+impl<T: sea_orm::TryGetable + rusqlite::types::FromSql> Col for T {}
+
+/// A result row of either kind, read by column name.
+pub trait Row {
+    fn get<T: Col>(&self, name: &str) -> Result<T>;
+}
+
+impl Row for QueryResult {
+    fn get<T: Col>(&self, name: &str) -> Result<T> {
+        Ok(self.try_get::<T>("", name)?)
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn get<T: Col>(&self, name: &str) -> Result<T> {
+        rusqlite::Row::get::<_, T>(self, name)
+            .map_err(|e| StoreError::Other(format!("column {name}: {e}")))
+    }
+}
+
+/// A record built from one result row.
+pub trait FromRow: Sized {
+    fn from_row(row: &impl Row) -> Result<Self>;
+}
+
+/// Connections kept for reads on an SQLite file; opened on demand, at most [`Self::MAX`] idle.
+#[derive(Debug)]
+pub(crate) struct Readers {
+    path: String,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl Readers {
+    const MAX: usize = 8;
+
+    pub(crate) fn new(path: String) -> Readers {
+        Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open(&self.path)?;
+        conn.busy_timeout(Duration::from_secs(2))?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        conn.pragma_update(None, "cache_size", "-16384")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+        let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match taken {
+            Some(c) => c,
+            None => self.open().map_err(sqlite_err)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < Self::MAX
+        {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Other(format!("read: {e}"))
+}
+
+/// The parameters of a read, as SQLite takes them. Reads bind text and integers only.
+fn sqlite_params(values: &[Value]) -> Result<Vec<rusqlite::types::Value>> {
+    use rusqlite::types::Value as V;
+    values
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(s.as_deref().map_or(V::Null, |s| V::Text(s.to_string()))),
+            Value::BigInt(i) => Ok(i.map_or(V::Null, V::Integer)),
+            Value::Int(i) => Ok(i.map_or(V::Null, |i| V::Integer(i.into()))),
+            other => Err(StoreError::Other(format!(
+                "unsupported read parameter {other:?}"
+            ))),
+        })
+        .collect()
+}
+
+impl Store {
+    /// The rows of a read (SQL with `?` placeholders), mapped with `T::from_row`.
+    pub async fn fetch_all<T: FromRow>(&self, sql: &str, values: Vec<Value>) -> Result<Vec<T>> {
+        match &self.readers {
+            Some(readers) => {
+                let params = sqlite_params(&values)?;
+                readers.with(|conn| {
+                    let mut stmt = conn.prepare_cached(sql).map_err(sqlite_err)?;
+                    let mut rows = stmt
+                        .query(rusqlite::params_from_iter(params))
+                        .map_err(sqlite_err)?;
+                    let mut out = Vec::new();
+                    while let Some(row) = rows.next().map_err(sqlite_err)? {
+                        out.push(T::from_row(row)?);
+                    }
+                    Ok(out)
+                })
+            }
+            None => fetch_all(self.conn(), sql, values).await,
+        }
+    }
+
+    /// The first row of a read, if any.
+    pub async fn fetch_optional<T: FromRow>(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> Result<Option<T>> {
+        Ok(self.fetch_all(sql, values).await?.into_iter().next())
+    }
+}
+
+/// The rows of a read on `c` (a connection or a transaction), mapped with `T::from_row`.
+pub async fn fetch_all<T: FromRow>(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>> {
+    query_all(c, sql, values)
+        .await?
+        .iter()
+        .map(|r| T::from_row(r))
+        .collect()
+}
+
+/// The first row of a read on `c`, if any.
+pub async fn fetch_one<T: FromRow>(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<T>> {
+    query_one(c, sql, values)
+        .await?
+        .as_ref()
+        .map(T::from_row)
+        .transpose()
+}
