@@ -148,6 +148,17 @@ impl Actor {
     }
 
     /// Every officer role registers and updates records, inside its scope.
+    /// Source extracts are imported by district MIS units and above, or by the system.
+    pub fn may_import(&self) -> bool {
+        match self {
+            Actor::Officer { role, .. } => matches!(
+                role,
+                Role::DistrictOfficer | Role::ProvinceOfficer | Role::NationalOfficer
+            ),
+            Actor::System { .. } => true,
+        }
+    }
+
     pub fn may_write_registry(&self) -> bool {
         true
     }

@@ -10,6 +10,7 @@ pub mod kk;
 pub mod names;
 pub mod nik;
 pub mod person;
+pub mod sources;
 pub mod validation;
 
 pub use access::{Actor, Role};

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod imports;
 pub mod registry;
 
 use std::sync::Arc;

@@ -162,6 +162,17 @@ impl Store {
     }
 
     /// The villages inside `area` (any level), by code: for the synthetic population.
+    /// Every village code, for checking many rows at once.
+    pub async fn all_village_codes(&self) -> Result<std::collections::HashSet<String>> {
+        let rows = query_all(
+            self.conn(),
+            "SELECT code FROM areas WHERE level = 4",
+            vec![],
+        )
+        .await?;
+        rows.iter().map(|r| col(r, "code")).collect()
+    }
+
     pub async fn villages_within(&self, area: &AreaCode) -> Result<Vec<AreaCode>> {
         let (low, high) = area.descendant_range();
         let rows = query_all(

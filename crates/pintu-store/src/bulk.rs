@@ -414,7 +414,7 @@ pub async fn insert_households(
     Ok(people)
 }
 
-async fn multi_insert(
+pub(crate) async fn multi_insert(
     c: &impl ConnectionTrait,
     target: &str,
     width: usize,

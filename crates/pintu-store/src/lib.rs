@@ -5,6 +5,7 @@
 pub mod areas;
 pub mod audit;
 pub mod bulk;
+pub mod imports;
 pub mod jobs;
 mod read;
 pub mod registry;

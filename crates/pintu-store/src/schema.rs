@@ -20,7 +20,10 @@ pub enum Ddl {
 }
 
 /// The ordered list of migrations. Append only: a released migration never changes.
-const MIGRATIONS: &[(i64, &str, Migration)] = &[(1, "registry foundation", foundation)];
+const MIGRATIONS: &[(i64, &str, Migration)] = &[
+    (1, "registry foundation", foundation),
+    (2, "source imports", imports),
+];
 
 fn id(name: &'static str) -> ColumnDef {
     ColumnDef::new(name)
@@ -313,6 +316,98 @@ fn foundation() -> Vec<Ddl> {
         ),
         index("ix_audit_at", "audit_log", &["at"]),
         Ddl::Table(Box::new(jobs)),
+    ]
+}
+
+/// Imports of source extracts: one row per file, every accepted row as read (normalised),
+/// and every rejection or dropped value with its row, column and code.
+fn imports() -> Vec<Ddl> {
+    let imports = Table::create()
+        .table("imports")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("source").string_len(8).not_null())
+        .col(text_nn("file_name"))
+        .col(ColumnDef::new("sha256").string_len(64).not_null())
+        .col(ColumnDef::new("area_code").string_len(13).null())
+        .col(ColumnDef::new("status").string_len(16).not_null())
+        .col(ColumnDef::new("rows_total").big_integer().not_null())
+        .col(ColumnDef::new("rows_read").big_integer().not_null())
+        .col(ColumnDef::new("rows_accepted").big_integer().not_null())
+        .col(ColumnDef::new("rows_rejected").big_integer().not_null())
+        .col(
+            ColumnDef::new("rows_with_warnings")
+                .big_integer()
+                .not_null(),
+        )
+        .col(text("unknown_columns"))
+        .col(text("error"))
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .to_owned();
+    let records = Table::create()
+        .table("source_records")
+        .if_not_exists()
+        .col(serial("id"))
+        .col(ref_id("import_id"))
+        .col(ColumnDef::new("row_number").big_integer().not_null())
+        .col(ColumnDef::new("source").string_len(8).not_null())
+        .col(text("source_key"))
+        .col(ColumnDef::new("nik").string_len(16).null())
+        .col(ColumnDef::new("kk_number").string_len(16).null())
+        .col(text_nn("full_name"))
+        .col(text_nn("name_key"))
+        .col(ColumnDef::new("birth_date").date().null())
+        .col(ColumnDef::new("sex").string_len(1).null())
+        .col(ColumnDef::new("relationship").string_len(20).null())
+        .col(ColumnDef::new("village_code").string_len(13).null())
+        .col(text("address"))
+        .col(ColumnDef::new("rt").string_len(3).null())
+        .col(ColumnDef::new("rw").string_len(3).null())
+        .col(text_nn("attributes"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("source_records", "import_id")
+                .to("imports", "id"),
+        )
+        .to_owned();
+    let issues = Table::create()
+        .table("import_issues")
+        .if_not_exists()
+        .col(serial("id"))
+        .col(ref_id("import_id"))
+        .col(ColumnDef::new("row_number").big_integer().not_null())
+        .col(ColumnDef::new("column_name").string_len(32).not_null())
+        .col(ColumnDef::new("code").string_len(40).not_null())
+        .col(ColumnDef::new("rejected").boolean().not_null())
+        .foreign_key(
+            ForeignKey::create()
+                .from("import_issues", "import_id")
+                .to("imports", "id"),
+        )
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(imports)),
+        unique("ux_imports_file", "imports", &["source", "sha256"]),
+        Ddl::Table(Box::new(records)),
+        unique(
+            "ux_source_records_row",
+            "source_records",
+            &["import_id", "row_number"],
+        ),
+        index("ix_source_records_nik", "source_records", &["nik"]),
+        index(
+            "ix_source_records_area",
+            "source_records",
+            &["village_code", "id"],
+        ),
+        Ddl::Table(Box::new(issues)),
+        index(
+            "ix_import_issues_row",
+            "import_issues",
+            &["import_id", "row_number"],
+        ),
     ]
 }
 

@@ -238,3 +238,18 @@ error-method_not_allowed = This method is not allowed here.
 error-nik_sex_mismatch = The NIK encodes a different sex.
 error-nik_birth_date_mismatch = The NIK encodes a different date of birth.
 error-nik_area_mismatch = The NIK was issued in another sub-district.
+
+## Imports of source extracts
+error-file_not_utf8 = The file is not UTF-8 text (CSV). Save it as CSV UTF-8 and try again.
+error-file_empty = The file is empty or has no header row.
+error-file_missing_column = This required column is missing from the file; nothing was imported.
+error-file_duplicate_column = A column appears twice in the header; nothing was imported.
+error-row_wrong_cell_count = This row has a different number of cells than the header (truncated row or wrong delimiter).
+error-row_unreadable = This row could not be read.
+error-village_code_invalid = Not a village code (expected e.g. 35.07.12.2003).
+error-village_outside_area = This village is outside your area.
+error-value_not_allowed = This value is not one of the values the format allows.
+error-decile_invalid = The welfare decile must be a whole number from 1 to 10.
+error-number_invalid = Not a number.
+error-import_taken_over = Another run of this import is already writing it.
+error-import_not_running = This import is not running.

@@ -235,3 +235,18 @@ error-method_not_allowed = Metode ini tidak diizinkan di sini.
 error-nik_sex_mismatch = NIK menunjukkan jenis kelamin yang berbeda.
 error-nik_birth_date_mismatch = NIK menunjukkan tanggal lahir yang berbeda.
 error-nik_area_mismatch = NIK diterbitkan di kecamatan lain.
+
+## Imports of source extracts
+error-file_not_utf8 = Berkas bukan teks UTF-8 (CSV). Simpan sebagai CSV UTF-8 lalu coba lagi.
+error-file_empty = Berkas kosong atau tidak memiliki baris judul.
+error-file_missing_column = Kolom wajib ini tidak ada di berkas; tidak ada yang diimpor.
+error-file_duplicate_column = Ada kolom yang muncul dua kali di baris judul; tidak ada yang diimpor.
+error-row_wrong_cell_count = Jumlah sel baris ini berbeda dengan baris judul (baris terpotong atau pemisah salah).
+error-row_unreadable = Baris ini tidak dapat dibaca.
+error-village_code_invalid = Bukan kode desa/kelurahan (contoh: 35.07.12.2003).
+error-village_outside_area = Desa/kelurahan ini di luar wilayah Anda.
+error-value_not_allowed = Nilai ini tidak termasuk nilai yang diizinkan format.
+error-decile_invalid = Desil kesejahteraan harus bilangan bulat 1 sampai 10.
+error-number_invalid = Bukan angka.
+error-import_taken_over = Impor ini sedang ditulis oleh proses lain.
+error-import_not_running = Impor ini tidak sedang berjalan.

@@ -80,6 +80,19 @@ pub const ERROR_CODES: &[&str] = &[
     "nik_sex_mismatch",
     "nik_birth_date_mismatch",
     "nik_area_mismatch",
+    "file_not_utf8",
+    "file_empty",
+    "file_missing_column",
+    "file_duplicate_column",
+    "row_wrong_cell_count",
+    "row_unreadable",
+    "village_code_invalid",
+    "village_outside_area",
+    "value_not_allowed",
+    "decile_invalid",
+    "number_invalid",
+    "import_taken_over",
+    "import_not_running",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod reports;
 mod session;
 
 use std::time::Duration;

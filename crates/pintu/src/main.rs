@@ -79,6 +79,18 @@ enum Command {
         #[arg(long, default_value = "pintu-data/extracts")]
         out: String,
     },
+    /// Import a source extract (FORMATS.md). Importing the same file again resumes an
+    /// interrupted import and changes nothing after a finished one.
+    Import {
+        /// ektp, kk, dtks, kps or jkn.
+        #[arg(long)]
+        source: String,
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// Where to write the rejection report (CSV); default: only the summary.
+        #[arg(long)]
+        rejections: Option<std::path::PathBuf>,
+    },
     /// Print the OpenAPI document of the API.
     Openapi,
     /// Benchmarks (results go in docs/benchmarks.md).
@@ -239,7 +251,71 @@ async fn run() -> anyhow::Result<()> {
             out,
         } => synth(&cfg, &area, persons, seed, &out).await,
         Command::Bench { command } => bench::run(command, &cfg.database.url).await,
+        Command::Import {
+            source,
+            file,
+            rejections,
+        } => import(&cfg, &source, &file, rejections.as_deref()).await,
     }
+}
+
+async fn import(
+    cfg: &config::Config,
+    source: &str,
+    file: &std::path::Path,
+    rejections: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let source = pintu_domain::sources::Source::parse(source)
+        .ok_or_else(|| anyhow::anyhow!("--source must be one of ektp, kk, dtks, kps, jkn"))?;
+    let data = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let store = open(cfg).await?;
+    store.migrate().await?;
+    let pintu = Pintu::new(store);
+    let ctx = Ctx::system("import");
+    let prepared = pintu
+        .prepare_import(&ctx, source, &name, data)
+        .await
+        .map_err(describe)?;
+    if prepared.import.status == "done" {
+        println!(
+            "this file was imported before (import {}): nothing changed",
+            prepared.import.id
+        );
+    }
+    let total = prepared.import.rows_total.max(0) as usize;
+    let progress = progress(total, "importing");
+    let done = pintu
+        .run_import(&ctx, prepared, |read, total| {
+            progress(read as usize, total as usize)
+        })
+        .await
+        .map_err(describe)?;
+    println!(
+        "import {}: {} — {} rows read, {} accepted, {} rejected, {} with values dropped",
+        done.id,
+        done.status,
+        done.rows_read,
+        done.rows_accepted,
+        done.rows_rejected,
+        done.rows_with_warnings
+    );
+    if let Some(cols) = &done.unknown_columns {
+        println!("columns ignored (not in the format): {cols}");
+    }
+    if let Some(path) = rejections {
+        let issues = pintu
+            .import_issues(&ctx, &done.id)
+            .await
+            .map_err(describe)?;
+        let csv = pintu_web::reports::issues_csv(&issues);
+        std::fs::write(path, csv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        println!("rejection report: {}", path.display());
+    }
+    Ok(())
 }
 
 /// Service errors as a person at a terminal should read them, in English.

@@ -4,6 +4,7 @@ mod api;
 mod authz;
 mod browser;
 mod cli;
+mod imports;
 mod openapi;
 mod pages;
 mod registry;

@@ -12,7 +12,7 @@ fn input(v: serde_json::Value) -> HouseholdInput {
     serde_json::from_value(v).expect("household input")
 }
 
-async fn officer_ctx(
+pub(crate) async fn officer_ctx(
     app: &pintu_testkit::TestApp,
     username: &str,
     role: &str,

@@ -1,0 +1,339 @@
+//! Importing the source extracts (ektp, kk, dtks, kps, jkn; FORMATS.md). A file is checked
+//! whole before anything is written (encoding, header); then its rows are validated and
+//! written in batches, each batch committed with the import's progress, so an interrupted
+//! import resumes where it stopped when the same file is imported again, and a finished one
+//! is not imported twice.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use pintu_domain::sources::{Header, RowIssue, Source, SourceRecord, parse_row};
+use pintu_domain::{AreaCode, Invalid};
+use pintu_store::imports::{self as q, ImportBatch, ImportIssue, ImportRow, NewSourceRecord};
+use pintu_store::new_id;
+use pintu_store::sea_orm::TransactionTrait;
+use sha2::{Digest, Sha256};
+
+use crate::{Ctx, Error, Pintu, Result, today};
+
+/// Rows per transaction.
+pub const IMPORT_BATCH_ROWS: usize = 2_000;
+
+/// A file that passed the whole-file checks, ready to import.
+pub struct PreparedImport {
+    pub import: ImportRow,
+    data: Vec<u8>,
+    header: Header,
+}
+
+impl Pintu {
+    /// Checks a file and records its import (or finds the earlier import of the same file).
+    /// Nothing is written when the file is refused.
+    pub async fn prepare_import(
+        &self,
+        ctx: &Ctx,
+        source: Source,
+        file_name: &str,
+        data: Vec<u8>,
+    ) -> Result<PreparedImport> {
+        if !ctx.actor.may_import() {
+            return Err(Error::Forbidden);
+        }
+        let text =
+            std::str::from_utf8(&data).map_err(|_| Error::invalid("file", "file_not_utf8"))?;
+        if text.contains('\0') {
+            return Err(Error::invalid("file", "file_not_utf8"));
+        }
+        let mut reader = csv_reader(&data);
+        let names: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(str::to_string).collect(),
+            Err(_) => return Err(Error::invalid("file", "file_empty")),
+        };
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let header = Header::parse(source, &name_refs).map_err(|e| match e {
+            pintu_domain::sources::HeaderError::MissingColumns(cols) => {
+                let mut inv = Invalid::default();
+                for c in cols {
+                    inv.push(c, "file_missing_column");
+                }
+                Error::Invalid(inv)
+            }
+            other => Error::invalid("file", other.code()),
+        })?;
+        let rows_total = reader.records().count() as i64;
+        let sha256 = hex::encode(Sha256::digest(&data));
+        let c = self.store.conn();
+        if let Some(existing) = q::import_of_file(c, source.code(), &sha256).await? {
+            self.check_import_scope(ctx, &existing)?;
+            if existing.status != "done" {
+                q::set_status(c, &existing.id, "running", None, Utc::now()).await?;
+            }
+            let import = q::import(c, &existing.id).await?.ok_or(Error::NotFound)?;
+            return Ok(PreparedImport {
+                import,
+                data,
+                header,
+            });
+        }
+        let id = new_id();
+        let area = match ctx.actor.scope() {
+            pintu_domain::access::Scope::Within(a) => Some(a.as_str().to_string()),
+            pintu_domain::access::Scope::National => None,
+        };
+        let unknown = (!header.unknown.is_empty()).then(|| header.unknown.join(", "));
+        q::insert_import(
+            c,
+            &id,
+            source.code(),
+            file_name,
+            &sha256,
+            area.as_deref(),
+            rows_total,
+            unknown.as_deref(),
+            &ctx.actor.label(),
+            Utc::now(),
+        )
+        .await?;
+        self.audit
+            .record(
+                ctx,
+                "import.start",
+                "import",
+                Some(&id),
+                area.as_deref(),
+                Some(source.code().into()),
+            )
+            .await?;
+        let import = q::import(c, &id).await?.ok_or(Error::NotFound)?;
+        Ok(PreparedImport {
+            import,
+            data,
+            header,
+        })
+    }
+
+    /// Reads the prepared file from where its import stopped to the end (or until it is
+    /// cancelled), a batch per transaction. `progress` gets (rows read, rows in the file).
+    pub async fn run_import(
+        &self,
+        ctx: &Ctx,
+        prepared: PreparedImport,
+        mut progress: impl FnMut(i64, i64),
+    ) -> Result<ImportRow> {
+        let PreparedImport {
+            import,
+            data,
+            header,
+        } = prepared;
+        if import.status == "done" {
+            return Ok(import);
+        }
+        let villages = self.store.all_village_codes().await?;
+        let scope = ctx.actor.scope();
+        let today = today();
+        let mut reader = csv_reader(&data);
+        let mut records = reader.records().enumerate().skip(import.rows_read as usize);
+        let mut read = import.rows_read;
+        let result: Result<&str> = async {
+            loop {
+                let current = q::import(self.store.conn(), &import.id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                if current.status == "cancelling" {
+                    return Ok("cancelled");
+                }
+                let mut batch = ImportBatch {
+                    records: Vec::new(),
+                    issues: Vec::new(),
+                    rows_read: read,
+                    rejected: 0,
+                    with_warnings: 0,
+                };
+                for (index, row) in records.by_ref().take(IMPORT_BATCH_ROWS) {
+                    // The spreadsheet's row number: the header is row 1.
+                    let row_number = index as i64 + 2;
+                    batch.rows_read = index as i64 + 1;
+                    let outcome = match &row {
+                        Ok(r) => {
+                            let cells: Vec<&str> = r.iter().collect();
+                            parse_row(&header, &cells, today)
+                        }
+                        Err(_) => Err(vec![RowIssue {
+                            column: String::new(),
+                            code: "row_unreadable",
+                        }]),
+                    };
+                    let outcome = outcome.and_then(|(rec, warnings)| {
+                        match village_issue(&rec, &villages, &scope) {
+                            Some(issue) => Err(vec![issue]),
+                            None => Ok((rec, warnings)),
+                        }
+                    });
+                    match outcome {
+                        Ok((rec, warnings)) => {
+                            if !warnings.is_empty() {
+                                batch.with_warnings += 1;
+                            }
+                            push_issues(&mut batch.issues, row_number, warnings, false);
+                            batch.records.push(new_record(row_number, rec));
+                        }
+                        Err(issues) => {
+                            batch.rejected += 1;
+                            push_issues(&mut batch.issues, row_number, issues, true);
+                        }
+                    }
+                }
+                if batch.rows_read == read {
+                    return Ok("done");
+                }
+                let next = batch.rows_read;
+                let tx = self.store.conn().begin().await?;
+                if !q::write_batch(&tx, &import.id, &import.source, read, batch, Utc::now()).await?
+                {
+                    tx.rollback().await?;
+                    return Err(Error::Conflict {
+                        code: "import_taken_over",
+                        field: None,
+                    });
+                }
+                tx.commit().await?;
+                read = next;
+                progress(read, import.rows_total);
+            }
+        }
+        .await;
+        let c = self.store.conn();
+        match result {
+            Ok(status) => {
+                q::set_status(c, &import.id, status, None, Utc::now()).await?;
+                self.audit
+                    .record(
+                        ctx,
+                        &format!("import.{status}"),
+                        "import",
+                        Some(&import.id),
+                        import.area_code.as_deref(),
+                        None,
+                    )
+                    .await?;
+            }
+            Err(Error::Conflict { .. }) => {}
+            Err(e) => {
+                q::set_status(c, &import.id, "failed", Some(&e.to_string()), Utc::now()).await?;
+                return Err(e);
+            }
+        }
+        q::import(c, &import.id).await?.ok_or(Error::NotFound)
+    }
+
+    /// Prepares and runs an import to the end (the command line).
+    pub async fn import_file(
+        &self,
+        ctx: &Ctx,
+        source: Source,
+        file_name: &str,
+        data: Vec<u8>,
+        progress: impl FnMut(i64, i64),
+    ) -> Result<ImportRow> {
+        let prepared = self.prepare_import(ctx, source, file_name, data).await?;
+        self.run_import(ctx, prepared, progress).await
+    }
+
+    /// An import, if the actor may see it.
+    pub async fn import(&self, ctx: &Ctx, id: &str) -> Result<ImportRow> {
+        let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
+        let import = q::import(self.store.conn(), &id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        self.check_import_scope(ctx, &import)?;
+        Ok(import)
+    }
+
+    /// The rejections and dropped values of an import, in row order.
+    pub async fn import_issues(&self, ctx: &Ctx, id: &str) -> Result<Vec<ImportIssue>> {
+        let import = self.import(ctx, id).await?;
+        Ok(q::issues(self.store.conn(), &import.id).await?)
+    }
+
+    /// Asks a running import to stop after its current batch.
+    pub async fn cancel_import(&self, ctx: &Ctx, id: &str) -> Result<ImportRow> {
+        let import = self.import(ctx, id).await?;
+        if !ctx.actor.may_import() {
+            return Err(Error::Forbidden);
+        }
+        if !q::request_cancel(self.store.conn(), &import.id, Utc::now()).await? {
+            return Err(Error::Conflict {
+                code: "import_not_running",
+                field: None,
+            });
+        }
+        self.import(ctx, &import.id).await
+    }
+
+    /// An import belongs to the area of the officer who started it: officers see the imports
+    /// of their area and below; national officers see all.
+    fn check_import_scope(&self, ctx: &Ctx, import: &ImportRow) -> Result<()> {
+        let visible = match (ctx.actor.scope(), &import.area_code) {
+            (pintu_domain::access::Scope::National, _) => true,
+            (pintu_domain::access::Scope::Within(_), None) => false,
+            (pintu_domain::access::Scope::Within(home), Some(area)) => {
+                AreaCode::parse(area).is_ok_and(|a| home.contains(&a))
+            }
+        };
+        visible.then_some(()).ok_or(Error::NotFound)
+    }
+}
+
+fn csv_reader(data: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(data)
+}
+
+fn village_issue(
+    rec: &SourceRecord,
+    villages: &HashSet<String>,
+    scope: &pintu_domain::access::Scope,
+) -> Option<RowIssue> {
+    let village = rec.village.as_ref()?;
+    let code = if !villages.contains(village.as_str()) {
+        "village_unknown"
+    } else if !scope.allows(village) {
+        "village_outside_area"
+    } else {
+        return None;
+    };
+    Some(RowIssue {
+        column: "village_code".into(),
+        code,
+    })
+}
+
+fn push_issues(out: &mut Vec<ImportIssue>, row_number: i64, issues: Vec<RowIssue>, rejected: bool) {
+    out.extend(issues.into_iter().map(|i| ImportIssue {
+        row_number,
+        column_name: i.column,
+        code: i.code.to_string(),
+        rejected,
+    }));
+}
+
+fn new_record(row_number: i64, r: SourceRecord) -> NewSourceRecord {
+    NewSourceRecord {
+        row_number,
+        source_key: r.source_key,
+        nik: r.nik.map(|n| n.as_str().to_string()),
+        kk_number: r.kk_number.map(|k| k.as_str().to_string()),
+        full_name: r.full_name,
+        name_key: r.name_key,
+        birth_date: r.birth_date,
+        sex: r.sex.map(|s| s.code().to_string()),
+        relationship: r.relationship.map(|x| x.code().to_string()),
+        village_code: r.village.map(|v| v.as_str().to_string()),
+        address: r.address,
+        rt: r.rt,
+        rw: r.rw,
+        attributes: serde_json::to_string(&r.attributes).unwrap_or_else(|_| "{}".into()),
+    }
+}

@@ -1,0 +1,321 @@
+//! Imports of source extracts. Each batch of rows is written in one transaction together
+//! with the import's counters and the number of rows read, so an import interrupted at any
+//! moment resumes after the last committed row: no row lost, none written twice.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, Value};
+use serde::Serialize;
+
+use crate::bulk::multi_insert;
+use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRow {
+    pub id: String,
+    pub source: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub area_code: Option<String>,
+    /// `running`, `cancelling`, `cancelled`, `done` or `failed`.
+    pub status: String,
+    /// Data rows in the file (the header not counted).
+    pub rows_total: i64,
+    pub rows_read: i64,
+    pub rows_accepted: i64,
+    pub rows_rejected: i64,
+    pub rows_with_warnings: i64,
+    pub unknown_columns: Option<String>,
+    pub error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl FromRow for ImportRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(ImportRow {
+            id: col(row, "id")?,
+            source: col(row, "source")?,
+            file_name: col(row, "file_name")?,
+            sha256: col(row, "sha256")?,
+            area_code: col(row, "area_code")?,
+            status: col(row, "status")?,
+            rows_total: col(row, "rows_total")?,
+            rows_read: col(row, "rows_read")?,
+            rows_accepted: col(row, "rows_accepted")?,
+            rows_rejected: col(row, "rows_rejected")?,
+            rows_with_warnings: col(row, "rows_with_warnings")?,
+            unknown_columns: col(row, "unknown_columns")?,
+            error: col(row, "error")?,
+            created_by: col(row, "created_by")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+}
+
+const IMPORT_COLUMNS: &str = "id, source, file_name, sha256, area_code, status, rows_total, rows_read, rows_accepted, \
+    rows_rejected, rows_with_warnings, unknown_columns, error, created_by, created_at, updated_at";
+
+/// An accepted row, normalised, ready to write.
+#[derive(Debug, Clone)]
+pub struct NewSourceRecord {
+    pub row_number: i64,
+    pub source_key: Option<String>,
+    pub nik: Option<String>,
+    pub kk_number: Option<String>,
+    pub full_name: String,
+    pub name_key: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<String>,
+    pub relationship: Option<String>,
+    pub village_code: Option<String>,
+    pub address: Option<String>,
+    pub rt: Option<String>,
+    pub rw: Option<String>,
+    /// The other columns, as a JSON object.
+    pub attributes: String,
+}
+
+/// A rejection (the row was not imported) or a dropped value (the row was).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportIssue {
+    pub row_number: i64,
+    pub column_name: String,
+    pub code: String,
+    pub rejected: bool,
+}
+
+impl FromRow for ImportIssue {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(ImportIssue {
+            row_number: col(row, "row_number")?,
+            column_name: col(row, "column_name")?,
+            code: col(row, "code")?,
+            rejected: col(row, "rejected")?,
+        })
+    }
+}
+
+/// One committed step of an import.
+pub struct ImportBatch {
+    pub records: Vec<NewSourceRecord>,
+    pub issues: Vec<ImportIssue>,
+    /// Rows read so far, including this batch: where a resumed import starts.
+    pub rows_read: i64,
+    pub rejected: i64,
+    pub with_warnings: i64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_import(
+    c: &impl ConnectionTrait,
+    id: &str,
+    source: &str,
+    file_name: &str,
+    sha256: &str,
+    area_code: Option<&str>,
+    rows_total: i64,
+    unknown_columns: Option<&str>,
+    created_by: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO imports (id, source, file_name, sha256, area_code, status, rows_total, rows_read, rows_accepted, \
+         rows_rejected, rows_with_warnings, unknown_columns, error, created_by, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, 'running', ?, 0, 0, 0, 0, ?, NULL, ?, ?, ?)",
+        vec![
+            id.into(),
+            source.into(),
+            file_name.into(),
+            sha256.into(),
+            area_code.map(str::to_string).into(),
+            rows_total.into(),
+            unknown_columns.map(str::to_string).into(),
+            created_by.into(),
+            at.into(),
+            at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn import(c: &impl ConnectionTrait, id: &str) -> Result<Option<ImportRow>> {
+    fetch_one(
+        c,
+        &format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE id = ?"),
+        vec![id.into()],
+    )
+    .await
+}
+
+/// The import of this very file from this source, if there was one.
+pub async fn import_of_file(
+    c: &impl ConnectionTrait,
+    source: &str,
+    sha256: &str,
+) -> Result<Option<ImportRow>> {
+    fetch_one(
+        c,
+        &format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE source = ? AND sha256 = ?"),
+        vec![source.into(), sha256.into()],
+    )
+    .await
+}
+
+/// The latest imports, newest first.
+pub async fn recent_imports(c: &impl ConnectionTrait, limit: u64) -> Result<Vec<ImportRow>> {
+    fetch_all(
+        c,
+        &format!("SELECT {IMPORT_COLUMNS} FROM imports ORDER BY created_at DESC, id DESC LIMIT ?"),
+        vec![(limit as i64).into()],
+    )
+    .await
+}
+
+/// Writes one batch and advances the import's counters; call inside a transaction. The
+/// import must still be where this run left it (`rows_read == from`, not finished): false
+/// means another run has taken over, and the caller rolls back.
+pub async fn write_batch(
+    c: &impl ConnectionTrait,
+    import_id: &str,
+    source: &str,
+    from: i64,
+    batch: ImportBatch,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let claimed = execute(
+        c,
+        "UPDATE imports SET rows_read = ?, updated_at = ? WHERE id = ? AND rows_read = ? AND status IN ('running', 'cancelling')",
+        vec![batch.rows_read.into(), at.into(), import_id.into(), from.into()],
+    )
+    .await?;
+    if claimed != 1 {
+        return Ok(false);
+    }
+    let accepted = batch.records.len() as i64;
+    let records: Vec<Vec<Value>> = batch
+        .records
+        .into_iter()
+        .map(|r| {
+            vec![
+                import_id.into(),
+                r.row_number.into(),
+                source.into(),
+                r.source_key.into(),
+                r.nik.into(),
+                r.kk_number.into(),
+                r.full_name.into(),
+                r.name_key.into(),
+                r.birth_date.into(),
+                r.sex.into(),
+                r.relationship.into(),
+                r.village_code.into(),
+                r.address.into(),
+                r.rt.into(),
+                r.rw.into(),
+                r.attributes.into(),
+            ]
+        })
+        .collect();
+    multi_insert(
+        c,
+        "source_records (import_id, row_number, source, source_key, nik, kk_number, full_name, name_key, \
+         birth_date, sex, relationship, village_code, address, rt, rw, attributes)",
+        16,
+        records,
+    )
+    .await?;
+    let issues: Vec<Vec<Value>> = batch
+        .issues
+        .into_iter()
+        .map(|i| {
+            vec![
+                import_id.into(),
+                i.row_number.into(),
+                i.column_name.into(),
+                i.code.into(),
+                i.rejected.into(),
+            ]
+        })
+        .collect();
+    multi_insert(
+        c,
+        "import_issues (import_id, row_number, column_name, code, rejected)",
+        5,
+        issues,
+    )
+    .await?;
+    execute(
+        c,
+        "UPDATE imports SET rows_accepted = rows_accepted + ?, rows_rejected = rows_rejected + ?, \
+         rows_with_warnings = rows_with_warnings + ? WHERE id = ?",
+        vec![
+            accepted.into(),
+            batch.rejected.into(),
+            batch.with_warnings.into(),
+            import_id.into(),
+        ],
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Sets the status (and the error of a failed import).
+pub async fn set_status(
+    c: &impl ConnectionTrait,
+    id: &str,
+    status: &str,
+    error: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    execute(
+        c,
+        "UPDATE imports SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+        vec![
+            status.into(),
+            error.map(str::to_string).into(),
+            at.into(),
+            id.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Asks a running import to stop after its current batch. False if it was not running.
+pub async fn request_cancel(c: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE imports SET status = 'cancelling', updated_at = ? WHERE id = ? AND status = 'running'",
+        vec![at.into(), id.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// The rejections and dropped values of an import, in row order.
+pub async fn issues(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<ImportIssue>> {
+    fetch_all(
+        c,
+        "SELECT row_number, column_name, code, rejected FROM import_issues WHERE import_id = ? ORDER BY row_number, id",
+        vec![import_id.into()],
+    )
+    .await
+}
+
+/// How many source records an import wrote (a check for tests and the summary).
+pub async fn record_count(c: &impl ConnectionTrait, import_id: &str) -> Result<i64> {
+    let row = crate::query_one(
+        c,
+        "SELECT COUNT(*) AS n FROM source_records WHERE import_id = ?",
+        vec![import_id.into()],
+    )
+    .await?;
+    match row {
+        Some(r) => col(&r, "n"),
+        None => Ok(0),
+    }
+}

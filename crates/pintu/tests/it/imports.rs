@@ -1,0 +1,231 @@
+//! Imports of the source extracts, on every backend, and the crash test on the command line.
+
+use pintu_domain::sources::Source;
+use pintu_service::{Ctx, Error};
+use pintu_store::imports::record_count;
+use pintu_testkit::{backends, spawn_app};
+
+/// Synthetic extracts of a few hundred people in Kabupaten Malang's district 35.07.01.
+fn extracts(dir: &std::path::Path, persons: usize) {
+    let villages: Vec<pintu_domain::AreaCode> = ["35.07.01.2001", "35.07.01.2002", "35.07.01.2003"]
+        .iter()
+        .map(|v| pintu_domain::AreaCode::parse(v).expect("village"))
+        .collect();
+    let today = pintu_service::today();
+    let cfg = pintu_synth::population::SynthConfig {
+        seed: 11,
+        persons,
+        today,
+    };
+    let mut households = Vec::new();
+    pintu_synth::population::generate(&villages, &cfg, |h| households.push(h));
+    pintu_synth::extracts::write_extracts(&households, dir, 11, today).expect("extracts");
+}
+
+fn rows_in(path: &std::path::Path) -> i64 {
+    let text = std::fs::read_to_string(path).expect("read");
+    csv::Reader::from_reader(text.as_bytes()).records().count() as i64
+}
+
+#[tokio::test]
+async fn every_source_imports_once_and_a_second_import_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 400);
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ctx = Ctx::system("test");
+        for source in Source::ALL {
+            let path = dir.path().join(format!("{}.csv", source.code()));
+            let data = std::fs::read(&path).expect("extract");
+            let done = app
+                .pintu
+                .import_file(&ctx, source, "x.csv", data.clone(), |_, _| {})
+                .await
+                .unwrap_or_else(|e| panic!("{backend:?} {}: {e}", source.code()));
+            assert_eq!(done.status, "done");
+            assert_eq!(done.rows_read, rows_in(&path), "{}", source.code());
+            assert_eq!(done.rows_accepted + done.rows_rejected, done.rows_read);
+            let written = record_count(app.pintu.store.conn(), &done.id)
+                .await
+                .expect("count");
+            assert_eq!(written, done.rows_accepted);
+            let again = app
+                .pintu
+                .import_file(&ctx, source, "x.csv", data, |_, _| {})
+                .await
+                .expect("again");
+            assert_eq!(again.id, done.id, "the same file is the same import");
+            assert_eq!(
+                record_count(app.pintu.store.conn(), &done.id)
+                    .await
+                    .expect("count"),
+                written,
+                "re-importing changes nothing on {backend:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_files_are_refused_whole_and_bad_rows_are_explained() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ctx = Ctx::system("test");
+        let import = |source, data: &[u8]| {
+            app.pintu
+                .import_file(&ctx, source, "bad.csv", data.to_vec(), |_, _| {})
+        };
+        match import(Source::Kk, b"nik,full_name\n3507,Budi\n").await {
+            Err(Error::Invalid(inv)) => {
+                let fields: Vec<&str> = inv.0.iter().map(|f| f.field.as_str()).collect();
+                assert!(fields.contains(&"kk_number") && fields.contains(&"village_code"));
+                assert!(inv.0.iter().all(|f| f.code == "file_missing_column"));
+            }
+            other => panic!("missing columns: {other:?}"),
+        }
+        match import(Source::Ektp, &[0xff, 0xfe, 0x00, 0x41, 0x80, 0x81]).await {
+            Err(Error::Invalid(inv)) => assert_eq!(inv.0[0].code, "file_not_utf8"),
+            other => panic!("binary garbage: {other:?}"),
+        }
+        match import(Source::Ektp, b"").await {
+            Err(Error::Invalid(inv)) => assert_eq!(inv.0[0].code, "file_empty"),
+            other => panic!("empty file: {other:?}"),
+        }
+        let refused = pintu_store::imports::recent_imports(app.pintu.store.conn(), 10)
+            .await
+            .expect("imports");
+        assert!(refused.is_empty(), "a refused file writes nothing");
+
+        let header = "nik,full_name,birth_date,sex,village_code\n";
+        let only_header = import(Source::Ektp, header.as_bytes())
+            .await
+            .expect("header only");
+        assert_eq!(
+            (only_header.status.as_str(), only_header.rows_read),
+            ("done", 0)
+        );
+
+        let file = format!(
+            "{header}\
+             3507124508850003,Siti Aminah,1985-08-05,P,35.07.01.2001\n\
+             35071245O8850004,Budi,1985-08-05,L,35.07.01.2001\n\
+             3507120502300005,Joko,2023-02-30,L,35.07.01.2001\n\
+             3507124508850006,Sri,1985-08-05,P,35.07.99.9999\n\
+             3507124508850007,Wati,1985-08-05\n\
+             3507124508850008;Dewi;1985-08-05;P;35.07.01.2001\n"
+        );
+        let done = import(Source::Ektp, file.as_bytes())
+            .await
+            .expect("imported");
+        assert_eq!(
+            (done.rows_read, done.rows_accepted, done.rows_rejected),
+            (6, 1, 5)
+        );
+        let issues = app
+            .pintu
+            .import_issues(&ctx, &done.id)
+            .await
+            .expect("issues");
+        let has = |row: i64, column: &str, code: &str| {
+            issues.iter().any(|i| {
+                i.row_number == row && i.column_name == column && i.code == code && i.rejected
+            })
+        };
+        assert!(has(3, "nik", "nik_not_digits"), "{issues:?}");
+        assert!(has(4, "birth_date", "date_invalid"));
+        assert!(has(5, "village_code", "village_unknown"));
+        assert!(has(6, "", "row_wrong_cell_count"));
+        assert!(has(7, "", "row_wrong_cell_count"));
+        let report = String::from_utf8(pintu_web::reports::issues_csv(&issues)).expect("utf-8");
+        assert!(report.starts_with("row,column,outcome,code,alasan,reason\n"));
+        assert!(report.contains("3,nik,rejected,nik_not_digits,"));
+    }
+}
+
+#[tokio::test]
+async fn officers_import_only_into_their_area_and_see_only_their_imports() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let village =
+        crate::registry::officer_ctx(&app, "desa", "village_officer", Some("35.07.01.2001")).await;
+    let district =
+        crate::registry::officer_ctx(&app, "kab", "district_officer", Some("35.07")).await;
+    let other = crate::registry::officer_ctx(&app, "kab2", "district_officer", Some("35.08")).await;
+    let file = b"nik,full_name,birth_date,sex,village_code\n\
+        3507124508850003,Siti Aminah,1985-08-05,P,35.07.01.2001\n\
+        3508124508850003,Sri,1985-08-05,P,35.08.01.2001\n";
+    assert!(matches!(
+        app.pintu
+            .import_file(&village, Source::Ektp, "e.csv", file.to_vec(), |_, _| {})
+            .await,
+        Err(Error::Forbidden)
+    ));
+    let done = app
+        .pintu
+        .import_file(&district, Source::Ektp, "e.csv", file.to_vec(), |_, _| {})
+        .await
+        .expect("imported");
+    assert_eq!((done.rows_accepted, done.rows_rejected), (1, 1));
+    let issues = app
+        .pintu
+        .import_issues(&district, &done.id)
+        .await
+        .expect("issues");
+    assert_eq!(issues[0].code, "village_outside_area");
+    assert!(matches!(
+        app.pintu.import(&other, &done.id).await,
+        Err(Error::NotFound)
+    ));
+}
+
+/// Kills `pintu import` at several moments, re-runs it, and compares the result with an
+/// uninterrupted import of the same file.
+#[test]
+fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 30_000);
+    let file = dir.path().join("kk.csv");
+    let run = |db: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pintu"));
+        cmd.args(["--database-url", db, "import", "--source", "kk"])
+            .arg(&file)
+            .env("PINTU_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    let counts = |path: &std::path::Path| {
+        let conn = rusqlite::Connection::open(path).expect("open");
+        let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql);
+        (
+            q("SELECT COUNT(*) FROM source_records"),
+            q("SELECT COUNT(DISTINCT row_number) FROM source_records"),
+            q("SELECT COUNT(*) FROM import_issues"),
+            q("SELECT rows_read FROM imports"),
+            q("SELECT rows_accepted + rows_rejected FROM imports"),
+        )
+    };
+    let clean = dir.path().join("clean.db");
+    let status = run(&format!("sqlite://{}?mode=rwc", clean.display()))
+        .status()
+        .expect("run");
+    assert!(status.success());
+    let expected = counts(&clean);
+    assert_eq!(expected.0, expected.1);
+
+    let crashed = dir.path().join("crashed.db");
+    let url = format!("sqlite://{}?mode=rwc", crashed.display());
+    let mut kills = 0;
+    for delay_ms in [150u64, 400, 700, 1_000, 1_500] {
+        let mut child = run(&url).spawn().expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("kill -9");
+            kills += 1;
+        }
+        let _ = child.wait();
+    }
+    assert!(kills > 0, "the import was never interrupted");
+    let status = run(&url).status().expect("resume");
+    assert!(status.success());
+    assert_eq!(counts(&crashed), expected, "after {kills} kills");
+}
