@@ -20,6 +20,7 @@ use crate::{Ctx, Error, Pintu, Result, today};
 pub const IMPORT_BATCH_ROWS: usize = 2_000;
 
 /// A file that passed the whole-file checks, ready to import.
+#[derive(Debug)]
 pub struct PreparedImport {
     pub import: ImportRow,
     data: Vec<u8>,
@@ -129,7 +130,13 @@ impl Pintu {
             return Ok(import);
         }
         let villages = self.store.all_village_codes().await?;
-        let scope = ctx.actor.scope();
+        // Rows are checked against the area of the officer who started the import, also
+        // when the import is resumed by the system after a restart.
+        let scope = match import.area_code.as_deref().map(AreaCode::parse) {
+            Some(Ok(area)) => pintu_domain::access::Scope::Within(area),
+            Some(Err(_)) => return Err(Error::Internal(anyhow::anyhow!("import area"))),
+            None => pintu_domain::access::Scope::National,
+        };
         let today = today();
         let mut reader = csv_reader(&data);
         let mut records = reader.records().enumerate().skip(import.rows_read as usize);
@@ -239,6 +246,100 @@ impl Pintu {
         self.run_import(ctx, prepared, progress).await
     }
 
+    /// Starts an upload's import in the background and returns it at once (the API and the
+    /// page). The file is kept under the files directory until the import has finished, so
+    /// an import interrupted by a restart resumes ([`Pintu::resume_imports`]).
+    pub async fn start_import(
+        &self,
+        ctx: &Ctx,
+        source: Source,
+        file_name: &str,
+        data: Vec<u8>,
+    ) -> Result<ImportRow> {
+        let prepared = self.prepare_import(ctx, source, file_name, data).await?;
+        let import = prepared.import.clone();
+        if import.status == "done" {
+            return Ok(import);
+        }
+        let path = self.import_file_path(&import.id);
+        if !path.exists() {
+            write_atomically(&path, &prepared.data)
+                .map_err(|e| Error::Internal(anyhow::anyhow!("keeping the upload: {e}")))?;
+        }
+        self.spawn_import(ctx.clone(), prepared);
+        Ok(import)
+    }
+
+    /// Resumes the imports a stop interrupted (called when the server starts). Returns how
+    /// many were resumed.
+    pub async fn resume_imports(&self) -> Result<usize> {
+        let unfinished = q::unfinished_imports(self.store.conn()).await?;
+        let mut resumed = 0;
+        for import in unfinished {
+            let path = self.import_file_path(&import.id);
+            let Ok(data) = std::fs::read(&path) else {
+                tracing::warn!(import = %import.id, "an unfinished import's file is gone; import it again to resume");
+                continue;
+            };
+            let source = Source::parse(&import.source)
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("import source")))?;
+            let header = {
+                let mut reader = csv_reader(&data);
+                let names: Vec<String> = reader
+                    .headers()
+                    .map(|h| h.iter().map(str::to_string).collect())
+                    .unwrap_or_default();
+                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                Header::parse(source, &refs).map_err(|e| Error::Internal(e.into()))?
+            };
+            if import.status == "cancelling" {
+                q::set_status(self.store.conn(), &import.id, "cancelled", None, Utc::now()).await?;
+                continue;
+            }
+            tracing::info!(import = %import.id, from_row = import.rows_read, "resuming an import");
+            self.spawn_import(
+                Ctx::system("import-resume"),
+                PreparedImport {
+                    import,
+                    data,
+                    header,
+                },
+            );
+            resumed += 1;
+        }
+        Ok(resumed)
+    }
+
+    fn import_file_path(&self, id: &str) -> std::path::PathBuf {
+        self.files_dir.join("imports").join(format!("{id}.csv"))
+    }
+
+    fn spawn_import(&self, ctx: Ctx, prepared: PreparedImport) {
+        let pintu = self.clone();
+        tokio::spawn(async move {
+            let id = prepared.import.id.clone();
+            match pintu.run_import(&ctx, prepared, |_, _| {}).await {
+                Ok(done) if done.status == "done" || done.status == "cancelled" => {
+                    let _ = std::fs::remove_file(pintu.import_file_path(&id));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(import = %id, error = %e, "import failed"),
+            }
+        });
+    }
+
+    /// The latest imports the actor may see, newest first.
+    pub async fn recent_imports(&self, ctx: &Ctx, limit: u64) -> Result<Vec<ImportRow>> {
+        if !ctx.actor.may_import() {
+            return Err(Error::Forbidden);
+        }
+        let all = q::recent_imports(self.store.conn(), limit.clamp(1, 200)).await?;
+        Ok(all
+            .into_iter()
+            .filter(|i| self.check_import_scope(ctx, i).is_ok())
+            .collect())
+    }
+
     /// An import, if the actor may see it.
     pub async fn import(&self, ctx: &Ctx, id: &str) -> Result<ImportRow> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
@@ -282,6 +383,17 @@ impl Pintu {
         };
         visible.then_some(()).ok_or(Error::NotFound)
     }
+}
+
+/// Writes `data` to `path` through a temporary file and a rename: never half a file.
+fn write_atomically(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("part");
+    std::fs::write(&tmp, data)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 fn csv_reader(data: &[u8]) -> csv::Reader<&[u8]> {

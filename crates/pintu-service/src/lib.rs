@@ -45,7 +45,12 @@ pub struct Pintu {
     pub audit: audit::AuditSink,
     pub throttle: Arc<auth::LoginThrottle>,
     pub tokens: Arc<auth::TokenCache>,
+    /// Where uploaded files are kept (imports resume from them after a restart).
+    pub files_dir: Arc<std::path::PathBuf>,
 }
+
+/// The default directory for uploaded files.
+pub const DEFAULT_FILES_DIR: &str = "pintu-data/files";
 
 impl Pintu {
     /// Wraps a connected, migrated store and starts the audit writer.
@@ -56,7 +61,14 @@ impl Pintu {
             audit,
             throttle: Arc::new(auth::LoginThrottle::default()),
             tokens: Arc::new(auth::TokenCache::default()),
+            files_dir: Arc::new(DEFAULT_FILES_DIR.into()),
         }
+    }
+
+    /// Keeps uploaded files under `dir` instead of the default.
+    pub fn with_files_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Pintu {
+        self.files_dir = Arc::new(dir.into());
+        self
     }
 }
 

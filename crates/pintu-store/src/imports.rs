@@ -175,6 +175,18 @@ pub async fn recent_imports(c: &impl ConnectionTrait, limit: u64) -> Result<Vec<
     .await
 }
 
+/// Imports a stop left running (or asked to cancel), oldest first.
+pub async fn unfinished_imports(c: &impl ConnectionTrait) -> Result<Vec<ImportRow>> {
+    fetch_all(
+        c,
+        &format!(
+            "SELECT {IMPORT_COLUMNS} FROM imports WHERE status IN ('running', 'cancelling') ORDER BY created_at, id"
+        ),
+        vec![],
+    )
+    .await
+}
+
 /// Writes one batch and advances the import's counters; call inside a transaction. The
 /// import must still be where this run left it (`rows_read == from`, not finished): false
 /// means another run has taken over, and the caller rolls back.

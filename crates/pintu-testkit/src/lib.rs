@@ -175,7 +175,8 @@ pub const TEST_PASSWORD: &str = "correct horse battery";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (store, database_url) = fresh_store(backend).await;
-    let pintu = Pintu::new(store);
+    let files = scratch_dir().join(format!("files-{}", pintu_store::new_id()));
+    let pintu = Pintu::new(store).with_files_dir(files);
     let app = pintu_web::app(pintu_web::AppState::new(pintu.clone(), false));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -253,3 +253,4 @@ error-decile_invalid = The welfare decile must be a whole number from 1 to 10.
 error-number_invalid = Not a number.
 error-import_taken_over = Another run of this import is already writing it.
 error-import_not_running = This import is not running.
+error-source_unknown = Unknown source: choose ektp, kk, dtks, kps or jkn.

@@ -250,3 +250,4 @@ error-decile_invalid = Desil kesejahteraan harus bilangan bulat 1 sampai 10.
 error-number_invalid = Bukan angka.
 error-import_taken_over = Impor ini sedang ditulis oleh proses lain.
 error-import_not_running = Impor ini tidak sedang berjalan.
+error-source_unknown = Sumber tidak dikenal: pilih ektp, kk, dtks, kps atau jkn.

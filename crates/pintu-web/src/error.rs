@@ -93,6 +93,7 @@ pub const ERROR_CODES: &[&str] = &[
     "number_invalid",
     "import_taken_over",
     "import_not_running",
+    "source_unknown",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

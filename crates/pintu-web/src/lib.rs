@@ -2,6 +2,7 @@
 //! `/api/v1` with its OpenAPI document, sharing one router and one state.
 
 pub mod api;
+pub mod api_imports;
 pub mod error;
 pub mod i18n;
 pub mod pages;

@@ -9,6 +9,22 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     pub database: DatabaseConfig,
     pub server: ServerConfig,
+    #[serde(default)]
+    pub files: FilesConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FilesConfig {
+    /// Where uploaded files are kept (source extracts until their import has finished).
+    pub dir: String,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            dir: pintu_service::DEFAULT_FILES_DIR.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +53,7 @@ impl Default for Config {
                 secure_cookies: false,
                 migrate_on_start: true,
             },
+            files: FilesConfig::default(),
         }
     }
 }
@@ -47,6 +64,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("LISTEN", "server.listen"),
     ("SECURE_COOKIES", "server.secure_cookies"),
     ("MIGRATE_ON_START", "server.migrate_on_start"),
+    ("FILES_DIR", "files.dir"),
     ("CONFIG", ""),
     ("LOG", ""),
     ("TEST_DATABASE_URL", ""),

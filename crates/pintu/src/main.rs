@@ -192,7 +192,7 @@ async fn run() -> anyhow::Result<()> {
             if cfg.server.migrate_on_start {
                 store.migrate().await?;
             }
-            serve(&cfg, Pintu::new(store)).await
+            serve(&cfg, Pintu::new(store).with_files_dir(&cfg.files.dir)).await
         }
         Command::Demo {
             regency,
@@ -209,7 +209,7 @@ async fn run() -> anyhow::Result<()> {
         Command::User { command } => {
             let store = open(&cfg).await?;
             store.migrate().await?;
-            let pintu = Pintu::new(store);
+            let pintu = Pintu::new(store).with_files_dir(&cfg.files.dir);
             let ctx = Ctx::system("cli");
             match command {
                 UserCommand::Add {
@@ -274,7 +274,7 @@ async fn import(
         .unwrap_or_default();
     let store = open(cfg).await?;
     store.migrate().await?;
-    let pintu = Pintu::new(store);
+    let pintu = Pintu::new(store).with_files_dir(&cfg.files.dir);
     let ctx = Ctx::system("import");
     let prepared = pintu
         .prepare_import(&ctx, source, &name, data)
@@ -351,6 +351,11 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
+    match pintu.resume_imports().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(imports = n, "resumed interrupted imports"),
+        Err(e) => tracing::error!(error = %e, "could not resume interrupted imports"),
+    }
     let app = pintu_web::app(pintu_web::AppState::new(pintu, cfg.server.secure_cookies));
     tracing::info!(%addr, "serving");
     println!("Pintu is running at http://{addr}/");
@@ -407,7 +412,7 @@ async fn demo(
     if report.areas_loaded > 0 {
         println!("Loaded {} areas of Indonesia.", report.areas_loaded);
     }
-    let pintu = Pintu::new(store);
+    let pintu = Pintu::new(store).with_files_dir(&cfg.files.dir);
     let region = pintu
         .store
         .area(regency.as_str())

@@ -229,3 +229,183 @@ fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
     assert!(status.success());
     assert_eq!(counts(&crashed), expected, "after {kills} kills");
 }
+
+#[tokio::test]
+async fn the_api_takes_an_upload_and_reports_progress_and_rejections() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 3_000);
+    let kk = std::fs::read(dir.path().join("kk.csv")).expect("kk");
+    assert!(
+        kk.len() > 256 * 1024,
+        "larger than an ordinary request body"
+    );
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let district = app.officer("kab", "district_officer", Some("35.07")).await;
+        let village = app
+            .officer("desa", "village_officer", Some("35.07.01.2001"))
+            .await;
+        let other = app.officer("kab2", "district_officer", Some("35.08")).await;
+        let upload = |token: &str, source: Option<&str>, data: Vec<u8>| {
+            let mut form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(data).file_name("kk.csv"),
+            );
+            if let Some(s) = source {
+                form = form.text("source", s.to_string());
+            }
+            app.client
+                .post(app.url("/api/v1/imports"))
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+        };
+
+        let r = upload(&district.token, Some("kk"), kk.clone())
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 202, "{backend:?}");
+        let body: serde_json::Value = r.json().await.expect("json");
+        let id = body["id"].as_str().expect("id").to_string();
+        let mut done = serde_json::Value::Null;
+        for _ in 0..200 {
+            done = app
+                .get(&district.token, &format!("/api/v1/imports/{id}"))
+                .await
+                .json()
+                .await
+                .expect("json");
+            if done["status"] == "done" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(done["status"], "done", "{done}");
+        assert_eq!(done["rows_read"], done["rows_total"]);
+        let report = app
+            .get(&district.token, &format!("/api/v1/imports/{id}/rejections"))
+            .await;
+        assert_eq!(report.status(), 200);
+        assert!(
+            report.headers()["content-type"]
+                .to_str()
+                .expect("type")
+                .starts_with("text/csv")
+        );
+        let text = report.text().await.expect("csv");
+        assert!(text.starts_with("row,column,outcome,code,alasan,reason"));
+        let list: serde_json::Value = app
+            .get(&district.token, "/api/v1/imports")
+            .await
+            .json()
+            .await
+            .expect("list");
+        assert_eq!(list[0]["id"], id.as_str());
+
+        let again = upload(&district.token, Some("kk"), kk.clone())
+            .await
+            .expect("again");
+        let again: serde_json::Value = again.json().await.expect("json");
+        assert_eq!(again["id"], id.as_str(), "the same file is the same import");
+        assert_eq!(again["status"], "done");
+
+        let r = upload(&district.token, None, kk.clone())
+            .await
+            .expect("no source");
+        assert_eq!(r.status(), 422);
+        let err: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(err["error"]["fields"][0]["field"], "source");
+        let r = upload(&district.token, Some("bpjs"), kk.clone())
+            .await
+            .expect("bad source");
+        assert_eq!(r.status(), 422);
+        let r = upload(
+            &district.token,
+            Some("ektp"),
+            b"nama,umur\nBudi,3\n".to_vec(),
+        )
+        .await
+        .expect("wrong file");
+        assert_eq!(r.status(), 422);
+        let err: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(err["error"]["fields"][0]["code"], "file_missing_column");
+        let r = upload(&village.token, Some("kk"), kk.clone())
+            .await
+            .expect("village");
+        assert_eq!(r.status(), 403);
+        let r = app
+            .get(&other.token, &format!("/api/v1/imports/{id}"))
+            .await;
+        assert_eq!(r.status(), 404, "another district's import is not visible");
+        let r = app
+            .client
+            .post(app.url("/api/v1/imports"))
+            .bearer_auth(&district.token)
+            .json(&serde_json::json!({"source": "kk"}))
+            .send()
+            .await
+            .expect("json body");
+        assert_eq!(r.status(), 415);
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/imports/{id}/cancel")))
+            .bearer_auth(&district.token)
+            .send()
+            .await
+            .expect("cancel");
+        assert_eq!(r.status(), 409, "a finished import cannot be cancelled");
+    }
+}
+
+#[tokio::test]
+async fn the_server_resumes_an_upload_a_stop_interrupted() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 400);
+    let data = std::fs::read(dir.path().join("dtks.csv")).expect("dtks");
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let district =
+        crate::registry::officer_ctx(&app, "kab", "district_officer", Some("35.07")).await;
+    // An upload recorded and kept, whose run never happened (the server stopped).
+    let prepared = app
+        .pintu
+        .prepare_import(&district, Source::Dtks, "dtks.csv", data.clone())
+        .await
+        .expect("prepared");
+    let id = prepared.import.id.clone();
+    let kept = app
+        .pintu
+        .files_dir
+        .join("imports")
+        .join(format!("{id}.csv"));
+    std::fs::create_dir_all(kept.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&kept, &data).expect("keep");
+    drop(prepared);
+
+    assert_eq!(app.pintu.resume_imports().await.expect("resume"), 1);
+    let mut import = app.pintu.import(&district, &id).await.expect("import");
+    for _ in 0..200 {
+        if import.status == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        import = app.pintu.import(&district, &id).await.expect("import");
+    }
+    assert_eq!(import.status, "done");
+    assert_eq!(import.rows_read, rows_in(&dir.path().join("dtks.csv")));
+    assert_eq!(
+        import.area_code.as_deref(),
+        Some("35.07"),
+        "resumed in the officer's area"
+    );
+    for _ in 0..100 {
+        if !kept.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        !kept.exists(),
+        "the kept file is removed once the import is done"
+    );
+    assert_eq!(app.pintu.resume_imports().await.expect("nothing left"), 0);
+}
