@@ -6,6 +6,7 @@ pub mod api_imports;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+mod pages_imports;
 pub mod reports;
 mod session;
 

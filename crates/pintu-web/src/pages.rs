@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/households/new/member", get(member_row))
         .route("/households/{id}", get(household))
         .route("/areas/options", get(area_options))
+        .merge(crate::pages_imports::router())
 }
 
 pub async fn static_file(Path(path): Path<String>) -> Response {
@@ -78,10 +79,12 @@ pub struct Layout {
     pub nav: &'static str,
     pub htmx: &'static str,
     pub path: String,
+    /// Show the imports menu entry.
+    pub may_import: bool,
 }
 
 impl Layout {
-    fn for_user(u: &PageUser, title_key: &str, nav: &'static str, path: &str) -> Layout {
+    pub(crate) fn for_user(u: &PageUser, title_key: &str, nav: &'static str, path: &str) -> Layout {
         Layout {
             title: u.tr.t(title_key),
             tr: u.tr.clone(),
@@ -90,6 +93,7 @@ impl Layout {
             nav,
             htmx: HTMX_PATH,
             path: path.to_string(),
+            may_import: u.ctx.actor.may_import(),
         }
     }
 }
@@ -98,7 +102,7 @@ fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")
 }
 
-fn render(t: &impl Template) -> Response {
+pub(crate) fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -129,6 +133,7 @@ pub fn error_page(tr: Tr, e: Error, request_id: Option<String>) -> Response {
             nav: "",
             htmx: HTMX_PATH,
             path: "/".into(),
+            may_import: false,
         },
         request_id: if api.status.is_server_error() {
             request_id
@@ -151,7 +156,7 @@ pub async fn not_found(headers: HeaderMap, jar: CookieJar) -> Response {
     error_page(Tr::new(page_lang(&jar)), Error::NotFound, None)
 }
 
-fn check_csrf(u: &PageUser, token: &str) -> Result<(), Response> {
+pub(crate) fn check_csrf(u: &PageUser, token: &str) -> Result<(), Response> {
     if constant_time_eq(&u.csrf, token) {
         Ok(())
     } else {
@@ -163,7 +168,7 @@ fn check_csrf(u: &PageUser, token: &str) -> Result<(), Response> {
     }
 }
 
-fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Response {
+pub(crate) fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Response {
     let page = ErrorPage {
         message: tr.error(code),
         l: Layout {
@@ -174,6 +179,7 @@ fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Response {
             nav: "",
             htmx: HTMX_PATH,
             path: "/".into(),
+            may_import: false,
         },
         request_id: None,
     };
@@ -216,6 +222,7 @@ fn login_layout(tr: Tr, csrf: String) -> Layout {
         nav: "login",
         htmx: HTMX_PATH,
         path: "/login".into(),
+        may_import: false,
     }
 }
 

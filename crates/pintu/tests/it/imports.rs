@@ -409,3 +409,119 @@ async fn the_server_resumes_an_upload_a_stop_interrupted() {
     );
     assert_eq!(app.pintu.resume_imports().await.expect("nothing left"), 0);
 }
+
+#[tokio::test]
+async fn the_imports_page_uploads_follows_and_explains_in_both_languages() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    app.officer("kab", "district_officer", Some("35.07")).await;
+    app.officer("desa", "village_officer", Some("35.07.01.2001"))
+        .await;
+    let (c, csrf) = crate::pages::logged_in(&app, "kab").await;
+    let page = c.get(app.url("/imports")).send().await.expect("page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Impor data sumber") && html.contains("enctype=\"multipart/form-data\""));
+    assert!(
+        html.contains("Belum ada data yang diimpor"),
+        "the empty state"
+    );
+
+    let post = |csrf: String, source: &'static str, body: &'static [u8]| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("source", source)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(body).file_name("e.csv"),
+            );
+        c.post(app.url("/imports")).multipart(form).send()
+    };
+    let refused = post(csrf.clone(), "kk", b"nik,full_name\n1,Budi\n")
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.expect("html");
+    assert!(
+        html.contains("Kolom wajib “kk_number” tidak ada di berkas."),
+        "{html}"
+    );
+
+    let forged = post("wrong".into(), "ektp", b"x\n").await.expect("post");
+    assert_eq!(forged.status(), 403, "the upload form needs the CSRF token");
+
+    let file: &'static [u8] = b"nik,full_name,birth_date,sex,village_code\n\
+        3507124508850003,Siti Aminah,1985-08-05,P,35.07.01.2001\n\
+        3507124508850004,Budi,2023-02-30,L,35.07.01.2001\n";
+    let done = post(csrf.clone(), "ektp", file).await.expect("post");
+    assert_eq!(done.status(), 303);
+    let location = done.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(location.starts_with("/imports/"));
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = c
+            .get(app.url(&location))
+            .send()
+            .await
+            .expect("import")
+            .text()
+            .await
+            .expect("html");
+        if html.contains("Selesai.") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(html.contains("Selesai."), "{html}");
+    assert!(
+        html.contains("Tanggal tidak valid") || html.contains("baris ditolak"),
+        "{html}"
+    );
+    let csv = c
+        .get(app.url(&format!("{location}/rejections.csv")))
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.text()
+            .await
+            .expect("text")
+            .contains("3,birth_date,rejected,date_invalid,")
+    );
+
+    c.get(app.url("/lang/en?next=/imports"))
+        .send()
+        .await
+        .expect("switch");
+    let html = c
+        .get(app.url(&location))
+        .send()
+        .await
+        .expect("en")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Finished.") && html.contains("row rejected"),
+        "{html}"
+    );
+
+    let (v, _) = crate::pages::logged_in(&app, "desa").await;
+    let html = v
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("dash")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        !html.contains("href=\"/imports\""),
+        "no imports menu for a village officer"
+    );
+    let r = v.get(app.url("/imports")).send().await.expect("page");
+    assert_eq!(r.status(), 403);
+}

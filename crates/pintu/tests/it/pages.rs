@@ -11,7 +11,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 /// Logs in through the form and returns the cookie-keeping client and the session's CSRF token.
-async fn logged_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+pub(crate) async fn logged_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
     let c = app.browser_client();
     let form = c
         .get(app.url("/login"))
