@@ -7,6 +7,7 @@ pub mod access;
 pub mod area;
 pub mod household;
 pub mod kk;
+pub mod linkage;
 pub mod names;
 pub mod nik;
 pub mod person;

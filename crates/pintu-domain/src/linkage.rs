@@ -1,0 +1,578 @@
+//! Record linkage: which source record is which person in the registry.
+//!
+//! Fellegi–Sunter: every candidate pair is compared field by field into a pattern of
+//! agreement levels; each level carries a weight log2(m/u), where m is the chance of that
+//! level for a true match and u for a non-match. The m and u of every level, and the share of
+//! matches among the candidates, are estimated from the data by expectation–maximisation, so
+//! a source whose names are spelled as heard gets weights that fit it. Candidates come from
+//! blocking keys (same NIK, same KK, same village and birth year, same village and first name
+//! ...), so no two records far apart are ever compared. Pairs are then assigned one to one,
+//! best first, with ties broken by the records' keys: the result does not depend on the
+//! order of the records.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::Sex;
+
+/// The facts of one record that linkage compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkFields {
+    /// A stable key (registry person id, or source row): breaks ties.
+    pub key: String,
+    pub nik: Option<String>,
+    pub kk: Option<String>,
+    /// [`crate::names::search_key`] of the full name.
+    pub name_key: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<Sex>,
+    /// Village code (`35.07.12.2003`).
+    pub village: Option<String>,
+}
+
+/// The compared fields, in pattern order.
+pub const FIELDS: [&str; 6] = ["nik", "kk", "name", "birth_date", "sex", "village"];
+
+/// Agreement levels per field (0 is the closest).
+const LEVELS: [usize; 6] = [3, 2, 4, 5, 2, 3];
+
+/// One pair's agreement level per field; `None` where either side is unknown.
+pub type Pattern = [Option<u8>; 6];
+
+/// NIK: 0 equal; 1 one digit changed or two neighbours swapped (a typo); 2 different.
+pub fn compare_nik(a: &str, b: &str) -> u8 {
+    if a == b {
+        return 0;
+    }
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if x.len() != y.len() {
+        return 2;
+    }
+    let diff: Vec<usize> = (0..x.len()).filter(|&i| x[i] != y[i]).collect();
+    match diff.as_slice() {
+        [_] => 1,
+        [i, j] if *j == i + 1 && x[*i] == y[*j] && x[*j] == y[*i] => 1,
+        _ => 2,
+    }
+}
+
+/// Names (search keys): 0 equal; 1 Jaro–Winkler ≥ 0.94; 2 ≥ 0.85, or one name is the other
+/// with names left out (`siti aminah` / `siti`); 3 different.
+pub fn compare_name(a: &str, b: &str) -> u8 {
+    if a == b {
+        return 0;
+    }
+    let jw = strsim::jaro_winkler(a, b);
+    if jw >= 0.94 {
+        1
+    } else if jw >= 0.85 || tokens_within(a, b) || tokens_within(b, a) {
+        2
+    } else {
+        3
+    }
+}
+
+/// Every word of `short` appears in `long`, in order.
+fn tokens_within(short: &str, long: &str) -> bool {
+    let mut words = long.split(' ');
+    !short.is_empty() && short.split(' ').all(|w| words.any(|l| l == w))
+}
+
+/// Birth dates: 0 equal; 1 day and month swapped; 2 same year and month, or one digit off;
+/// 3 same year; 4 different.
+pub fn compare_birth_date(a: NaiveDate, b: NaiveDate) -> u8 {
+    if a == b {
+        0
+    } else if a.year() == b.year() && a.day() == b.month() && a.month() == b.day() {
+        1
+    } else if a.year() == b.year() && (a.month() == b.month() || a.day() == b.day())
+        || (a.month() == b.month() && a.day() == b.day() && (a.year() - b.year()).abs() == 1)
+    {
+        2
+    } else if a.year() == b.year() {
+        3
+    } else {
+        4
+    }
+}
+
+/// Villages: 0 same village; 1 same district; 2 further apart.
+pub fn compare_village(a: &str, b: &str) -> u8 {
+    if a == b {
+        0
+    } else if district(a) == district(b) {
+        1
+    } else {
+        2
+    }
+}
+
+fn district(village: &str) -> &str {
+    village.rsplit_once('.').map_or(village, |(d, _)| d)
+}
+
+fn both<'a>(x: &'a Option<String>, y: &'a Option<String>) -> Option<(&'a str, &'a str)> {
+    match (x, y) {
+        (Some(x), Some(y)) => Some((x.as_str(), y.as_str())),
+        _ => None,
+    }
+}
+
+/// Compares two records field by field.
+pub fn compare(a: &LinkFields, b: &LinkFields) -> Pattern {
+    [
+        both(&a.nik, &b.nik).map(|(x, y)| compare_nik(x, y)),
+        both(&a.kk, &b.kk).map(|(x, y)| u8::from(x != y)),
+        (!a.name_key.is_empty() && !b.name_key.is_empty())
+            .then(|| compare_name(&a.name_key, &b.name_key)),
+        a.birth_date
+            .zip(b.birth_date)
+            .map(|(x, y)| compare_birth_date(x, y)),
+        a.sex.zip(b.sex).map(|(x, y)| u8::from(x != y)),
+        both(&a.village, &b.village).map(|(x, y)| compare_village(x, y)),
+    ]
+}
+
+/// The blocking keys of a record: two records are compared when they share one.
+pub fn blocking_keys(r: &LinkFields) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(nik) = &r.nik {
+        keys.push(format!("n:{nik}"));
+    }
+    let first = r.name_key.split(' ').next().unwrap_or("");
+    let stem: String = first.chars().take(3).collect();
+    if let Some(kk) = &r.kk {
+        keys.push(format!("k:{kk}:{stem}"));
+    }
+    if let Some(v) = &r.village {
+        if let Some(d) = r.birth_date {
+            keys.push(format!("vy:{v}:{}", d.year()));
+        }
+        if !stem.is_empty() {
+            keys.push(format!("vn:{v}:{stem}"));
+        }
+        if !r.name_key.is_empty() {
+            keys.push(format!("dn:{}:{}", district(v), r.name_key));
+        }
+    }
+    keys
+}
+
+/// A Fellegi–Sunter model: the share of matches among candidates, and m and u per level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub lambda: f64,
+    pub m: [Vec<f64>; 6],
+    pub u: [Vec<f64>; 6],
+}
+
+impl Default for Model {
+    /// Starting values: matches agree, non-matches mostly do not.
+    fn default() -> Self {
+        let m = [
+            vec![0.95, 0.04, 0.01],
+            vec![0.9, 0.1],
+            vec![0.7, 0.15, 0.1, 0.05],
+            vec![0.75, 0.05, 0.08, 0.1, 0.02],
+            vec![0.98, 0.02],
+            vec![0.9, 0.08, 0.02],
+        ];
+        let u = [
+            vec![0.001, 0.004, 0.995],
+            vec![0.05, 0.95],
+            vec![0.003, 0.006, 0.06, 0.931],
+            vec![0.002, 0.001, 0.05, 0.15, 0.797],
+            vec![0.5, 0.5],
+            vec![0.3, 0.5, 0.2],
+        ];
+        Model { lambda: 0.1, m, u }
+    }
+}
+
+/// Fewer candidate pairs than this say too little to estimate from: the starting values
+/// are used as they are.
+pub const MIN_PAIRS_TO_ESTIMATE: usize = 500;
+
+/// Smallest probability a level keeps, so that no weight is infinite.
+const FLOOR: f64 = 1e-6;
+
+impl Model {
+    /// Estimates the model from candidate patterns by expectation–maximisation, starting from
+    /// [`Model::default`]. Patterns are counted first, so the estimate does not depend on
+    /// their order.
+    pub fn estimate(patterns: &[Pattern], iterations: usize) -> Model {
+        let mut counts: BTreeMap<Pattern, f64> = BTreeMap::new();
+        for p in patterns {
+            *counts.entry(*p).or_default() += 1.0;
+        }
+        let mut model = Model::default();
+        if patterns.len() < MIN_PAIRS_TO_ESTIMATE || counts.len() < 2 {
+            return model;
+        }
+        for _ in 0..iterations {
+            let mut lambda_sum = 0.0;
+            let mut total = 0.0;
+            let mut m_acc: [Vec<f64>; 6] = LEVELS.map(|n| vec![0.0; n]);
+            let mut u_acc: [Vec<f64>; 6] = LEVELS.map(|n| vec![0.0; n]);
+            for (p, n) in &counts {
+                let g = model.probability(p);
+                lambda_sum += g * n;
+                total += n;
+                for (f, level) in p.iter().enumerate() {
+                    if let Some(l) = level {
+                        m_acc[f][*l as usize] += g * n;
+                        u_acc[f][*l as usize] += (1.0 - g) * n;
+                    }
+                }
+            }
+            let normalise = |acc: &Vec<f64>, old: &Vec<f64>| -> Vec<f64> {
+                let sum: f64 = acc.iter().sum();
+                if sum <= 0.0 {
+                    return old.clone();
+                }
+                acc.iter().map(|x| (x / sum).max(FLOOR)).collect()
+            };
+            let next = Model {
+                lambda: (lambda_sum / total).clamp(FLOOR, 1.0 - FLOOR),
+                m: std::array::from_fn(|f| normalise(&m_acc[f], &model.m[f])),
+                u: std::array::from_fn(|f| normalise(&u_acc[f], &model.u[f])),
+            };
+            let converged = (next.lambda - model.lambda).abs() < 1e-7;
+            model = next;
+            if converged {
+                break;
+            }
+        }
+        model.orient();
+        model
+    }
+
+    /// EM can settle with m and u swapped; matches are the side where names agree.
+    fn orient(&mut self) {
+        if self.m[2][0] < self.u[2][0] {
+            std::mem::swap(&mut self.m, &mut self.u);
+            self.lambda = 1.0 - self.lambda;
+        }
+    }
+
+    /// The match weight of a pattern: log2 of the odds that the pair is a match.
+    pub fn weight(&self, p: &Pattern) -> f64 {
+        let prior = (self.lambda / (1.0 - self.lambda)).log2();
+        prior
+            + p.iter()
+                .enumerate()
+                .filter_map(|(f, l)| {
+                    l.map(|l| (self.m[f][l as usize] / self.u[f][l as usize]).log2())
+                })
+                .sum::<f64>()
+    }
+
+    /// The probability that a pair with this pattern is a match.
+    pub fn probability(&self, p: &Pattern) -> f64 {
+        let w = self.weight(p);
+        1.0 / (1.0 + (-w).exp2())
+    }
+
+    /// The field that weighed most for (positive) or against (negative) a pattern: for
+    /// explanations.
+    pub fn deciding_field(&self, p: &Pattern) -> Option<(&'static str, f64)> {
+        p.iter()
+            .enumerate()
+            .filter_map(|(f, l)| {
+                l.map(|l| {
+                    (
+                        FIELDS[f],
+                        (self.m[f][l as usize] / self.u[f][l as usize]).log2(),
+                    )
+                })
+            })
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+    }
+}
+
+/// How a record was linked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// Index into the registry side.
+    pub target: usize,
+    pub probability: f64,
+    pub pattern: Pattern,
+}
+
+/// What [`link`] found for each source record, and the model it estimated.
+#[derive(Debug, Clone)]
+pub struct Linkage {
+    pub links: Vec<Option<Link>>,
+    /// The best candidate below the threshold, for review.
+    pub possible: Vec<Option<Link>>,
+    pub model: Model,
+    pub candidate_pairs: usize,
+}
+
+/// Links each of `records` to at most one of `registry`, and each registry record to at most
+/// one of `records` (a source lists each person once). A pair is a link when its match
+/// probability is at least `threshold`.
+pub fn link(registry: &[LinkFields], records: &[LinkFields], threshold: f64) -> Linkage {
+    let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in registry.iter().enumerate() {
+        for k in blocking_keys(r) {
+            index.entry(k).or_default().push(i);
+        }
+    }
+    let mut pairs: Vec<(usize, usize, Pattern)> = Vec::new();
+    for (j, rec) in records.iter().enumerate() {
+        let mut seen = HashSet::new();
+        for k in blocking_keys(rec) {
+            for &i in index.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen.insert(i) {
+                    pairs.push((i, j, compare(&registry[i], rec)));
+                }
+            }
+        }
+    }
+    let patterns: Vec<Pattern> = pairs.iter().map(|(_, _, p)| *p).collect();
+    let model = Model::estimate(&patterns, 60);
+    let mut scored: Vec<(f64, usize, usize, Pattern)> = pairs
+        .into_iter()
+        .map(|(i, j, p)| (model.probability(&p), i, j, p))
+        .collect();
+    // Best first; equal scores in the order of the records' keys, never of their positions.
+    scored.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| registry[a.1].key.cmp(&registry[b.1].key))
+            .then_with(|| records[a.2].key.cmp(&records[b.2].key))
+    });
+    let mut links: Vec<Option<Link>> = vec![None; records.len()];
+    let mut possible: Vec<Option<Link>> = vec![None; records.len()];
+    let mut taken = vec![false; registry.len()];
+    let candidate_pairs = scored.len();
+    for (prob, i, j, pattern) in scored {
+        let l = Link {
+            target: i,
+            probability: prob,
+            pattern,
+        };
+        if prob >= threshold {
+            if links[j].is_none() && !taken[i] {
+                taken[i] = true;
+                links[j] = Some(l);
+            }
+        } else if possible[j].is_none() && links[j].is_none() {
+            possible[j] = Some(l);
+        }
+    }
+    for (j, l) in links.iter().enumerate() {
+        if l.is_some() {
+            possible[j] = None;
+        }
+    }
+    Linkage {
+        links,
+        possible,
+        model,
+        candidate_pairs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn niks_with_a_typo_are_near() {
+        assert_eq!(compare_nik("3507124508850003", "3507124508850003"), 0);
+        assert_eq!(compare_nik("3507124508850003", "3507124508850008"), 1);
+        assert_eq!(
+            compare_nik("3507124508850003", "3507124508850030"),
+            1,
+            "swapped"
+        );
+        assert_eq!(compare_nik("3507124508850003", "3507124508851103"), 2);
+    }
+
+    #[test]
+    fn names_spelled_as_heard_are_near() {
+        assert_eq!(compare_name("siti aminah", "siti aminah"), 0);
+        assert_eq!(compare_name("auliya wulandari", "aulia wulandari"), 1);
+        assert_eq!(
+            compare_name("siti aminah", "siti"),
+            2,
+            "second name left out"
+        );
+        assert_eq!(compare_name("budi santoso", "agus prasetyo"), 3);
+    }
+
+    #[test]
+    fn birth_dates_close_in_the_ways_surveys_get_them_wrong() {
+        assert_eq!(compare_birth_date(d("1985-08-05"), d("1985-08-05")), 0);
+        assert_eq!(compare_birth_date(d("1985-08-05"), d("1985-05-08")), 1);
+        assert_eq!(compare_birth_date(d("1985-08-05"), d("1985-08-15")), 2);
+        assert_eq!(compare_birth_date(d("1985-08-05"), d("1984-08-05")), 2);
+        assert_eq!(compare_birth_date(d("1985-08-05"), d("1985-01-01")), 3);
+        assert_eq!(compare_birth_date(d("1985-08-05"), d("1990-01-01")), 4);
+    }
+
+    #[test]
+    fn villages_compare_by_distance() {
+        assert_eq!(compare_village("35.07.12.2003", "35.07.12.2003"), 0);
+        assert_eq!(compare_village("35.07.12.2003", "35.07.12.2001"), 1);
+        assert_eq!(compare_village("35.07.12.2003", "35.07.13.2003"), 2);
+    }
+
+    fn person(
+        key: &str,
+        nik: Option<&str>,
+        name: &str,
+        born: &str,
+        sex: Sex,
+        village: &str,
+    ) -> LinkFields {
+        LinkFields {
+            key: key.into(),
+            nik: nik.map(str::to_string),
+            kk: None,
+            name_key: crate::names::search_key(name),
+            birth_date: Some(d(born)),
+            sex: Some(sex),
+            village: Some(village.into()),
+        }
+    }
+
+    #[test]
+    fn blocking_keys_cover_nik_kk_village_and_name() {
+        let mut p = person(
+            "a",
+            Some("3507124508850003"),
+            "Siti Aminah",
+            "1985-08-05",
+            Sex::Female,
+            "35.07.12.2003",
+        );
+        p.kk = Some("3507120101100001".into());
+        let keys = blocking_keys(&p);
+        assert!(keys.contains(&"n:3507124508850003".to_string()));
+        assert!(keys.contains(&"k:3507120101100001:sit".to_string()));
+        assert!(keys.contains(&"vy:35.07.12.2003:1985".to_string()));
+        assert!(keys.contains(&"vn:35.07.12.2003:sit".to_string()));
+        assert!(keys.contains(&"dn:35.07.12:siti aminah".to_string()));
+    }
+
+    fn village_population() -> (Vec<LinkFields>, Vec<LinkFields>) {
+        let names = [
+            "siti aminah",
+            "budi santoso",
+            "agus prasetyo",
+            "dewi lestari",
+            "joko widodo",
+            "sri wahyuni",
+            "ahmad fauzi",
+            "nur hidayah",
+            "eko saputra",
+            "rina marlina",
+            "hendra gunawan",
+            "yuni astuti",
+            "bambang susilo",
+            "wati ningsih",
+            "rudi hartono",
+        ];
+        let mut registry = Vec::new();
+        let mut survey = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            let born = format!("19{:02}-0{}-1{}", 60 + i, 1 + i % 9, i % 10);
+            let sex = if i % 2 == 0 { Sex::Female } else { Sex::Male };
+            registry.push(person(
+                &format!("p{i:02}"),
+                Some(&format!("35071201010{i:05}")),
+                n,
+                &born,
+                sex,
+                "35.07.12.2003",
+            ));
+            // The survey: no NIK; a name spelled as heard, or only the year of birth.
+            let heard = if i % 3 == 0 {
+                n.to_string()
+            } else {
+                n.replace('u', "oe").replace("iy", "i")
+            };
+            let born = if i % 3 == 0 {
+                format!("19{:02}-01-01", 60 + i)
+            } else {
+                born
+            };
+            survey.push(person(
+                &format!("s{i:02}"),
+                None,
+                &heard,
+                &born,
+                sex,
+                "35.07.12.2003",
+            ));
+        }
+        (registry, survey)
+    }
+
+    #[test]
+    fn survey_records_without_a_nik_find_their_person() {
+        let (registry, survey) = village_population();
+        let result = link(&registry, &survey, 0.9);
+        for (j, l) in result.links.iter().enumerate() {
+            let l = l
+                .as_ref()
+                .unwrap_or_else(|| panic!("{} unlinked ({:?})", survey[j].key, result.possible[j]));
+            assert_eq!(
+                registry[l.target].key[1..],
+                survey[j].key[1..],
+                "{}",
+                survey[j].name_key
+            );
+        }
+    }
+
+    #[test]
+    fn a_stranger_is_not_linked() {
+        let (registry, _) = village_population();
+        let stranger = person(
+            "x",
+            None,
+            "maria goretti",
+            "2001-12-24",
+            Sex::Female,
+            "35.07.12.2003",
+        );
+        let result = link(&registry, &[stranger], 0.9);
+        assert!(result.links[0].is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn links_do_not_depend_on_the_order_of_the_records(seed in any::<u64>()) {
+            let (registry, survey) = village_population();
+            let key_of = |reg: &[LinkFields], rec: &[LinkFields]| {
+                let r = link(reg, rec, 0.9);
+                let mut pairs: Vec<(String, String)> = r.links.iter().enumerate()
+                    .filter_map(|(j, l)| l.as_ref().map(|l| (rec[j].key.clone(), reg[l.target].key.clone())))
+                    .collect();
+                pairs.sort();
+                pairs
+            };
+            let expected = key_of(&registry, &survey);
+            let mut reg2 = registry.clone();
+            let mut rec2 = survey.clone();
+            // A deterministic shuffle from the seed.
+            let mut s = seed | 1;
+            for v in [&mut reg2, &mut rec2] {
+                for i in (1..v.len()).rev() {
+                    s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                    v.swap(i, (s % (i as u64 + 1)) as usize);
+                }
+            }
+            prop_assert_eq!(key_of(&reg2, &rec2), expected);
+        }
+    }
+}
