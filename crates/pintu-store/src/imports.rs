@@ -331,3 +331,180 @@ pub async fn record_count(c: &impl ConnectionTrait, import_id: &str) -> Result<i
         None => Ok(0),
     }
 }
+
+/// A registry person as linkage sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkCandidate {
+    pub id: String,
+    pub nik: Option<String>,
+    pub name_key: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub village_code: String,
+    pub kk_number: Option<String>,
+}
+
+impl FromRow for LinkCandidate {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(LinkCandidate {
+            id: col(row, "id")?,
+            nik: col(row, "nik")?,
+            name_key: col(row, "name_key")?,
+            birth_date: col(row, "birth_date")?,
+            sex: col(row, "sex")?,
+            village_code: col(row, "village_code")?,
+            kk_number: col(row, "kk_number")?,
+        })
+    }
+}
+
+/// The living registry people in `scope`, with their household's KK number.
+pub async fn link_candidates(
+    c: &impl ConnectionTrait,
+    scope: &pintu_domain::access::Scope,
+) -> Result<Vec<LinkCandidate>> {
+    let (filter, values) = crate::scope_filter(scope, "p.village_code");
+    fetch_all(
+        c,
+        &format!(
+            "SELECT p.id, p.nik, p.name_key, p.birth_date, p.sex, p.village_code, h.kk_number \
+             FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
+             LEFT JOIN households h ON h.id = m.household_id \
+             WHERE p.life_status = 'alive' AND {filter}"
+        ),
+        values,
+    )
+    .await
+}
+
+/// A stored source row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRecordRow {
+    pub id: i64,
+    pub row_number: i64,
+    pub source: String,
+    pub source_key: Option<String>,
+    pub nik: Option<String>,
+    pub kk_number: Option<String>,
+    pub full_name: String,
+    pub name_key: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<String>,
+    pub relationship: Option<String>,
+    pub village_code: Option<String>,
+    pub address: Option<String>,
+    pub rt: Option<String>,
+    pub rw: Option<String>,
+    pub attributes: String,
+    pub person_id: Option<String>,
+    pub link_method: Option<String>,
+    pub link_score: Option<f64>,
+}
+
+impl FromRow for SourceRecordRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(SourceRecordRow {
+            id: col(row, "id")?,
+            row_number: col(row, "row_number")?,
+            source: col(row, "source")?,
+            source_key: col(row, "source_key")?,
+            nik: col(row, "nik")?,
+            kk_number: col(row, "kk_number")?,
+            full_name: col(row, "full_name")?,
+            name_key: col(row, "name_key")?,
+            birth_date: col(row, "birth_date")?,
+            sex: col(row, "sex")?,
+            relationship: col(row, "relationship")?,
+            village_code: col(row, "village_code")?,
+            address: col(row, "address")?,
+            rt: col(row, "rt")?,
+            rw: col(row, "rw")?,
+            attributes: col(row, "attributes")?,
+            person_id: col(row, "person_id")?,
+            link_method: col(row, "link_method")?,
+            link_score: col(row, "link_score")?,
+        })
+    }
+}
+
+const RECORD_COLUMNS: &str = "id, row_number, source, source_key, nik, kk_number, full_name, name_key, birth_date, \
+    sex, relationship, village_code, address, rt, rw, attributes, person_id, link_method, link_score";
+
+/// The rows of an import that synchronisation has not decided yet, in file order.
+pub async fn undecided_records(
+    c: &impl ConnectionTrait,
+    import_id: &str,
+) -> Result<Vec<SourceRecordRow>> {
+    fetch_all(
+        c,
+        &format!(
+            "SELECT {RECORD_COLUMNS} FROM source_records WHERE import_id = ? AND link_method IS NULL ORDER BY row_number"
+        ),
+        vec![import_id.into()],
+    )
+    .await
+}
+
+/// The rows of an import, in file order (reports and tests).
+pub async fn records(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<SourceRecordRow>> {
+    fetch_all(
+        c,
+        &format!(
+            "SELECT {RECORD_COLUMNS} FROM source_records WHERE import_id = ? ORDER BY row_number"
+        ),
+        vec![import_id.into()],
+    )
+    .await
+}
+
+/// Records synchronisation's decision on one row: linked (`nik`, `probabilistic`), `new`
+/// (a person created from it) or `unmatched` (to verify in the field).
+pub async fn set_link(
+    c: &impl ConnectionTrait,
+    record_id: i64,
+    person_id: Option<&str>,
+    method: &str,
+    score: Option<f64>,
+) -> Result<()> {
+    execute(
+        c,
+        "UPDATE source_records SET person_id = ?, link_method = ?, link_score = ? WHERE id = ?",
+        vec![
+            person_id.map(str::to_string).into(),
+            method.into(),
+            score.into(),
+            record_id.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One line of a synchronisation summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkCount {
+    pub village_code: Option<String>,
+    pub link_method: Option<String>,
+    pub rows: i64,
+}
+
+impl FromRow for LinkCount {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(LinkCount {
+            village_code: col(row, "village_code")?,
+            link_method: col(row, "link_method")?,
+            rows: col(row, "n")?,
+        })
+    }
+}
+
+/// How an import's rows were linked, by village.
+pub async fn link_counts(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<LinkCount>> {
+    fetch_all(
+        c,
+        "SELECT village_code, link_method, COUNT(*) AS n FROM source_records WHERE import_id = ? \
+         GROUP BY village_code, link_method ORDER BY village_code, link_method",
+        vec![import_id.into()],
+    )
+    .await
+}

@@ -366,6 +366,10 @@ fn imports() -> Vec<Ddl> {
         .col(ColumnDef::new("rt").string_len(3).null())
         .col(ColumnDef::new("rw").string_len(3).null())
         .col(text_nn("attributes"))
+        // The registry person the row was linked to by synchronisation, how, and how sure.
+        .col(ColumnDef::new("person_id").string_len(36).null())
+        .col(ColumnDef::new("link_method").string_len(16).null())
+        .col(ColumnDef::new("link_score").double().null())
         .foreign_key(
             ForeignKey::create()
                 .from("source_records", "import_id")
@@ -397,6 +401,7 @@ fn imports() -> Vec<Ddl> {
             &["import_id", "row_number"],
         ),
         index("ix_source_records_nik", "source_records", &["nik"]),
+        index("ix_source_records_person", "source_records", &["person_id"]),
         index(
             "ix_source_records_area",
             "source_records",

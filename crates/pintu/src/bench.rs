@@ -12,6 +12,23 @@ use pintu_store::bulk::{BulkSource, raw_baseline_load};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Import the five synthetic extracts, synchronise them, and score the links against the
+    /// truth file: precision, recall and F1, overall and per source.
+    Linkage {
+        #[arg(long, default_value_t = 100_000)]
+        persons: usize,
+        #[arg(long, default_value = "35.07")]
+        area: String,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// A fresh, empty database for the run; default: a new SQLite file under pintu-data/.
+        #[arg(long)]
+        target: Option<String>,
+        /// Also write the predicted person of every row (`source,row,person`) here, for
+        /// comparing with other tools.
+        #[arg(long)]
+        predictions: Option<std::path::PathBuf>,
+    },
     /// Bulk-load synthetic people; compare with a raw load of the same rows into a bare table.
     Load {
         #[arg(long, default_value_t = 1_000_000)]
@@ -34,6 +51,13 @@ pub async fn run(cmd: BenchCommand, _configured_url: &str) -> anyhow::Result<()>
             seed,
             target,
         } => load(persons, &area, seed, target).await,
+        BenchCommand::Linkage {
+            persons,
+            area,
+            seed,
+            target,
+            predictions,
+        } => crate::bench_linkage::run(persons, &area, seed, target, predictions).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `pintu`: one binary to serve, migrate, load demo data, manage users and benchmark.
 
 mod bench;
+mod bench_linkage;
 mod config;
 
 use std::io::{IsTerminal, Read};
@@ -294,6 +295,13 @@ async fn import(
         })
         .await
         .map_err(describe)?;
+    if done.status == "done" {
+        let s = pintu.sync_import(&ctx, &done.id).await.map_err(describe)?;
+        println!(
+            "synchronised: {} linked on NIK, {} linked probabilistically, {} new people, {} to verify",
+            s.linked_exact, s.linked_probabilistic, s.created, s.unmatched
+        );
+    }
     println!(
         "import {}: {} — {} rows read, {} accepted, {} rejected, {} with values dropped",
         done.id,

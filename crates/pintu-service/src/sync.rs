@@ -1,0 +1,345 @@
+//! Synchronisation: after an import, every source row is linked to a person in the registry
+//! (exactly on a plausible NIK, otherwise by [`pintu_domain::linkage`]), and a person (with
+//! their household, for the sources that describe households) is created only when nothing
+//! matches. Rows are decided in transactions of [`SYNC_BATCH_ROWS`]; a row is decided once,
+//! so an interrupted synchronisation continues where it stopped when run again.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use pintu_domain::Sex;
+use pintu_domain::access::Scope;
+use pintu_domain::linkage::{self, LinkFields, compare_birth_date, compare_name};
+use pintu_store::imports::{self as q, LinkCount, SourceRecordRow};
+use pintu_store::new_id;
+use pintu_store::registry::{
+    self as reg, HistoryEntry, HistoryTable, NewHousehold, NewPerson, household_by_kk,
+};
+use pintu_store::sea_orm::DatabaseTransaction;
+use serde::Serialize;
+
+use crate::{Ctx, Error, Pintu, Result};
+
+/// Rows decided per transaction.
+pub const SYNC_BATCH_ROWS: usize = 1_000;
+
+/// A probabilistic link needs at least this match probability.
+pub const LINK_THRESHOLD: f64 = 0.9;
+
+/// What a synchronisation did with an import's rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncSummary {
+    pub rows: i64,
+    /// Linked on a NIK that the name or birth date confirms.
+    pub linked_exact: i64,
+    pub linked_probabilistic: i64,
+    /// People created because nothing matched.
+    pub created: i64,
+    /// Not linked, and too little known to create a person: to verify in the field.
+    pub unmatched: i64,
+    pub by_village: Vec<LinkCount>,
+}
+
+/// How each row was decided.
+enum Decision {
+    Link {
+        person: String,
+        method: &'static str,
+        score: f64,
+    },
+    New,
+    Unmatched,
+}
+
+impl Pintu {
+    /// Links the rows of a finished import to the registry. Running it again decides only
+    /// the rows not decided yet.
+    pub async fn sync_import(&self, ctx: &Ctx, import_id: &str) -> Result<SyncSummary> {
+        let import = self.import(ctx, import_id).await?;
+        if !ctx.actor.may_import() {
+            return Err(Error::Forbidden);
+        }
+        if import.status != "done" {
+            return Err(Error::Conflict {
+                code: "import_not_finished",
+                field: None,
+            });
+        }
+        let scope = match import.area_code.as_deref() {
+            Some(a) => Scope::Within(
+                pintu_domain::AreaCode::parse(a).map_err(|e| Error::Internal(e.into()))?,
+            ),
+            None => Scope::National,
+        };
+        let c = self.store.conn();
+        let records = q::undecided_records(c, &import.id).await?;
+        let candidates = q::link_candidates(c, &scope).await?;
+        let decisions = decide(&records, &candidates);
+        let source = import.source.clone();
+        let actor = ctx.actor.label();
+        // Households created in this run, by the key that groups their rows.
+        let mut households: HashMap<String, String> = HashMap::new();
+        for (chunk_records, chunk_decisions) in records
+            .chunks(SYNC_BATCH_ROWS)
+            .zip(decisions.chunks(SYNC_BATCH_ROWS))
+        {
+            let tx = self.store.begin().await?;
+            for (r, d) in chunk_records.iter().zip(chunk_decisions) {
+                match d {
+                    Decision::Link {
+                        person,
+                        method,
+                        score,
+                    } => q::set_link(&tx, r.id, Some(person), method, Some(*score)).await?,
+                    Decision::New => {
+                        match create_person(&tx, r, &source, &import.id, &actor, &mut households)
+                            .await?
+                        {
+                            Some(person) => {
+                                q::set_link(&tx, r.id, Some(&person), "new", None).await?
+                            }
+                            // The NIK is someone else's in the registry: verify in the field.
+                            None => q::set_link(&tx, r.id, None, "unmatched", None).await?,
+                        }
+                    }
+                    Decision::Unmatched => q::set_link(&tx, r.id, None, "unmatched", None).await?,
+                }
+            }
+            tx.commit().await?;
+        }
+        self.audit
+            .record(
+                ctx,
+                "import.sync",
+                "import",
+                Some(&import.id),
+                import.area_code.as_deref(),
+                None,
+            )
+            .await?;
+        self.sync_summary(ctx, &import.id).await
+    }
+
+    /// The synchronisation counts of an import, overall and by village.
+    pub async fn sync_summary(&self, ctx: &Ctx, import_id: &str) -> Result<SyncSummary> {
+        let import = self.import(ctx, import_id).await?;
+        let by_village = q::link_counts(self.store.conn(), &import.id).await?;
+        let mut s = SyncSummary::default();
+        for line in &by_village {
+            s.rows += line.rows;
+            match line.link_method.as_deref() {
+                Some("nik") => s.linked_exact += line.rows,
+                Some("probabilistic") => s.linked_probabilistic += line.rows,
+                Some("new") => s.created += line.rows,
+                Some("unmatched") => s.unmatched += line.rows,
+                _ => {}
+            }
+        }
+        s.by_village = by_village;
+        Ok(s)
+    }
+}
+
+fn fields_of_candidate(c: &q::LinkCandidate) -> LinkFields {
+    LinkFields {
+        key: c.id.clone(),
+        nik: c.nik.clone(),
+        kk: c.kk_number.clone(),
+        name_key: c.name_key.clone(),
+        birth_date: Some(c.birth_date),
+        sex: Sex::parse(&c.sex),
+        village: Some(c.village_code.clone()),
+    }
+}
+
+fn fields_of_record(r: &SourceRecordRow) -> LinkFields {
+    LinkFields {
+        key: format!("{:012}", r.row_number),
+        nik: r.nik.clone(),
+        kk: r.kk_number.clone(),
+        name_key: r.name_key.clone(),
+        birth_date: r.birth_date,
+        sex: r.sex.as_deref().and_then(Sex::parse),
+        village: r.village_code.clone(),
+    }
+}
+
+/// Decides every row: a plausible NIK first, then the probabilistic model over what is
+/// left, then a new person where the row says enough.
+fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<Decision> {
+    let by_nik: HashMap<&str, usize> = candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.nik.as_deref().map(|n| (n, i)))
+        .collect();
+    let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(records.len());
+    let mut taken = vec![false; candidates.len()];
+    for r in records {
+        let exact = r
+            .nik
+            .as_deref()
+            .and_then(|n| by_nik.get(n))
+            .copied()
+            .filter(|&i| {
+                let c = &candidates[i];
+                // A NIK is trusted when the name or the birth date agrees with it.
+                !taken[i]
+                    && (compare_name(&c.name_key, &r.name_key) <= 2
+                        || r.birth_date
+                            .is_some_and(|d| compare_birth_date(c.birth_date, d) == 0))
+            });
+        decisions.push(exact.map(|i| {
+            taken[i] = true;
+            Decision::Link {
+                person: candidates[i].id.clone(),
+                method: "nik",
+                score: 1.0,
+            }
+        }));
+    }
+    let open: Vec<usize> = (0..candidates.len()).filter(|&i| !taken[i]).collect();
+    let pending: Vec<usize> = (0..records.len())
+        .filter(|&j| decisions[j].is_none())
+        .collect();
+    let registry: Vec<LinkFields> = open
+        .iter()
+        .map(|&i| fields_of_candidate(&candidates[i]))
+        .collect();
+    let rows: Vec<LinkFields> = pending
+        .iter()
+        .map(|&j| fields_of_record(&records[j]))
+        .collect();
+    let result = linkage::link(&registry, &rows, LINK_THRESHOLD);
+    for (k, &j) in pending.iter().enumerate() {
+        decisions[j] = Some(match &result.links[k] {
+            Some(l) => Decision::Link {
+                person: candidates[open[l.target]].id.clone(),
+                method: "probabilistic",
+                score: l.probability,
+            },
+            None if can_create(&records[j]) => Decision::New,
+            None => Decision::Unmatched,
+        });
+    }
+    decisions
+        .into_iter()
+        .map(|d| d.unwrap_or(Decision::Unmatched))
+        .collect()
+}
+
+/// A person is created from a row only when it gives a name, sex, birth date and village.
+fn can_create(r: &SourceRecordRow) -> bool {
+    !r.name_key.is_empty()
+        && r.sex.as_deref().and_then(Sex::parse).is_some()
+        && r.birth_date.is_some()
+        && r.village_code.is_some()
+}
+
+/// Creates the person a row describes; rows of the household sources (KK, DTKS) also get
+/// their household: the registry's household with that KK number, or a new one.
+async fn create_person(
+    tx: &DatabaseTransaction,
+    r: &SourceRecordRow,
+    source: &str,
+    import_id: &str,
+    actor: &str,
+    created: &mut HashMap<String, String>,
+) -> Result<Option<String>> {
+    if let Some(nik) = &r.nik
+        && reg::person_by_nik(tx, &Scope::National, nik)
+            .await?
+            .is_some()
+    {
+        return Ok(None);
+    }
+    let (Some(birth_date), Some(village), Some(sex)) = (
+        r.birth_date,
+        r.village_code.clone(),
+        r.sex.as_deref().and_then(Sex::parse),
+    ) else {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "row {} cannot make a person",
+            r.id
+        )));
+    };
+    let at = Utc::now();
+    let attrs: HashMap<String, String> = serde_json::from_str(&r.attributes).unwrap_or_default();
+    let id = new_id();
+    reg::insert_person(
+        tx,
+        &NewPerson {
+            id: id.clone(),
+            nik: r.nik.clone(),
+            full_name: r.full_name.clone(),
+            name_key: r.name_key.clone(),
+            sex: sex.code(),
+            birth_date,
+            birth_place: attrs.get("birth_place").cloned(),
+            religion: attrs.get("religion").cloned(),
+            education: attrs.get("education").cloned(),
+            occupation: attrs.get("occupation").cloned(),
+            marital_status: attrs.get("marital_status").cloned(),
+            phone: None,
+            village_code: village.clone(),
+            at,
+        },
+    )
+    .await?;
+    let provenance = |subject: &str| HistoryEntry {
+        subject_id: subject.to_string(),
+        village_code: village.clone(),
+        at,
+        actor: actor.to_string(),
+        action: "registered".into(),
+        field: None,
+        old_value: None,
+        new_value: None,
+        reason: Some(format!("import {import_id}, row {}", r.row_number)),
+        source: source.to_string(),
+        request_id: None,
+    };
+    reg::append_history(tx, HistoryTable::Person, &[provenance(&id)]).await?;
+
+    let group = match (source, &r.kk_number, &r.source_key) {
+        ("kk", Some(kk), _) | ("dtks", Some(kk), _) => Some(format!("kk:{kk}")),
+        ("dtks", None, Some(key)) => Some(format!("dtks:{key}")),
+        _ => None,
+    };
+    if let Some(group) = group {
+        let household = match created.get(&group) {
+            Some(h) => h.clone(),
+            None => {
+                let existing = match &r.kk_number {
+                    Some(kk) => household_by_kk(tx, &Scope::National, kk).await?,
+                    None => None,
+                };
+                let h = match existing {
+                    Some(h) => h.id,
+                    None => {
+                        let h = new_id();
+                        reg::insert_household(
+                            tx,
+                            &NewHousehold {
+                                id: &h,
+                                kk_number: r.kk_number.as_deref(),
+                                village_code: &village,
+                                address: r.address.as_deref(),
+                                rt: r.rt.as_deref(),
+                                rw: r.rw.as_deref(),
+                                at,
+                            },
+                        )
+                        .await?;
+                        reg::append_history(tx, HistoryTable::Household, &[provenance(&h)]).await?;
+                        h
+                    }
+                };
+                created.insert(group, h.clone());
+                h
+            }
+        };
+        let relationship = r.relationship.as_deref().unwrap_or("LAINNYA");
+        reg::insert_member(tx, &id, &household, relationship, &village, at.date_naive()).await?;
+    }
+    Ok(Some(id))
+}
