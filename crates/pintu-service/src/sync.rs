@@ -90,7 +90,22 @@ impl Pintu {
                         person,
                         method,
                         score,
-                    } => q::set_link(&tx, r.id, Some(person), method, Some(*score)).await?,
+                    } => {
+                        q::set_link(&tx, r.id, Some(person), method, Some(*score)).await?;
+                        if source == "kk" {
+                            // The family card decides household composition.
+                            place_in_household(
+                                &tx,
+                                person,
+                                r,
+                                &source,
+                                &import.id,
+                                &actor,
+                                &mut households,
+                            )
+                            .await?;
+                        }
+                    }
                     Decision::New => {
                         match create_person(&tx, r, &source, &import.id, &actor, &mut households)
                             .await?
@@ -210,6 +225,13 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
         .map(|&j| fields_of_record(&records[j]))
         .collect();
     let result = linkage::link(&registry, &rows, LINK_THRESHOLD);
+    tracing::info!(
+        candidate_pairs = result.candidate_pairs,
+        lambda = result.model.lambda,
+        m = ?result.model.m,
+        u = ?result.model.u,
+        "linkage model estimated"
+    );
     for (k, &j) in pending.iter().enumerate() {
         decisions[j] = Some(match &result.links[k] {
             Some(l) => Decision::Link {
@@ -300,46 +322,119 @@ async fn create_person(
     };
     reg::append_history(tx, HistoryTable::Person, &[provenance(&id)]).await?;
 
-    let group = match (source, &r.kk_number, &r.source_key) {
-        ("kk", Some(kk), _) | ("dtks", Some(kk), _) => Some(format!("kk:{kk}")),
-        ("dtks", None, Some(key)) => Some(format!("dtks:{key}")),
-        _ => None,
-    };
-    if let Some(group) = group {
-        let household = match created.get(&group) {
-            Some(h) => h.clone(),
-            None => {
-                let existing = match &r.kk_number {
-                    Some(kk) => household_by_kk(tx, &Scope::National, kk).await?,
-                    None => None,
-                };
-                let h = match existing {
-                    Some(h) => h.id,
-                    None => {
-                        let h = new_id();
-                        reg::insert_household(
-                            tx,
-                            &NewHousehold {
-                                id: &h,
-                                kk_number: r.kk_number.as_deref(),
-                                village_code: &village,
-                                address: r.address.as_deref(),
-                                rt: r.rt.as_deref(),
-                                rw: r.rw.as_deref(),
-                                at,
-                            },
-                        )
-                        .await?;
-                        reg::append_history(tx, HistoryTable::Household, &[provenance(&h)]).await?;
-                        h
-                    }
-                };
-                created.insert(group, h.clone());
-                h
-            }
-        };
-        let relationship = r.relationship.as_deref().unwrap_or("LAINNYA");
-        reg::insert_member(tx, &id, &household, relationship, &village, at.date_naive()).await?;
-    }
+    place_in_household(tx, &id, r, source, import_id, actor, created).await?;
     Ok(Some(id))
+}
+
+/// Puts the person of a household source's row (KK, DTKS) into the household the row
+/// describes: the registry's household with that KK number, one created earlier in this
+/// run, or a new one. A person in another household is moved, with the move in both
+/// households' history. Rows of other sources change no membership.
+async fn place_in_household(
+    tx: &DatabaseTransaction,
+    person: &str,
+    r: &SourceRecordRow,
+    source: &str,
+    import_id: &str,
+    actor: &str,
+    created: &mut HashMap<String, String>,
+) -> Result<()> {
+    let group = match (source, &r.kk_number, &r.source_key) {
+        ("kk", Some(kk), _) | ("dtks", Some(kk), _) => format!("kk:{kk}"),
+        ("dtks", None, Some(key)) => format!("dtks:{key}"),
+        _ => return Ok(()),
+    };
+    let Some(village) = r.village_code.clone() else {
+        return Ok(());
+    };
+    let at = Utc::now();
+    let entry = |subject: &str, action: &str, note: String| HistoryEntry {
+        subject_id: subject.to_string(),
+        village_code: village.clone(),
+        at,
+        actor: actor.to_string(),
+        action: action.into(),
+        field: None,
+        old_value: None,
+        new_value: None,
+        reason: Some(note),
+        source: source.to_string(),
+        request_id: None,
+    };
+    let row_note = format!("import {import_id}, row {}", r.row_number);
+    let household = match created.get(&group) {
+        Some(h) => h.clone(),
+        None => {
+            let existing = match &r.kk_number {
+                Some(kk) => household_by_kk(tx, &Scope::National, kk).await?,
+                None => None,
+            };
+            let h = match existing {
+                Some(h) => h.id,
+                None => {
+                    let h = new_id();
+                    reg::insert_household(
+                        tx,
+                        &NewHousehold {
+                            id: &h,
+                            kk_number: r.kk_number.as_deref(),
+                            village_code: &village,
+                            address: r.address.as_deref(),
+                            rt: r.rt.as_deref(),
+                            rw: r.rw.as_deref(),
+                            at,
+                        },
+                    )
+                    .await?;
+                    reg::append_history(
+                        tx,
+                        HistoryTable::Household,
+                        &[entry(&h, "registered", row_note.clone())],
+                    )
+                    .await?;
+                    h
+                }
+            };
+            created.insert(group, h.clone());
+            h
+        }
+    };
+    let current = q::household_of(tx, person).await?;
+    if current.as_deref() == Some(household.as_str()) {
+        return Ok(());
+    }
+    if let Some(old) = &current {
+        if source != "kk" {
+            // Only the family card moves people between households.
+            return Ok(());
+        }
+        reg::delete_member(tx, person).await?;
+        reg::append_history(
+            tx,
+            HistoryTable::Household,
+            &[entry(
+                old,
+                "member_left",
+                format!("{row_note}: on another family card"),
+            )],
+        )
+        .await?;
+    }
+    let relationship = r.relationship.as_deref().unwrap_or("LAINNYA");
+    reg::insert_member(
+        tx,
+        person,
+        &household,
+        relationship,
+        &village,
+        at.date_naive(),
+    )
+    .await?;
+    reg::append_history(
+        tx,
+        HistoryTable::Household,
+        &[entry(&household, "member_added", row_note)],
+    )
+    .await?;
+    Ok(())
 }

@@ -508,3 +508,17 @@ pub async fn link_counts(c: &impl ConnectionTrait, import_id: &str) -> Result<Ve
     )
     .await
 }
+
+/// The household a person is a member of, if any.
+pub async fn household_of(c: &impl ConnectionTrait, person_id: &str) -> Result<Option<String>> {
+    match crate::query_one(
+        c,
+        "SELECT household_id FROM household_members WHERE person_id = ?",
+        vec![person_id.into()],
+    )
+    .await?
+    {
+        Some(r) => Ok(Some(col(&r, "household_id")?)),
+        None => Ok(None),
+    }
+}
