@@ -210,6 +210,14 @@ impl Pintu {
         }
         .await;
         let c = self.store.conn();
+        // Every row read: synchronise them with the registry before the import is done.
+        let result = match result {
+            Ok("done") => {
+                q::set_status(c, &import.id, "synchronising", None, Utc::now()).await?;
+                self.sync_rows(ctx, &import).await.map(|_| "done")
+            }
+            other => other,
+        };
         match result {
             Ok(status) => {
                 q::set_status(c, &import.id, status, None, Utc::now()).await?;
@@ -243,11 +251,7 @@ impl Pintu {
         progress: impl FnMut(i64, i64),
     ) -> Result<ImportRow> {
         let prepared = self.prepare_import(ctx, source, file_name, data).await?;
-        let done = self.run_import(ctx, prepared, progress).await?;
-        if done.status == "done" {
-            self.sync_import(ctx, &done.id).await?;
-        }
-        Ok(done)
+        self.run_import(ctx, prepared, progress).await
     }
 
     /// Starts an upload's import in the background and returns it at once (the API and the
@@ -323,13 +327,7 @@ impl Pintu {
         tokio::spawn(async move {
             let id = prepared.import.id.clone();
             match pintu.run_import(&ctx, prepared, |_, _| {}).await {
-                Ok(done) if done.status == "done" => {
-                    let _ = std::fs::remove_file(pintu.import_file_path(&id));
-                    if let Err(e) = pintu.sync_import(&ctx, &id).await {
-                        tracing::error!(import = %id, error = %e, "synchronisation failed");
-                    }
-                }
-                Ok(done) if done.status == "cancelled" => {
+                Ok(done) if done.status == "done" || done.status == "cancelled" => {
                     let _ = std::fs::remove_file(pintu.import_file_path(&id));
                 }
                 Ok(_) => {}

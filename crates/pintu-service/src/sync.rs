@@ -52,19 +52,10 @@ enum Decision {
 }
 
 impl Pintu {
-    /// Links the rows of a finished import to the registry. Running it again decides only
-    /// the rows not decided yet.
-    pub async fn sync_import(&self, ctx: &Ctx, import_id: &str) -> Result<SyncSummary> {
-        let import = self.import(ctx, import_id).await?;
-        if !ctx.actor.may_import() {
-            return Err(Error::Forbidden);
-        }
-        if import.status != "done" {
-            return Err(Error::Conflict {
-                code: "import_not_finished",
-                field: None,
-            });
-        }
+    /// Links the rows of an import whose rows have all been read to the registry (the last
+    /// step of [`Pintu::run_import`]). Running it again decides only the rows not decided
+    /// yet.
+    pub(crate) async fn sync_rows(&self, ctx: &Ctx, import: &q::ImportRow) -> Result<()> {
         let scope = match import.area_code.as_deref() {
             Some(a) => Scope::Within(
                 pintu_domain::AreaCode::parse(a).map_err(|e| Error::Internal(e.into()))?,
@@ -73,7 +64,14 @@ impl Pintu {
         };
         let c = self.store.conn();
         let records = q::undecided_records(c, &import.id).await?;
-        let candidates = q::link_candidates(c, &scope).await?;
+        // A source lists each person once: the people this import's rows are already linked
+        // to (before an interruption) are no candidates for its other rows.
+        let linked = q::linked_people(c, &import.id).await?;
+        let candidates: Vec<q::LinkCandidate> = q::link_candidates(c, &scope)
+            .await?
+            .into_iter()
+            .filter(|p| !linked.contains(&p.id))
+            .collect();
         let decisions = decide(&records, &candidates);
         let source = import.source.clone();
         let actor = ctx.actor.label();
@@ -132,7 +130,7 @@ impl Pintu {
                 None,
             )
             .await?;
-        self.sync_summary(ctx, &import.id).await
+        Ok(())
     }
 
     /// The synchronisation counts of an import, overall and by village.

@@ -16,7 +16,7 @@ pub struct ImportRow {
     pub file_name: String,
     pub sha256: String,
     pub area_code: Option<String>,
-    /// `running`, `cancelling`, `cancelled`, `done` or `failed`.
+    /// `running`, `synchronising`, `cancelling`, `cancelled`, `done` or `failed`.
     pub status: String,
     /// Data rows in the file (the header not counted).
     pub rows_total: i64,
@@ -180,7 +180,7 @@ pub async fn unfinished_imports(c: &impl ConnectionTrait) -> Result<Vec<ImportRo
     fetch_all(
         c,
         &format!(
-            "SELECT {IMPORT_COLUMNS} FROM imports WHERE status IN ('running', 'cancelling') ORDER BY created_at, id"
+            "SELECT {IMPORT_COLUMNS} FROM imports WHERE status IN ('running', 'cancelling', 'synchronising') ORDER BY created_at, id"
         ),
         vec![],
     )
@@ -521,4 +521,18 @@ pub async fn household_of(c: &impl ConnectionTrait, person_id: &str) -> Result<O
         Some(r) => Ok(Some(col(&r, "household_id")?)),
         None => Ok(None),
     }
+}
+
+/// The people an import's rows are linked to so far.
+pub async fn linked_people(
+    c: &impl ConnectionTrait,
+    import_id: &str,
+) -> Result<std::collections::HashSet<String>> {
+    let rows = crate::query_all(
+        c,
+        "SELECT person_id FROM source_records WHERE import_id = ? AND person_id IS NOT NULL",
+        vec![import_id.into()],
+    )
+    .await?;
+    rows.iter().map(|r| col(r, "person_id")).collect()
 }

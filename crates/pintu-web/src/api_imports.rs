@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_import))
         .routes(routes!(import_rejections))
         .routes(routes!(cancel_import))
+        .routes(routes!(import_sync))
 }
 
 /// An import of a source extract and how far it has come.
@@ -42,7 +43,7 @@ pub struct ImportOut {
     pub sha256: String,
     /// The area of the officer who started it (none: national).
     pub area_code: Option<String>,
-    /// `running`, `cancelling`, `cancelled`, `done` or `failed`.
+    /// `running`, `synchronising`, `cancelling`, `cancelled`, `done` or `failed`.
     pub status: String,
     pub rows_total: i64,
     pub rows_read: i64,
@@ -277,4 +278,62 @@ async fn cancel_import(
         .await
         .map_err(|e| c.err(e))?;
     Ok(Json(import.into()))
+}
+
+/// Rows of one village by how synchronisation decided them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncLineOut {
+    pub village_code: Option<String>,
+    /// `nik`, `probabilistic`, `new` or `unmatched`; none while not yet synchronised.
+    pub link_method: Option<String>,
+    pub rows: i64,
+}
+
+/// What synchronisation did with an import's rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncOut {
+    pub rows: i64,
+    pub linked_exact: i64,
+    pub linked_probabilistic: i64,
+    pub created: i64,
+    pub unmatched: i64,
+    pub by_village: Vec<SyncLineOut>,
+}
+
+impl From<pintu_service::sync::SyncSummary> for SyncOut {
+    fn from(s: pintu_service::sync::SyncSummary) -> Self {
+        SyncOut {
+            rows: s.rows,
+            linked_exact: s.linked_exact,
+            linked_probabilistic: s.linked_probabilistic,
+            created: s.created,
+            unmatched: s.unmatched,
+            by_village: s
+                .by_village
+                .into_iter()
+                .map(|l| SyncLineOut {
+                    village_code: l.village_code,
+                    link_method: l.link_method,
+                    rows: l.rows,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The synchronisation summary of an import: rows linked on NIK, linked probabilistically,
+/// new people, rows to verify; overall and by village.
+#[utoipa::path(get, path = "/api/v1/imports/{id}/sync", tag = "imports", params(("id" = String, Path)),
+    responses((status = 200, body = SyncOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn import_sync(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<SyncOut>, ApiError> {
+    let summary = s
+        .pintu
+        .sync_summary(&c.ctx, &id)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(summary.into()))
 }

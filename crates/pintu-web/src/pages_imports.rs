@@ -132,6 +132,9 @@ fn field_label(u: &PageUser, field: &str) -> String {
 struct ImportPage {
     l: Layout,
     imp: ImportRow,
+    sync: pintu_service::sync::SyncSummary,
+    /// Per village: linked on NIK, linked probabilistically, new, to verify.
+    villages: Vec<(String, [i64; 4])>,
     issues: Vec<(ImportIssue, String)>,
     more_issues: usize,
 }
@@ -151,6 +154,23 @@ async fn import(State(state): State<AppState>, u: PageUser, Path(id): Path<Strin
     };
     match (found, issues) {
         (Ok(i), Ok(issues)) => {
+            let sync = match state.pintu.sync_summary(&u.ctx, &i.id).await {
+                Ok(s) => s,
+                Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+            };
+            let mut villages: std::collections::BTreeMap<String, [i64; 4]> = Default::default();
+            for line in &sync.by_village {
+                let slot = match line.link_method.as_deref() {
+                    Some("nik") => 0,
+                    Some("probabilistic") => 1,
+                    Some("new") => 2,
+                    Some("unmatched") => 3,
+                    _ => continue,
+                };
+                villages
+                    .entry(line.village_code.clone().unwrap_or_else(|| "—".into()))
+                    .or_default()[slot] += line.rows;
+            }
             let more_issues = issues.len().saturating_sub(ISSUES_SHOWN);
             let issues = issues
                 .into_iter()
@@ -163,6 +183,8 @@ async fn import(State(state): State<AppState>, u: PageUser, Path(id): Path<Strin
             render(&ImportPage {
                 l: Layout::for_user(&u, "import-title", "imports", &format!("/imports/{id}")),
                 imp: i,
+                sync,
+                villages: villages.into_iter().collect(),
                 issues,
                 more_issues,
             })

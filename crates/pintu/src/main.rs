@@ -296,7 +296,7 @@ async fn import(
         .await
         .map_err(describe)?;
     if done.status == "done" {
-        let s = pintu.sync_import(&ctx, &done.id).await.map_err(describe)?;
+        let s = pintu.sync_summary(&ctx, &done.id).await.map_err(describe)?;
         println!(
             "synchronised: {} linked on NIK, {} linked probabilistically, {} new people, {} to verify",
             s.linked_exact, s.linked_probabilistic, s.created, s.unmatched

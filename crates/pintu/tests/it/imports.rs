@@ -202,6 +202,11 @@ fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
             q("SELECT COUNT(*) FROM import_issues"),
             q("SELECT rows_read FROM imports"),
             q("SELECT rows_accepted + rows_rejected FROM imports"),
+            // Synchronisation: every row decided once, nobody created twice.
+            q("SELECT COUNT(*) FROM source_records WHERE link_method IS NOT NULL"),
+            q("SELECT COUNT(*) FROM persons"),
+            q("SELECT COUNT(*) FROM households"),
+            q("SELECT COUNT(*) FROM household_members"),
         )
     };
     let clean = dir.path().join("clean.db");
@@ -215,7 +220,7 @@ fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
     let crashed = dir.path().join("crashed.db");
     let url = format!("sqlite://{}?mode=rwc", crashed.display());
     let mut kills = 0;
-    for delay_ms in [150u64, 400, 700, 1_000, 1_500] {
+    for delay_ms in [150u64, 400, 700, 1_000, 1_500, 2_500, 4_000] {
         let mut child = run(&url).spawn().expect("spawn");
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         if child.try_wait().expect("wait").is_none() {
@@ -301,6 +306,24 @@ async fn the_api_takes_an_upload_and_reports_progress_and_rejections() {
             .await
             .expect("list");
         assert_eq!(list[0]["id"], id.as_str());
+        let sync: serde_json::Value = app
+            .get(&district.token, &format!("/api/v1/imports/{id}/sync"))
+            .await
+            .json()
+            .await
+            .expect("sync");
+        assert_eq!(
+            sync["rows"], done["rows_accepted"],
+            "every row decided: {sync}"
+        );
+        assert_eq!(
+            sync["created"].as_i64().unwrap_or(0)
+                + sync["linked_exact"].as_i64().unwrap_or(0)
+                + sync["linked_probabilistic"].as_i64().unwrap_or(0)
+                + sync["unmatched"].as_i64().unwrap_or(0),
+            sync["rows"].as_i64().unwrap_or(-1)
+        );
+        assert!(sync["by_village"].as_array().is_some_and(|v| !v.is_empty()));
 
         let again = upload(&district.token, Some("kk"), kk.clone())
             .await
