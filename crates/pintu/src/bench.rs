@@ -12,6 +12,13 @@ use pintu_store::bulk::{BulkSource, raw_baseline_load};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Score a predictions file (`source,row,person,has_nik`) against a `truth.csv`.
+    Score {
+        #[arg(long)]
+        truth: std::path::PathBuf,
+        #[arg(long)]
+        predictions: std::path::PathBuf,
+    },
     /// Import the five synthetic extracts, synchronise them, and score the links against the
     /// truth file: precision, recall and F1, overall and per source.
     Linkage {
@@ -51,6 +58,9 @@ pub async fn run(cmd: BenchCommand, _configured_url: &str) -> anyhow::Result<()>
             seed,
             target,
         } => load(persons, &area, seed, target).await,
+        BenchCommand::Score { truth, predictions } => {
+            crate::bench_linkage::score_files(&truth, &predictions)
+        }
         BenchCommand::Linkage {
             persons,
             area,

@@ -166,9 +166,75 @@ pub async fn run(
     }
     let total_secs = started_all.elapsed().as_secs_f64();
 
-    // Truth: (source, data row) → person key.
+    let mut rows = Vec::new();
+    for (source, id) in &imports {
+        for r in pintu_store::imports::records(store.conn(), id).await? {
+            rows.push(Prediction {
+                source: source.code().to_string(),
+                // The spreadsheet row counts the header; truth counts data rows from 1.
+                row: r.row_number - 1,
+                person: r.person_id,
+                has_nik: r.nik.is_some(),
+            });
+        }
+    }
+    if let Some(path) = &predictions {
+        write_predictions(path, &rows)?;
+    }
+    println!();
+    println!(
+        "{backend}, {persons} people, {} rows, all five imported and synchronised in {total_secs:.1} s",
+        rows.len()
+    );
+    println!();
+    report(&dir.join("truth.csv"), &rows)
+}
+
+/// One row's predicted person.
+pub struct Prediction {
+    pub source: String,
+    pub row: i64,
+    /// `None`: linked to nobody.
+    pub person: Option<String>,
+    pub has_nik: bool,
+}
+
+/// `source,row,person,has_nik`: the format `pintu bench score` reads, for other tools too.
+fn write_predictions(path: &std::path::Path, rows: &[Prediction]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["source", "row", "person", "has_nik"])?;
+    for r in rows {
+        w.write_record([
+            r.source.as_str(),
+            &r.row.to_string(),
+            r.person.as_deref().unwrap_or(""),
+            if r.has_nik { "1" } else { "0" },
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `pintu bench score`: scores a predictions file against a truth file.
+pub fn score_files(truth: &std::path::Path, predictions: &std::path::Path) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    let mut reader = csv::Reader::from_path(predictions)?;
+    for rec in reader.records() {
+        let rec = rec?;
+        rows.push(Prediction {
+            source: rec.get(0).unwrap_or("").to_string(),
+            row: rec.get(1).unwrap_or("0").parse()?,
+            person: rec.get(2).filter(|p| !p.is_empty()).map(str::to_string),
+            has_nik: rec.get(3) == Some("1"),
+        });
+    }
+    report(truth, &rows)
+}
+
+/// Prints precision, recall and F1: all rows, per source, with and without a NIK.
+fn report(truth_path: &std::path::Path, predictions: &[Prediction]) -> anyhow::Result<()> {
     let mut truth: HashMap<(String, i64), String> = HashMap::new();
-    let mut reader = csv::Reader::from_path(dir.join("truth.csv"))?;
+    let mut reader = csv::Reader::from_path(truth_path)?;
     for rec in reader.records() {
         let rec = rec?;
         let row: i64 = rec.get(1).unwrap_or("0").parse()?;
@@ -177,62 +243,25 @@ pub async fn run(
             rec.get(2).unwrap_or("").to_string(),
         );
     }
-    struct Row {
-        source: Source,
-        truth: String,
-        predicted: Option<String>,
-        has_nik: bool,
-    }
-    let mut rows = Vec::new();
-    let mut out = predictions
-        .as_ref()
-        .map(csv::Writer::from_path)
-        .transpose()?;
-    if let Some(w) = out.as_mut() {
-        w.write_record(["source", "row", "person"])?;
-    }
-    for (source, id) in &imports {
-        for r in pintu_store::imports::records(store.conn(), id).await? {
-            // The spreadsheet row counts the header; truth counts data rows from 1.
-            let data_row = r.row_number - 1;
-            if let Some(w) = out.as_mut() {
-                w.write_record([
-                    source.code(),
-                    &data_row.to_string(),
-                    r.person_id.as_deref().unwrap_or(""),
-                ])?;
-            }
-            let Some(t) = truth.get(&(source.code().to_string(), data_row)) else {
-                continue;
-            };
-            rows.push(Row {
-                source: *source,
-                truth: t.clone(),
-                predicted: r.person_id,
-                has_nik: r.nik.is_some(),
-            });
-        }
-    }
-    if let Some(mut w) = out {
-        w.flush()?;
-    }
-    let slice = |pick: &dyn Fn(&Row) -> bool| {
+    let rows: Vec<(&Prediction, &str)> = predictions
+        .iter()
+        .filter_map(|p| {
+            truth
+                .get(&(p.source.clone(), p.row))
+                .map(|t| (p, t.as_str()))
+        })
+        .collect();
+    let slice = |pick: &dyn Fn(&Prediction) -> bool| {
         let scored: Vec<Scored<'_>> = rows
             .iter()
-            .map(|r| Scored {
-                truth: &r.truth,
-                predicted: r.predicted.as_deref(),
-                counted: pick(r),
+            .map(|(p, t)| Scored {
+                truth: t,
+                predicted: p.person.as_deref(),
+                counted: pick(p),
             })
             .collect();
         score(&scored)
     };
-    println!();
-    println!(
-        "{backend}, {persons} people, {} rows, all five imported and synchronised in {total_secs:.1} s",
-        rows.len()
-    );
-    println!();
     println!("| rows scored | precision | recall | F1 |");
     println!("|---|---|---|---|");
     let line = |name: &str, s: Scores| {
@@ -245,10 +274,10 @@ pub async fn run(
     };
     line("all", slice(&|_| true));
     for source in Source::ALL {
-        line(source.code(), slice(&|r| r.source == source));
+        line(source.code(), slice(&|p| p.source == source.code()));
     }
-    line("rows with a NIK", slice(&|r| r.has_nik));
-    line("rows without a NIK", slice(&|r| !r.has_nik));
+    line("rows with a NIK", slice(&|p| p.has_nik));
+    line("rows without a NIK", slice(&|p| !p.has_nik));
     Ok(())
 }
 
