@@ -672,6 +672,39 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+        /// The row parser as a fuzz target: any cells, of any number, for any source, give
+        /// a record or reasons, never a panic; and a record keeps the format's promises.
+        #[test]
+        fn any_row_is_read_or_explained(
+            source in 0usize..5,
+            cells in proptest::collection::vec(
+                proptest::prop_oneof![
+                    ".{0,24}",
+                    "[0-9]{16}",
+                    "[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                    "35\\.07\\.[0-9]{2}\\.[0-9]{4}",
+                    proptest::strategy::Just(String::new()),
+                ],
+                0..24,
+            ),
+        ) {
+            let source = Source::ALL[source];
+            let mut h = header(source);
+            h.width = cells.len();
+            let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+            match parse_row(&h, &refs, today()) {
+                Ok((r, _)) => {
+                    proptest::prop_assert!(!r.full_name.is_empty());
+                    proptest::prop_assert!(r.village.as_ref().is_none_or(|v| v.level() == AreaLevel::Village));
+                    proptest::prop_assert!(r.birth_date.is_none_or(|d| d <= today()));
+                }
+                Err(issues) => proptest::prop_assert!(!issues.is_empty()),
+            }
+        }
+    }
+
     #[test]
     fn sources_parse_by_code() {
         for s in Source::ALL {
