@@ -48,6 +48,7 @@ use std::path::Path;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use pintu_domain::household::{ValidHousehold, ValidMember};
+use pintu_domain::sources::Source;
 use pintu_domain::{Relationship, Sex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -67,93 +68,6 @@ pub struct ExtractSummary {
     pub jkn: usize,
     pub truth: usize,
 }
-
-pub(crate) const EKTP_HEADER: [&str; 15] = [
-    "nik",
-    "full_name",
-    "birth_place",
-    "birth_date",
-    "sex",
-    "blood_type",
-    "religion",
-    "marital_status",
-    "occupation",
-    "citizenship",
-    "address",
-    "rt",
-    "rw",
-    "village_code",
-    "issued_on",
-];
-
-pub(crate) const KK_HEADER: [&str; 18] = [
-    "kk_number",
-    "nik",
-    "full_name",
-    "relationship",
-    "birth_place",
-    "birth_date",
-    "sex",
-    "religion",
-    "education",
-    "occupation",
-    "marital_status",
-    "father_name",
-    "mother_name",
-    "address",
-    "rt",
-    "rw",
-    "village_code",
-    "issued_on",
-];
-
-pub(crate) const DTKS_HEADER: [&str; 20] = [
-    "household_id",
-    "kk_number",
-    "nik",
-    "full_name",
-    "birth_date",
-    "sex",
-    "relationship",
-    "welfare_decile",
-    "pmt_score",
-    "disability",
-    "chronic_illness",
-    "school_status",
-    "occupation",
-    "employment_status",
-    "monthly_income",
-    "address",
-    "rt",
-    "rw",
-    "village_code",
-    "surveyed_on",
-];
-
-pub(crate) const KPS_HEADER: [&str; 8] = [
-    "card_number",
-    "kk_number",
-    "head_name",
-    "partner_name",
-    "member_names",
-    "address",
-    "village_code",
-    "valid_until",
-];
-
-pub(crate) const JKN_HEADER: [&str; 11] = [
-    "card_number",
-    "nik",
-    "full_name",
-    "birth_date",
-    "sex",
-    "kk_number",
-    "segment",
-    "class",
-    "fktp_code",
-    "status",
-    "village_code",
-];
 
 const TRUTH_HEADER: [&str; 4] = ["source", "row", "person_key", "household_key"];
 
@@ -406,7 +320,7 @@ impl Truth {
 }
 
 fn write_ektp(ctx: &Context<'_>, dir: &Path, truth: &mut Truth) -> io::Result<usize> {
-    let mut out = create(dir, "ektp.csv", &EKTP_HEADER)?;
+    let mut out = create(dir, "ektp.csv", Source::Ektp.columns())?;
     let mut rng = ctx.rng(EKTP);
     // e-KTP cards were rolled out from 2011; earlier identity cards were re-issued as e-KTP.
     let rollout = NaiveDate::from_ymd_opt(2011, 6, 1).unwrap_or(ctx.today);
@@ -556,7 +470,7 @@ fn made_up_parent<R: Rng + ?Sized>(
 }
 
 fn write_kk(ctx: &Context<'_>, dir: &Path, truth: &mut Truth) -> io::Result<usize> {
-    let mut out = create(dir, "kk.csv", &KK_HEADER)?;
+    let mut out = create(dir, "kk.csv", Source::Kk.columns())?;
     let mut rng = ctx.rng(KK);
     let mut rows = 0;
     for (h, household) in ctx.households.iter().enumerate() {
@@ -647,7 +561,7 @@ fn monthly_income<R: Rng + ?Sized>(rng: &mut R, work: Work, decile: u32) -> u64 
 }
 
 fn write_dtks(ctx: &Context<'_>, dir: &Path, truth: &mut Truth) -> io::Result<usize> {
-    let mut out = create(dir, "dtks.csv", &DTKS_HEADER)?;
+    let mut out = create(dir, "dtks.csv", Source::Dtks.columns())?;
     let mut rng = ctx.rng(DTKS);
     let mut survey_numbers: HashMap<String, u32> = HashMap::new();
     let mut rows = 0;
@@ -751,7 +665,7 @@ fn write_dtks(ctx: &Context<'_>, dir: &Path, truth: &mut Truth) -> io::Result<us
 }
 
 fn write_kps(ctx: &Context<'_>, dir: &Path, truth: &mut Truth) -> io::Result<usize> {
-    let mut out = create(dir, "kps.csv", &KPS_HEADER)?;
+    let mut out = create(dir, "kps.csv", Source::Kps.columns())?;
     let mut rng = ctx.rng(KPS);
     let mut rows = 0;
     for (h, household) in ctx.households.iter().enumerate() {
@@ -870,7 +784,7 @@ fn fktp_code<R: Rng + ?Sized>(rng: &mut R, h: &ValidHousehold) -> String {
 }
 
 fn write_jkn(ctx: &Context<'_>, dir: &Path, truth: &mut Truth) -> io::Result<usize> {
-    let mut out = create(dir, "jkn.csv", &JKN_HEADER)?;
+    let mut out = create(dir, "jkn.csv", Source::Jkn.columns())?;
     let mut rng = ctx.rng(JKN);
     let mut rows = 0;
     for (h, household) in ctx.households.iter().enumerate() {
