@@ -73,10 +73,13 @@ impl Pintu {
             .filter(|p| !linked.contains(&p.id))
             .collect();
         let decisions = decide(&records, &candidates);
-        let source = import.source.clone();
-        let actor = ctx.actor.label();
-        // Households created in this run, by the key that groups their rows.
-        let mut households: HashMap<String, String> = HashMap::new();
+        let mut writer = Writer {
+            source: &import.source,
+            import_id: &import.id,
+            actor: ctx.actor.label(),
+            scope,
+            households: HashMap::new(),
+        };
         for (chunk_records, chunk_decisions) in records
             .chunks(SYNC_BATCH_ROWS)
             .zip(decisions.chunks(SYNC_BATCH_ROWS))
@@ -90,24 +93,13 @@ impl Pintu {
                         score,
                     } => {
                         q::set_link(&tx, r.id, Some(person), method, Some(*score)).await?;
-                        if source == "kk" {
+                        if writer.source == "kk" {
                             // The family card decides household composition.
-                            place_in_household(
-                                &tx,
-                                person,
-                                r,
-                                &source,
-                                &import.id,
-                                &actor,
-                                &mut households,
-                            )
-                            .await?;
+                            writer.place_in_household(&tx, person, r).await?;
                         }
                     }
                     Decision::New => {
-                        match create_person(&tx, r, &source, &import.id, &actor, &mut households)
-                            .await?
-                        {
+                        match writer.create_person(&tx, r).await? {
                             Some(person) => {
                                 q::set_link(&tx, r.id, Some(&person), "new", None).await?
                             }
@@ -255,184 +247,189 @@ fn can_create(r: &SourceRecordRow) -> bool {
         && r.village_code.is_some()
 }
 
-/// Creates the person a row describes; rows of the household sources (KK, DTKS) also get
-/// their household: the registry's household with that KK number, or a new one.
-async fn create_person(
-    tx: &DatabaseTransaction,
-    r: &SourceRecordRow,
-    source: &str,
-    import_id: &str,
-    actor: &str,
-    created: &mut HashMap<String, String>,
-) -> Result<Option<String>> {
-    if let Some(nik) = &r.nik
-        && reg::person_by_nik(tx, &Scope::National, nik)
-            .await?
-            .is_some()
-    {
-        return Ok(None);
-    }
-    let (Some(birth_date), Some(village), Some(sex)) = (
-        r.birth_date,
-        r.village_code.clone(),
-        r.sex.as_deref().and_then(Sex::parse),
-    ) else {
-        return Err(Error::Internal(anyhow::anyhow!(
-            "row {} cannot make a person",
-            r.id
-        )));
-    };
-    let at = Utc::now();
-    let attrs: HashMap<String, String> = serde_json::from_str(&r.attributes).unwrap_or_default();
-    let id = new_id();
-    reg::insert_person(
-        tx,
-        &NewPerson {
-            id: id.clone(),
-            nik: r.nik.clone(),
-            full_name: r.full_name.clone(),
-            name_key: r.name_key.clone(),
-            sex: sex.code(),
-            birth_date,
-            birth_place: attrs.get("birth_place").cloned(),
-            religion: attrs.get("religion").cloned(),
-            education: attrs.get("education").cloned(),
-            occupation: attrs.get("occupation").cloned(),
-            marital_status: attrs.get("marital_status").cloned(),
-            phone: None,
-            village_code: village.clone(),
-            at,
-        },
-    )
-    .await?;
-    let provenance = |subject: &str| HistoryEntry {
-        subject_id: subject.to_string(),
-        village_code: village.clone(),
-        at,
-        actor: actor.to_string(),
-        action: "registered".into(),
-        field: None,
-        old_value: None,
-        new_value: None,
-        reason: Some(format!("import {import_id}, row {}", r.row_number)),
-        source: source.to_string(),
-        request_id: None,
-    };
-    reg::append_history(tx, HistoryTable::Person, &[provenance(&id)]).await?;
-
-    place_in_household(tx, &id, r, source, import_id, actor, created).await?;
-    Ok(Some(id))
+/// Writes synchronisation's decisions for one import: new people, their households, moves
+/// decided by the family card, and the history of each, naming the import and row.
+struct Writer<'a> {
+    source: &'a str,
+    import_id: &'a str,
+    actor: String,
+    /// The import's area: households outside it are never changed.
+    scope: Scope,
+    /// Households created in this run, by the key that groups their rows.
+    households: HashMap<String, String>,
 }
 
-/// Puts the person of a household source's row (KK, DTKS) into the household the row
-/// describes: the registry's household with that KK number, one created earlier in this
-/// run, or a new one. A person in another household is moved, with the move in both
-/// households' history. Rows of other sources change no membership.
-async fn place_in_household(
-    tx: &DatabaseTransaction,
-    person: &str,
-    r: &SourceRecordRow,
-    source: &str,
-    import_id: &str,
-    actor: &str,
-    created: &mut HashMap<String, String>,
-) -> Result<()> {
-    let group = match (source, &r.kk_number, &r.source_key) {
-        ("kk", Some(kk), _) | ("dtks", Some(kk), _) => format!("kk:{kk}"),
-        ("dtks", None, Some(key)) => format!("dtks:{key}"),
-        _ => return Ok(()),
-    };
-    let Some(village) = r.village_code.clone() else {
-        return Ok(());
-    };
-    let at = Utc::now();
-    let entry = |subject: &str, action: &str, note: String| HistoryEntry {
-        subject_id: subject.to_string(),
-        village_code: village.clone(),
-        at,
-        actor: actor.to_string(),
-        action: action.into(),
-        field: None,
-        old_value: None,
-        new_value: None,
-        reason: Some(note),
-        source: source.to_string(),
-        request_id: None,
-    };
-    let row_note = format!("import {import_id}, row {}", r.row_number);
-    let household = match created.get(&group) {
-        Some(h) => h.clone(),
-        None => {
-            let existing = match &r.kk_number {
-                Some(kk) => household_by_kk(tx, &Scope::National, kk).await?,
-                None => None,
-            };
-            let h = match existing {
-                Some(h) => h.id,
-                None => {
-                    let h = new_id();
-                    reg::insert_household(
-                        tx,
-                        &NewHousehold {
-                            id: &h,
-                            kk_number: r.kk_number.as_deref(),
-                            village_code: &village,
-                            address: r.address.as_deref(),
-                            rt: r.rt.as_deref(),
-                            rw: r.rw.as_deref(),
-                            at,
-                        },
-                    )
-                    .await?;
-                    reg::append_history(
-                        tx,
-                        HistoryTable::Household,
-                        &[entry(&h, "registered", row_note.clone())],
-                    )
-                    .await?;
-                    h
-                }
-            };
-            created.insert(group, h.clone());
-            h
+impl Writer<'_> {
+    fn history(
+        &self,
+        r: &SourceRecordRow,
+        subject: &str,
+        village: &str,
+        action: &str,
+        note: Option<&str>,
+    ) -> HistoryEntry {
+        let mut reason = format!("import {}, row {}", self.import_id, r.row_number);
+        if let Some(n) = note {
+            reason.push_str(": ");
+            reason.push_str(n);
         }
-    };
-    let current = q::household_of(tx, person).await?;
-    if current.as_deref() == Some(household.as_str()) {
-        return Ok(());
+        HistoryEntry {
+            subject_id: subject.to_string(),
+            village_code: village.to_string(),
+            at: Utc::now(),
+            actor: self.actor.clone(),
+            action: action.into(),
+            field: None,
+            old_value: None,
+            new_value: None,
+            reason: Some(reason),
+            source: self.source.to_string(),
+            request_id: None,
+        }
     }
-    if let Some(old) = &current {
-        if source != "kk" {
-            // Only the family card moves people between households.
-            return Ok(());
+
+    /// Creates the person a row describes (and, for the household sources, puts them in
+    /// their household). `None` when the row's NIK already belongs to someone.
+    async fn create_person(
+        &mut self,
+        tx: &DatabaseTransaction,
+        r: &SourceRecordRow,
+    ) -> Result<Option<String>> {
+        if let Some(nik) = &r.nik
+            && reg::person_by_nik(tx, &Scope::National, nik)
+                .await?
+                .is_some()
+        {
+            return Ok(None);
         }
-        reg::delete_member(tx, person).await?;
-        reg::append_history(
+        let (Some(birth_date), Some(village), Some(sex)) = (
+            r.birth_date,
+            r.village_code.clone(),
+            r.sex.as_deref().and_then(Sex::parse),
+        ) else {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "row {} cannot make a person",
+                r.id
+            )));
+        };
+        let attrs: HashMap<String, String> =
+            serde_json::from_str(&r.attributes).unwrap_or_default();
+        let id = new_id();
+        reg::insert_person(
             tx,
-            HistoryTable::Household,
-            &[entry(
-                old,
-                "member_left",
-                format!("{row_note}: on another family card"),
-            )],
+            &NewPerson {
+                id: id.clone(),
+                nik: r.nik.clone(),
+                full_name: r.full_name.clone(),
+                name_key: r.name_key.clone(),
+                sex: sex.code(),
+                birth_date,
+                birth_place: attrs.get("birth_place").cloned(),
+                religion: attrs.get("religion").cloned(),
+                education: attrs.get("education").cloned(),
+                occupation: attrs.get("occupation").cloned(),
+                marital_status: attrs.get("marital_status").cloned(),
+                phone: None,
+                village_code: village.clone(),
+                at: Utc::now(),
+            },
         )
         .await?;
+        let entry = self.history(r, &id, &village, "registered", None);
+        reg::append_history(tx, HistoryTable::Person, &[entry]).await?;
+        self.place_in_household(tx, &id, r).await?;
+        Ok(Some(id))
     }
-    let relationship = r.relationship.as_deref().unwrap_or("LAINNYA");
-    reg::insert_member(
-        tx,
-        person,
-        &household,
-        relationship,
-        &village,
-        at.date_naive(),
-    )
-    .await?;
-    reg::append_history(
-        tx,
-        HistoryTable::Household,
-        &[entry(&household, "member_added", row_note)],
-    )
-    .await?;
-    Ok(())
+
+    /// Puts the person of a household source's row (KK, DTKS) into the household the row
+    /// describes: the registry's household with that KK number, one created earlier in this
+    /// run, or a new one. Only the family card moves a person out of another household (the
+    /// move is in both households' history); a household outside the import's area is left
+    /// alone. Rows of other sources change no membership.
+    async fn place_in_household(
+        &mut self,
+        tx: &DatabaseTransaction,
+        person: &str,
+        r: &SourceRecordRow,
+    ) -> Result<()> {
+        let group = match (self.source, &r.kk_number, &r.source_key) {
+            ("kk", Some(kk), _) | ("dtks", Some(kk), _) => format!("kk:{kk}"),
+            ("dtks", None, Some(key)) => format!("dtks:{key}"),
+            _ => return Ok(()),
+        };
+        let Some(village) = r.village_code.clone() else {
+            return Ok(());
+        };
+        let household = match self.households.get(&group) {
+            Some(h) => h.clone(),
+            None => {
+                let existing = match &r.kk_number {
+                    Some(kk) => household_by_kk(tx, &Scope::National, kk).await?,
+                    None => None,
+                };
+                let h = match existing {
+                    Some(h) => {
+                        let inside = pintu_domain::AreaCode::parse(&h.village_code)
+                            .is_ok_and(|v| self.scope.allows(&v));
+                        if !inside {
+                            return Ok(());
+                        }
+                        h.id
+                    }
+                    None => {
+                        let h = new_id();
+                        reg::insert_household(
+                            tx,
+                            &NewHousehold {
+                                id: &h,
+                                kk_number: r.kk_number.as_deref(),
+                                village_code: &village,
+                                address: r.address.as_deref(),
+                                rt: r.rt.as_deref(),
+                                rw: r.rw.as_deref(),
+                                at: Utc::now(),
+                            },
+                        )
+                        .await?;
+                        let entry = self.history(r, &h, &village, "registered", None);
+                        reg::append_history(tx, HistoryTable::Household, &[entry]).await?;
+                        h
+                    }
+                };
+                self.households.insert(group, h.clone());
+                h
+            }
+        };
+        let current = q::household_of(tx, person).await?;
+        if current.as_deref() == Some(household.as_str()) {
+            return Ok(());
+        }
+        if let Some(old) = &current {
+            if self.source != "kk" {
+                return Ok(());
+            }
+            reg::delete_member(tx, person).await?;
+            let entry = self.history(
+                r,
+                old,
+                &village,
+                "member_left",
+                Some("on another family card"),
+            );
+            reg::append_history(tx, HistoryTable::Household, &[entry]).await?;
+        }
+        let relationship = r.relationship.as_deref().unwrap_or("LAINNYA");
+        reg::insert_member(
+            tx,
+            person,
+            &household,
+            relationship,
+            &village,
+            Utc::now().date_naive(),
+        )
+        .await?;
+        let entry = self.history(r, &household, &village, "member_added", None);
+        reg::append_history(tx, HistoryTable::Household, &[entry]).await?;
+        Ok(())
+    }
 }

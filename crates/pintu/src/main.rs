@@ -339,7 +339,8 @@ fn describe(e: pintu_service::Error) -> anyhow::Error {
             anyhow::anyhow!("{}", lines.join("; "))
         }
         pintu_service::Error::Conflict { code, .. } => anyhow::anyhow!("{}", tr.error(code)),
-        pintu_service::Error::NotFound => anyhow::anyhow!("no such user"),
+        pintu_service::Error::NotFound => anyhow::anyhow!("{}", tr.error("not_found")),
+        pintu_service::Error::Forbidden => anyhow::anyhow!("{}", tr.error("forbidden")),
         other => anyhow::anyhow!("{other}"),
     }
 }
