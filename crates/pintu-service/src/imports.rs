@@ -341,11 +341,7 @@ impl Pintu {
         if !ctx.actor.may_import() {
             return Err(Error::Forbidden);
         }
-        let all = q::recent_imports(self.store.conn(), limit.clamp(1, 200)).await?;
-        Ok(all
-            .into_iter()
-            .filter(|i| self.check_import_scope(ctx, i).is_ok())
-            .collect())
+        Ok(q::recent_imports(self.store.conn(), &ctx.actor.scope(), limit.clamp(1, 200)).await?)
     }
 
     /// An import, if the actor may see it.

@@ -165,12 +165,28 @@ pub async fn import_of_file(
     .await
 }
 
-/// The latest imports, newest first.
-pub async fn recent_imports(c: &impl ConnectionTrait, limit: u64) -> Result<Vec<ImportRow>> {
+/// The latest imports started in `scope` (by an officer of that area or one below it),
+/// newest first.
+pub async fn recent_imports(
+    c: &impl ConnectionTrait,
+    scope: &pintu_domain::access::Scope,
+    limit: u64,
+) -> Result<Vec<ImportRow>> {
+    let (filter, mut values) = match scope {
+        pintu_domain::access::Scope::National => ("1 = 1".to_string(), vec![]),
+        pintu_domain::access::Scope::Within(area) => {
+            let (f, mut v) = crate::scope_filter(scope, "area_code");
+            v.insert(0, area.as_str().into());
+            (format!("(area_code = ? OR {f})"), v)
+        }
+    };
+    values.push((limit as i64).into());
     fetch_all(
         c,
-        &format!("SELECT {IMPORT_COLUMNS} FROM imports ORDER BY created_at DESC, id DESC LIMIT ?"),
-        vec![(limit as i64).into()],
+        &format!(
+            "SELECT {IMPORT_COLUMNS} FROM imports WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT ?"
+        ),
+        values,
     )
     .await
 }

@@ -91,9 +91,13 @@ async fn malformed_files_are_refused_whole_and_bad_rows_are_explained() {
             Err(Error::Invalid(inv)) => assert_eq!(inv.0[0].code, "file_empty"),
             other => panic!("empty file: {other:?}"),
         }
-        let refused = pintu_store::imports::recent_imports(app.pintu.store.conn(), 10)
-            .await
-            .expect("imports");
+        let refused = pintu_store::imports::recent_imports(
+            app.pintu.store.conn(),
+            &pintu_domain::access::Scope::National,
+            10,
+        )
+        .await
+        .expect("imports");
         assert!(refused.is_empty(), "a refused file writes nothing");
 
         let header = "nik,full_name,birth_date,sex,village_code\n";
