@@ -159,6 +159,15 @@ impl Actor {
         }
     }
 
+    /// The conflict and duplicate queues are worked by sub-district MIS units and above; a
+    /// village office decides only the conflicts sent to it for field verification.
+    pub fn may_review(&self) -> bool {
+        match self {
+            Actor::Officer { role, .. } => *role != Role::VillageOfficer,
+            Actor::System { .. } => true,
+        }
+    }
+
     pub fn may_write_registry(&self) -> bool {
         true
     }

@@ -492,6 +492,89 @@ pub fn link(registry: &[LinkFields], records: &[LinkFields], threshold: f64) -> 
     }
 }
 
+/// Keys that bring together two registry records of the same person: the same NIK, the same
+/// name and birth date anywhere, the same name in the district, the same birth date in the
+/// village (a name spelled another way). Narrower than [`blocking_keys`]: a registry is
+/// scanned as a whole, and family members or neighbours born the same year are no
+/// duplicates.
+fn duplicate_keys(r: &LinkFields) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(nik) = &r.nik {
+        keys.push(format!("n:{nik}"));
+    }
+    if let Some(d) = r.birth_date {
+        if !r.name_key.is_empty() {
+            keys.push(format!("nd:{}:{d}", r.name_key));
+        }
+        if let Some(v) = &r.village {
+            keys.push(format!("vd:{v}:{d}"));
+        }
+    }
+    if let Some(v) = &r.village
+        && !r.name_key.is_empty()
+    {
+        keys.push(format!("dn:{}:{}", district(v), r.name_key));
+    }
+    keys
+}
+
+/// A likely duplicate: two registry records (indexes into the scanned slice, `a < b` by
+/// key) and the probability that they are the same person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    pub a: usize,
+    pub b: usize,
+    pub probability: f64,
+}
+
+/// Pairs of `records` that `model` says are the same person with at least `threshold`
+/// probability, where at least one of the pair is `focus` (all of them when `focus` is
+/// `None`). Two different NIKs (not a typo apart) are two people, and two different names
+/// (twins share a birth date and a family card) too. Sorted by the pair's keys,
+/// whatever the order of the records.
+pub fn duplicates(
+    records: &[LinkFields],
+    focus: Option<&HashSet<usize>>,
+    model: &Model,
+    threshold: f64,
+) -> Vec<Duplicate> {
+    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        for k in duplicate_keys(r) {
+            blocks.entry(k).or_default().push(i);
+        }
+    }
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut found = Vec::new();
+    for members in blocks.values() {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (a, b) = match records[i].key <= records[j].key {
+                    true => (i, j),
+                    false => (j, i),
+                };
+                if focus.is_some_and(|f| !f.contains(&a) && !f.contains(&b)) || !seen.insert((a, b))
+                {
+                    continue;
+                }
+                let pattern = compare(&records[a], &records[b]);
+                // Two NIKs are two people; so are twins, whose names differ.
+                if pattern[0] == Some(2) || pattern[2].is_none_or(|l| l > 2) {
+                    continue;
+                }
+                let probability = model.probability(&pattern);
+                if probability >= threshold {
+                    found.push(Duplicate { a, b, probability });
+                }
+            }
+        }
+    }
+    found.sort_by(|x, y| {
+        (&records[x.a].key, &records[x.b].key).cmp(&(&records[y.a].key, &records[y.b].key))
+    });
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -664,6 +747,56 @@ mod tests {
         );
         let result = link(&registry, &[stranger], 0.9);
         assert!(result.links[0].is_none());
+    }
+
+    #[test]
+    fn duplicates_are_the_same_person_twice_never_two_niks() {
+        let v = "35.07.12.2003";
+        let records = vec![
+            person(
+                "a",
+                Some("3507124508850003"),
+                "SITI AMINAH",
+                "1985-08-05",
+                Sex::Female,
+                v,
+            ),
+            // The same woman, registered again from a survey without her NIK.
+            person("b", None, "SITI AMINA", "1985-08-05", Sex::Female, v),
+            // A namesake born the same day with another NIK: another person.
+            person(
+                "c",
+                Some("3507124508850777"),
+                "SITI AMINAH",
+                "1985-08-05",
+                Sex::Female,
+                v,
+            ),
+            person("d", None, "BUDI SANTOSO", "1985-08-05", Sex::Male, v),
+        ];
+        let model = Model::default();
+        let found = duplicates(&records, None, &model, 0.5);
+        let keys: Vec<(&str, &str)> = found
+            .iter()
+            .map(|d| (records[d.a].key.as_str(), records[d.b].key.as_str()))
+            .collect();
+        assert!(keys.contains(&("a", "b")), "{keys:?}");
+        assert!(!keys.contains(&("a", "c")), "two NIKs are two people");
+        assert!(keys.iter().all(|(x, y)| *x != "d" && *y != "d"), "{keys:?}");
+        // Focused on "d", nothing; the order of the records does not matter.
+        let only_d: HashSet<usize> = [3].into();
+        assert!(duplicates(&records, Some(&only_d), &model, 0.5).is_empty());
+        let mut reversed = records.clone();
+        reversed.reverse();
+        let again: Vec<(String, String)> = duplicates(&reversed, None, &model, 0.5)
+            .iter()
+            .map(|d| (reversed[d.a].key.clone(), reversed[d.b].key.clone()))
+            .collect();
+        let keys: Vec<(String, String)> = keys
+            .iter()
+            .map(|(x, y)| (x.to_string(), y.to_string()))
+            .collect();
+        assert_eq!(again, keys);
     }
 
     proptest! {

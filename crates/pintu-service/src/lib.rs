@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod imports;
 pub mod registry;
+pub mod review;
 pub mod sync;
 
 use std::sync::Arc;

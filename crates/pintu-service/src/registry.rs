@@ -124,7 +124,7 @@ fn decode_cursor(s: &str) -> Result<Cursor> {
     })
 }
 
-fn page_limit(limit: Option<u64>) -> Result<u64> {
+pub(crate) fn page_limit(limit: Option<u64>) -> Result<u64> {
     match limit.unwrap_or(50) {
         0 => Err(Error::invalid("limit", "limit_invalid")),
         n => Ok(n.min(MAX_PAGE)),
@@ -1180,7 +1180,7 @@ impl Pintu {
     }
 }
 
-fn scope_area(scope: &Scope) -> Option<&str> {
+pub(crate) fn scope_area(scope: &Scope) -> Option<&str> {
     match scope {
         Scope::National => None,
         Scope::Within(a) => Some(a.as_str()),

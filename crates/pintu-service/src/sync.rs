@@ -4,18 +4,21 @@
 //! matches. Rows are decided in transactions of [`SYNC_BATCH_ROWS`]; a row is decided once,
 //! so an interrupted synchronisation continues where it stopped when run again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use pintu_domain::Sex;
 use pintu_domain::access::Scope;
-use pintu_domain::linkage::{self, LinkFields, compare_birth_date, compare_name};
+use pintu_domain::conflicts::{self, Field, Outcome, Standing};
+use pintu_domain::linkage::{self, LinkFields, Model, compare_birth_date, compare_name};
+use pintu_domain::sources::Source;
 use pintu_store::imports::{self as q, LinkCount, SourceRecordRow};
 use pintu_store::new_id;
 use pintu_store::registry::{
     self as reg, HistoryEntry, HistoryTable, NewHousehold, NewPerson, household_by_kk,
 };
-use pintu_store::sea_orm::DatabaseTransaction;
+use pintu_store::review::{self, NewConflict};
+use pintu_store::sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use serde::Serialize;
 
 use crate::{Ctx, Error, Pintu, Result};
@@ -25,6 +28,9 @@ pub const SYNC_BATCH_ROWS: usize = 1_000;
 
 /// A probabilistic link needs at least this match probability.
 pub const LINK_THRESHOLD: f64 = 0.9;
+
+/// Two registry records at least this likely to be one person are listed for review.
+pub const DUPLICATE_THRESHOLD: f64 = 0.5;
 
 /// What a synchronisation did with an import's rows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -43,7 +49,8 @@ pub struct SyncSummary {
 /// How each row was decided.
 enum Decision {
     Link {
-        person: String,
+        /// Index into the candidates.
+        candidate: usize,
         method: &'static str,
         score: f64,
     },
@@ -73,13 +80,16 @@ impl Pintu {
             .filter(|p| !linked.contains(&p.id))
             .collect();
         let decisions = decide(&records, &candidates);
+        let source = Source::parse(&import.source)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown source")))?;
         let mut writer = Writer {
             source: &import.source,
             import_id: &import.id,
             actor: ctx.actor.label(),
-            scope,
+            scope: scope.clone(),
             households: HashMap::new(),
         };
+        let mut judge = Judge::load(c, &scope, source).await?;
         for (chunk_records, chunk_decisions) in records
             .chunks(SYNC_BATCH_ROWS)
             .zip(decisions.chunks(SYNC_BATCH_ROWS))
@@ -88,14 +98,16 @@ impl Pintu {
             for (r, d) in chunk_records.iter().zip(chunk_decisions) {
                 match d {
                     Decision::Link {
-                        person,
+                        candidate,
                         method,
                         score,
                     } => {
-                        q::set_link(&tx, r.id, Some(person), method, Some(*score)).await?;
+                        let person = &candidates[*candidate];
+                        q::set_link(&tx, r.id, Some(&person.id), method, Some(*score)).await?;
+                        writer.reconcile(&tx, &mut judge, person, r).await?;
                         if writer.source == "kk" {
                             // The family card decides household composition.
-                            writer.place_in_household(&tx, person, r).await?;
+                            writer.place_in_household(&tx, &person.id, r).await?;
                         }
                     }
                     Decision::New => {
@@ -112,6 +124,10 @@ impl Pintu {
             }
             tx.commit().await?;
         }
+        let found = self.scan_duplicates(&import.id, &scope).await?;
+        if found > 0 {
+            tracing::info!(import = %import.id, found, "likely duplicates listed for review");
+        }
         self.audit
             .record(
                 ctx,
@@ -123,6 +139,44 @@ impl Pintu {
             )
             .await?;
         Ok(())
+    }
+
+    /// Lists the likely duplicates among the people of `scope` that involve a person this
+    /// import created (because nothing matched well enough). The model's u comes from
+    /// random pairs of the area's people, so a second scan finds the same pairs.
+    async fn scan_duplicates(&self, import_id: &str, scope: &Scope) -> Result<u64> {
+        let c = self.store.conn();
+        let created: HashSet<String> = q::people_created_by(c, import_id)
+            .await?
+            .into_iter()
+            .collect();
+        if created.is_empty() {
+            return Ok(0);
+        }
+        let people = q::link_candidates(c, scope).await?;
+        let fields: Vec<LinkFields> = people.iter().map(fields_of_candidate).collect();
+        let focus: HashSet<usize> = (0..people.len())
+            .filter(|&i| created.contains(&people[i].id))
+            .collect();
+        let model = Model {
+            u: Model::random_u(&fields, &fields, 200_000).unwrap_or(Model::default().u),
+            ..Model::default()
+        };
+        let now = Utc::now();
+        let found: Vec<review::NewDuplicate> =
+            linkage::duplicates(&fields, Some(&focus), &model, DUPLICATE_THRESHOLD)
+                .into_iter()
+                .map(|d| review::NewDuplicate {
+                    person_a: people[d.a].id.clone(),
+                    person_b: people[d.b].id.clone(),
+                    village_code: people[d.a].village_code.clone(),
+                    score: d.probability,
+                })
+                .collect();
+        let tx = self.store.begin().await?;
+        let added = review::insert_duplicates(&tx, &found, now).await?;
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// The synchronisation counts of an import, overall and by village.
@@ -196,7 +250,7 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
         decisions.push(exact.map(|i| {
             taken[i] = true;
             Decision::Link {
-                person: candidates[i].id.clone(),
+                candidate: i,
                 method: "nik",
                 score: 1.0,
             }
@@ -225,7 +279,7 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
     for (k, &j) in pending.iter().enumerate() {
         decisions[j] = Some(match &result.links[k] {
             Some(l) => Decision::Link {
-                person: candidates[open[l.target]].id.clone(),
+                candidate: open[l.target],
                 method: "probabilistic",
                 score: l.probability,
             },
@@ -408,7 +462,32 @@ impl Writer<'_> {
             if self.source != "kk" {
                 return Ok(());
             }
+            let old_kk = reg::household(tx, &Scope::National, old)
+                .await?
+                .and_then(|h| h.kk_number);
             reg::delete_member(tx, person).await?;
+            // The family card decides: recorded with the authority that decided it.
+            let now = Utc::now();
+            review::insert_conflicts(
+                tx,
+                &[NewConflict {
+                    id: new_id(),
+                    person_id: person.to_string(),
+                    village_code: village.clone(),
+                    field: Field::Household.code(),
+                    current_value: old_kk,
+                    current_source: None,
+                    proposed_value: r.kk_number.clone(),
+                    proposed_source: self.source.to_string(),
+                    source_record_id: r.id,
+                    import_id: self.import_id.to_string(),
+                    status: "auto",
+                    rule: Some(conflicts::Rule::KkHousehold.code()),
+                    decision: Some("take"),
+                    at: now,
+                }],
+            )
+            .await?;
             let entry = self.history(
                 r,
                 old,
@@ -430,6 +509,205 @@ impl Writer<'_> {
         .await?;
         let entry = self.history(r, &household, &village, "member_added", None);
         reg::append_history(tx, HistoryTable::Household, &[entry]).await?;
+        Ok(())
+    }
+}
+
+/// A disagreement between a linked row and the registry, and how it is settled.
+struct Disagreement {
+    field: Field,
+    current: Option<String>,
+    proposed: Option<String>,
+    outcome: Outcome,
+}
+
+/// Judges the disagreements of one import's rows with the people they are linked to.
+struct Judge {
+    source: Source,
+    today: NaiveDate,
+    /// People linked to an e-KTP record.
+    ektp: HashSet<String>,
+    /// People linked to an e-KTP or family-card record.
+    civil: HashSet<String>,
+    /// Disagreements already before a reviewer (or decided by one).
+    reviewed: HashSet<(String, String, String)>,
+}
+
+impl Judge {
+    async fn load(c: &impl ConnectionTrait, scope: &Scope, source: Source) -> Result<Judge> {
+        let mut ektp = HashSet::new();
+        let mut civil = HashSet::new();
+        for (person, src) in review::civil_backed_people(c, scope).await? {
+            if src == "ektp" {
+                ektp.insert(person.clone());
+            }
+            civil.insert(person);
+        }
+        let reviewed = review::reviewed_keys(c, scope).await?.into_iter().collect();
+        Ok(Judge {
+            source,
+            today: crate::today(),
+            ektp,
+            civil,
+            reviewed,
+        })
+    }
+
+    fn standing(&self, p: &q::LinkCandidate) -> Standing {
+        Standing {
+            source: self.source,
+            // Whoever has an e-KTP is of its age.
+            adult: self.source == Source::Ektp
+                || crate::registry::age_on(p.birth_date, self.today) >= 17,
+            ektp_backed: self.ektp.contains(&p.id),
+            civil_backed: self.civil.contains(&p.id),
+        }
+    }
+
+    fn disagreements(&self, p: &q::LinkCandidate, r: &SourceRecordRow) -> Vec<Disagreement> {
+        let st = self.standing(p);
+        let mut out = Vec::new();
+        let mut push = |field, current: String, proposed: String, outcome| {
+            if outcome != Outcome::Same {
+                out.push(Disagreement {
+                    field,
+                    current: Some(current),
+                    proposed: Some(proposed),
+                    outcome,
+                });
+            }
+        };
+        if !r.name_key.is_empty() {
+            let o = conflicts::judge_name(&p.name_key, &r.name_key, st);
+            push(Field::FullName, p.full_name.clone(), r.full_name.clone(), o);
+        }
+        if let Some(d) = r.birth_date {
+            let o = conflicts::judge_birth_date(p.birth_date, d, st);
+            push(Field::BirthDate, p.birth_date.to_string(), d.to_string(), o);
+        }
+        if let Some(sex) = &r.sex {
+            let o = conflicts::judge_sex(&p.sex, sex, st);
+            push(Field::Sex, p.sex.clone(), sex.clone(), o);
+        }
+        if let Some(v) = &r.village_code {
+            let o = conflicts::judge_village(&p.village_code, v);
+            push(Field::Village, p.village_code.clone(), v.clone(), o);
+        }
+        if self.source != Source::Kk
+            && let Some(kk) = &r.kk_number
+        {
+            let o = conflicts::judge_household(p.kk_number.as_deref(), kk, self.source);
+            let current = p.kk_number.clone().unwrap_or_default();
+            push(Field::Household, current, kk.clone(), o);
+        }
+        if p.life_status == "dead" && self.lists_as_alive(p, r) {
+            let current = match p.died_on {
+                Some(d) => format!("dead {d}"),
+                None => "dead".into(),
+            };
+            push(Field::LifeStatus, current, "alive".into(), Outcome::Open);
+        }
+        out
+    }
+
+    /// Whether a row says that a person the registry has as dead is alive: an inactive
+    /// insurance membership does not, nor a card or survey dated before the death.
+    fn lists_as_alive(&self, p: &q::LinkCandidate, r: &SourceRecordRow) -> bool {
+        let attrs: HashMap<String, String> =
+            serde_json::from_str(&r.attributes).unwrap_or_default();
+        if attrs.get("status").is_some_and(|s| s == "TIDAK AKTIF") {
+            return false;
+        }
+        let dated = ["surveyed_on", "issued_on"]
+            .iter()
+            .find_map(|k| attrs.get(*k))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        !matches!((dated, p.died_on), (Some(on), Some(died)) if on < died)
+    }
+}
+
+impl Writer<'_> {
+    /// Records how the row linked to `p` disagrees with the registry: settled by a source's
+    /// authority (and applied, when the source's value is taken) or queued for review.
+    async fn reconcile(
+        &mut self,
+        tx: &DatabaseTransaction,
+        judge: &mut Judge,
+        p: &q::LinkCandidate,
+        r: &SourceRecordRow,
+    ) -> Result<()> {
+        let found = judge.disagreements(p, r);
+        if found.is_empty() {
+            return Ok(());
+        }
+        let codes: Vec<&str> = found.iter().map(|d| d.field.code()).collect();
+        let origin: HashMap<String, String> = review::provenance(tx, &p.id, &codes)
+            .await?
+            .into_iter()
+            .map(|pv| (pv.field, pv.source))
+            .collect();
+        let now = Utc::now();
+        let mut rows = Vec::new();
+        let mut changes: Vec<(&'static str, Value)> = Vec::new();
+        let mut history = Vec::new();
+        for d in found {
+            let (status, rule, decision) = match d.outcome {
+                Outcome::Same => continue,
+                Outcome::Auto { rule, take } => {
+                    ("auto", Some(rule), Some(if take { "take" } else { "keep" }))
+                }
+                Outcome::Open => {
+                    let key = (
+                        p.id.clone(),
+                        d.field.code().to_string(),
+                        d.proposed.clone().unwrap_or_default(),
+                    );
+                    if !judge.reviewed.insert(key) {
+                        continue;
+                    }
+                    ("open", None, None)
+                }
+            };
+            if decision == Some("take") {
+                let value = d.proposed.clone().unwrap_or_default();
+                match d.field {
+                    Field::FullName => {
+                        changes.push(("name_key", r.name_key.clone().into()));
+                        changes.push(("full_name", value.into()));
+                    }
+                    Field::BirthDate => changes.push(("birth_date", r.birth_date.into())),
+                    Field::Sex => changes.push(("sex", value.into())),
+                    _ => {}
+                }
+                let why = rule.map_or("", |r| r.code());
+                let mut entry = self.history(r, &p.id, &p.village_code, "updated", Some(why));
+                entry.field = Some(d.field.code().to_string());
+                entry.old_value = d.current.clone();
+                entry.new_value = d.proposed.clone();
+                history.push(entry);
+            }
+            rows.push(NewConflict {
+                id: new_id(),
+                person_id: p.id.clone(),
+                village_code: p.village_code.clone(),
+                field: d.field.code(),
+                current_value: d.current,
+                current_source: origin.get(d.field.code()).cloned(),
+                proposed_value: d.proposed,
+                proposed_source: self.source.to_string(),
+                source_record_id: r.id,
+                import_id: self.import_id.to_string(),
+                status,
+                rule: rule.map(|r| r.code()),
+                decision,
+                at: now,
+            });
+        }
+        if !changes.is_empty() {
+            reg::update_person(tx, &p.id, changes, now).await?;
+            reg::append_history(tx, HistoryTable::Person, &history).await?;
+        }
+        review::insert_conflicts(tx, &rows).await?;
         Ok(())
     }
 }

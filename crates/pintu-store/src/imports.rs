@@ -353,11 +353,15 @@ pub async fn record_count(c: &impl ConnectionTrait, import_id: &str) -> Result<i
 pub struct LinkCandidate {
     pub id: String,
     pub nik: Option<String>,
+    pub full_name: String,
     pub name_key: String,
     pub birth_date: NaiveDate,
     pub sex: String,
     pub village_code: String,
     pub kk_number: Option<String>,
+    /// `alive` or `dead`: a source that still lists someone who died is a disagreement.
+    pub life_status: String,
+    pub died_on: Option<NaiveDate>,
 }
 
 impl FromRow for LinkCandidate {
@@ -365,16 +369,20 @@ impl FromRow for LinkCandidate {
         Ok(LinkCandidate {
             id: col(row, "id")?,
             nik: col(row, "nik")?,
+            full_name: col(row, "full_name")?,
             name_key: col(row, "name_key")?,
             birth_date: col(row, "birth_date")?,
             sex: col(row, "sex")?,
             village_code: col(row, "village_code")?,
             kk_number: col(row, "kk_number")?,
+            life_status: col(row, "life_status")?,
+            died_on: col(row, "died_on")?,
         })
     }
 }
 
-/// The living registry people in `scope`, with their household's KK number.
+/// The registry people in `scope` who live there or died there, with their household's KK
+/// number.
 pub async fn link_candidates(
     c: &impl ConnectionTrait,
     scope: &pintu_domain::access::Scope,
@@ -383,14 +391,26 @@ pub async fn link_candidates(
     fetch_all(
         c,
         &format!(
-            "SELECT p.id, p.nik, p.name_key, p.birth_date, p.sex, p.village_code, h.kk_number \
+            "SELECT p.id, p.nik, p.full_name, p.name_key, p.birth_date, p.sex, p.village_code, h.kk_number, \
+             p.life_status, p.died_on \
              FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
              LEFT JOIN households h ON h.id = m.household_id \
-             WHERE p.life_status = 'alive' AND {filter}"
+             WHERE p.life_status IN ('alive', 'dead') AND {filter}"
         ),
         values,
     )
     .await
+}
+
+/// The people synchronisation created from the rows of an import.
+pub async fn people_created_by(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<String>> {
+    let rows = crate::query_all(
+        c,
+        "SELECT person_id FROM source_records WHERE import_id = ? AND link_method = 'new' AND person_id IS NOT NULL",
+        vec![import_id.into()],
+    )
+    .await?;
+    rows.iter().map(|r| col(r, "person_id")).collect()
 }
 
 /// A stored source row.

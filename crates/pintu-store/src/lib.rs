@@ -9,6 +9,7 @@ pub mod imports;
 pub mod jobs;
 mod read;
 pub mod registry;
+pub mod review;
 pub mod schema;
 mod scope;
 pub mod users;

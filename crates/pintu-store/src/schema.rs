@@ -23,6 +23,7 @@ pub enum Ddl {
 const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (1, "registry foundation", foundation),
     (2, "source imports", imports),
+    (3, "conflicts and duplicates", review),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -413,6 +414,88 @@ fn imports() -> Vec<Ddl> {
             "import_issues",
             &["import_id", "row_number"],
         ),
+    ]
+}
+
+/// The review queues: disagreements between a source and the registry (open ones for a
+/// reviewer, settled ones with the authority that settled them), and likely duplicates.
+fn review() -> Vec<Ddl> {
+    let conflicts = Table::create()
+        .table("conflicts")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("field").string_len(20).not_null())
+        .col(text("current_value"))
+        .col(ColumnDef::new("current_source").string_len(40).null())
+        .col(text("proposed_value"))
+        .col(ColumnDef::new("proposed_source").string_len(8).not_null())
+        .col(ColumnDef::new("source_record_id").big_integer().not_null())
+        .col(ref_id("import_id"))
+        // open, field_check (sent to the village), resolved, or auto (settled by a rule).
+        .col(ColumnDef::new("status").string_len(16).not_null())
+        .col(ColumnDef::new("rule").string_len(32).null())
+        .col(ColumnDef::new("decision").string_len(16).null())
+        .col(text("resolved_value"))
+        .col(text("note"))
+        .col(text("decided_by"))
+        .col(
+            ColumnDef::new("decided_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(instant("created_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("conflicts", "source_record_id")
+                .to("source_records", "id"),
+        )
+        .to_owned();
+    let duplicates = Table::create()
+        .table("duplicate_pairs")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("person_a"))
+        .col(ref_id("person_b"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("score").double().not_null())
+        // open, merged, dismissed, or superseded (one of the two was merged elsewhere).
+        .col(ColumnDef::new("status").string_len(16).not_null())
+        .col(text("note"))
+        .col(text("decided_by"))
+        .col(
+            ColumnDef::new("decided_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(instant("created_at"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(conflicts)),
+        unique(
+            "ux_conflicts_row_field",
+            "conflicts",
+            &["source_record_id", "field"],
+        ),
+        index(
+            "ix_conflicts_queue",
+            "conflicts",
+            &["status", "village_code", "id"],
+        ),
+        index("ix_conflicts_person", "conflicts", &["person_id"]),
+        Ddl::Table(Box::new(duplicates)),
+        unique(
+            "ux_duplicate_pairs",
+            "duplicate_pairs",
+            &["person_a", "person_b"],
+        ),
+        index(
+            "ix_duplicate_pairs_queue",
+            "duplicate_pairs",
+            &["status", "village_code", "id"],
+        ),
+        index("ix_duplicate_pairs_b", "duplicate_pairs", &["person_b"]),
     ]
 }
 

@@ -54,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_household))
         .routes(routes!(list_areas))
         .merge(crate::api_imports::router())
+        .merge(crate::api_review::router())
 }
 
 /// JSON bodies with errors in the API's shape: 400 malformed, 413 too large, 415 wrong type.

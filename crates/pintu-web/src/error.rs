@@ -94,6 +94,12 @@ pub const ERROR_CODES: &[&str] = &[
     "import_taken_over",
     "import_not_running",
     "source_unknown",
+    "status_unknown",
+    "decision_unknown",
+    "decision_not_allowed",
+    "conflict_already_decided",
+    "duplicate_already_decided",
+    "keep_not_in_pair",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

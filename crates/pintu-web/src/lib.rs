@@ -3,10 +3,12 @@
 
 pub mod api;
 pub mod api_imports;
+pub mod api_review;
 pub mod error;
 pub mod i18n;
 pub mod pages;
 mod pages_imports;
+mod pages_review;
 pub mod reports;
 mod session;
 

@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}", get(household))
         .route("/areas/options", get(area_options))
         .merge(crate::pages_imports::router())
+        .merge(crate::pages_review::router())
 }
 
 pub async fn static_file(Path(path): Path<String>) -> Response {
@@ -540,6 +541,27 @@ struct PersonPage {
     errors: FormErrors,
     notice: Option<String>,
     area_path: Vec<Area>,
+    sources: pintu_service::review::PersonSources,
+    /// Each known value with where it came from: (field, value, provenance).
+    provenance: Vec<(String, String, pintu_store::review::Provenance)>,
+}
+
+/// A person's value of a provenance field, as shown.
+fn value_of(p: &PersonRow, field: &str) -> Option<String> {
+    match field {
+        "nik" => p.nik.clone(),
+        "full_name" => Some(p.full_name.clone()),
+        "sex" => Some(p.sex.clone()),
+        "birth_date" => Some(p.birth_date.to_string()),
+        "birth_place" => p.birth_place.clone(),
+        "religion" => p.religion.clone(),
+        "education" => p.education.clone(),
+        "occupation" => p.occupation.clone(),
+        "marital_status" => p.marital_status.clone(),
+        "phone" => p.phone.clone(),
+        "village_code" => Some(p.village_code.clone()),
+        _ => None,
+    }
 }
 
 async fn person(
@@ -572,6 +594,10 @@ async fn person_page_by_id(
         Ok(d) => d,
         Err(e) => return error_page(u.tr, e, u.ctx.request_id),
     };
+    let sources = match state.pintu.person_sources(&u.ctx, id).await {
+        Ok(s) => s,
+        Err(e) => return error_page(u.tr, e, u.ctx.request_id),
+    };
     let warnings = nik_warnings_of(&d.person)
         .into_iter()
         .map(|c| u.tr.error(c))
@@ -580,6 +606,17 @@ async fn person_page_by_id(
         Ok(code) => state.pintu.store.area_path(&code).await.unwrap_or_default(),
         Err(_) => vec![],
     };
+    let provenance = sources
+        .provenance
+        .iter()
+        .filter_map(|pv| {
+            Some((
+                pv.field.clone(),
+                value_of(&d.person, &pv.field)?,
+                pv.clone(),
+            ))
+        })
+        .collect();
     let page = PersonPage {
         area_path,
         l: Layout::for_user(
@@ -595,6 +632,8 @@ async fn person_page_by_id(
         warnings,
         errors,
         notice: notice.map(|n| u.tr.t(n)),
+        provenance,
+        sources,
     };
     (status, render(&page)).into_response()
 }
