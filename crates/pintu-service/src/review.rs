@@ -404,6 +404,8 @@ impl Pintu {
             }
             reg::append_history(&tx, HistoryTable::Household, &household_entries).await?;
         }
+        // Closed first: the merge supersedes the other record's remaining pairs.
+        q::close_duplicate(&tx, &id, "merged", note.as_deref(), &ctx.actor.label(), now).await?;
         q::merge_person(&tx, &gone.id, &keep.id, now).await?;
         reg::update_person(&tx, &keep.id, changes, now).await?;
         let mut merged = history(ctx, &keep.id, &keep.village_code, "merged");
@@ -414,7 +416,6 @@ impl Pintu {
         });
         entries.push(merged);
         reg::append_history(&tx, HistoryTable::Person, &entries).await?;
-        q::close_duplicate(&tx, &id, "merged", note.as_deref(), &ctx.actor.label(), now).await?;
         let updated = q::duplicate(&tx, &Scope::National, &id)
             .await?
             .ok_or(Error::NotFound)?;

@@ -70,16 +70,15 @@ impl Pintu {
             None => Scope::National,
         };
         let c = self.store.conn();
-        let records = q::undecided_records(c, &import.id).await?;
-        // A source lists each person once: the people this import's rows are already linked
-        // to (before an interruption) are no candidates for its other rows.
-        let linked = q::linked_people(c, &import.id).await?;
-        let candidates: Vec<q::LinkCandidate> = q::link_candidates(c, &scope)
+        self.plan_sync(import, &scope).await?;
+        let pending = q::pending_plan(c, &import.id).await?;
+        // The people the plan links to, as they are now: a person is linked once per import,
+        // so their values are those the plan saw until their own row is applied.
+        let people: HashMap<String, q::LinkCandidate> = q::link_candidates(c, &scope)
             .await?
             .into_iter()
-            .filter(|p| !linked.contains(&p.id))
+            .map(|p| (p.id.clone(), p))
             .collect();
-        let decisions = decide(&records, &candidates);
         let source = Source::parse(&import.source)
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown source")))?;
         let mut writer = Writer {
@@ -89,37 +88,33 @@ impl Pintu {
             scope: scope.clone(),
             households: HashMap::new(),
         };
-        let mut judge = Judge::load(c, &scope, source).await?;
-        for (chunk_records, chunk_decisions) in records
-            .chunks(SYNC_BATCH_ROWS)
-            .zip(decisions.chunks(SYNC_BATCH_ROWS))
-        {
+        let mut judge = Judge::load(c, &scope, source, &import.id).await?;
+        for chunk in pending.chunks(SYNC_BATCH_ROWS) {
             let tx = self.store.begin().await?;
-            for (r, d) in chunk_records.iter().zip(chunk_decisions) {
-                match d {
-                    Decision::Link {
-                        candidate,
-                        method,
-                        score,
-                    } => {
-                        let person = &candidates[*candidate];
-                        q::set_link(&tx, r.id, Some(&person.id), method, Some(*score)).await?;
+            for planned in chunk {
+                let r = &planned.record;
+                let linked = match planned.method.as_str() {
+                    "nik" | "probabilistic" => {
+                        planned.person_id.as_ref().and_then(|id| people.get(id))
+                    }
+                    _ => None,
+                };
+                match (planned.method.as_str(), linked) {
+                    (method, Some(person)) => {
+                        q::set_link(&tx, r.id, Some(&person.id), method, planned.score).await?;
                         writer.reconcile(&tx, &mut judge, person, r).await?;
                         if writer.source == "kk" {
                             // The family card decides household composition.
                             writer.place_in_household(&tx, &person.id, r).await?;
                         }
                     }
-                    Decision::New => {
-                        match writer.create_person(&tx, r).await? {
-                            Some(person) => {
-                                q::set_link(&tx, r.id, Some(&person), "new", None).await?
-                            }
-                            // The NIK is someone else's in the registry: verify in the field.
-                            None => q::set_link(&tx, r.id, None, "unmatched", None).await?,
-                        }
-                    }
-                    Decision::Unmatched => q::set_link(&tx, r.id, None, "unmatched", None).await?,
+                    ("new", None) => match writer.create_person(&tx, r).await? {
+                        Some(person) => q::set_link(&tx, r.id, Some(&person), "new", None).await?,
+                        // The NIK is someone else's in the registry: verify in the field.
+                        None => q::set_link(&tx, r.id, None, "unmatched", None).await?,
+                    },
+                    // Unmatched, or linked to someone no longer in the area.
+                    _ => q::set_link(&tx, r.id, None, "unmatched", None).await?,
                 }
             }
             tx.commit().await?;
@@ -138,6 +133,50 @@ impl Pintu {
                 None,
             )
             .await?;
+        Ok(())
+    }
+
+    /// Decides every row of an import against the registry as it is before any of them is
+    /// applied, and writes the decisions in one transaction; nothing to do when they are
+    /// written already.
+    async fn plan_sync(&self, import: &q::ImportRow, scope: &Scope) -> Result<()> {
+        let c = self.store.conn();
+        if q::has_plan(c, &import.id).await? {
+            return Ok(());
+        }
+        let records = q::records(c, &import.id).await?;
+        let candidates = q::link_candidates(c, scope).await?;
+        let plans: Vec<q::Plan> = decide(&records, &candidates)
+            .into_iter()
+            .zip(&records)
+            .map(|(d, r)| match d {
+                Decision::Link {
+                    candidate,
+                    method,
+                    score,
+                } => q::Plan {
+                    record_id: r.id,
+                    person_id: Some(candidates[candidate].id.clone()),
+                    method,
+                    score: Some(score),
+                },
+                Decision::New => q::Plan {
+                    record_id: r.id,
+                    person_id: None,
+                    method: "new",
+                    score: None,
+                },
+                Decision::Unmatched => q::Plan {
+                    record_id: r.id,
+                    person_id: None,
+                    method: "unmatched",
+                    score: None,
+                },
+            })
+            .collect();
+        let tx = self.store.begin().await?;
+        q::insert_plan(&tx, &import.id, &plans).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -417,9 +456,16 @@ impl Writer<'_> {
         let household = match self.households.get(&group) {
             Some(h) => h.clone(),
             None => {
-                let existing = match &r.kk_number {
-                    Some(kk) => household_by_kk(tx, &Scope::National, kk).await?,
-                    None => None,
+                let existing = match (&r.kk_number, &r.source_key) {
+                    (Some(kk), _) => household_by_kk(tx, &Scope::National, kk).await?,
+                    // Made for this survey household before an interruption.
+                    (None, Some(key)) => {
+                        match q::household_of_group(tx, self.import_id, key).await? {
+                            Some(id) => reg::household(tx, &Scope::National, &id).await?,
+                            None => None,
+                        }
+                    }
+                    (None, None) => None,
                 };
                 let h = match existing {
                     Some(h) => {
@@ -534,10 +580,17 @@ struct Judge {
 }
 
 impl Judge {
-    async fn load(c: &impl ConnectionTrait, scope: &Scope, source: Source) -> Result<Judge> {
+    /// The standing of people before `import_id` (its own links are not counted, so a
+    /// resumed synchronisation judges as an uninterrupted one did).
+    async fn load(
+        c: &impl ConnectionTrait,
+        scope: &Scope,
+        source: Source,
+        import_id: &str,
+    ) -> Result<Judge> {
         let mut ektp = HashSet::new();
         let mut civil = HashSet::new();
-        for (person, src) in review::civil_backed_people(c, scope).await? {
+        for (person, src) in review::civil_backed_people(c, scope, import_id).await? {
             if src == "ektp" {
                 ektp.insert(person.clone());
             }

@@ -466,21 +466,6 @@ impl FromRow for SourceRecordRow {
 const RECORD_COLUMNS: &str = "id, row_number, source, source_key, nik, kk_number, full_name, name_key, birth_date, \
     sex, relationship, village_code, address, rt, rw, attributes, person_id, link_method, link_score";
 
-/// The rows of an import that synchronisation has not decided yet, in file order.
-pub async fn undecided_records(
-    c: &impl ConnectionTrait,
-    import_id: &str,
-) -> Result<Vec<SourceRecordRow>> {
-    fetch_all(
-        c,
-        &format!(
-            "SELECT {RECORD_COLUMNS} FROM source_records WHERE import_id = ? AND link_method IS NULL ORDER BY row_number"
-        ),
-        vec![import_id.into()],
-    )
-    .await
-}
-
 /// The rows of an import, in file order (reports and tests).
 pub async fn records(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<SourceRecordRow>> {
     fetch_all(
@@ -491,6 +476,106 @@ pub async fn records(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<So
         vec![import_id.into()],
     )
     .await
+}
+
+/// Synchronisation's decision on one row, made before the registry changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub record_id: i64,
+    pub person_id: Option<String>,
+    /// `nik`, `probabilistic`, `new` or `unmatched`.
+    pub method: &'static str,
+    pub score: Option<f64>,
+}
+
+/// Whether the rows of an import have been decided (the plan is written whole or not at all).
+pub async fn has_plan(c: &impl ConnectionTrait, import_id: &str) -> Result<bool> {
+    Ok(crate::query_one(
+        c,
+        "SELECT record_id FROM sync_plans WHERE import_id = ? LIMIT 1",
+        vec![import_id.into()],
+    )
+    .await?
+    .is_some())
+}
+
+/// Writes the decisions of every row of an import (in the caller's transaction).
+pub async fn insert_plan(c: &impl ConnectionTrait, import_id: &str, plans: &[Plan]) -> Result<()> {
+    let rows: Vec<Vec<Value>> = plans
+        .iter()
+        .map(|p| {
+            vec![
+                p.record_id.into(),
+                import_id.into(),
+                p.person_id.clone().into(),
+                p.method.into(),
+                p.score.into(),
+            ]
+        })
+        .collect();
+    multi_insert(
+        c,
+        "sync_plans (record_id, import_id, person_id, method, score)",
+        5,
+        rows,
+    )
+    .await
+}
+
+/// A row not applied yet, with its planned decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRecord {
+    pub record: SourceRecordRow,
+    pub person_id: Option<String>,
+    pub method: String,
+    pub score: Option<f64>,
+}
+
+impl FromRow for PlannedRecord {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(PlannedRecord {
+            record: SourceRecordRow::from_row(row)?,
+            person_id: col(row, "plan_person_id")?,
+            method: col(row, "plan_method")?,
+            score: col(row, "plan_score")?,
+        })
+    }
+}
+
+/// The planned rows of an import that are not applied yet, in file order.
+pub async fn pending_plan(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<PlannedRecord>> {
+    let columns: Vec<String> = RECORD_COLUMNS
+        .split(',')
+        .map(|c| format!("r.{}", c.trim()))
+        .collect();
+    fetch_all(
+        c,
+        &format!(
+            "SELECT {}, p.person_id AS plan_person_id, p.method AS plan_method, p.score AS plan_score \
+             FROM source_records r JOIN sync_plans p ON p.record_id = r.id \
+             WHERE r.import_id = ? AND r.link_method IS NULL ORDER BY r.row_number",
+            columns.join(", ")
+        ),
+        vec![import_id.into()],
+    )
+    .await
+}
+
+/// The household that synchronisation made for the people it created from rows of an
+/// import with this source key (a DTKS household without a KK number), if any yet.
+pub async fn household_of_group(
+    c: &impl ConnectionTrait,
+    import_id: &str,
+    source_key: &str,
+) -> Result<Option<String>> {
+    let row = crate::query_one(
+        c,
+        "SELECT m.household_id FROM source_records r JOIN household_members m ON m.person_id = r.person_id \
+         WHERE r.import_id = ? AND r.source_key = ? AND r.link_method = 'new' LIMIT 1",
+        vec![import_id.into(), source_key.into()],
+    )
+    .await?;
+    row.map(|r| col(&r, "household_id")).transpose()
 }
 
 /// Records synchronisation's decision on one row: linked (`nik`, `probabilistic`), `new`
@@ -557,18 +642,4 @@ pub async fn household_of(c: &impl ConnectionTrait, person_id: &str) -> Result<O
         Some(r) => Ok(Some(col(&r, "household_id")?)),
         None => Ok(None),
     }
-}
-
-/// The people an import's rows are linked to so far.
-pub async fn linked_people(
-    c: &impl ConnectionTrait,
-    import_id: &str,
-) -> Result<std::collections::HashSet<String>> {
-    let rows = crate::query_all(
-        c,
-        "SELECT person_id FROM source_records WHERE import_id = ? AND person_id IS NOT NULL",
-        vec![import_id.into()],
-    )
-    .await?;
-    rows.iter().map(|r| col(r, "person_id")).collect()
 }

@@ -599,18 +599,20 @@ pub async fn linked_records(store: &Store, person_id: &str) -> Result<Vec<Linked
         .await
 }
 
-/// The people linked to records of e-KTP and of family cards, in `scope`: whose values
-/// Dukcapil stands behind.
+/// The people linked to records of e-KTP and of family cards in `scope` (other than those of
+/// import `except_import`): whose values Dukcapil stands behind.
 pub async fn civil_backed_people(
     c: &impl ConnectionTrait,
     scope: &Scope,
+    except_import: &str,
 ) -> Result<Vec<(String, String)>> {
-    let (area, values) = scope_filter(scope, "village_code");
+    let (area, mut values) = scope_filter(scope, "village_code");
+    values.push(except_import.into());
     let rows: Vec<PersonSource> = fetch_all(
         c,
         &format!(
             "SELECT DISTINCT person_id, source FROM source_records \
-             WHERE person_id IS NOT NULL AND source IN ('ektp', 'kk') AND {area}"
+             WHERE person_id IS NOT NULL AND source IN ('ektp', 'kk') AND {area} AND import_id <> ?"
         ),
         values,
     )

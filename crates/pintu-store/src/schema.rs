@@ -23,7 +23,7 @@ pub enum Ddl {
 const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (1, "registry foundation", foundation),
     (2, "source imports", imports),
-    (3, "conflicts and duplicates", review),
+    (3, "sync plans, conflicts and duplicates", review),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -471,7 +471,31 @@ fn review() -> Vec<Ddl> {
         )
         .col(instant("created_at"))
         .to_owned();
+    // Synchronisation decides every row of an import before it changes the registry, and
+    // keeps the decisions here: a synchronisation resumed after a crash applies the same
+    // decisions an uninterrupted one would have.
+    let plans = Table::create()
+        .table("sync_plans")
+        .if_not_exists()
+        .col(
+            ColumnDef::new("record_id")
+                .big_integer()
+                .not_null()
+                .primary_key(),
+        )
+        .col(ref_id("import_id"))
+        .col(ColumnDef::new("person_id").string_len(36).null())
+        .col(ColumnDef::new("method").string_len(16).not_null())
+        .col(ColumnDef::new("score").double().null())
+        .foreign_key(
+            ForeignKey::create()
+                .from("sync_plans", "record_id")
+                .to("source_records", "id"),
+        )
+        .to_owned();
     vec![
+        Ddl::Table(Box::new(plans)),
+        index("ix_sync_plans_import", "sync_plans", &["import_id"]),
         Ddl::Table(Box::new(conflicts)),
         unique(
             "ux_conflicts_row_field",

@@ -63,6 +63,144 @@ async fn a_village_officer_logs_in_switches_language_registers_a_household_and_f
     );
 }
 
+/// The sub-district MIS unit works the conflict queue: sees the two values side by side with
+/// their sources, takes the survey's value for one, sends the other to the village, and
+/// finds the decision on the person page with its provenance.
+#[tokio::test]
+async fn a_subdistrict_officer_works_the_conflict_queue_in_the_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    crate::review::seed_conflicts(&app).await;
+    app.officer("kec", "subdistrict_officer", Some("35.07.01"))
+        .await;
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let Some(client) = driver.session().await else {
+        return;
+    };
+    let outcome = tokio::spawn(conflict_scenario(client.clone(), app.base.clone())).await;
+    if outcome.is_err() {
+        report_page(&client).await;
+    }
+    let closed = client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the browser scenario did not finish: {e}"),
+    }
+    closed.expect("close the WebDriver session");
+}
+
+async fn conflict_scenario(c: Client, base: String) {
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("open the login page");
+    fill(&c, "username", "kec").await;
+    fill(&c, "password", TEST_PASSWORD).await;
+    click(&c, "login-submit").await;
+    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+
+    // The menu leads to the queue.
+    wait_for(&c, Locator::Css("nav.main a[href='/review']"))
+        .await
+        .click()
+        .await
+        .expect("open the review page");
+    wait_text(&c, Locator::Css("main h1"), "Konflik antar sumber data").await;
+    let child =
+        Locator::XPath("//article[contains(@class,'conflict')][contains(., 'DEWI LESTARI')]");
+    let card = wait_for(&c, child).await;
+    let cell = |css: &'static str| {
+        let card = card.clone();
+        async move {
+            card.find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css} in the conflict: {e}"))
+                .text()
+                .await
+                .expect("text")
+        }
+    };
+    assert_eq!(cell("td.current").await, "2015-03-04");
+    assert_eq!(cell("td.proposed").await, "2014-11-20");
+    let table = cell("table.side-by-side").await;
+    assert!(
+        table.contains("Kartu Keluarga (KK)"),
+        "the registry's source: {table}"
+    );
+    assert!(
+        table.contains("DTKS"),
+        "the survey as the other source: {table}"
+    );
+    card.find(Locator::Css("button.decision-take"))
+        .await
+        .expect("the take button")
+        .click()
+        .await
+        .expect("take the survey's value");
+    wait_text(&c, Locator::Css("main .notice"), "Keputusan tersimpan").await;
+    assert!(
+        c.find(child).await.is_err(),
+        "a decided conflict leaves the queue"
+    );
+
+    // The village is for the village office to check.
+    let wife =
+        Locator::XPath("//article[contains(@class,'conflict')][contains(., 'SITI AMINAH RAHAYU')]");
+    let card = wait_for(&c, wife).await;
+    fill(
+        &c,
+        &format!("note-{}", conflict_id(&card).await),
+        "cek alamat",
+    )
+    .await;
+    card.find(Locator::Css("button.decision-send_to_village"))
+        .await
+        .expect("the send button")
+        .click()
+        .await
+        .expect("send to the village");
+    wait_text(&c, Locator::Css("main .notice"), "Dikirim ke kantor desa").await;
+    wait_text(&c, wife, "dikirim ke desa").await;
+
+    // The decided conflict in the person's page, with the new value's provenance.
+    c.goto(&format!("{base}/review?status=resolved"))
+        .await
+        .expect("decided conflicts");
+    wait_for(&c, child)
+        .await
+        .find(Locator::Css("h2 a"))
+        .await
+        .expect("the person link")
+        .click()
+        .await
+        .expect("open the person");
+    wait_text(&c, Locator::Css("main h1"), "DEWI LESTARI").await;
+    let row = wait_text(
+        &c,
+        Locator::XPath("//table[@id='provenance']//tr[contains(., 'Tanggal lahir')]"),
+        "2014-11-20",
+    )
+    .await;
+    assert!(row.contains("Tinjauan konflik"), "{row}");
+    let records = text_of(&c, Locator::Id("linked-records")).await;
+    assert!(
+        records.contains("DTKS") && records.contains("KK"),
+        "{records}"
+    );
+}
+
+/// The id of a conflict's card (`conflict-<id>`).
+async fn conflict_id(card: &Element) -> String {
+    card.attr("id")
+        .await
+        .expect("card id")
+        .unwrap_or_default()
+        .trim_start_matches("conflict-")
+        .to_string()
+}
+
 async fn scenario(c: Client, base: String) {
     // The login page speaks Indonesian until told otherwise.
     c.goto(&format!("{base}/login"))

@@ -182,16 +182,17 @@ async fn officers_import_only_into_their_area_and_see_only_their_imports() {
 }
 
 /// Kills `pintu import` at several moments, re-runs it, and compares the result with an
-/// uninterrupted import of the same file.
+/// uninterrupted import of the same file: first the family cards into an empty registry,
+/// then the survey, whose rows link to the people of the cards, disagree with them and
+/// make new people and households.
 #[test]
 fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
     let dir = tempfile::tempdir().expect("dir");
     extracts(dir.path(), 30_000);
-    let file = dir.path().join("kk.csv");
-    let run = |db: &str| {
+    let run = |db: &str, source: &str| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pintu"));
-        cmd.args(["--database-url", db, "import", "--source", "kk"])
-            .arg(&file)
+        cmd.args(["--database-url", db, "import", "--source", source])
+            .arg(dir.path().join(format!("{source}.csv")))
             .env("PINTU_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
@@ -200,43 +201,55 @@ fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
     let counts = |path: &std::path::Path| {
         let conn = rusqlite::Connection::open(path).expect("open");
         let q = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql);
-        (
+        [
             q("SELECT COUNT(*) FROM source_records"),
-            q("SELECT COUNT(DISTINCT row_number) FROM source_records"),
+            q("SELECT COUNT(DISTINCT import_id || ':' || row_number) FROM source_records"),
             q("SELECT COUNT(*) FROM import_issues"),
-            q("SELECT rows_read FROM imports"),
-            q("SELECT rows_accepted + rows_rejected FROM imports"),
-            // Synchronisation: every row decided once, nobody created twice.
+            q("SELECT SUM(rows_read) FROM imports"),
+            q("SELECT SUM(rows_accepted + rows_rejected) FROM imports"),
+            // Synchronisation: every row decided once, the same way, nobody created twice.
             q("SELECT COUNT(*) FROM source_records WHERE link_method IS NOT NULL"),
+            q("SELECT COUNT(*) FROM source_records WHERE link_method = 'probabilistic'"),
+            q("SELECT COUNT(*) FROM source_records WHERE link_method = 'new'"),
             q("SELECT COUNT(*) FROM persons"),
             q("SELECT COUNT(*) FROM households"),
             q("SELECT COUNT(*) FROM household_members"),
-        )
+            // Disagreements recorded once, likely duplicates listed once.
+            q("SELECT COUNT(*) FROM conflicts"),
+            q("SELECT COUNT(*) FROM conflicts WHERE status = 'open'"),
+            q("SELECT COUNT(*) FROM duplicate_pairs"),
+        ]
     };
     let clean = dir.path().join("clean.db");
-    let status = run(&format!("sqlite://{}?mode=rwc", clean.display()))
-        .status()
-        .expect("run");
-    assert!(status.success());
-    let expected = counts(&clean);
-    assert_eq!(expected.0, expected.1);
-
+    let clean_url = format!("sqlite://{}?mode=rwc", clean.display());
     let crashed = dir.path().join("crashed.db");
     let url = format!("sqlite://{}?mode=rwc", crashed.display());
-    let mut kills = 0;
-    for delay_ms in [150u64, 400, 700, 1_000, 1_500, 2_500, 4_000] {
-        let mut child = run(&url).spawn().expect("spawn");
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        if child.try_wait().expect("wait").is_none() {
-            child.kill().expect("kill -9");
-            kills += 1;
+    for source in ["kk", "dtks"] {
+        let status = run(&clean_url, source).status().expect("run");
+        assert!(status.success());
+        let expected = counts(&clean);
+        assert_eq!(expected[0], expected[1]);
+        let mut kills = 0;
+        for delay_ms in [150u64, 400, 700, 1_000, 1_500, 2_500, 4_000] {
+            let mut child = run(&url, source).spawn().expect("spawn");
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            if child.try_wait().expect("wait").is_none() {
+                child.kill().expect("kill -9");
+                kills += 1;
+            }
+            let _ = child.wait();
         }
-        let _ = child.wait();
+        assert!(kills > 0, "the {source} import was never interrupted");
+        let status = run(&url, source).status().expect("resume");
+        assert!(status.success());
+        assert_eq!(counts(&crashed), expected, "{source}: after {kills} kills");
+        if source == "dtks" {
+            assert!(
+                expected[6] > 0 && expected[11] > 0,
+                "the survey links and disagrees"
+            );
+        }
     }
-    assert!(kills > 0, "the import was never interrupted");
-    let status = run(&url).status().expect("resume");
-    assert!(status.success());
-    assert_eq!(counts(&crashed), expected, "after {kills} kills");
 }
 
 #[tokio::test]

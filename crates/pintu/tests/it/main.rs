@@ -8,6 +8,7 @@ mod imports;
 mod openapi;
 mod pages;
 mod registry;
+mod review;
 
 use serde_json::{Value, json};
 
