@@ -492,28 +492,23 @@ pub fn link(registry: &[LinkFields], records: &[LinkFields], threshold: f64) -> 
     }
 }
 
-/// Keys that bring together two registry records of the same person: the same NIK, the same
-/// name and birth date anywhere, the same name in the district, the same birth date in the
-/// village (a name spelled another way). Narrower than [`blocking_keys`]: a registry is
-/// scanned as a whole, and family members or neighbours born the same year are no
-/// duplicates.
+/// Keys that bring together two registry records of the same person: the same name and
+/// birth date anywhere, the same birth date in the village (a name spelled another way), the
+/// same name in the village and birth year (a date mistyped). Narrower than
+/// [`blocking_keys`]: a registry is scanned as a whole, and family members or neighbours
+/// born the same year are no duplicates.
 fn duplicate_keys(r: &LinkFields) -> Vec<String> {
     let mut keys = Vec::new();
-    if let Some(nik) = &r.nik {
-        keys.push(format!("n:{nik}"));
-    }
     if let Some(d) = r.birth_date {
         if !r.name_key.is_empty() {
             keys.push(format!("nd:{}:{d}", r.name_key));
         }
         if let Some(v) = &r.village {
             keys.push(format!("vd:{v}:{d}"));
+            if !r.name_key.is_empty() {
+                keys.push(format!("vny:{v}:{}:{}", r.name_key, d.year()));
+            }
         }
-    }
-    if let Some(v) = &r.village
-        && !r.name_key.is_empty()
-    {
-        keys.push(format!("dn:{}:{}", district(v), r.name_key));
     }
     keys
 }
@@ -529,8 +524,8 @@ pub struct Duplicate {
 
 /// Pairs of `records` that `model` says are the same person with at least `threshold`
 /// probability, where at least one of the pair is `focus` (all of them when `focus` is
-/// `None`). Two different NIKs (not a typo apart) are two people, and two different names
-/// (twins share a birth date and a family card) too. Sorted by the pair's keys,
+/// `None`). Two records with NIKs are two people, and so are two with different names (twins
+/// share a birth date and a family card) or birth dates far apart. Sorted by the pair's keys,
 /// whatever the order of the records.
 pub fn duplicates(
     records: &[LinkFields],
@@ -558,8 +553,13 @@ pub fn duplicates(
                     continue;
                 }
                 let pattern = compare(&records[a], &records[b]);
-                // Two NIKs are two people; so are twins, whose names differ.
-                if pattern[0] == Some(2) || pattern[2].is_none_or(|l| l > 2) {
+                // Two NIKs are two people (Dukcapil issues one per person, and NIKs of
+                // namesakes born the same day differ by a digit or two); so are twins, whose
+                // names differ, and namesakes born years apart.
+                if pattern[0].is_some()
+                    || pattern[2].is_none_or(|l| l > 2)
+                    || pattern[3].is_none_or(|l| l > 2)
+                {
                     continue;
                 }
                 let probability = model.probability(&pattern);

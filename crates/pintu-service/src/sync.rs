@@ -43,7 +43,14 @@ pub struct SyncSummary {
     pub created: i64,
     /// Not linked, and too little known to create a person: to verify in the field.
     pub unmatched: i64,
+    /// Disagreements with the registry waiting for a reviewer (or decided by one since).
+    pub conflicts: i64,
+    /// Disagreements settled by a source's authority.
+    pub conflicts_settled: i64,
+    /// Rows of the file rejected before synchronisation.
+    pub rejected: i64,
     pub by_village: Vec<LinkCount>,
+    pub conflicts_by_village: Vec<review::ConflictCount>,
 }
 
 /// How each row was decided.
@@ -234,6 +241,15 @@ impl Pintu {
             }
         }
         s.by_village = by_village;
+        s.conflicts_by_village =
+            review::conflict_counts_of_import(self.store.conn(), &import.id).await?;
+        for line in &s.conflicts_by_village {
+            match line.status.as_str() {
+                "auto" => s.conflicts_settled += line.n,
+                _ => s.conflicts += line.n,
+            }
+        }
+        s.rejected = import.rows_rejected;
         Ok(s)
     }
 }

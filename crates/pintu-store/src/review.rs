@@ -670,3 +670,35 @@ impl FromRow for PersonSource {
         })
     }
 }
+
+/// Conflicts an import's rows raised, by village and status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConflictCount {
+    pub village_code: String,
+    /// `open`, `field_check`, `resolved` or `auto`.
+    pub status: String,
+    pub n: i64,
+}
+
+impl FromRow for ConflictCount {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(ConflictCount {
+            village_code: col(row, "village_code")?,
+            status: col(row, "status")?,
+            n: col(row, "n")?,
+        })
+    }
+}
+
+pub async fn conflict_counts_of_import(
+    c: &impl ConnectionTrait,
+    import_id: &str,
+) -> Result<Vec<ConflictCount>> {
+    fetch_all(
+        c,
+        "SELECT village_code, status, COUNT(*) AS n FROM conflicts WHERE import_id = ? \
+         GROUP BY village_code, status ORDER BY village_code, status",
+        vec![import_id.into()],
+    )
+    .await
+}

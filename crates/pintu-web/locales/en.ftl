@@ -378,3 +378,6 @@ link-nik = on NIK
 link-probabilistic = by name, birth date and address
 link-new = created from this record
 link-unmatched = not linked
+sync-conflicts = Conflicts to review
+sync-conflicts-settled = Settled by source authority
+sync-rejected = Rows rejected

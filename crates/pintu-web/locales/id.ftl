@@ -375,3 +375,6 @@ link-nik = berdasarkan NIK
 link-probabilistic = berdasarkan nama, tanggal lahir dan alamat
 link-new = dibuat dari data ini
 link-unmatched = tidak tertaut
+sync-conflicts = Konflik untuk ditinjau
+sync-conflicts-settled = Diputuskan sumber berwenang
+sync-rejected = Baris ditolak

@@ -297,7 +297,22 @@ pub struct SyncOut {
     pub linked_probabilistic: i64,
     pub created: i64,
     pub unmatched: i64,
+    /// Disagreements with the registry for a reviewer (see `/api/v1/conflicts`).
+    pub conflicts: i64,
+    /// Disagreements settled by a source's authority.
+    pub conflicts_settled: i64,
+    /// Rows of the file rejected (see the rejection report).
+    pub rejected: i64,
     pub by_village: Vec<SyncLineOut>,
+    pub conflicts_by_village: Vec<ConflictLineOut>,
+}
+
+/// Conflicts of one village by status (`open`, `field_check`, `resolved`, `auto`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictLineOut {
+    pub village_code: String,
+    pub status: String,
+    pub conflicts: i64,
 }
 
 impl From<pintu_service::sync::SyncSummary> for SyncOut {
@@ -308,6 +323,18 @@ impl From<pintu_service::sync::SyncSummary> for SyncOut {
             linked_probabilistic: s.linked_probabilistic,
             created: s.created,
             unmatched: s.unmatched,
+            conflicts: s.conflicts,
+            conflicts_settled: s.conflicts_settled,
+            rejected: s.rejected,
+            conflicts_by_village: s
+                .conflicts_by_village
+                .into_iter()
+                .map(|l| ConflictLineOut {
+                    village_code: l.village_code,
+                    status: l.status,
+                    conflicts: l.n,
+                })
+                .collect(),
             by_village: s
                 .by_village
                 .into_iter()
@@ -322,7 +349,8 @@ impl From<pintu_service::sync::SyncSummary> for SyncOut {
 }
 
 /// The synchronisation summary of an import: rows linked on NIK, linked probabilistically,
-/// new people, rows to verify; overall and by village.
+/// new people, rows to verify, conflicts (for review and settled by authority), rows
+/// rejected; overall and by village.
 #[utoipa::path(get, path = "/api/v1/imports/{id}/sync", tag = "imports", params(("id" = String, Path)),
     responses((status = 200, body = SyncOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn import_sync(

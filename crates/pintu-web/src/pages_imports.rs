@@ -133,8 +133,9 @@ struct ImportPage {
     l: Layout,
     imp: ImportRow,
     sync: pintu_service::sync::SyncSummary,
-    /// Per village: linked on NIK, linked probabilistically, new, to verify.
-    villages: Vec<(String, [i64; 4])>,
+    /// Per village: linked on NIK, linked probabilistically, new, to verify, conflicts for
+    /// review, conflicts settled by authority.
+    villages: Vec<(String, [i64; 6])>,
     issues: Vec<(ImportIssue, String)>,
     more_issues: usize,
 }
@@ -158,7 +159,11 @@ async fn import(State(state): State<AppState>, u: PageUser, Path(id): Path<Strin
                 Ok(s) => s,
                 Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
             };
-            let mut villages: std::collections::BTreeMap<String, [i64; 4]> = Default::default();
+            let mut villages: std::collections::BTreeMap<String, [i64; 6]> = Default::default();
+            for line in &sync.conflicts_by_village {
+                let slot = if line.status == "auto" { 5 } else { 4 };
+                villages.entry(line.village_code.clone()).or_default()[slot] += line.n;
+            }
             for line in &sync.by_village {
                 let slot = match line.link_method.as_deref() {
                     Some("nik") => 0,

@@ -298,8 +298,14 @@ async fn import(
     if done.status == "done" {
         let s = pintu.sync_summary(&ctx, &done.id).await.map_err(describe)?;
         println!(
-            "synchronised: {} linked on NIK, {} linked probabilistically, {} new people, {} to verify",
-            s.linked_exact, s.linked_probabilistic, s.created, s.unmatched
+            "synchronised: {} linked on NIK, {} linked probabilistically, {} new people, {} to verify; \
+             {} conflicts to review, {} settled by source authority",
+            s.linked_exact,
+            s.linked_probabilistic,
+            s.created,
+            s.unmatched,
+            s.conflicts,
+            s.conflicts_settled
         );
     }
     println!(

@@ -144,6 +144,41 @@ async fn disagreements_are_settled_by_authority_or_queued_and_resolved() {
         let birth_id = birth["id"].as_str().expect("id").to_string();
         let village_id = village["id"].as_str().expect("id").to_string();
 
+        // The summary of the survey's synchronisation counts them, by village.
+        let national = app.officer("pusat", "national_officer", None).await;
+        let imports: Value = app
+            .get(&national.token, "/api/v1/imports")
+            .await
+            .json()
+            .await
+            .expect("json");
+        let dtks = imports
+            .as_array()
+            .and_then(|l| l.iter().find(|i| i["source"] == "dtks"))
+            .expect("the survey import");
+        let summary: Value = app
+            .get(
+                &national.token,
+                &format!("/api/v1/imports/{}/sync", dtks["id"].as_str().unwrap_or("")),
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            (
+                &summary["conflicts"],
+                &summary["conflicts_settled"],
+                &summary["rejected"]
+            ),
+            (&json!(1), &json!(1), &json!(0)),
+            "{summary}"
+        );
+        assert_eq!(
+            summary["conflicts_by_village"][0]["village_code"],
+            "35.07.01.2001"
+        );
+
         // Outside the area the queue is empty and its conflicts do not exist.
         let elsewhere: Value = app
             .get(&other.token, "/api/v1/conflicts")
