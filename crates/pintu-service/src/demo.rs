@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use pintu_domain::household::ValidHousehold;
+use pintu_domain::sources::Source;
 use pintu_domain::{AreaCode, AreaLevel, names};
 use pintu_store::bulk::{BulkHousehold, BulkSource};
 use pintu_store::registry::NewPerson;
@@ -257,5 +258,58 @@ impl Pintu {
             });
         }
         Ok(out)
+    }
+}
+
+/// Households of the demo population whose survey, card and insurance rows the demo
+/// imports: enough to fill the review queues, quick to synchronise.
+pub const DEMO_EXTRACT_HOUSEHOLDS: usize = 1_500;
+
+impl Pintu {
+    /// Writes the five extracts of the first households of the demo population
+    /// (regenerated from the same seed, so the rows describe people in the registry, with
+    /// the disagreements real sources have) and imports them as the system: the imports page,
+    /// the conflict queue and the person pages' sources then have something to show.
+    /// Importing the same extracts again changes nothing.
+    pub async fn import_demo_extracts(
+        &self,
+        ctx: &Ctx,
+        area: &AreaCode,
+        persons: usize,
+        seed: u64,
+    ) -> Result<Vec<pintu_store::imports::ImportRow>> {
+        let villages = self.store.villages_within(area).await?;
+        let dir = self.files_dir.join("demo-extracts");
+        let written = dir.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let cfg = SynthConfig {
+                seed,
+                persons,
+                today: today(),
+            };
+            let mut households = Vec::with_capacity(DEMO_EXTRACT_HOUSEHOLDS);
+            generate(&villages, &cfg, |h| {
+                if households.len() < DEMO_EXTRACT_HOUSEHOLDS {
+                    households.push(h);
+                }
+            });
+            std::fs::create_dir_all(&written)?;
+            pintu_synth::extracts::write_extracts(&households, &written, seed, today())?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+        .map_err(|e| Error::Internal(e.into()))?;
+        let mut done = Vec::new();
+        for source in Source::ALL {
+            let name = format!("{}.csv", source.code());
+            let data = std::fs::read(dir.join(&name)).map_err(|e| Error::Internal(e.into()))?;
+            done.push(
+                self.import_file(ctx, source, &name, data, |_, _| {})
+                    .await?,
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(done)
     }
 }

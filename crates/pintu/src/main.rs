@@ -469,6 +469,22 @@ async fn demo(
             existing.persons
         );
     }
+    println!("Importing the five source extracts of the first households...");
+    let imports = pintu
+        .import_demo_extracts(&ctx, &regency, persons, seed)
+        .await
+        .map_err(describe)?;
+    for i in &imports {
+        let s = pintu.sync_summary(&ctx, &i.id).await.map_err(describe)?;
+        println!(
+            "  {:<5} {:>6} rows: {} linked, {} new, {} conflicts to review",
+            i.source,
+            i.rows_accepted,
+            s.linked_exact + s.linked_probabilistic,
+            s.created,
+            s.conflicts
+        );
+    }
     let logins = pintu.create_demo_users(&regency).await.map_err(describe)?;
     println!(
         "\nDemo officers (password for all: {}):",
