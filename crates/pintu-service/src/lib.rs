@@ -10,6 +10,7 @@ pub mod imports;
 pub mod registry;
 pub mod review;
 pub mod sync;
+mod sync_writer;
 
 use std::sync::Arc;
 

@@ -561,43 +561,66 @@ pub async fn pending_plan(c: &impl ConnectionTrait, import_id: &str) -> Result<V
     .await
 }
 
-/// The household that synchronisation made for the people it created from rows of an
-/// import with this source key (a DTKS household without a KK number), if any yet.
-pub async fn household_of_group(
+/// The households synchronisation made for the survey households (source keys) of an
+/// import: source key → household.
+pub async fn households_of_groups(
     c: &impl ConnectionTrait,
     import_id: &str,
-    source_key: &str,
-) -> Result<Option<String>> {
-    let row = crate::query_one(
-        c,
-        "SELECT m.household_id FROM source_records r JOIN household_members m ON m.person_id = r.person_id \
-         WHERE r.import_id = ? AND r.source_key = ? AND r.link_method = 'new' LIMIT 1",
-        vec![import_id.into(), source_key.into()],
-    )
-    .await?;
-    row.map(|r| col(&r, "household_id")).transpose()
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in keys.chunks(500) {
+        let mut values: Vec<Value> = vec![import_id.into()];
+        values.extend(chunk.iter().map(|k| Value::from(k.clone())));
+        let rows = crate::query_all(
+            c,
+            &format!(
+                "SELECT r.source_key, m.household_id FROM source_records r \
+                 JOIN household_members m ON m.person_id = r.person_id \
+                 WHERE r.import_id = ? AND r.link_method = 'new' AND r.source_key IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            ),
+            values,
+        )
+        .await?;
+        for r in rows {
+            found.insert(col(&r, "source_key")?, col(&r, "household_id")?);
+        }
+    }
+    Ok(found)
 }
 
-/// Records synchronisation's decision on one row: linked (`nik`, `probabilistic`), `new`
-/// (a person created from it) or `unmatched` (to verify in the field).
-pub async fn set_link(
-    c: &impl ConnectionTrait,
-    record_id: i64,
-    person_id: Option<&str>,
-    method: &str,
-    score: Option<f64>,
-) -> Result<()> {
-    execute(
-        c,
-        "UPDATE source_records SET person_id = ?, link_method = ?, link_score = ? WHERE id = ?",
-        vec![
-            person_id.map(str::to_string).into(),
-            method.into(),
-            score.into(),
-            record_id.into(),
-        ],
-    )
-    .await?;
+/// One row's synchronisation outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkUpdate {
+    pub record_id: i64,
+    pub person_id: Option<String>,
+    pub method: &'static str,
+    pub score: Option<f64>,
+}
+
+/// Records the outcomes of many rows in a few statements.
+pub async fn set_links(c: &impl ConnectionTrait, updates: &[LinkUpdate]) -> Result<()> {
+    for chunk in updates.chunks(500) {
+        let mut sql = String::from(
+            "UPDATE source_records SET person_id = v.column2, link_method = v.column3, link_score = v.column4 FROM (VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (i, u) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, ?, ?)");
+            values.extend([
+                u.record_id.into(),
+                u.person_id.clone().into(),
+                u.method.into(),
+                u.score.into(),
+            ]);
+        }
+        sql.push_str(") AS v WHERE source_records.id = v.column1");
+        execute(c, &sql, values).await?;
+    }
     Ok(())
 }
 
@@ -630,16 +653,3 @@ pub async fn link_counts(c: &impl ConnectionTrait, import_id: &str) -> Result<Ve
     .await
 }
 
-/// The household a person is a member of, if any.
-pub async fn household_of(c: &impl ConnectionTrait, person_id: &str) -> Result<Option<String>> {
-    match crate::query_one(
-        c,
-        "SELECT household_id FROM household_members WHERE person_id = ?",
-        vec![person_id.into()],
-    )
-    .await?
-    {
-        Some(r) => Ok(Some(col(&r, "household_id")?)),
-        None => Ok(None),
-    }
-}

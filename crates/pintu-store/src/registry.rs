@@ -456,6 +456,155 @@ impl NewPerson {
     }
 }
 
+/// Inserts many people in a few statements.
+pub async fn insert_persons(c: &impl ConnectionTrait, people: &[NewPerson]) -> Result<()> {
+    let rows = people
+        .iter()
+        .map(|p| {
+            let mut values = Vec::with_capacity(17);
+            p.push_values(&mut values);
+            values
+        })
+        .collect();
+    crate::bulk::multi_insert(c, &format!("persons ({PERSON_INSERT_COLUMNS})"), 17, rows).await
+}
+
+/// Inserts many households (status `active`) in a few statements.
+pub async fn insert_households(c: &impl ConnectionTrait, rows: &[NewHousehold<'_>]) -> Result<()> {
+    let values = rows
+        .iter()
+        .map(|h| {
+            vec![
+                h.id.into(),
+                h.kk_number.map(str::to_string).into(),
+                h.village_code.into(),
+                h.address.map(str::to_string).into(),
+                h.rt.map(str::to_string).into(),
+                h.rw.map(str::to_string).into(),
+                "active".into(),
+                h.at.into(),
+                h.at.into(),
+            ]
+        })
+        .collect();
+    crate::bulk::multi_insert(
+        c,
+        "households (id, kk_number, village_code, address, rt, rw, status, created_at, updated_at)",
+        9,
+        values,
+    )
+    .await
+}
+
+/// A membership to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMember {
+    pub person_id: String,
+    pub household_id: String,
+    pub relationship: String,
+    pub village_code: String,
+    pub since: NaiveDate,
+}
+
+pub async fn insert_members(c: &impl ConnectionTrait, rows: &[NewMember]) -> Result<()> {
+    let values = rows
+        .iter()
+        .map(|m| {
+            vec![
+                m.person_id.clone().into(),
+                m.household_id.clone().into(),
+                m.relationship.clone().into(),
+                m.village_code.clone().into(),
+                m.since.into(),
+            ]
+        })
+        .collect();
+    crate::bulk::multi_insert(
+        c,
+        "household_members (person_id, household_id, relationship, village_code, since)",
+        5,
+        values,
+    )
+    .await
+}
+
+/// `?, ?, ...` for `n` values.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Which of `niks` belong to someone in the registry (anywhere).
+pub async fn registered_niks(
+    c: &impl ConnectionTrait,
+    niks: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in niks.chunks(500) {
+        let rows = crate::query_all(
+            c,
+            &format!(
+                "SELECT nik FROM persons WHERE nik IN ({})",
+                placeholders(chunk.len())
+            ),
+            chunk.iter().map(|n| n.clone().into()).collect(),
+        )
+        .await?;
+        for r in rows {
+            found.insert(col::<String>(&r, "nik")?);
+        }
+    }
+    Ok(found)
+}
+
+/// The households with these KK numbers (anywhere): KK number → (id, village code).
+pub async fn households_by_kk(
+    c: &impl ConnectionTrait,
+    kks: &[String],
+) -> Result<std::collections::HashMap<String, (String, String)>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in kks.chunks(500) {
+        let rows = crate::query_all(
+            c,
+            &format!(
+                "SELECT id, kk_number, village_code FROM households WHERE kk_number IN ({})",
+                placeholders(chunk.len())
+            ),
+            chunk.iter().map(|n| n.clone().into()).collect(),
+        )
+        .await?;
+        for r in rows {
+            found.insert(
+                col::<String>(&r, "kk_number")?,
+                (col(&r, "id")?, col(&r, "village_code")?),
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The current household of each of `people` that has one: person → household.
+pub async fn households_of(
+    c: &impl ConnectionTrait,
+    people: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in people.chunks(500) {
+        let rows = crate::query_all(
+            c,
+            &format!(
+                "SELECT person_id, household_id FROM household_members WHERE person_id IN ({})",
+                placeholders(chunk.len())
+            ),
+            chunk.iter().map(|n| n.clone().into()).collect(),
+        )
+        .await?;
+        for r in rows {
+            found.insert(col(&r, "person_id")?, col(&r, "household_id")?);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn insert_person(c: &impl ConnectionTrait, p: &NewPerson) -> Result<()> {
     let mut values = Vec::with_capacity(17);
     p.push_values(&mut values);

@@ -548,6 +548,47 @@ pub async fn provenance(
         .collect())
 }
 
+/// The source of each field's current value, for many people at once: person → field →
+/// source (the newest change of the field, else the registration).
+pub async fn provenance_of_people(
+    c: &impl ConnectionTrait,
+    people: &[String],
+) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, String>>> {
+    let mut out: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+        Default::default();
+    for chunk in people.chunks(500) {
+        let rows = crate::query_all(
+            c,
+            &format!(
+                "SELECT person_id, action, field, source FROM person_history \
+                 WHERE person_id IN ({}) AND (field IS NOT NULL OR action = 'registered') ORDER BY id",
+                vec!["?"; chunk.len()].join(", ")
+            ),
+            chunk.iter().map(|p| Value::from(p.clone())).collect(),
+        )
+        .await?;
+        // Oldest first: the registration sets every field, later changes overwrite theirs.
+        let mut registered: std::collections::HashMap<String, String> = Default::default();
+        for r in rows {
+            let person: String = col(&r, "person_id")?;
+            let source: String = col(&r, "source")?;
+            match col::<Option<String>>(&r, "field")? {
+                Some(f) => {
+                    out.entry(person).or_default().insert(f, source);
+                }
+                None => {
+                    registered.entry(person).or_insert(source);
+                }
+            }
+        }
+        for (person, source) in registered {
+            let fields = out.entry(person).or_default();
+            fields.insert(String::new(), source);
+        }
+    }
+    Ok(out)
+}
+
 /// What one linked source row says about a person.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkedRecord {
