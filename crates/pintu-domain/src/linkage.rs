@@ -533,10 +533,19 @@ pub fn duplicates(
     model: &Model,
     threshold: f64,
 ) -> Vec<Duplicate> {
+    // Only blocks with a record of the focus can hold a pair to report.
+    let wanted: Option<HashSet<String>> = focus.map(|f| {
+        f.iter()
+            .filter_map(|&i| records.get(i))
+            .flat_map(duplicate_keys)
+            .collect()
+    });
     let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
         for k in duplicate_keys(r) {
-            blocks.entry(k).or_default().push(i);
+            if wanted.as_ref().is_none_or(|w| w.contains(&k)) {
+                blocks.entry(k).or_default().push(i);
+            }
         }
     }
     let mut seen: HashSet<(usize, usize)> = HashSet::new();

@@ -74,7 +74,9 @@ impl Pintu {
             None => Scope::National,
         };
         let c = self.store.conn();
+        let started = std::time::Instant::now();
         self.plan_sync(import, &scope).await?;
+        let planned = started.elapsed();
         let pending = q::pending_plan(c, &import.id).await?;
         // The people the plan links to, as they are now: a person is linked once per import,
         // so their values are those the plan saw until their own row is applied.
@@ -99,7 +101,15 @@ impl Pintu {
             writer.apply(&tx, chunk, &people).await?;
             tx.commit().await?;
         }
+        let applied = started.elapsed();
         let found = self.scan_duplicates(&import.id, &scope).await?;
+        tracing::info!(
+            import = %import.id,
+            plan_ms = planned.as_millis() as u64,
+            apply_ms = (applied - planned).as_millis() as u64,
+            duplicates_ms = (started.elapsed() - applied).as_millis() as u64,
+            "synchronised"
+        );
         if found > 0 {
             tracing::info!(import = %import.id, found, "likely duplicates listed for review");
         }

@@ -652,4 +652,3 @@ pub async fn link_counts(c: &impl ConnectionTrait, import_id: &str) -> Result<Ve
     )
     .await
 }
-
