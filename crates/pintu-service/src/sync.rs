@@ -183,7 +183,10 @@ impl Pintu {
             return Ok(0);
         }
         let people = q::link_candidates(c, scope).await?;
-        let fields: Vec<LinkFields> = people.iter().map(fields_of_candidate).collect();
+        let fields: Vec<LinkFields> = people
+            .iter()
+            .map(|p| fields_of_candidate(p, Vec::new()))
+            .collect();
         let focus: HashSet<usize> = (0..people.len())
             .filter(|&i| created.contains(&people[i].id))
             .collect();
@@ -237,7 +240,7 @@ impl Pintu {
     }
 }
 
-fn fields_of_candidate(c: &q::LinkCandidate) -> LinkFields {
+fn fields_of_candidate(c: &q::LinkCandidate, others: Vec<String>) -> LinkFields {
     LinkFields {
         key: c.id.clone(),
         nik: c.nik.clone(),
@@ -246,10 +249,11 @@ fn fields_of_candidate(c: &q::LinkCandidate) -> LinkFields {
         birth_date: Some(c.birth_date),
         sex: Sex::parse(&c.sex),
         village: Some(c.village_code.clone()),
+        others,
     }
 }
 
-fn fields_of_record(r: &SourceRecordRow) -> LinkFields {
+fn fields_of_record(r: &SourceRecordRow, others: Vec<String>) -> LinkFields {
     LinkFields {
         key: format!("{:012}", r.row_number),
         nik: r.nik.clone(),
@@ -258,7 +262,76 @@ fn fields_of_record(r: &SourceRecordRow) -> LinkFields {
         birth_date: r.birth_date,
         sex: r.sex.as_deref().and_then(Sex::parse),
         village: r.village_code.clone(),
+        others,
     }
+}
+
+/// Name keys of the other members of each candidate's household, in candidate order.
+fn candidates_households(candidates: &[q::LinkCandidate]) -> Vec<Vec<String>> {
+    let mut households: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if let Some(h) = &c.household_id {
+            households.entry(h).or_default().push(i);
+        }
+    }
+    candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match &c.household_id {
+            Some(h) => households[h.as_str()]
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| candidates[j].name_key.clone())
+                .collect(),
+            None => Vec::new(),
+        })
+        .collect()
+}
+
+/// Name keys of the other members of each row's household, in row order: the partner and
+/// members a social protection card names, or the other rows with the same KK number (or
+/// survey household) in the file.
+fn records_households(records: &[SourceRecordRow]) -> Vec<Vec<String>> {
+    let group = |r: &SourceRecordRow| -> Option<String> {
+        match (&r.kk_number, &r.source_key) {
+            (Some(kk), _) => Some(format!("kk:{kk}")),
+            (None, Some(key)) if r.source == "dtks" => Some(format!("dtks:{key}")),
+            _ => None,
+        }
+    };
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    for (j, r) in records.iter().enumerate() {
+        if r.source != "kps"
+            && let Some(g) = group(r)
+        {
+            groups.entry(g).or_default().push(j);
+        }
+    }
+    records
+        .iter()
+        .enumerate()
+        .map(|(j, r)| {
+            if r.source == "kps" {
+                let attrs: HashMap<String, String> =
+                    serde_json::from_str(&r.attributes).unwrap_or_default();
+                return ["partner_name", "member_names"]
+                    .iter()
+                    .filter_map(|k| attrs.get(*k))
+                    .flat_map(|v| v.split(';'))
+                    .map(pintu_domain::names::search_key)
+                    .filter(|n| !n.is_empty())
+                    .collect();
+            }
+            match group(r).and_then(|g| groups.get(&g)) {
+                Some(members) => members
+                    .iter()
+                    .filter(|&&k| k != j)
+                    .map(|&k| records[k].name_key.clone())
+                    .collect(),
+                None => Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// Decides every row: a plausible NIK first, then the probabilistic model over what is
@@ -298,13 +371,15 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
     let pending: Vec<usize> = (0..records.len())
         .filter(|&j| decisions[j].is_none())
         .collect();
+    let mut candidate_others = candidates_households(candidates);
+    let mut record_others = records_households(records);
     let registry: Vec<LinkFields> = open
         .iter()
-        .map(|&i| fields_of_candidate(&candidates[i]))
+        .map(|&i| fields_of_candidate(&candidates[i], std::mem::take(&mut candidate_others[i])))
         .collect();
     let rows: Vec<LinkFields> = pending
         .iter()
-        .map(|&j| fields_of_record(&records[j]))
+        .map(|&j| fields_of_record(&records[j], std::mem::take(&mut record_others[j])))
         .collect();
     let result = linkage::link(&registry, &rows, LINK_THRESHOLD);
     tracing::info!(

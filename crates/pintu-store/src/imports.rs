@@ -359,6 +359,7 @@ pub struct LinkCandidate {
     pub sex: String,
     pub village_code: String,
     pub kk_number: Option<String>,
+    pub household_id: Option<String>,
     /// `alive` or `dead`: a source that still lists someone who died is a disagreement.
     pub life_status: String,
     pub died_on: Option<NaiveDate>,
@@ -375,6 +376,7 @@ impl FromRow for LinkCandidate {
             sex: col(row, "sex")?,
             village_code: col(row, "village_code")?,
             kk_number: col(row, "kk_number")?,
+            household_id: col(row, "household_id")?,
             life_status: col(row, "life_status")?,
             died_on: col(row, "died_on")?,
         })
@@ -392,7 +394,7 @@ pub async fn link_candidates(
         c,
         &format!(
             "SELECT p.id, p.nik, p.full_name, p.name_key, p.birth_date, p.sex, p.village_code, h.kk_number, \
-             p.life_status, p.died_on \
+             m.household_id, p.life_status, p.died_on \
              FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
              LEFT JOIN households h ON h.id = m.household_id \
              WHERE p.life_status IN ('alive', 'dead') AND {filter}"
