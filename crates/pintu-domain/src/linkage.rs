@@ -178,19 +178,28 @@ fn both<'a>(x: &'a Option<String>, y: &'a Option<String>) -> Option<(&'a str, &'
 }
 
 /// Compares two records field by field.
+///
+/// The household, the costliest comparison, is made only where the names are close or the
+/// family card is the same: it tells namesakes and mistyped cards apart, while two people
+/// with different names need no help.
 pub fn compare(a: &LinkFields, b: &LinkFields) -> Pattern {
+    let kk = both(&a.kk, &b.kk).map(|(x, y)| u8::from(x != y));
+    let name = (!a.name_key.is_empty() && !b.name_key.is_empty())
+        .then(|| compare_name(&a.name_key, &b.name_key));
+    let household = (!a.others.is_empty()
+        && !b.others.is_empty()
+        && (name.is_some_and(|l| l <= 2) || kk == Some(0)))
+    .then(|| compare_household(&a.others, &b.others));
     [
         both(&a.nik, &b.nik).map(|(x, y)| compare_nik(x, y)),
-        both(&a.kk, &b.kk).map(|(x, y)| u8::from(x != y)),
-        (!a.name_key.is_empty() && !b.name_key.is_empty())
-            .then(|| compare_name(&a.name_key, &b.name_key)),
+        kk,
+        name,
         a.birth_date
             .zip(b.birth_date)
             .map(|(x, y)| compare_birth_date(x, y)),
         a.sex.zip(b.sex).map(|(x, y)| u8::from(x != y)),
         both(&a.village, &b.village).map(|(x, y)| compare_village(x, y)),
-        (!a.others.is_empty() && !b.others.is_empty())
-            .then(|| compare_household(&a.others, &b.others)),
+        household,
     ]
 }
 
@@ -481,17 +490,41 @@ pub fn link(registry: &[LinkFields], records: &[LinkFields], threshold: f64) -> 
             index.entry(k).or_default().push(i);
         }
     }
-    let mut pairs: Vec<(usize, usize, Pattern)> = Vec::new();
-    for (j, rec) in records.iter().enumerate() {
-        let mut seen = HashSet::new();
-        for k in blocking_keys(rec) {
-            for &i in index.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
-                if seen.insert(i) {
-                    pairs.push((i, j, compare(&registry[i], rec)));
-                }
-            }
-        }
-    }
+    // The records are compared in as many slices as there are cores; the pairs come back
+    // in record order whatever the number of slices.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let slice = records.len().div_ceil(threads).max(1);
+    let index = &index;
+    let pairs: Vec<(usize, usize, Pattern)> = std::thread::scope(|s| {
+        let workers: Vec<_> = records
+            .chunks(slice)
+            .enumerate()
+            .map(|(n, part)| {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for (o, rec) in part.iter().enumerate() {
+                        let j = n * slice + o;
+                        let mut seen = HashSet::new();
+                        for k in blocking_keys(rec) {
+                            for &i in index.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
+                                if seen.insert(i) {
+                                    out.push((i, j, compare(&registry[i], rec)));
+                                }
+                            }
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(out) => out,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
     let patterns: Vec<Pattern> = pairs.iter().map(|(_, _, p)| *p).collect();
     let u = Model::random_u(registry, records, RANDOM_PAIRS);
     let lambda = (!patterns.is_empty())

@@ -157,14 +157,9 @@ impl Pintu {
         let conflict = q::conflict(&tx, &scope, &id)
             .await?
             .ok_or(Error::NotFound)?;
-        let decision = Decision::parse(&input.decision)
-            .ok_or_else(|| Error::invalid("decision", "decision_unknown"))?;
-        let field = Field::parse(&conflict.field)
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown conflict field")))?;
         match conflict.status.as_str() {
-            "open" if ctx.actor.may_review() => {}
-            "field_check" if decision != Decision::SendToVillage => {}
-            "open" | "field_check" => return Err(Error::Forbidden),
+            "open" if !ctx.actor.may_review() => return Err(Error::Forbidden),
+            "open" | "field_check" => {}
             _ => {
                 return Err(Error::Conflict {
                     code: "conflict_already_decided",
@@ -172,6 +167,14 @@ impl Pintu {
                 });
             }
         }
+        let decision = Decision::parse(&input.decision)
+            .ok_or_else(|| Error::invalid("decision", "decision_unknown"))?;
+        if conflict.status == "field_check" && decision == Decision::SendToVillage {
+            // Already with the village, which decides it.
+            return Err(Error::Forbidden);
+        }
+        let field = Field::parse(&conflict.field)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown conflict field")))?;
         if !field.decisions().contains(&decision) {
             return Err(Error::invalid("decision", "decision_not_allowed"));
         }
@@ -315,9 +318,9 @@ impl Pintu {
         note: &Option<String>,
     ) -> Result<DuplicateRow> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
-        let note = note_of(note)?;
         let tx = self.store.begin().await?;
         let (pair, ..) = self.open_pair(ctx, &tx, &id).await?;
+        let note = note_of(note)?;
         q::close_duplicate(
             &tx,
             &id,
@@ -356,9 +359,9 @@ impl Pintu {
         note: &Option<String>,
     ) -> Result<DuplicateRow> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
-        let note = note_of(note)?;
         let tx = self.store.begin().await?;
         let (pair, a, b) = self.open_pair(ctx, &tx, &id).await?;
+        let note = note_of(note)?;
         let (keep, gone) = match keep.map(str::trim).filter(|k| !k.is_empty()) {
             Some(k) if k == a.id => (a, b),
             Some(k) if k == b.id => (b, a),

@@ -678,3 +678,116 @@ DTKS-3507-000003,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
         .expect("html");
     assert!(page.contains("Likely duplicates") && page.contains("No likely duplicates here."));
 }
+
+/// Every role, at its own area, a sibling, the parent and another province, against every
+/// review endpoint: nothing outside an officer's area is listed, read or decided.
+#[tokio::test]
+async fn the_review_queues_are_area_scoped_for_every_role() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    seed_conflicts(&app).await;
+    let ctx = Ctx::system("test");
+    let twice = "household_id,full_name,birth_date,sex,relationship,welfare_decile,village_code
+DTKS-3507-000002,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
+DTKS-3507-000003,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
+";
+    app.pintu
+        .import_file(
+            &ctx,
+            Source::Dtks,
+            "twice.csv",
+            twice.as_bytes().to_vec(),
+            |_, _| {},
+        )
+        .await
+        .expect("import");
+    let national = app.officer("pusat", "national_officer", None).await;
+    let queue: Value = app
+        .get(&national.token, "/api/v1/conflicts")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let conflict = queue["items"][0]["id"]
+        .as_str()
+        .expect("conflict")
+        .to_string();
+    let person = queue["items"][0]["person_id"]
+        .as_str()
+        .expect("person")
+        .to_string();
+    let pairs: Value = app
+        .get(&national.token, "/api/v1/duplicates")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let pair = pairs["items"][0]["id"].as_str().expect("pair").to_string();
+
+    // (role, area, sees the records of 35.07.01.2001, works the queue)
+    let officers: [(&str, Option<&str>, bool, bool); 8] = [
+        ("village_officer", Some("35.07.01.2001"), true, false),
+        ("village_officer", Some("35.07.01.2002"), false, false),
+        ("subdistrict_officer", Some("35.07.01"), true, true),
+        ("subdistrict_officer", Some("35.07.02"), false, true),
+        ("district_officer", Some("35.07"), true, true),
+        ("district_officer", Some("32.01"), false, true),
+        ("province_officer", Some("32"), false, true),
+        ("admin", None, true, true),
+    ];
+    for (i, (role, area, inside, reviews)) in officers.into_iter().enumerate() {
+        let o = app.officer(&format!("officer{i}"), role, area).await;
+        let who = format!("{role} at {area:?}");
+        let listed: Value = app
+            .get(&o.token, "/api/v1/conflicts?status=all")
+            .await
+            .json()
+            .await
+            .expect("json");
+        let count = listed["items"].as_array().map_or(0, Vec::len);
+        assert_eq!(count > 0, inside, "{who} lists conflicts: {listed}");
+        let read = app
+            .get(&o.token, &format!("/api/v1/conflicts/{conflict}"))
+            .await;
+        assert_eq!(read.status() == 200, inside, "{who} reads a conflict");
+        let sources = app
+            .get(&o.token, &format!("/api/v1/persons/{person}/sources"))
+            .await;
+        assert_eq!(sources.status() == 200, inside, "{who} reads the sources");
+        let dups: Value = app
+            .get(&o.token, "/api/v1/duplicates")
+            .await
+            .json()
+            .await
+            .expect("json");
+        let count = dups["items"].as_array().map_or(0, Vec::len);
+        assert_eq!(count > 0, inside, "{who} lists duplicates");
+        // Deciding: outside the area the record does not exist; inside, only reviewers may
+        // (a decision that is not one is refused after the permission, changing nothing).
+        let expected = match (inside, reviews) {
+            (false, _) => 404,
+            (true, false) => 403,
+            (true, true) => 422,
+        };
+        let r = post(
+            &app,
+            &o.token,
+            &format!("/api/v1/conflicts/{conflict}/resolve"),
+            json!({"decision": "maybe"}),
+        )
+        .await;
+        assert_eq!(r.status(), expected, "{who} decides a conflict");
+        let r = post(
+            &app,
+            &o.token,
+            &format!("/api/v1/duplicates/{pair}/dismiss"),
+            json!({"note": "x".repeat(501)}),
+        )
+        .await;
+        let expected = match (inside, reviews) {
+            (false, true) => 404,
+            (_, false) => 403,
+            (true, true) => 422,
+        };
+        assert_eq!(r.status(), expected, "{who} dismisses a pair");
+    }
+}
