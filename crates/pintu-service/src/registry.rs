@@ -151,7 +151,7 @@ fn new_person(facts: &PersonFacts, village: &str, at: chrono::DateTime<Utc>) -> 
 }
 
 impl Ctx {
-    fn history(&self, subject: &str, village: &str, action: &str) -> HistoryEntry {
+    pub(crate) fn history(&self, subject: &str, village: &str, action: &str) -> HistoryEntry {
         HistoryEntry {
             subject_id: subject.to_string(),
             village_code: village.to_string(),

@@ -532,19 +532,11 @@ async fn apply_value(
     Ok(new)
 }
 
+/// A history entry of a review decision, by the acting officer.
 fn history(ctx: &Ctx, subject: &str, village: &str, action: &str) -> HistoryEntry {
     HistoryEntry {
-        subject_id: subject.to_string(),
-        village_code: village.to_string(),
-        at: Utc::now(),
-        actor: ctx.actor.label(),
-        action: action.to_string(),
-        field: None,
-        old_value: None,
-        new_value: None,
-        reason: None,
         source: "review".into(),
-        request_id: ctx.request_id.clone(),
+        ..ctx.history(subject, village, action)
     }
 }
 

@@ -570,26 +570,13 @@ pub async fn households_of_groups(
     import_id: &str,
     keys: &[String],
 ) -> Result<std::collections::HashMap<String, String>> {
-    let mut found = std::collections::HashMap::new();
-    for chunk in keys.chunks(500) {
-        let mut values: Vec<Value> = vec![import_id.into()];
-        values.extend(chunk.iter().map(|k| Value::from(k.clone())));
-        let rows = crate::query_all(
-            c,
-            &format!(
-                "SELECT r.source_key, m.household_id FROM source_records r \
-                 JOIN household_members m ON m.person_id = r.person_id \
-                 WHERE r.import_id = ? AND r.link_method = 'new' AND r.source_key IN ({})",
-                vec!["?"; chunk.len()].join(", ")
-            ),
-            values,
-        )
-        .await?;
-        for r in rows {
-            found.insert(col(&r, "source_key")?, col(&r, "household_id")?);
-        }
-    }
-    Ok(found)
+    let sql = "SELECT r.source_key, m.household_id FROM source_records r \
+               JOIN household_members m ON m.person_id = r.person_id \
+               WHERE r.import_id = ? AND r.link_method = 'new' AND r.source_key IN ({in})";
+    let rows = crate::query_in(c, sql, &[import_id.into()], keys).await?;
+    rows.iter()
+        .map(|r| Ok((col(r, "source_key")?, col(r, "household_id")?)))
+        .collect()
 }
 
 /// One row's synchronisation outcome.

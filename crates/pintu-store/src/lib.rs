@@ -221,6 +221,24 @@ pub async fn query_one(
     Ok(c.query_one_raw(stmt(c, sql, values)).await?)
 }
 
+/// Runs `sql`, whose `{in}` stands for a list of placeholders, for `keys` in chunks of 500
+/// (each after the `leading` values), and returns the rows of every chunk.
+pub(crate) async fn query_in(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    leading: &[Value],
+    keys: &[String],
+) -> Result<Vec<QueryResult>> {
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(500) {
+        let mut values = leading.to_vec();
+        values.extend(chunk.iter().map(|k| Value::from(k.clone())));
+        let sql = sql.replace("{in}", &vec!["?"; chunk.len()].join(", "));
+        rows.extend(query_all(c, &sql, values).await?);
+    }
+    Ok(rows)
+}
+
 pub async fn execute(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
     Ok(c.execute_raw(stmt(c, sql, values)).await?.rows_affected())
 }

@@ -528,32 +528,13 @@ pub async fn insert_members(c: &impl ConnectionTrait, rows: &[NewMember]) -> Res
     .await
 }
 
-/// `?, ?, ...` for `n` values.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
 /// Which of `niks` belong to someone in the registry (anywhere).
 pub async fn registered_niks(
     c: &impl ConnectionTrait,
     niks: &[String],
 ) -> Result<std::collections::HashSet<String>> {
-    let mut found = std::collections::HashSet::new();
-    for chunk in niks.chunks(500) {
-        let rows = crate::query_all(
-            c,
-            &format!(
-                "SELECT nik FROM persons WHERE nik IN ({})",
-                placeholders(chunk.len())
-            ),
-            chunk.iter().map(|n| n.clone().into()).collect(),
-        )
-        .await?;
-        for r in rows {
-            found.insert(col::<String>(&r, "nik")?);
-        }
-    }
-    Ok(found)
+    let rows = crate::query_in(c, "SELECT nik FROM persons WHERE nik IN ({in})", &[], niks).await?;
+    rows.iter().map(|r| col(r, "nik")).collect()
 }
 
 /// The households with these KK numbers (anywhere): KK number → (id, village code).
@@ -561,25 +542,16 @@ pub async fn households_by_kk(
     c: &impl ConnectionTrait,
     kks: &[String],
 ) -> Result<std::collections::HashMap<String, (String, String)>> {
-    let mut found = std::collections::HashMap::new();
-    for chunk in kks.chunks(500) {
-        let rows = crate::query_all(
-            c,
-            &format!(
-                "SELECT id, kk_number, village_code FROM households WHERE kk_number IN ({})",
-                placeholders(chunk.len())
-            ),
-            chunk.iter().map(|n| n.clone().into()).collect(),
-        )
-        .await?;
-        for r in rows {
-            found.insert(
-                col::<String>(&r, "kk_number")?,
-                (col(&r, "id")?, col(&r, "village_code")?),
-            );
-        }
-    }
-    Ok(found)
+    let sql = "SELECT id, kk_number, village_code FROM households WHERE kk_number IN ({in})";
+    let rows = crate::query_in(c, sql, &[], kks).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "kk_number")?,
+                (col(r, "id")?, col(r, "village_code")?),
+            ))
+        })
+        .collect()
 }
 
 /// The current household of each of `people` that has one: person → household.
@@ -587,22 +559,11 @@ pub async fn households_of(
     c: &impl ConnectionTrait,
     people: &[String],
 ) -> Result<std::collections::HashMap<String, String>> {
-    let mut found = std::collections::HashMap::new();
-    for chunk in people.chunks(500) {
-        let rows = crate::query_all(
-            c,
-            &format!(
-                "SELECT person_id, household_id FROM household_members WHERE person_id IN ({})",
-                placeholders(chunk.len())
-            ),
-            chunk.iter().map(|n| n.clone().into()).collect(),
-        )
-        .await?;
-        for r in rows {
-            found.insert(col(&r, "person_id")?, col(&r, "household_id")?);
-        }
-    }
-    Ok(found)
+    let sql = "SELECT person_id, household_id FROM household_members WHERE person_id IN ({in})";
+    let rows = crate::query_in(c, sql, &[], people).await?;
+    rows.iter()
+        .map(|r| Ok((col(r, "person_id")?, col(r, "household_id")?)))
+        .collect()
 }
 
 pub async fn insert_person(c: &impl ConnectionTrait, p: &NewPerson) -> Result<()> {

@@ -556,34 +556,22 @@ pub async fn provenance_of_people(
 ) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, String>>> {
     let mut out: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
         Default::default();
-    for chunk in people.chunks(500) {
-        let rows = crate::query_all(
-            c,
-            &format!(
-                "SELECT person_id, action, field, source FROM person_history \
-                 WHERE person_id IN ({}) AND (field IS NOT NULL OR action = 'registered') ORDER BY id",
-                vec!["?"; chunk.len()].join(", ")
-            ),
-            chunk.iter().map(|p| Value::from(p.clone())).collect(),
-        )
-        .await?;
-        // Oldest first: the registration sets every field, later changes overwrite theirs.
-        let mut registered: std::collections::HashMap<String, String> = Default::default();
-        for r in rows {
-            let person: String = col(&r, "person_id")?;
-            let source: String = col(&r, "source")?;
-            match col::<Option<String>>(&r, "field")? {
-                Some(f) => {
-                    out.entry(person).or_default().insert(f, source);
-                }
-                None => {
-                    registered.entry(person).or_insert(source);
-                }
-            }
-        }
-        for (person, source) in registered {
-            let fields = out.entry(person).or_default();
-            fields.insert(String::new(), source);
+    let rows = crate::query_in(
+        c,
+        "SELECT person_id, action, field, source FROM person_history \
+         WHERE person_id IN ({in}) AND (field IS NOT NULL OR action = 'registered') ORDER BY id",
+        &[],
+        people,
+    )
+    .await?;
+    // Oldest first: the registration is the default, later changes name their field.
+    for r in rows {
+        let person: String = col(&r, "person_id")?;
+        let source: String = col(&r, "source")?;
+        let field = col::<Option<String>>(&r, "field")?.unwrap_or_default();
+        let fields = out.entry(person).or_default();
+        if !field.is_empty() || !fields.contains_key("") {
+            fields.insert(field, source);
         }
     }
     Ok(out)

@@ -31,6 +31,27 @@ pub const JKN: &str = "card_number,nik,full_name,birth_date,sex,segment,status,v
 0001234567890,3507014508850002,SITI AMINAH RAHAYU,1985-08-05,P,PBI-APBN,AKTIF,35.07.01.2002
 ";
 
+/// A survey that lists the wife in two households: one row links, the other makes a new
+/// person, and the two are listed as a likely duplicate.
+pub const WIFE_TWICE: &str =
+    "household_id,full_name,birth_date,sex,relationship,welfare_decile,village_code
+DTKS-3507-000002,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
+DTKS-3507-000003,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
+";
+
+async fn import_wife_twice(app: &TestApp, ctx: &Ctx) {
+    app.pintu
+        .import_file(
+            ctx,
+            Source::Dtks,
+            "twice.csv",
+            WIFE_TWICE.as_bytes().to_vec(),
+            |_, _| {},
+        )
+        .await
+        .expect("import");
+}
+
 /// Imports the four extracts above in order, as the system.
 pub async fn seed_conflicts(app: &TestApp) {
     let ctx = Ctx::system("test");
@@ -571,20 +592,7 @@ async fn the_review_pages_explain_errors_and_merge_from_a_form() {
     let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
     seed_conflicts(&app).await;
     let ctx = Ctx::system("test");
-    let twice = "household_id,full_name,birth_date,sex,relationship,welfare_decile,village_code
-DTKS-3507-000002,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
-DTKS-3507-000003,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
-";
-    app.pintu
-        .import_file(
-            &ctx,
-            Source::Dtks,
-            "twice.csv",
-            twice.as_bytes().to_vec(),
-            |_, _| {},
-        )
-        .await
-        .expect("import");
+    import_wife_twice(&app, &ctx).await;
     app.officer("kec", "subdistrict_officer", Some("35.07.01"))
         .await;
     let (c, csrf) = crate::pages::logged_in(&app, "kec").await;
@@ -686,20 +694,7 @@ async fn the_review_queues_are_area_scoped_for_every_role() {
     let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
     seed_conflicts(&app).await;
     let ctx = Ctx::system("test");
-    let twice = "household_id,full_name,birth_date,sex,relationship,welfare_decile,village_code
-DTKS-3507-000002,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
-DTKS-3507-000003,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
-";
-    app.pintu
-        .import_file(
-            &ctx,
-            Source::Dtks,
-            "twice.csv",
-            twice.as_bytes().to_vec(),
-            |_, _| {},
-        )
-        .await
-        .expect("import");
+    import_wife_twice(&app, &ctx).await;
     let national = app.officer("pusat", "national_officer", None).await;
     let queue: Value = app
         .get(&national.token, "/api/v1/conflicts")
