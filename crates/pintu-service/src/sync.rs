@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use pintu_domain::Sex;
 use pintu_domain::access::Scope;
-use pintu_domain::linkage::{self, LinkFields, Model, compare_birth_date, compare_name};
+use pintu_domain::linkage::{self, LinkFields, Model, compare_name};
 use pintu_domain::sources::Source;
 use pintu_store::imports::{self as q, LinkCount, SourceRecordRow};
 use pintu_store::review;
@@ -351,12 +351,10 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
             .and_then(|n| by_nik.get(n))
             .copied()
             .filter(|&i| {
-                let c = &candidates[i];
-                // A NIK is trusted when the name or the birth date agrees with it.
-                !taken[i]
-                    && (compare_name(&c.name_key, &r.name_key) <= 2
-                        || r.birth_date
-                            .is_some_and(|d| compare_birth_date(c.birth_date, d) == 0))
+                // A NIK is trusted when the name agrees with it. The birth date does not
+                // vouch for it: the NIK spells the birth date, so a NIK mistyped in its last
+                // digits is a neighbour's born the same day in the same district.
+                !taken[i] && compare_name(&candidates[i].name_key, &r.name_key) <= 2
             });
         decisions.push(exact.map(|i| {
             taken[i] = true;
