@@ -179,7 +179,8 @@ impl Pintu {
             return Err(Error::invalid("decision", "decision_not_allowed"));
         }
         let note = note_of(&input.note)?;
-        let person = reg::person(&tx, &Scope::National, &conflict.person_id)
+        // The person may have moved since: a reviewer decides only for people of their area.
+        let person = reg::person(&tx, &scope, &conflict.person_id)
             .await?
             .ok_or(Error::NotFound)?;
         let value = match decision {

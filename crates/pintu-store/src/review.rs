@@ -382,7 +382,21 @@ pub async fn insert_duplicates(
     Ok(added)
 }
 
-/// Likely duplicates in `scope` (by the first record's village) with `status`, oldest first.
+/// The pair's village, and both its people where they still exist, inside `scope`: a pair
+/// whose other record lives outside the actor's area is not theirs to see.
+fn pair_in_scope(scope: &Scope) -> (String, Vec<Value>) {
+    let (pair, mut values) = scope_filter(scope, "d.village_code");
+    let (a, a_values) = scope_filter(scope, "a.village_code");
+    let (b, b_values) = scope_filter(scope, "b.village_code");
+    values.extend(a_values);
+    values.extend(b_values);
+    (
+        format!("{pair} AND (a.id IS NULL OR {a}) AND (b.id IS NULL OR {b})"),
+        values,
+    )
+}
+
+/// Likely duplicates in `scope` with `status`, oldest first.
 pub async fn duplicates(
     c: &impl ConnectionTrait,
     scope: &Scope,
@@ -390,7 +404,7 @@ pub async fn duplicates(
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<DuplicateRow>> {
-    let (area, mut values) = scope_filter(scope, "d.village_code");
+    let (area, mut values) = pair_in_scope(scope);
     let mut sql = format!("{} WHERE {area} AND d.status = ?", duplicate_select());
     values.push(status.into());
     if let Some(a) = after {
@@ -407,7 +421,7 @@ pub async fn duplicate(
     scope: &Scope,
     id: &str,
 ) -> Result<Option<DuplicateRow>> {
-    let (area, mut values) = scope_filter(scope, "d.village_code");
+    let (area, mut values) = pair_in_scope(scope);
     values.insert(0, id.into());
     fetch_one(
         c,

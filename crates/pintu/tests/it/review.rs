@@ -786,3 +786,64 @@ async fn the_review_queues_are_area_scoped_for_every_role() {
         assert_eq!(r.status(), expected, "{who} dismisses a pair");
     }
 }
+
+#[tokio::test]
+async fn a_pair_across_two_villages_is_seen_only_by_those_who_see_both() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    seed_conflicts(&app).await;
+    let ctx = Ctx::system("test");
+    // The survey lists the wife at home and again in the next village.
+    let twice = "household_id,full_name,birth_date,sex,relationship,welfare_decile,village_code
+DTKS-3507-000002,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2001
+DTKS-3507-000003,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2002
+";
+    app.pintu
+        .import_file(
+            &ctx,
+            Source::Dtks,
+            "moved.csv",
+            twice.as_bytes().to_vec(),
+            |_, _| {},
+        )
+        .await
+        .expect("import");
+    let kec = app
+        .officer("kec", "subdistrict_officer", Some("35.07.01"))
+        .await;
+    let listed: Value = app
+        .get(&kec.token, "/api/v1/duplicates")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    let pair = listed["items"][0]["id"].as_str().expect("id").to_string();
+    for village in ["35.07.01.2001", "35.07.01.2002"] {
+        let desa = app
+            .officer(
+                &format!("desa{}", &village[9..]),
+                "village_officer",
+                Some(village),
+            )
+            .await;
+        let seen: Value = app
+            .get(&desa.token, "/api/v1/duplicates")
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(seen["items"], json!([]), "{village}: {seen}");
+        let r = post(
+            &app,
+            &desa.token,
+            &format!("/api/v1/duplicates/{pair}/dismiss"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.status(), 403, "{village}");
+    }
+}
