@@ -14,16 +14,20 @@ pub enum Role {
     ProvinceOfficer,
     NationalOfficer,
     Admin,
+    /// The provincial ombudsman (Ombudsman RI's representative office): works the
+    /// complaints escalated to the province, and reads their reports; no registry access.
+    Ombudsman,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::VillageOfficer,
         Role::SubdistrictOfficer,
         Role::DistrictOfficer,
         Role::ProvinceOfficer,
         Role::NationalOfficer,
         Role::Admin,
+        Role::Ombudsman,
     ];
 
     pub fn code(self) -> &'static str {
@@ -34,6 +38,7 @@ impl Role {
             Role::ProvinceOfficer => "province_officer",
             Role::NationalOfficer => "national_officer",
             Role::Admin => "admin",
+            Role::Ombudsman => "ombudsman",
         }
     }
 
@@ -49,7 +54,7 @@ impl Role {
             Role::VillageOfficer => Some(AreaLevel::Village),
             Role::SubdistrictOfficer => Some(AreaLevel::District),
             Role::DistrictOfficer => Some(AreaLevel::Regency),
-            Role::ProvinceOfficer => Some(AreaLevel::Province),
+            Role::ProvinceOfficer | Role::Ombudsman => Some(AreaLevel::Province),
             Role::NationalOfficer | Role::Admin => None,
         }
     }
@@ -163,13 +168,26 @@ impl Actor {
     /// village office decides only the conflicts sent to it for field verification.
     pub fn may_review(&self) -> bool {
         match self {
-            Actor::Officer { role, .. } => *role != Role::VillageOfficer,
+            Actor::Officer { role, .. } => !matches!(role, Role::VillageOfficer | Role::Ombudsman),
             Actor::System { .. } => true,
         }
     }
 
     pub fn may_write_registry(&self) -> bool {
-        true
+        self.may_read_registry()
+    }
+
+    /// Every officer reads the registry of their area, except the ombudsman, who sees the
+    /// complaints escalated to the province and nothing else.
+    pub fn may_read_registry(&self) -> bool {
+        self.role() != Some(Role::Ombudsman)
+    }
+
+    /// Complaints are recorded by every officer except the ombudsman, whose cases arrive
+    /// by escalation.
+    pub fn may_record_complaints(&self) -> bool {
+        matches!(self, Actor::Officer { role, .. } if *role != Role::Ombudsman)
+            || matches!(self, Actor::System { .. })
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod area;
+pub mod complaints;
 pub mod conflicts;
 pub mod household;
 pub mod kk;

@@ -195,7 +195,7 @@ impl Pintu {
     }
 
     /// Creates one officer per level inside `regency` (village, sub-district, district,
-    /// province, national, admin) unless they exist, all with [`DEMO_PASSWORD`].
+    /// province, national, admin, and the province's ombudsman) unless they exist, all with [`DEMO_PASSWORD`].
     pub async fn create_demo_users(&self, regency: &AreaCode) -> Result<Vec<DemoLogin>> {
         let ctx = Ctx::system("demo");
         let village = self
@@ -224,6 +224,11 @@ impl Pintu {
             ),
             ("nasional", "national_officer", None),
             ("admin", "admin", None),
+            (
+                "ombudsman",
+                "ombudsman",
+                village.ancestor(AreaLevel::Province),
+            ),
         ];
         let mut out = Vec::new();
         for (username, role, area) in levels {
@@ -311,5 +316,177 @@ impl Pintu {
         }
         let _ = std::fs::remove_dir_all(&dir);
         Ok(done)
+    }
+}
+
+/// A demo complaint: channel, category, programme, description, village (index), days ago,
+/// and the steps taken since.
+type DemoComplaint = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    usize,
+    i64,
+    Vec<crate::complaints::Step>,
+);
+
+impl Pintu {
+    /// Records a few complaints at different stages in the first villages of `area` (one
+    /// open at the village, one with a technical unit, one at the ombudsman, one closed, one
+    /// resolved on the spot, one overdue with its call-back), unless the area has complaints
+    /// already. Returns how many were recorded.
+    pub async fn record_demo_complaints(&self, area: &AreaCode) -> Result<usize> {
+        use crate::complaints::{NewComplaint, Step};
+        let ctx = Ctx::system("demo");
+        let existing = pintu_store::complaints::list(
+            self.store.conn(),
+            &pintu_domain::access::Scope::Within(area.clone()),
+            &pintu_store::complaints::ComplaintFilter::default(),
+            1,
+        )
+        .await?;
+        if !existing.is_empty() {
+            return Ok(0);
+        }
+        let villages = self.store.villages_within(area).await?;
+        let Some(first) = villages.first() else {
+            return Ok(0);
+        };
+        let village = |i: usize| villages.get(i).unwrap_or(first).as_str().to_string();
+        let now = Utc::now();
+        let step = |action: &str, unit: Option<&str>, officer: Option<&str>, note: &str| Step {
+            action: action.into(),
+            unit: unit.map(str::to_string),
+            officer: officer.map(str::to_string),
+            note: Some(note.into()),
+            ..Step::default()
+        };
+        // (channel, category, programme, description, village, days ago, steps)
+        let cases: [DemoComplaint; 6] = [
+            (
+                "village_intermediary",
+                "exclusion_error",
+                "PKH",
+                "Keluarga kami sangat miskin tetapi tidak terdaftar sebagai penerima PKH.",
+                0,
+                2,
+                vec![],
+            ),
+            (
+                "call_centre",
+                "benefit_delay",
+                "BPNT",
+                "Bantuan pangan non tunai belum masuk ke kartu selama dua bulan.",
+                1,
+                5,
+                vec![
+                    step(
+                        "forward",
+                        None,
+                        Some("Koordinator SRS kecamatan"),
+                        "Perlu dicek di kabupaten",
+                    ),
+                    step(
+                        "forward",
+                        None,
+                        Some("Koordinator SRS kabupaten"),
+                        "Diteruskan ke kabupaten",
+                    ),
+                    step(
+                        "assign",
+                        Some("dinas_sosial"),
+                        Some("Kepala Bidang Perlindungan Jaminan Sosial"),
+                        "Penyaluran BPNT",
+                    ),
+                ],
+            ),
+            (
+                "sms",
+                "service_quality",
+                "JKN-KIS",
+                "Puskesmas meminta biaya untuk pemeriksaan padahal saya peserta PBI.",
+                2,
+                6,
+                vec![
+                    step("forward", None, None, "Di luar kewenangan desa"),
+                    step("forward", None, None, "Diteruskan ke kabupaten"),
+                    step(
+                        "forward",
+                        None,
+                        Some("Ombudsman perwakilan provinsi"),
+                        "Kasus pelayanan kesehatan yang kompleks",
+                    ),
+                ],
+            ),
+            (
+                "subdistrict_counter",
+                "wrong_data",
+                "PIP",
+                "Tanggal lahir anak saya salah di data sekolah dan KIP.",
+                0,
+                12,
+                vec![
+                    step(
+                        "resolve",
+                        None,
+                        None,
+                        "Data sudah diperbaiki sesuai akta kelahiran.",
+                    ),
+                    Step {
+                        action: "acknowledge".into(),
+                        acknowledgement: Some("acknowledged".into()),
+                        ..Step::default()
+                    },
+                ],
+            ),
+            (
+                "web",
+                "programme_information",
+                "ASKESOS / BPJS TK BPU",
+                "Bagaimana cara mendaftar BPJS Ketenagakerjaan untuk petani?",
+                3,
+                1,
+                vec![Step {
+                    action: "resolve".into(),
+                    resolution: Some("on_the_spot".into()),
+                    note: Some("Dijelaskan syarat dan iuran BPU, brosur diberikan.".into()),
+                    ..Step::default()
+                }],
+            ),
+            (
+                "village_intermediary",
+                "inclusion_error",
+                "PKH",
+                "Tetangga yang mampu menerima PKH sementara keluarga miskin tidak.",
+                1,
+                20,
+                vec![],
+            ),
+        ];
+        let mut recorded = 0;
+        for (channel, category, programme, description, v, days_ago, steps) in cases {
+            let at = now - chrono::Duration::days(days_ago);
+            let input = NewComplaint {
+                received_on: Some((at + chrono::Duration::hours(7)).date_naive().to_string()),
+                channel: channel.into(),
+                village_code: village(v),
+                complainant_name: Some("Warga".into()),
+                contact: Some("081234567890".into()),
+                category: category.into(),
+                programme: Some(programme.into()),
+                description: description.into(),
+                officer: Some("Sekretaris desa".into()),
+                ..NewComplaint::default()
+            };
+            let c = self.record_complaint(&ctx, &input, at).await?;
+            for (i, s) in steps.iter().enumerate() {
+                let when = at + chrono::Duration::hours(2 * (i as i64 + 1));
+                self.complaint_step(&ctx, &c.id, s, when).await?;
+            }
+            recorded += 1;
+        }
+        self.escalate_overdue(now).await?;
+        Ok(recorded)
     }
 }

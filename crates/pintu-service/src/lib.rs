@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod complaints;
 pub mod demo;
 pub mod error;
 pub mod imports;
@@ -50,6 +51,8 @@ pub struct Pintu {
     pub tokens: Arc<auth::TokenCache>,
     /// Where uploaded files are kept (imports resume from them after a restart).
     pub files_dir: Arc<std::path::PathBuf>,
+    /// Days each level has to deal with a complaint.
+    pub complaint_deadlines: Arc<pintu_domain::complaints::Deadlines>,
 }
 
 /// The default directory for uploaded files.
@@ -65,7 +68,17 @@ impl Pintu {
             throttle: Arc::new(auth::LoginThrottle::default()),
             tokens: Arc::new(auth::TokenCache::default()),
             files_dir: Arc::new(DEFAULT_FILES_DIR.into()),
+            complaint_deadlines: Arc::new(pintu_domain::complaints::Deadlines::default()),
         }
+    }
+
+    /// Uses `deadlines` for complaints instead of the defaults.
+    pub fn with_complaint_deadlines(
+        mut self,
+        deadlines: pintu_domain::complaints::Deadlines,
+    ) -> Pintu {
+        self.complaint_deadlines = Arc::new(deadlines);
+        self
     }
 
     /// Keeps uploaded files under `dir` instead of the default.

@@ -51,6 +51,28 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page read with `limit`: when it is full, the next one starts after its last item's
+    /// `key`.
+    pub(crate) fn of(items: Vec<T>, limit: u64, key: impl Fn(&T) -> String) -> Page<T> {
+        let next = (items.len() as u64 == limit)
+            .then(|| items.last().map(key))
+            .flatten();
+        Page { items, next }
+    }
+}
+
+/// A cursor that is a record id (`field` names it in the error): `None` when absent.
+pub(crate) fn id_cursor(field: &str, value: Option<&str>) -> Result<Option<String>> {
+    value
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            pintu_store::parse_id(a)
+                .ok_or_else(|| Error::invalid(field.to_string(), "cursor_invalid"))
+        })
+        .transpose()
+}
+
 /// Changes to a person; absent fields stay as they are, empty strings clear optional ones.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PersonPatch {
@@ -201,7 +223,7 @@ impl Pintu {
         if !areas::village_exists(c, village.as_str()).await? {
             return Err(Error::invalid(field, "village_unknown"));
         }
-        if !ctx.actor.scope().allows(village) {
+        if !registry_scope(ctx)?.allows(village) {
             return Err(Error::Forbidden);
         }
         Ok(())
@@ -333,7 +355,7 @@ impl Pintu {
     /// One person with their household and history. Outside the actor's area it does not exist.
     pub async fn person(&self, ctx: &Ctx, id: &str) -> Result<PersonDetail> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
-        let scope = ctx.actor.scope();
+        let scope = registry_scope(ctx)?;
         // Both reads at once; the history is dropped unread when the person is out of scope.
         let (found, history) = tokio::join!(
             q::person_with_household(&self.store, &scope, &id),
@@ -363,7 +385,7 @@ impl Pintu {
     pub async fn household(&self, ctx: &Ctx, id: &str) -> Result<HouseholdDetail> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
         let c = self.store.conn();
-        let scope = ctx.actor.scope();
+        let scope = registry_scope(ctx)?;
         let household = q::household(c, &scope, &id).await?.ok_or(Error::NotFound)?;
         let members = q::household_members(c, &scope, &id).await?;
         let history = q::history(&self.store, HistoryTable::Household, &id, 100).await?;
@@ -387,7 +409,8 @@ impl Pintu {
     /// Finds a person by exact NIK inside the actor's area. The NIK is never logged.
     pub async fn search_by_nik(&self, ctx: &Ctx, nik: &str) -> Result<Vec<PersonRow>> {
         let nik = Nik::parse(nik).map_err(|e| Error::invalid("nik", e.code()))?;
-        let found = q::person_by_nik(self.store.conn(), &ctx.actor.scope(), nik.as_str()).await?;
+        let found =
+            q::person_by_nik(self.store.conn(), &registry_scope(ctx)?, nik.as_str()).await?;
         let found: Vec<PersonRow> = found.into_iter().collect();
         self.audit
             .record(
@@ -430,8 +453,15 @@ impl Pintu {
         Ok(found)
     }
 
-    /// The actor's scope narrowed to `area`; an area outside theirs is refused.
+    /// The actor's registry scope narrowed to `area`; an area outside theirs is refused.
     pub async fn narrowed_scope(&self, ctx: &Ctx, area: Option<&str>) -> Result<Scope> {
+        registry_scope(ctx)?;
+        self.area_scope(ctx, area).await
+    }
+
+    /// The actor's scope narrowed to `area` (any use case); an area outside theirs is
+    /// refused.
+    pub async fn area_scope(&self, ctx: &Ctx, area: Option<&str>) -> Result<Scope> {
         let scope = ctx.actor.scope();
         match area.map(str::trim).filter(|a| !a.is_empty()) {
             None => Ok(scope),
@@ -520,7 +550,7 @@ impl Pintu {
 
     /// Counts for the actor's dashboard: not personal data, so not audited.
     pub async fn dashboard(&self, ctx: &Ctx) -> Result<RegistryCounts> {
-        Ok(q::counts(self.store.conn(), &ctx.actor.scope()).await?)
+        Ok(q::counts(self.store.conn(), &registry_scope(ctx)?).await?)
     }
 
     /// Updates a person's facts; each changed field is recorded in the history with the
@@ -533,7 +563,34 @@ impl Pintu {
     ) -> Result<PersonRow> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
         let tx = self.store.begin().await?;
-        let current = q::person(&tx, &ctx.actor.scope(), &id)
+        let (updated, fields) = self.patch_person(&tx, ctx, &id, patch).await?;
+        tx.commit().await?;
+        if !fields.is_empty() {
+            self.audit
+                .record(
+                    ctx,
+                    "person.update",
+                    "person",
+                    Some(&id),
+                    Some(&updated.village_code),
+                    Some(format!("fields={}", fields.join(","))),
+                )
+                .await?;
+        }
+        Ok(updated)
+    }
+
+    /// Applies a patch to a person in `tx` (with its history); returns the person and the
+    /// fields that changed.
+    pub(crate) async fn patch_person(
+        &self,
+        tx: &DatabaseTransaction,
+        ctx: &Ctx,
+        id: &str,
+        patch: &PersonPatch,
+    ) -> Result<(PersonRow, Vec<String>)> {
+        let id = id.to_string();
+        let current = q::person(tx, &registry_scope(ctx)?, &id)
             .await?
             .ok_or(Error::NotFound)?;
         let mut errors = Invalid::default();
@@ -642,29 +699,18 @@ impl Pintu {
             return Err(Error::Invalid(errors));
         }
         if let Some(n) = &new_nik {
-            self.check_new_niks(&tx, &[("nik".to_string(), n)]).await?;
+            self.check_new_niks(tx, &[("nik".to_string(), n)]).await?;
         }
         if history.is_empty() {
-            return Ok(current);
+            return Ok((current, Vec::new()));
         }
         let fields: Vec<String> = history.iter().filter_map(|h| h.field.clone()).collect();
-        q::update_person(&tx, &id, changes, Utc::now()).await?;
-        q::append_history(&tx, HistoryTable::Person, &history).await?;
-        let updated = q::person(&tx, &Scope::National, &id)
+        q::update_person(tx, &id, changes, Utc::now()).await?;
+        q::append_history(tx, HistoryTable::Person, &history).await?;
+        let updated = q::person(tx, &Scope::National, &id)
             .await?
             .ok_or(Error::NotFound)?;
-        tx.commit().await?;
-        self.audit
-            .record(
-                ctx,
-                "person.update",
-                "person",
-                Some(&id),
-                Some(&village),
-                Some(format!("fields={}", fields.join(","))),
-            )
-            .await?;
-        Ok(updated)
+        Ok((updated, fields))
     }
 
     /// Adds a new member (a person not yet in the registry) to a household.
@@ -676,7 +722,7 @@ impl Pintu {
     ) -> Result<String> {
         let household_id = pintu_store::parse_id(household_id).ok_or(Error::NotFound)?;
         let tx = self.store.begin().await?;
-        let household = q::household(&tx, &ctx.actor.scope(), &household_id)
+        let household = q::household(&tx, &registry_scope(ctx)?, &household_id)
             .await?
             .ok_or(Error::NotFound)?;
         let mut errors = Invalid::default();
@@ -746,7 +792,7 @@ impl Pintu {
         reason: Option<&str>,
     ) -> Result<()> {
         let person_id = pintu_store::parse_id(person_id).ok_or(Error::NotFound)?;
-        let scope = ctx.actor.scope();
+        let scope = registry_scope(ctx)?;
         let tx = self.store.begin().await?;
         let person = q::person(&tx, &scope, &person_id)
             .await?
@@ -881,7 +927,7 @@ impl Pintu {
         event: &LifeEvent,
     ) -> Result<EventOutcome> {
         let person_id = pintu_store::parse_id(person_id).ok_or(Error::NotFound)?;
-        let scope = ctx.actor.scope();
+        let scope = registry_scope(ctx)?;
         let tx = self.store.begin().await?;
         let person = q::person(&tx, &scope, &person_id)
             .await?
@@ -1210,6 +1256,14 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
         age -= 1;
     }
     age
+}
+
+/// The records of the registry the actor may read: their area; the ombudsman none.
+pub fn registry_scope(ctx: &Ctx) -> Result<Scope> {
+    if !ctx.actor.may_read_registry() {
+        return Err(Error::Forbidden);
+    }
+    Ok(ctx.actor.scope())
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use pintu_store::review::{
 use pintu_store::sea_orm::{DatabaseTransaction, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::registry::{Page, page_limit, scope_area};
+use crate::registry::{Page, id_cursor, page_limit, registry_scope, scope_area};
 use crate::{Ctx, Error, Pintu, Result, today};
 
 /// A reviewer's decision on a conflict.
@@ -57,13 +57,6 @@ pub const PROVENANCE_FIELDS: [&str; 11] = [
 /// Statuses a list can ask for.
 const CONFLICT_STATUSES: [&str; 4] = ["open", "field_check", "resolved", "auto"];
 
-fn cursor(after: Option<&str>) -> Result<Option<String>> {
-    after
-        .filter(|a| !a.is_empty())
-        .map(|a| pintu_store::parse_id(a).ok_or_else(|| Error::invalid("after", "cursor_invalid")))
-        .transpose()
-}
-
 fn note_of(note: &Option<String>) -> Result<Option<String>> {
     let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     match note {
@@ -85,7 +78,7 @@ impl Pintu {
     ) -> Result<Page<ConflictRow>> {
         let scope = self.narrowed_scope(ctx, area).await?;
         let limit = page_limit(limit)?;
-        let after = cursor(after)?;
+        let after = id_cursor("after", after)?;
         let statuses: Vec<&str> = match status.map(str::trim).filter(|s| !s.is_empty()) {
             None if !ctx.actor.may_review() => vec!["field_check"],
             None => vec!["open", "field_check"],
@@ -108,9 +101,6 @@ impl Pintu {
             limit,
         )
         .await?;
-        let next = (items.len() as u64 == limit)
-            .then(|| items.last().map(|c| c.id.clone()))
-            .flatten();
         self.audit
             .record(
                 ctx,
@@ -121,12 +111,12 @@ impl Pintu {
                 Some(format!("results={}", items.len())),
             )
             .await?;
-        Ok(Page { items, next })
+        Ok(Page::of(items, limit, |x| x.id.clone()))
     }
 
     pub async fn conflict(&self, ctx: &Ctx, id: &str) -> Result<ConflictRow> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
-        let c = q::conflict(self.store.conn(), &ctx.actor.scope(), &id)
+        let c = q::conflict(self.store.conn(), &registry_scope(ctx)?, &id)
             .await?
             .ok_or(Error::NotFound)?;
         self.audit
@@ -152,7 +142,7 @@ impl Pintu {
         input: &Resolution,
     ) -> Result<ConflictRow> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
-        let scope = ctx.actor.scope();
+        let scope = registry_scope(ctx)?;
         let tx = self.store.begin().await?;
         let conflict = q::conflict(&tx, &scope, &id)
             .await?
@@ -258,7 +248,7 @@ impl Pintu {
     ) -> Result<Page<DuplicateRow>> {
         let scope = self.narrowed_scope(ctx, area).await?;
         let limit = page_limit(limit)?;
-        let after = cursor(after)?;
+        let after = id_cursor("after", after)?;
         let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
             None => "open",
             Some(s) => ["open", "merged", "dismissed", "superseded"]
@@ -268,9 +258,6 @@ impl Pintu {
         };
         let items =
             q::duplicates(self.store.conn(), &scope, status, after.as_deref(), limit).await?;
-        let next = (items.len() as u64 == limit)
-            .then(|| items.last().map(|d| d.id.clone()))
-            .flatten();
         self.audit
             .record(
                 ctx,
@@ -281,7 +268,7 @@ impl Pintu {
                 Some(format!("results={}", items.len())),
             )
             .await?;
-        Ok(Page { items, next })
+        Ok(Page::of(items, limit, |x| x.id.clone()))
     }
 
     /// An open pair and both its people, checked: the actor reviews, the pair is open and
@@ -295,7 +282,7 @@ impl Pintu {
         if !ctx.actor.may_review() {
             return Err(Error::Forbidden);
         }
-        let scope = ctx.actor.scope();
+        let scope = registry_scope(ctx)?;
         let pair = q::duplicate(tx, &scope, id).await?.ok_or(Error::NotFound)?;
         if pair.status != "open" {
             return Err(Error::Conflict {
@@ -442,7 +429,7 @@ impl Pintu {
     pub async fn person_sources(&self, ctx: &Ctx, id: &str) -> Result<PersonSources> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
         let c = self.store.conn();
-        let person = reg::person(c, &ctx.actor.scope(), &id)
+        let person = reg::person(c, &registry_scope(ctx)?, &id)
             .await?
             .ok_or(Error::NotFound)?;
         let provenance = q::provenance(c, &person.id, &PROVENANCE_FIELDS).await?;

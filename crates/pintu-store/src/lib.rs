@@ -5,6 +5,7 @@
 pub mod areas;
 pub mod audit;
 pub mod bulk;
+pub mod complaints;
 pub mod imports;
 pub mod jobs;
 mod read;
@@ -101,14 +102,7 @@ impl Store {
         let mut opts = ConnectOptions::new(url.to_string());
         let is_sqlite = url.starts_with("sqlite:");
         opts.sqlx_logging(false)
-            .max_connections(if is_sqlite {
-                std::env::var("XPOOL")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(8)
-            } else {
-                32
-            })
+            .max_connections(if is_sqlite { 8 } else { 32 })
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10));
         if is_sqlite {

@@ -469,7 +469,7 @@ pub async fn close_duplicate(
 }
 
 /// Moves everything that points at person `from` to person `into` (history, source links,
-/// conflicts), closes `from`'s other open pairs as superseded, and deletes `from`. The
+/// conflicts, complaints), closes `from`'s other open pairs as superseded, and deletes `from`. The
 /// caller has moved or ended `from`'s household membership.
 pub async fn merge_person(
     c: &impl ConnectionTrait,
@@ -481,6 +481,7 @@ pub async fn merge_person(
         "UPDATE person_history SET person_id = ? WHERE person_id = ?",
         "UPDATE source_records SET person_id = ? WHERE person_id = ?",
         "UPDATE conflicts SET person_id = ? WHERE person_id = ?",
+        "UPDATE complaints SET complainant_person_id = ? WHERE complainant_person_id = ?",
     ] {
         execute(c, sql, vec![into.into(), from.into()]).await?;
     }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (1, "registry foundation", foundation),
     (2, "source imports", imports),
     (3, "sync plans, conflicts and duplicates", review),
+    (4, "complaints and appeals", complaints),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -520,6 +521,170 @@ fn review() -> Vec<Ddl> {
             &["status", "village_code", "id"],
         ),
         index("ix_duplicate_pairs_b", "duplicate_pairs", &["person_b"]),
+    ]
+}
+
+fn complaints() -> Vec<Ddl> {
+    let complaints = Table::create()
+        .table("complaints")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("reference").string_len(24).not_null())
+        // The district the reference is numbered in, and the complainant's village.
+        .col(area_col("regency_code"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("received_on").date().not_null())
+        .col(ColumnDef::new("channel").string_len(24).not_null())
+        .col(
+            ColumnDef::new("complainant_person_id")
+                .string_len(36)
+                .null(),
+        )
+        .col(text("complainant_name"))
+        .col(text("contact"))
+        .col(ColumnDef::new("category").string_len(24).not_null())
+        .col(text("programme"))
+        .col(text_nn("description"))
+        // open, resolved or closed; the level holding it, and the unit when assigned.
+        .col(ColumnDef::new("status").string_len(12).not_null())
+        .col(ColumnDef::new("level").string_len(12).not_null())
+        .col(ColumnDef::new("unit").string_len(24).null())
+        .col(text("officer"))
+        .col(instant("sent_at"))
+        .col(instant("due_at"))
+        // The deadline already flagged by the scheduler (escalated, call-back made).
+        .col(
+            ColumnDef::new("flagged_due_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(ColumnDef::new("escalations").integer().not_null())
+        .col(
+            ColumnDef::new("reached_ombudsman_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(ColumnDef::new("resolution").string_len(24).null())
+        .col(text("response"))
+        .col(
+            ColumnDef::new("resolved_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(ColumnDef::new("acknowledgement").string_len(16).null())
+        .col(
+            ColumnDef::new("acknowledged_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("complaints", "village_code")
+                .to("areas", "code"),
+        )
+        .to_owned();
+    // Every step of a complaint: received, forwarded, assigned, escalated, responded,
+    // resolved, acknowledged, reopened, corrected; with the officer in charge and deadline
+    // of each hop.
+    let events = Table::create()
+        .table("complaint_events")
+        .if_not_exists()
+        .col(serial("id"))
+        .col(ref_id("complaint_id"))
+        .col(area_col("village_code"))
+        .col(instant("at"))
+        .col(text_nn("actor"))
+        .col(ColumnDef::new("action").string_len(16).not_null())
+        .col(ColumnDef::new("level").string_len(12).not_null())
+        .col(ColumnDef::new("unit").string_len(24).null())
+        .col(text("officer"))
+        .col(ColumnDef::new("due_at").timestamp_with_time_zone().null())
+        .col(text("note"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("complaint_events", "complaint_id")
+                .to("complaints", "id"),
+        )
+        .to_owned();
+    // The last reference number given in each district and year.
+    let sequences = Table::create()
+        .table("complaint_sequences")
+        .if_not_exists()
+        .col(area_col("regency_code"))
+        .col(ColumnDef::new("year").integer().not_null())
+        .col(ColumnDef::new("last").big_integer().not_null())
+        .primary_key(Index::create().col("regency_code").col("year"))
+        .to_owned();
+    let attachments = Table::create()
+        .table("complaint_attachments")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("complaint_id"))
+        .col(area_col("village_code"))
+        .col(text_nn("file_name"))
+        .col(ColumnDef::new("content_type").string_len(64).not_null())
+        .col(ColumnDef::new("size").big_integer().not_null())
+        .col(ColumnDef::new("content").blob().not_null())
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("complaint_attachments", "complaint_id")
+                .to("complaints", "id"),
+        )
+        .to_owned();
+    // Call-backs owed by the call centre to residents whose complaint is overdue.
+    let callbacks = Table::create()
+        .table("complaint_callbacks")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("complaint_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("level").string_len(12).not_null())
+        .col(ColumnDef::new("status").string_len(12).not_null())
+        .col(ColumnDef::new("outcome").string_len(16).null())
+        .col(text("note"))
+        .col(text("done_by"))
+        .col(ColumnDef::new("done_at").timestamp_with_time_zone().null())
+        .col(instant("created_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("complaint_callbacks", "complaint_id")
+                .to("complaints", "id"),
+        )
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(complaints)),
+        unique("ux_complaints_reference", "complaints", &["reference"]),
+        index("ix_complaints_area", "complaints", &["village_code", "id"]),
+        index("ix_complaints_due", "complaints", &["status", "due_at"]),
+        index(
+            "ix_complaints_person",
+            "complaints",
+            &["complainant_person_id"],
+        ),
+        Ddl::Table(Box::new(events)),
+        index(
+            "ix_complaint_events",
+            "complaint_events",
+            &["complaint_id", "id"],
+        ),
+        Ddl::Table(Box::new(sequences)),
+        Ddl::Table(Box::new(attachments)),
+        index(
+            "ix_complaint_attachments",
+            "complaint_attachments",
+            &["complaint_id"],
+        ),
+        Ddl::Table(Box::new(callbacks)),
+        index(
+            "ix_complaint_callbacks",
+            "complaint_callbacks",
+            &["status", "village_code", "id"],
+        ),
     ]
 }
 

@@ -55,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_areas))
         .merge(crate::api_imports::router())
         .merge(crate::api_review::router())
+        .merge(crate::api_complaints::router())
 }
 
 /// JSON bodies with errors in the API's shape: 400 malformed, 413 too large, 415 wrong type.

@@ -2,11 +2,13 @@
 //! `/api/v1` with its OpenAPI document, sharing one router and one state.
 
 pub mod api;
+pub mod api_complaints;
 pub mod api_imports;
 pub mod api_review;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+mod pages_complaints;
 mod pages_imports;
 mod pages_review;
 pub mod reports;

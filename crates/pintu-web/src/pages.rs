@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/areas/options", get(area_options))
         .merge(crate::pages_imports::router())
         .merge(crate::pages_review::router())
+        .merge(crate::pages_complaints::router())
 }
 
 pub async fn static_file(Path(path): Path<String>) -> Response {
@@ -82,6 +83,8 @@ pub struct Layout {
     pub path: String,
     /// Show the imports menu entry.
     pub may_import: bool,
+    /// Show the registry's menu entries (not to the ombudsman, who sees complaints only).
+    pub may_read_registry: bool,
 }
 
 impl Layout {
@@ -95,6 +98,7 @@ impl Layout {
             htmx: HTMX_PATH,
             path: path.to_string(),
             may_import: u.ctx.actor.may_import(),
+            may_read_registry: u.ctx.actor.may_read_registry(),
         }
     }
 }
@@ -135,6 +139,7 @@ pub fn error_page(tr: Tr, e: Error, request_id: Option<String>) -> Response {
             htmx: HTMX_PATH,
             path: "/".into(),
             may_import: false,
+            may_read_registry: false,
         },
         request_id: if api.status.is_server_error() {
             request_id
@@ -181,6 +186,7 @@ pub(crate) fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Respon
             htmx: HTMX_PATH,
             path: "/".into(),
             may_import: false,
+            may_read_registry: false,
         },
         request_id: None,
     };
@@ -224,6 +230,7 @@ fn login_layout(tr: Tr, csrf: String) -> Layout {
         htmx: HTMX_PATH,
         path: "/login".into(),
         may_import: false,
+        may_read_registry: false,
     }
 }
 
@@ -374,6 +381,10 @@ struct DashboardPage {
 }
 
 async fn dashboard(State(state): State<AppState>, u: PageUser) -> Response {
+    // The ombudsman has no registry to count: their home is the complaints.
+    if !u.ctx.actor.may_read_registry() {
+        return Redirect::to("/complaints").into_response();
+    }
     let counts = match state.pintu.dashboard(&u.ctx).await {
         Ok(c) => c,
         Err(e) => return error_page(u.tr, e, u.ctx.request_id),
@@ -544,6 +555,9 @@ struct PersonPage {
     sources: pintu_service::review::PersonSources,
     /// Each known value with where it came from: (field, value, provenance).
     provenance: Vec<(String, String, pintu_store::review::Provenance)>,
+    /// The complaints this person made.
+    complaints: Vec<crate::pages_complaints::ComplaintLine>,
+    may_record_complaints: bool,
 }
 
 /// A person's value of a provenance field, as shown.
@@ -598,6 +612,10 @@ async fn person_page_by_id(
         Ok(s) => s,
         Err(e) => return error_page(u.tr, e, u.ctx.request_id),
     };
+    let complaints = match state.pintu.complaints_of_person(&u.ctx, &d.person.id).await {
+        Ok(c) => crate::pages_complaints::lines(&u.tr, &c, chrono::Utc::now()),
+        Err(e) => return error_page(u.tr, e, u.ctx.request_id),
+    };
     let warnings = nik_warnings_of(&d.person)
         .into_iter()
         .map(|c| u.tr.error(c))
@@ -634,6 +652,8 @@ async fn person_page_by_id(
         notice: notice.map(|n| u.tr.t(n)),
         provenance,
         sources,
+        complaints,
+        may_record_complaints: u.ctx.actor.may_record_complaints(),
     };
     (status, render(&page)).into_response()
 }
@@ -823,7 +843,7 @@ pub struct FormErrors {
 
 impl FormErrors {
     /// Validation and conflict errors become form errors; anything else stays an error.
-    fn from_error(e: Error, tr: &Tr) -> Result<(StatusCode, FormErrors), Error> {
+    pub(crate) fn from_error(e: Error, tr: &Tr) -> Result<(StatusCode, FormErrors), Error> {
         let (status, list) = match e {
             Error::Invalid(inv) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -892,7 +912,7 @@ const LEVELS: [(&str, &str, &str); 4] = [
     ("village", "area-village", "village_code"),
 ];
 
-async fn area_picker(
+pub(crate) async fn area_picker(
     state: &AppState,
     home: Option<&AreaCode>,
     chosen: Option<&AreaCode>,
@@ -1033,7 +1053,7 @@ fn relationship_options(tr: &Tr) -> Vec<(String, String)> {
         .collect()
 }
 
-fn home_area(u: &PageUser) -> Option<AreaCode> {
+pub(crate) fn home_area(u: &PageUser) -> Option<AreaCode> {
     u.user
         .area_code
         .as_deref()

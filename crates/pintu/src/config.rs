@@ -11,6 +11,38 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub files: FilesConfig,
+    #[serde(default)]
+    pub complaints: ComplaintsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ComplaintsConfig {
+    /// How often `serve` looks for overdue complaints to escalate (minutes; 0 turns the
+    /// scheduler off, e.g. when `pintu complaints escalate` runs from cron instead).
+    pub escalation_interval_minutes: u64,
+    /// Days each level has to deal with a complaint, overriding the defaults: keys `level`
+    /// (`village`, `subdistrict`, `district`, `unit`, `ombudsman`) or `category.level`
+    /// (e.g. `benefit_delay.district`).
+    #[serde(default)]
+    pub deadline_days: std::collections::BTreeMap<String, u32>,
+}
+
+impl Default for ComplaintsConfig {
+    fn default() -> Self {
+        ComplaintsConfig {
+            escalation_interval_minutes: 15,
+            deadline_days: Default::default(),
+        }
+    }
+}
+
+impl ComplaintsConfig {
+    pub fn deadlines(&self) -> anyhow::Result<pintu_domain::complaints::Deadlines> {
+        pintu_domain::complaints::Deadlines::with_overrides(
+            self.deadline_days.iter().map(|(k, v)| (k.as_str(), *v)),
+        )
+        .map_err(|e| anyhow::anyhow!("complaints.deadline_days: {e}"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +86,7 @@ impl Default for Config {
                 migrate_on_start: true,
             },
             files: FilesConfig::default(),
+            complaints: ComplaintsConfig::default(),
         }
     }
 }
@@ -65,6 +98,10 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SECURE_COOKIES", "server.secure_cookies"),
     ("MIGRATE_ON_START", "server.migrate_on_start"),
     ("FILES_DIR", "files.dir"),
+    (
+        "ESCALATION_INTERVAL_MINUTES",
+        "complaints.escalation_interval_minutes",
+    ),
     ("CONFIG", ""),
     ("LOG", ""),
     ("TEST_DATABASE_URL", ""),
@@ -94,6 +131,7 @@ pub fn load(path: Option<&str>) -> anyhow::Result<Config> {
         .merge(env)
         .extract()?;
     pintu_store::check_url(&config.database.url).map_err(|e| anyhow::anyhow!(e))?;
+    config.complaints.deadlines()?;
     Ok(config)
 }
 

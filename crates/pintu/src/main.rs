@@ -92,6 +92,12 @@ enum Command {
         #[arg(long)]
         rejections: Option<std::path::PathBuf>,
     },
+    /// Complaints: the scheduler's escalation of overdue cases, run once (for cron, when
+    /// `complaints.escalation_interval_minutes` is 0).
+    Complaints {
+        #[command(subcommand)]
+        command: ComplaintsCommand,
+    },
     /// Print the OpenAPI document of the API.
     Openapi,
     /// Benchmarks (results go in docs/benchmarks.md).
@@ -107,7 +113,7 @@ enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        /// village_officer, subdistrict_officer, district_officer, province_officer, national_officer or admin.
+        /// village_officer, subdistrict_officer, district_officer, province_officer, national_officer, admin or ombudsman (a province).
         #[arg(long)]
         role: String,
         /// Home area code (none for national_officer and admin).
@@ -123,6 +129,13 @@ enum UserCommand {
         #[arg(long, default_value = "cli")]
         name: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ComplaintsCommand {
+    /// Escalate every open complaint past its deadline one level and owe its resident a
+    /// call-back.
+    Escalate,
 }
 
 #[derive(Subcommand)]
@@ -193,7 +206,7 @@ async fn run() -> anyhow::Result<()> {
             if cfg.server.migrate_on_start {
                 store.migrate().await?;
             }
-            serve(&cfg, Pintu::new(store).with_files_dir(&cfg.files.dir)).await
+            serve(&cfg, app_pintu(&cfg, store)?).await
         }
         Command::Demo {
             regency,
@@ -210,7 +223,7 @@ async fn run() -> anyhow::Result<()> {
         Command::User { command } => {
             let store = open(&cfg).await?;
             store.migrate().await?;
-            let pintu = Pintu::new(store).with_files_dir(&cfg.files.dir);
+            let pintu = app_pintu(&cfg, store)?;
             let ctx = Ctx::system("cli");
             match command {
                 UserCommand::Add {
@@ -252,6 +265,22 @@ async fn run() -> anyhow::Result<()> {
             out,
         } => synth(&cfg, &area, persons, seed, &out).await,
         Command::Bench { command } => bench::run(command, &cfg.database.url).await,
+        Command::Complaints {
+            command: ComplaintsCommand::Escalate,
+        } => {
+            let store = open(&cfg).await?;
+            store.migrate().await?;
+            let pintu = app_pintu(&cfg, store)?;
+            let run = pintu
+                .escalate_overdue(chrono::Utc::now())
+                .await
+                .map_err(describe)?;
+            println!(
+                "{} complaints escalated, {} call-backs owed",
+                run.escalated, run.callbacks
+            );
+            Ok(())
+        }
         Command::Import {
             source,
             file,
@@ -275,7 +304,7 @@ async fn import(
         .unwrap_or_default();
     let store = open(cfg).await?;
     store.migrate().await?;
-    let pintu = Pintu::new(store).with_files_dir(&cfg.files.dir);
+    let pintu = app_pintu(cfg, store)?;
     let ctx = Ctx::system("import");
     let prepared = pintu
         .prepare_import(&ctx, source, &name, data)
@@ -351,6 +380,31 @@ fn describe(e: pintu_service::Error) -> anyhow::Error {
     }
 }
 
+/// The application over `store`, configured.
+fn app_pintu(cfg: &config::Config, store: Store) -> anyhow::Result<Pintu> {
+    Ok(Pintu::new(store)
+        .with_files_dir(&cfg.files.dir)
+        .with_complaint_deadlines(cfg.complaints.deadlines()?))
+}
+
+/// Every `minutes`, escalates overdue complaints (a failed run is logged and retried at the
+/// next tick).
+fn spawn_escalation(pintu: Pintu, minutes: u64) {
+    if minutes == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = pintu.escalate_overdue(chrono::Utc::now()).await {
+                tracing::error!(error = %e, "escalating overdue complaints failed");
+            }
+        }
+    });
+}
+
 async fn open(cfg: &config::Config) -> anyhow::Result<Store> {
     Store::connect(&cfg.database.url)
         .await
@@ -371,6 +425,7 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
         Ok(n) => tracing::info!(imports = n, "resumed interrupted imports"),
         Err(e) => tracing::error!(error = %e, "could not resume interrupted imports"),
     }
+    spawn_escalation(pintu.clone(), cfg.complaints.escalation_interval_minutes);
     let app = pintu_web::app(pintu_web::AppState::new(pintu, cfg.server.secure_cookies));
     tracing::info!(%addr, "serving");
     println!("Pintu is running at http://{addr}/");
@@ -427,7 +482,7 @@ async fn demo(
     if report.areas_loaded > 0 {
         println!("Loaded {} areas of Indonesia.", report.areas_loaded);
     }
-    let pintu = Pintu::new(store).with_files_dir(&cfg.files.dir);
+    let pintu = app_pintu(cfg, store)?;
     let region = pintu
         .store
         .area(regency.as_str())
@@ -484,6 +539,13 @@ async fn demo(
             s.created,
             s.conflicts
         );
+    }
+    let complaints = pintu
+        .record_demo_complaints(&regency)
+        .await
+        .map_err(describe)?;
+    if complaints > 0 {
+        println!("Recorded {complaints} sample complaints at different stages.");
     }
     let logins = pintu.create_demo_users(&regency).await.map_err(describe)?;
     println!(

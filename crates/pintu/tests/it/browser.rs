@@ -191,6 +191,140 @@ async fn conflict_scenario(c: Client, base: String) {
     );
 }
 
+/// A village officer records a complaint on the action form, answers it there by village
+/// consensus and records that the resident accepted the answer: the complaint closes with
+/// every step in its history.
+#[tokio::test]
+async fn a_village_officer_records_answers_and_closes_a_complaint_in_the_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let Some(client) = driver.session().await else {
+        return;
+    };
+    let outcome = tokio::spawn(complaint_scenario(client.clone(), app.base.clone())).await;
+    if outcome.is_err() {
+        report_page(&client).await;
+    }
+    let closed = client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the browser scenario did not finish: {e}"),
+    }
+    closed.expect("close the WebDriver session");
+}
+
+async fn complaint_scenario(c: Client, base: String) {
+    use chrono::Datelike;
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("open the login page");
+    fill(&c, "username", "desa").await;
+    fill(&c, "password", TEST_PASSWORD).await;
+    click(&c, "login-submit").await;
+    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+
+    // The menu leads to the complaints, none yet.
+    wait_for(&c, Locator::Css("nav.main a[href='/complaints']"))
+        .await
+        .click()
+        .await
+        .expect("open the complaints");
+    wait_text(&c, Locator::Css("main h1"), "Pengaduan").await;
+    wait_for(&c, Locator::Id("complaints-empty")).await;
+
+    // The action form: today's date and the officer's own village are filled in.
+    click(&c, "record-complaint").await;
+    wait_for(&c, Locator::Id("complaint-form")).await;
+    let today = pintu_service::today();
+    assert_eq!(
+        value_of(&c, Locator::Id("received_on")).await,
+        today.to_string()
+    );
+    assert_eq!(
+        value_of(
+            &c,
+            Locator::Css("#complaint-form input[name='village_code']")
+        )
+        .await,
+        VILLAGE
+    );
+    select(&c, "channel", "village_intermediary").await;
+    fill(&c, "complainant_name", "Sri Wahyuni").await;
+    fill(&c, "contact", "0812 3456 7890").await;
+    select(&c, "category", "exclusion_error").await;
+    fill(&c, "programme", "PKH").await;
+    fill(
+        &c,
+        "description",
+        "Keluarga lansia ini tidak lagi menerima PKH sejak bulan lalu.",
+    )
+    .await;
+    fill(&c, "officer", "Bu Ratna").await;
+    click(&c, "complaint-submit").await;
+
+    // Its page, with its reference in the district and year.
+    wait_text(&c, Locator::Id("notice"), "Pengaduan tersimpan.").await;
+    let reference = format!("35.07-{}-000001", today.year());
+    assert_eq!(text_of(&c, Locator::Id("reference")).await, reference);
+    wait_text(&c, Locator::Id("complaint-status"), "Dalam penanganan").await;
+
+    // Answered at the village by consensus, with the response to the resident.
+    select(&c, "resolve-resolution", "community_consensus").await;
+    fill(
+        &c,
+        "resolve-note",
+        "Dimusyawarahkan di balai desa: keluarga diusulkan kembali sebagai penerima PKH.",
+    )
+    .await;
+    click(&c, "resolve-submit").await;
+    wait_text(&c, Locator::Id("notice"), "Jawaban tercatat").await;
+    wait_text(&c, Locator::Id("complaint-status"), "Sudah dijawab").await;
+    wait_text(
+        &c,
+        Locator::Id("complaint-response"),
+        "diusulkan kembali sebagai penerima PKH",
+    )
+    .await;
+
+    // The resident accepted the answer: the complaint closes.
+    click(&c, "acknowledge-acknowledged").await;
+    wait_text(&c, Locator::Id("notice"), "pengaduan ditutup").await;
+    wait_text(&c, Locator::Id("complaint-status"), "Ditutup").await;
+    wait_text(
+        &c,
+        Locator::Id("complaint-acknowledgement"),
+        "Pelapor menerima jawaban",
+    )
+    .await;
+    assert!(
+        c.find(Locator::Id("step-acknowledge")).await.is_err(),
+        "nothing left to acknowledge"
+    );
+    let history = text_of(&c, Locator::Id("complaint-history")).await;
+    for step in [
+        "Diterima",
+        "Dijawab",
+        "Tanggapan pelapor dicatat",
+        "Bu Ratna",
+    ] {
+        assert!(
+            history.contains(step),
+            "the history shows {step:?}: {history}"
+        );
+    }
+
+    // And it is listed among the closed ones.
+    c.goto(&format!("{base}/complaints?status=closed"))
+        .await
+        .expect("closed complaints");
+    wait_text(&c, Locator::Id("complaints"), &reference).await;
+}
+
 /// The id of a conflict's card (`conflict-<id>`).
 async fn conflict_id(card: &Element) -> String {
     card.attr("id")

@@ -4,6 +4,7 @@ mod api;
 mod authz;
 mod browser;
 mod cli;
+mod complaints;
 mod imports;
 mod openapi;
 mod pages;

@@ -429,3 +429,208 @@ async fn a_correction_through_the_person_page_is_kept_in_the_history() {
             .contains("NIK harus tepat 16 angka.")
     );
 }
+
+/// The complaint form's fields, as a browser sends them (multipart: the form takes a file).
+fn complaint_form(token: &str, category: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf", token.to_string())
+        .text("channel", "subdistrict_counter")
+        .text("village_code", VILLAGE)
+        .text("complainant_nik", "")
+        .text("complainant_name", "Sri Wahyuni")
+        .text("contact", "0812 3456 7890")
+        .text("category", category.to_string())
+        .text("programme", "PKH")
+        .text("description", "Bantuan PKH bulan ini belum cair.")
+        .text("officer", "Bu Ratna")
+}
+
+async fn complaints_recorded(app: &TestApp) -> usize {
+    app.pintu
+        .complaints(
+            &pintu_service::Ctx::system("test"),
+            None,
+            Some("all"),
+            None,
+            None,
+            false,
+            None,
+            Some(50),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("complaints")
+        .items
+        .len()
+}
+
+#[tokio::test]
+async fn the_complaint_form_explains_a_missing_category_in_indonesian_and_records_nothing() {
+    use chrono::Datelike;
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let (c, token) = logged_in(&app, "desa").await;
+    let form = c
+        .get(app.url("/complaints/new"))
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(form.status(), 200);
+    let form = form.text().await.expect("html");
+    assert!(
+        form.contains("enctype=\"multipart/form-data\"") && form.contains("Saluran pengaduan"),
+        "the action form in Indonesian"
+    );
+
+    let bad = c
+        .post(app.url("/complaints/new"))
+        .multipart(complaint_form(&token, ""))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(bad.status(), 422);
+    let html = bad.text().await.expect("html");
+    assert!(
+        html.contains("Jenis pengaduan") && html.contains("Kolom ini wajib diisi."),
+        "the summary names the missing category in Indonesian"
+    );
+    assert!(
+        html.contains("Bantuan PKH bulan ini belum cair.")
+            && html.contains("value=\"Sri Wahyuni\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(complaints_recorded(&app).await, 0, "nothing is written");
+
+    let ok = c
+        .post(app.url("/complaints/new"))
+        .multipart(complaint_form(&token, "benefit_delay"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(ok.status(), 303);
+    let location = ok.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(location.starts_with("/complaints/"), "{location}");
+    let page = c
+        .get(app.url(&location))
+        .send()
+        .await
+        .expect("complaint page")
+        .text()
+        .await
+        .expect("html");
+    let reference = format!("35.07-{}-000001", pintu_service::today().year());
+    assert!(page.contains(&reference), "the reference is shown");
+    assert!(page.contains("Pengaduan tersimpan.") && page.contains("Bantuan terlambat"));
+    assert!(
+        page.contains("Tanda tangan pelapor"),
+        "the printable form has the resident's signature line"
+    );
+    assert_eq!(complaints_recorded(&app).await, 1);
+}
+
+#[tokio::test]
+async fn the_complaint_reports_draw_svg_charts_for_a_district_officer() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer("kab", "district_officer", Some("35.07")).await;
+    let (c, token) = logged_in(&app, "kab").await;
+    let recorded = c
+        .post(app.url("/complaints/new"))
+        .multipart(complaint_form(&token, "wrong_data"))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(recorded.status(), 303);
+
+    let resp = c
+        .get(app.url("/complaints/reports?by=category"))
+        .send()
+        .await
+        .expect("reports");
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("<svg class=\"chart\""), "a bar chart");
+    assert!(html.contains("Data salah"), "the category in words");
+    assert!(html.contains("Menurut jenis pengaduan"));
+    assert!(
+        html.contains("id=\"total-received\">1<"),
+        "one complaint received"
+    );
+    assert!(
+        !html.contains("style="),
+        "no inline styles (the CSP forbids them)"
+    );
+    assert!(!html.contains("<script>"), "no inline scripts");
+    assert!(
+        html.contains("/complaints/reports/monthly?period=")
+            && html.contains("/complaints/reports/half-year?period="),
+        "links to the periodic reports"
+    );
+
+    let month = pintu_service::today().format("%Y-%m").to_string();
+    let report = c
+        .get(app.url(&format!("/complaints/reports/monthly?period={month}")))
+        .send()
+        .await
+        .expect("monthly report");
+    assert_eq!(report.status(), 200);
+    let report = report.text().await.expect("html");
+    assert!(report.contains("Laporan bulanan pengaduan") && report.contains("<svg"));
+    assert!(report.contains("Kabupaten Malang"), "the district by name");
+    let wrong = c
+        .get(app.url("/complaints/reports/half-year?period=2026-13"))
+        .send()
+        .await
+        .expect("bad period");
+    assert_eq!(wrong.status(), 422);
+}
+
+#[tokio::test]
+async fn the_ombudsman_sees_only_complaints_in_the_menu() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer("ombudsman", "ombudsman", Some("35")).await;
+    let c = app.browser_client();
+    let form = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("html");
+    let login = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "ombudsman"),
+            ("password", TEST_PASSWORD),
+            ("csrf", &csrf_of(&form)),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 303);
+    let home = c.get(app.url("/")).send().await.expect("home");
+    assert_eq!(home.status(), 303);
+    assert_eq!(home.headers()["location"], "/complaints");
+    let list = c.get(app.url("/complaints")).send().await.expect("list");
+    assert_eq!(list.status(), 200);
+    let html = list.text().await.expect("html");
+    assert!(
+        html.contains("href=\"/complaints\""),
+        "the complaints entry"
+    );
+    assert!(
+        !html.contains("href=\"/persons\"") && !html.contains("id=\"record-complaint\""),
+        "no registry entries and no recording for the ombudsman"
+    );
+    assert_eq!(
+        c.get(app.url("/complaints/new"))
+            .send()
+            .await
+            .expect("form")
+            .status(),
+        403
+    );
+}
