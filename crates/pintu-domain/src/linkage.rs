@@ -281,7 +281,7 @@ impl Model {
     /// [`Model::default`]. Patterns are counted first, so the estimate does not depend on
     /// their order.
     pub fn estimate(patterns: &[Pattern], iterations: usize) -> Model {
-        Model::estimate_with_u(patterns, None, None, iterations)
+        Model::estimate_with_u(patterns, None, None, &NO_KNOWN_M, iterations)
     }
 
     /// As [`Model::estimate`]; with `u` given (from random pairs, which are almost all
@@ -289,11 +289,13 @@ impl Model {
     /// are estimated. Blocked candidates agree on the blocking fields far more often than
     /// unrelated people do, so u is better measured outside the blocks; and as each record
     /// has at most one match, the share of matches among candidates is known to be at most
-    /// records ÷ candidate pairs.
+    /// records ÷ candidate pairs. The m probabilities given in `known_m` (measured on pairs
+    /// known to be matches, see [`m_from_matches`]) are kept as they are.
     pub fn estimate_with_u(
         patterns: &[Pattern],
         fixed_u: Option<&[Vec<f64>; N_FIELDS]>,
         fixed_lambda: Option<f64>,
+        known_m: &KnownM,
         iterations: usize,
     ) -> Model {
         let mut counts: BTreeMap<Pattern, f64> = BTreeMap::new();
@@ -303,6 +305,11 @@ impl Model {
         let mut model = Model::default();
         if let Some(u) = fixed_u {
             model.u = u.clone();
+        }
+        for (f, m) in known_m.iter().enumerate() {
+            if let Some(m) = m {
+                model.m[f] = m.clone();
+            }
         }
         if let Some(l) = fixed_lambda {
             model.lambda = l.clamp(FLOOR, 1.0 - FLOOR);
@@ -338,14 +345,17 @@ impl Model {
                     Some(_) => model.lambda,
                     None => (lambda_sum / total).clamp(FLOOR, 1.0 - FLOOR),
                 },
-                m: std::array::from_fn(|f| normalise(&m_acc[f], &model.m[f])),
+                m: std::array::from_fn(|f| match &known_m[f] {
+                    Some(m) => m.clone(),
+                    None => normalise(&m_acc[f], &model.m[f]),
+                }),
                 u: match fixed_u {
                     Some(u) => u.clone(),
                     None => std::array::from_fn(|f| normalise(&u_acc[f], &model.u[f])),
                 },
             };
             let converged = (next.lambda - model.lambda).abs() < 1e-7
-                && (next.m[2][0] - model.m[2][0]).abs() < 1e-7;
+                && (0..N_FIELDS).all(|f| (next.m[f][0] - model.m[f][0]).abs() < 1e-7);
             model = next;
             if converged {
                 break;
@@ -461,6 +471,43 @@ impl Model {
 /// Random pairs drawn to measure u.
 const RANDOM_PAIRS: usize = 200_000;
 
+/// m probabilities measured on known matches, per field (`None`: to estimate).
+pub type KnownM = [Option<Vec<f64>>; N_FIELDS];
+
+/// Nothing known: every m is estimated.
+pub const NO_KNOWN_M: KnownM = [None, None, None, None, None, None, None];
+
+/// Known matches below this many comparisons of a field say too little about it.
+pub const MIN_KNOWN_MATCHES: usize = 200;
+
+/// The m probabilities of every field but the NIK, measured on `matches`: pairs known to be
+/// the same person (rows linked on a NIK the name confirms). Left to themselves, the
+/// candidates of a household source are dominated by members of one household, and
+/// expectation–maximisation takes "the same household" for "the same person" (names,
+/// birth dates and sexes that disagree half the time); the known matches say how often one
+/// person's name, birth date, sex, village, card and household really disagree between two
+/// sources. The NIK's and the name's m stay to estimate: these pairs agree on the NIK by
+/// construction, and on the name by selection (a NIK is trusted only when the name agrees).
+pub fn m_from_matches(matches: &[Pattern]) -> KnownM {
+    std::array::from_fn(|f| {
+        if f == 0 || f == 2 {
+            return None;
+        }
+        let mut acc = vec![0.0; LEVELS[f]];
+        for p in matches {
+            if let Some(l) = p[f] {
+                acc[l as usize] += 1.0;
+            }
+        }
+        let sum: f64 = acc.iter().sum();
+        (sum >= MIN_KNOWN_MATCHES as f64).then(|| {
+            acc.iter()
+                .map(|x| ((x + 1.0) / (sum + acc.len() as f64)).max(FLOOR))
+                .collect()
+        })
+    })
+}
+
 /// How a record was linked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
@@ -482,8 +529,15 @@ pub struct Linkage {
 
 /// Links each of `records` to at most one of `registry`, and each registry record to at most
 /// one of `records` (a source lists each person once). A pair is a link when its match
-/// probability is at least `threshold`.
-pub fn link(registry: &[LinkFields], records: &[LinkFields], threshold: f64) -> Linkage {
+/// probability is at least `threshold`; the strongest pairs (by match weight, which unlike
+/// the probability does not saturate at 1) are taken first. `known_m` fixes the m
+/// probabilities measured on known matches ([`m_from_matches`]).
+pub fn link(
+    registry: &[LinkFields],
+    records: &[LinkFields],
+    threshold: f64,
+    known_m: &KnownM,
+) -> Linkage {
     let mut index: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, r) in registry.iter().enumerate() {
         for k in blocking_keys(r) {
@@ -529,10 +583,10 @@ pub fn link(registry: &[LinkFields], records: &[LinkFields], threshold: f64) -> 
     let u = Model::random_u(registry, records, RANDOM_PAIRS);
     let lambda = (!patterns.is_empty())
         .then(|| records.len().min(registry.len()) as f64 / patterns.len() as f64);
-    let model = Model::estimate_with_u(&patterns, u.as_ref(), lambda, 60);
+    let model = Model::estimate_with_u(&patterns, u.as_ref(), lambda, known_m, 60);
     let mut scored: Vec<(f64, usize, usize, Pattern)> = pairs
         .into_iter()
-        .map(|(i, j, p)| (model.probability(&p), i, j, p))
+        .map(|(i, j, p)| (model.weight(&p), i, j, p))
         .collect();
     // Best first; equal scores in the order of the records' keys, never of their positions.
     scored.sort_by(|a, b| {
@@ -544,7 +598,8 @@ pub fn link(registry: &[LinkFields], records: &[LinkFields], threshold: f64) -> 
     let mut possible: Vec<Option<Link>> = vec![None; records.len()];
     let mut taken = vec![false; registry.len()];
     let candidate_pairs = scored.len();
-    for (prob, i, j, pattern) in scored {
+    for (weight, i, j, pattern) in scored {
+        let prob = 1.0 / (1.0 + (-weight).exp2());
         let l = Link {
             target: i,
             probability: prob,
@@ -810,7 +865,7 @@ mod tests {
     #[test]
     fn survey_records_without_a_nik_find_their_person() {
         let (registry, survey) = village_population();
-        let result = link(&registry, &survey, 0.9);
+        let result = link(&registry, &survey, 0.9, &NO_KNOWN_M);
         for (j, l) in result.links.iter().enumerate() {
             let l = l
                 .as_ref()
@@ -835,7 +890,7 @@ mod tests {
             Sex::Female,
             "35.07.12.2003",
         );
-        let result = link(&registry, &[stranger], 0.9);
+        let result = link(&registry, &[stranger], 0.9, &NO_KNOWN_M);
         assert!(result.links[0].is_none());
     }
 
@@ -878,8 +933,45 @@ mod tests {
         let right = model.weight(&compare(&paiman, &card));
         let wrong = model.weight(&compare(&namesake, &card));
         assert!(right - wrong > 8.0, "{right} against {wrong} bits");
-        let found = link(&[namesake, paiman], &[card], 0.9);
+        let found = link(&[namesake, paiman], &[card], 0.9, &NO_KNOWN_M);
         assert_eq!(found.links[0].as_ref().map(|l| l.target), Some(1));
+    }
+
+    #[test]
+    fn known_matches_fix_m_for_every_field_but_the_nik_and_the_name() {
+        // 300 known matches: the birth date agrees in 290, is a year off in 10; the sex
+        // always agrees; the village is compared in only 50 of them.
+        let matches: Vec<Pattern> = (0..300)
+            .map(|i| {
+                let date = if i < 290 { 0 } else { 3 };
+                let village = (i < 50).then_some(0);
+                [Some(0), None, Some(0), Some(date), Some(0), village, None]
+            })
+            .collect();
+        let m = m_from_matches(&matches);
+        assert_eq!(m[0], None, "the NIK agrees by construction");
+        assert_eq!(m[2], None, "the name agrees by selection");
+        let date = m[3].as_ref().expect("dates measured");
+        assert!((date[0] - 291.0 / 305.0).abs() < 1e-12);
+        assert!((date[3] - 11.0 / 305.0).abs() < 1e-12);
+        assert!(date[4] > 0.0, "a level never seen keeps a small share");
+        assert_eq!(m[5], None, "50 comparisons say too little");
+        // EM keeps what is known.
+        let patterns: Vec<Pattern> = (0..600)
+            .map(|i| {
+                [
+                    None,
+                    None,
+                    Some((i % 4) as u8),
+                    Some((i % 5) as u8),
+                    Some((i % 2) as u8),
+                    None,
+                    None,
+                ]
+            })
+            .collect();
+        let model = Model::estimate_with_u(&patterns, None, None, &m, 20);
+        assert_eq!(model.m[3], m[3].clone().expect("dates"));
     }
 
     #[test]
@@ -938,7 +1030,7 @@ mod tests {
         fn links_do_not_depend_on_the_order_of_the_records(seed in any::<u64>()) {
             let (registry, survey) = village_population();
             let key_of = |reg: &[LinkFields], rec: &[LinkFields]| {
-                let r = link(reg, rec, 0.9);
+                let r = link(reg, rec, 0.9, &NO_KNOWN_M);
                 let mut pairs: Vec<(String, String)> = r.links.iter().enumerate()
                     .filter_map(|(j, l)| l.as_ref().map(|l| (rec[j].key.clone(), reg[l.target].key.clone())))
                     .collect();

@@ -371,6 +371,24 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
         .collect();
     let mut candidate_others = candidates_households(candidates);
     let mut record_others = records_households(records);
+    // The rows linked on their NIK are known matches: they say how one person's other
+    // values differ between this source and the registry.
+    let known: Vec<linkage::Pattern> = decisions
+        .iter()
+        .enumerate()
+        .filter_map(|(j, d)| match d {
+            Some(Decision::Link { candidate, .. }) => Some((j, *candidate)),
+            _ => None,
+        })
+        .filter(|(_, i)| sampled(&candidates[*i].id, known_stride(records.len())))
+        .map(|(j, i)| {
+            linkage::compare(
+                &fields_of_candidate(&candidates[i], candidate_others[i].clone()),
+                &fields_of_record(&records[j], record_others[j].clone()),
+            )
+        })
+        .collect();
+    let known_m = linkage::m_from_matches(&known);
     let registry: Vec<LinkFields> = open
         .iter()
         .map(|&i| fields_of_candidate(&candidates[i], std::mem::take(&mut candidate_others[i])))
@@ -379,7 +397,7 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
         .iter()
         .map(|&j| fields_of_record(&records[j], std::mem::take(&mut record_others[j])))
         .collect();
-    let result = linkage::link(&registry, &rows, LINK_THRESHOLD);
+    let result = linkage::link(&registry, &rows, LINK_THRESHOLD, &known_m);
     tracing::info!(
         candidate_pairs = result.candidate_pairs,
         lambda = result.model.lambda,
@@ -402,6 +420,20 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
         .into_iter()
         .map(|d| d.unwrap_or(Decision::Unmatched))
         .collect()
+}
+
+/// Known matches to compare: every one up to 50,000 rows, about one in `stride` beyond.
+fn known_stride(rows: usize) -> usize {
+    rows.div_ceil(50_000).max(1)
+}
+
+/// Whether the person `id` is in a one-in-`stride` sample: chosen by the id (FNV-1a), so the
+/// sample does not depend on the order of the rows.
+fn sampled(id: &str, stride: usize) -> bool {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash % stride as u64 == 0
 }
 
 /// A person is created from a row only when it gives a name, sex, birth date and village.

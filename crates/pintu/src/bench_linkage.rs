@@ -278,6 +278,19 @@ fn report(truth_path: &std::path::Path, predictions: &[Prediction]) -> anyhow::R
     }
     line("rows with a NIK", slice(&|p| p.has_nik));
     line("rows without a NIK", slice(&|p| !p.has_nik));
+    // Only the rows that carry a NIK, all counted: the pairs of two such rows, where the NIK
+    // is present on both sides (the line above also counts pairs with a row without one,
+    // such as a KPS card, whose linkage the NIK does not help).
+    let with_nik: Vec<Scored<'_>> = rows
+        .iter()
+        .filter(|(p, _)| p.has_nik)
+        .map(|(p, t)| Scored {
+            truth: t,
+            predicted: p.person.as_deref(),
+            counted: true,
+        })
+        .collect();
+    line("pairs of two rows with a NIK", score(&with_nik));
     Ok(())
 }
 
