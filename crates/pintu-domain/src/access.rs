@@ -183,6 +183,18 @@ impl Actor {
         self.role() != Some(Role::Ombudsman)
     }
 
+    /// Matching runs (the cross-table of a whole area) are started by district back offices
+    /// and above, or by the system.
+    pub fn may_run_matching(&self) -> bool {
+        self.may_import()
+    }
+
+    /// The village forum's additions and removals are recorded by the village office (or an
+    /// office above it) for people in its area; the ombudsman has no registry access.
+    pub fn may_record_overrides(&self) -> bool {
+        self.may_write_registry()
+    }
+
     /// Complaints are recorded by every officer except the ombudsman, whose cases arrive
     /// by escalation.
     pub fn may_record_complaints(&self) -> bool {

@@ -39,6 +39,8 @@ macro_rules! codes {
         }
     };
 }
+/// Shared with the other modules whose codes are stable snake_case strings.
+pub(crate) use codes;
 
 codes! {
     /// Where a complaint was received.

@@ -8,11 +8,14 @@ pub mod area;
 pub mod complaints;
 pub mod conflicts;
 pub mod household;
+pub mod jkn;
 pub mod kk;
 pub mod linkage;
 pub mod names;
 pub mod nik;
 pub mod person;
+pub mod programmes;
+pub mod rules;
 pub mod sources;
 pub mod validation;
 

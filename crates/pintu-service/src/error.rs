@@ -22,6 +22,13 @@ pub enum Error {
         code: &'static str,
         field: Option<String>,
     },
+    /// A rule or ranking order that does not parse or type-check (`field` is `rule` or
+    /// `rank_by`): every error with its position. Nothing was written.
+    #[error("{field} does not check")]
+    Rule {
+        field: &'static str,
+        errors: Vec<pintu_domain::rules::RuleError>,
+    },
     /// Too many failed logins; try again after the given number of seconds.
     #[error("too many attempts")]
     TooManyAttempts { retry_after_secs: u64 },

@@ -8,6 +8,8 @@ pub mod complaints;
 pub mod demo;
 pub mod error;
 pub mod imports;
+pub mod matching;
+pub mod programmes;
 pub mod registry;
 pub mod review;
 pub mod sync;

@@ -14,6 +14,7 @@ use pintu_domain::Sex;
 use pintu_domain::access::Scope;
 use pintu_domain::conflicts::{self, Field, Outcome, Rule, Standing};
 use pintu_domain::sources::Source;
+use pintu_store::facts;
 use pintu_store::imports::{self as q, LinkCandidate, LinkUpdate, PlannedRecord, SourceRecordRow};
 use pintu_store::new_id;
 use pintu_store::registry::{
@@ -181,6 +182,9 @@ struct Pending {
     person_history: Vec<HistoryEntry>,
     household_history: Vec<HistoryEntry>,
     conflicts: Vec<NewConflict>,
+    survey: Vec<facts::SurveyFacts>,
+    jkn: Vec<facts::JknFacts>,
+    enrolments: Vec<facts::NewEnrolment>,
 }
 
 impl Pending {
@@ -207,6 +211,9 @@ impl Pending {
         reg::append_history(tx, HistoryTable::Household, &self.household_history).await?;
         review::insert_conflicts(tx, &self.conflicts).await?;
         q::set_links(tx, &self.links).await?;
+        facts::upsert_survey(tx, &self.survey).await?;
+        facts::upsert_jkn(tx, &self.jkn).await?;
+        facts::upsert_enrolments(tx, &self.enrolments).await?;
         Ok(())
     }
 }
@@ -321,8 +328,90 @@ impl Writer<'_> {
                     score: None,
                 }),
             }
+            let linked_to = out.links.last().and_then(|l| l.person_id.clone());
+            if let Some(person_id) = linked_to {
+                let village = linked(planned)
+                    .map(|p| p.village_code.clone())
+                    .or_else(|| r.village_code.clone());
+                if let Some(village) = village {
+                    self.source_facts(r, person_id, village, &mut out);
+                }
+            }
         }
         out.flush(tx).await
+    }
+
+    /// What a linked row says beyond identity, for eligibility rules: a DTKS row's welfare
+    /// facts, a JKN row's membership (and PBI as an enrolment), a KPS card as an enrolment of
+    /// its holder.
+    fn source_facts(
+        &self,
+        r: &SourceRecordRow,
+        person_id: String,
+        village_code: String,
+        out: &mut Pending,
+    ) {
+        let attrs: HashMap<String, String> =
+            serde_json::from_str(&r.attributes).unwrap_or_default();
+        let get = |k: &str| attrs.get(k).cloned();
+        let yes = |k: &str| attrs.get(k).map(|v| v == "Y");
+        match self.source {
+            Source::Dtks => out.survey.push(facts::SurveyFacts {
+                person_id,
+                village_code,
+                disability: yes("disability"),
+                chronic_illness: yes("chronic_illness"),
+                school_status: get("school_status"),
+                employment_status: get("employment_status"),
+                monthly_income: get("monthly_income").and_then(|v| v.parse().ok()),
+                welfare_decile: get("welfare_decile").and_then(|v| v.parse().ok()),
+                pmt_score: get("pmt_score").and_then(|v| v.parse().ok()),
+                surveyed_on: get("surveyed_on").and_then(|v| v.parse().ok()),
+            }),
+            Source::Jkn => {
+                let segment = get("segment");
+                let active = get("status").map(|s| s == "AKTIF");
+                // Membership paid by the state (PBI) is the PBI-JK programme; by the region,
+                // Jamkesda.
+                let programme = match segment.as_deref() {
+                    Some("PBI-APBN") => Some("PBI-JK"),
+                    Some("PBI-APBD") => Some("JAMKESDA"),
+                    _ => None,
+                };
+                if let Some(code) = programme {
+                    out.enrolments.push(facts::NewEnrolment {
+                        person_id: person_id.clone(),
+                        village_code: village_code.clone(),
+                        programme_code: code.into(),
+                        active: active.unwrap_or(true),
+                        since: None,
+                        source: "jkn",
+                        reference: r.source_key.clone(),
+                    });
+                }
+                out.jkn.push(facts::JknFacts {
+                    person_id,
+                    village_code,
+                    segment,
+                    class: get("class").and_then(|v| v.parse().ok()),
+                    active,
+                });
+            }
+            Source::Kps => {
+                let valid_until: Option<NaiveDate> =
+                    get("valid_until").and_then(|v| v.parse().ok());
+                out.enrolments.push(facts::NewEnrolment {
+                    person_id,
+                    village_code,
+                    programme_code: "KPS".into(),
+                    active: valid_until.is_none_or(|d| d >= self.judge.today),
+                    since: None,
+                    source: "kps",
+                    reference: r.source_key.clone(),
+                });
+            }
+            Source::Ektp | Source::Kk => {}
+        }
     }
 
     /// Reads what the batch needs, in a few queries.

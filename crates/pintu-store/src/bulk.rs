@@ -420,6 +420,18 @@ pub(crate) async fn multi_insert(
     width: usize,
     rows: Vec<Vec<Value>>,
 ) -> Result<()> {
+    multi_upsert(c, target, width, rows, "").await
+}
+
+/// [`multi_insert`] with a conflict clause after the values (`ON CONFLICT (...) DO ...`).
+/// The rows of one call must not collide with each other on the conflict key.
+pub(crate) async fn multi_upsert(
+    c: &impl ConnectionTrait,
+    target: &str,
+    width: usize,
+    rows: Vec<Vec<Value>>,
+    on_conflict: &str,
+) -> Result<()> {
     let one = format!("({})", vec!["?"; width].join(", "));
     let per_statement = (SQLITE_ROWS_PER_STATEMENT * 17 / width).min(30_000 / width);
     let mut rows = rows.into_iter().peekable();
@@ -437,6 +449,7 @@ pub(crate) async fn multi_insert(
             sql.push_str(&one);
             values.extend(row);
         }
+        sql.push_str(on_conflict);
         execute(c, &sql, values).await?;
     }
     Ok(())

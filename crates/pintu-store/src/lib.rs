@@ -6,11 +6,15 @@ pub mod areas;
 pub mod audit;
 pub mod bulk;
 pub mod complaints;
+pub mod facts;
 pub mod imports;
 pub mod jobs;
+pub mod matching;
+pub mod programmes;
 mod read;
 pub mod registry;
 pub mod review;
+pub mod rules_sql;
 pub mod schema;
 mod scope;
 pub mod users;
@@ -65,6 +69,8 @@ pub(crate) fn conflict_code(msg: &str) -> &'static str {
         "kk_already_registered"
     } else if msg.contains("users.username") || msg.contains("ux_users_username") {
         "username_taken"
+    } else if msg.contains("programmes.code") || msg.contains("ux_programmes_code") {
+        "programme_code_taken"
     } else {
         "already_exists"
     }

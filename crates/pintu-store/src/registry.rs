@@ -632,6 +632,10 @@ pub async fn update_person(
     if changes.is_empty() {
         return Ok(0);
     }
+    let moved_to = changes.iter().find_map(|(column, value)| match value {
+        Value::String(Some(v)) if *column == "village_code" => Some(v.to_string()),
+        _ => None,
+    });
     let mut sets = Vec::with_capacity(changes.len() + 1);
     let mut values = Vec::with_capacity(changes.len() + 2);
     for (column, value) in changes {
@@ -646,12 +650,16 @@ pub async fn update_person(
     sets.push("updated_at = ?".into());
     values.push(at.into());
     values.push(id.into());
-    execute(
+    let n = execute(
         c,
         &format!("UPDATE persons SET {} WHERE id = ?", sets.join(", ")),
         values,
     )
-    .await
+    .await?;
+    if let Some(village) = moved_to {
+        crate::facts::follow_move(c, id, &village).await?;
+    }
+    Ok(n)
 }
 
 pub async fn update_member_village(

@@ -469,7 +469,7 @@ pub async fn close_duplicate(
 }
 
 /// Moves everything that points at person `from` to person `into` (history, source links,
-/// conflicts, complaints), closes `from`'s other open pairs as superseded, and deletes `from`. The
+/// conflicts, complaints, facts and enrolments), closes `from`'s other open pairs as superseded, and deletes `from`. The
 /// caller has moved or ended `from`'s household membership.
 pub async fn merge_person(
     c: &impl ConnectionTrait,
@@ -492,6 +492,7 @@ pub async fn merge_person(
         vec![at.into(), from.into(), from.into()],
     )
     .await?;
+    crate::facts::merge_person(c, from, into).await?;
     execute(c, "DELETE FROM persons WHERE id = ?", vec![from.into()]).await?;
     Ok(())
 }

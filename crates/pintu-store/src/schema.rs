@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (2, "source imports", imports),
     (3, "sync plans, conflicts and duplicates", review),
     (4, "complaints and appeals", complaints),
+    (5, "programmes, facts and matching", programmes),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -684,6 +685,264 @@ fn complaints() -> Vec<Ddl> {
             "ix_complaint_callbacks",
             "complaint_callbacks",
             &["status", "village_code", "id"],
+        ),
+    ]
+}
+
+fn date(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).date().null().to_owned()
+}
+
+fn programmes() -> Vec<Ddl> {
+    // What the sources say of a person beyond identity, for eligibility rules: the DTKS
+    // survey's welfare facts and the JKN membership. One row per person; the newest survey
+    // wins (`surveyed_on`).
+    let facts = Table::create()
+        .table("person_facts")
+        .if_not_exists()
+        .col(id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("disability").boolean().null())
+        .col(ColumnDef::new("chronic_illness").boolean().null())
+        .col(ColumnDef::new("school_status").string_len(16).null())
+        .col(ColumnDef::new("employment_status").string_len(16).null())
+        .col(ColumnDef::new("monthly_income").big_integer().null())
+        .col(ColumnDef::new("welfare_decile").big_integer().null())
+        .col(ColumnDef::new("pmt_score").double().null())
+        .col(date("surveyed_on"))
+        .col(ColumnDef::new("jkn_segment").string_len(12).null())
+        .col(ColumnDef::new("jkn_class").big_integer().null())
+        .col(ColumnDef::new("jkn_active").boolean().null())
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("person_facts", "person_id")
+                .to("persons", "id"),
+        )
+        .to_owned();
+    // Who is enrolled in which programme now (and was): from sources (KPS cards, JKN PBI),
+    // from applications, or recorded by an officer.
+    let enrolments = Table::create()
+        .table("enrolments")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("programme_code").string_len(24).not_null())
+        // active or ended
+        .col(ColumnDef::new("status").string_len(8).not_null())
+        .col(date("since"))
+        .col(date("until"))
+        .col(ColumnDef::new("source").string_len(16).not_null())
+        .col(text("reference"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("enrolments", "person_id")
+                .to("persons", "id"),
+        )
+        .to_owned();
+    // The programme catalogue (PRG-1): the "single form" of each programme.
+    let programmes = Table::create()
+        .table("programmes")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("code").string_len(24).not_null())
+        .col(text_nn("name_id"))
+        .col(text_nn("name_en"))
+        .col(text("description_id"))
+        .col(text("description_en"))
+        .col(text_nn("owner_agency"))
+        .col(text("technical_unit"))
+        // health, children, working_age, older_persons
+        .col(ColumnDef::new("guarantee").string_len(16).not_null())
+        // cash, in_kind, insurance, service, training, employment
+        .col(ColumnDef::new("kind").string_len(16).not_null())
+        .col(text("benefit_id"))
+        .col(text("benefit_en"))
+        .col(ColumnDef::new("benefit_amount").big_integer().null())
+        // month, quarter, year, once
+        .col(ColumnDef::new("benefit_period").string_len(8).null())
+        // None: national; else the province or regency the programme covers.
+        .col(ColumnDef::new("area_code").string_len(13).null())
+        .col(ColumnDef::new("budget").big_integer().null())
+        // A cap on the people (or households) served in all, besides per-area quotas.
+        .col(ColumnDef::new("quota").big_integer().null())
+        // person or household: who is listed (a household is listed by its head).
+        .col(ColumnDef::new("target").string_len(12).not_null())
+        // Programmes meeting the same need: served twice = double targeting.
+        .col(ColumnDef::new("need").string_len(32).null())
+        .col(text_nn("rank_by"))
+        // JSON: [{"id": "...", "en": "..."}]
+        .col(text_nn("documents"))
+        .col(text("procedure_id"))
+        .col(text("procedure_en"))
+        .col(text("focal_point"))
+        .col(ColumnDef::new("active_from").date().not_null())
+        .col(date("active_until"))
+        // JSON arrays of programme codes: conditions a beneficiary must also meet, and
+        // programmes a beneficiary should also be in (combined packages).
+        .col(text_nn("requires"))
+        .col(text_nn("implies"))
+        .col(ColumnDef::new("example").boolean().not_null())
+        .col(text_nn("updated_by"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .to_owned();
+    // Eligibility rules, versioned: the version in force on a date is the highest whose
+    // `effective_from` is on or before it.
+    let rules = Table::create()
+        .table("programme_rules")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("programme_id"))
+        .col(ColumnDef::new("version").integer().not_null())
+        .col(text_nn("rule"))
+        .col(ColumnDef::new("effective_from").date().not_null())
+        .col(text("note"))
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("programme_rules", "programme_id")
+                .to("programmes", "id"),
+        )
+        .to_owned();
+    let quotas = Table::create()
+        .table("programme_quotas")
+        .if_not_exists()
+        .col(ref_id("programme_id"))
+        .col(ColumnDef::new("area_code").string_len(13).not_null())
+        .col(ColumnDef::new("quota").big_integer().not_null())
+        .primary_key(Index::create().col("programme_id").col("area_code"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("programme_quotas", "programme_id")
+                .to("programmes", "id"),
+        )
+        .to_owned();
+    // A matching run: the cross-table of one area on one reference date.
+    let runs = Table::create()
+        .table("match_runs")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("area_code").string_len(13).not_null())
+        .col(ColumnDef::new("reference_date").date().not_null())
+        // running, finished, failed, cancelled
+        .col(ColumnDef::new("status").string_len(12).not_null())
+        .col(ColumnDef::new("programmes_done").integer().not_null())
+        .col(ColumnDef::new("programmes_total").integer().not_null())
+        // JSON: per programme code, the rule version used and the counts.
+        .col(text_nn("summary"))
+        .col(text("error"))
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .to_owned();
+    let results = Table::create()
+        .table("match_results")
+        .if_not_exists()
+        .col(ref_id("run_id"))
+        .col(ref_id("programme_id"))
+        .col(ref_id("person_id"))
+        .col(ColumnDef::new("household_id").string_len(36).null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("rule_version").integer().not_null())
+        // 1-based rank within the quota area; null for people added by the forum
+        .col(ColumnDef::new("rank").big_integer().null())
+        // selected, waiting (past the quota), added or removed (village forum)
+        .col(ColumnDef::new("status").string_len(10).not_null())
+        .primary_key(
+            Index::create()
+                .col("run_id")
+                .col("programme_id")
+                .col("person_id"),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from("match_results", "run_id")
+                .to("match_runs", "id"),
+        )
+        .to_owned();
+    // The village forum's (musyawarah desa) additions to and removals from a programme's
+    // list; they survive re-runs until revoked.
+    let overrides = Table::create()
+        .table("match_overrides")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("programme_id"))
+        .col(ref_id("person_id"))
+        .col(area_col("village_code"))
+        // add or remove
+        .col(ColumnDef::new("action").string_len(8).not_null())
+        .col(text_nn("reason"))
+        .col(ColumnDef::new("forum_date").date().not_null())
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(
+            ColumnDef::new("revoked_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(text("revoked_by"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("match_overrides", "programme_id")
+                .to("programmes", "id"),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from("match_overrides", "person_id")
+                .to("persons", "id"),
+        )
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(facts)),
+        index("ix_person_facts_area", "person_facts", &["village_code"]),
+        Ddl::Table(Box::new(enrolments)),
+        unique(
+            "ux_enrolments_person",
+            "enrolments",
+            &["person_id", "programme_code"],
+        ),
+        index(
+            "ix_enrolments_programme",
+            "enrolments",
+            &["programme_code", "village_code"],
+        ),
+        Ddl::Table(Box::new(programmes)),
+        unique("ux_programmes_code", "programmes", &["code"]),
+        Ddl::Table(Box::new(rules)),
+        unique(
+            "ux_programme_rules_version",
+            "programme_rules",
+            &["programme_id", "version"],
+        ),
+        Ddl::Table(Box::new(quotas)),
+        Ddl::Table(Box::new(runs)),
+        index(
+            "ix_match_runs_area",
+            "match_runs",
+            &["area_code", "created_at"],
+        ),
+        Ddl::Table(Box::new(results)),
+        index(
+            "ix_match_results_list",
+            "match_results",
+            &["run_id", "programme_id", "village_code", "rank"],
+        ),
+        index("ix_match_results_person", "match_results", &["person_id"]),
+        Ddl::Table(Box::new(overrides)),
+        index(
+            "ix_match_overrides",
+            "match_overrides",
+            &["programme_id", "person_id"],
+        ),
+        index(
+            "ix_match_overrides_area",
+            "match_overrides",
+            &["village_code"],
         ),
     ]
 }

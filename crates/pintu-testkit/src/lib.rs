@@ -175,6 +175,10 @@ pub const TEST_PASSWORD: &str = "correct horse battery";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (store, database_url) = fresh_store(backend).await;
+    // The shipped programme catalogue, as `pintu serve` loads it on first start.
+    pintu_service::programmes::load_catalogue(&store, None)
+        .await
+        .expect("programme catalogue");
     let files = scratch_dir().join(format!("files-{}", pintu_store::new_id()));
     let pintu = Pintu::new(store).with_files_dir(files);
     let app = pintu_web::app(pintu_web::AppState::new(pintu.clone(), false));

@@ -56,6 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::api_imports::router())
         .merge(crate::api_review::router())
         .merge(crate::api_complaints::router())
+        .merge(crate::api_programmes::router())
+        .merge(crate::api_matching::router())
 }
 
 /// JSON bodies with errors in the API's shape: 400 malformed, 413 too large, 415 wrong type.

@@ -130,6 +130,28 @@ pub const ERROR_CODES: &[&str] = &[
     "period_invalid",
     "dimension_unknown",
     "text_invalid",
+    // programmes
+    "programme_code_invalid",
+    "guarantee_unknown",
+    "kind_unknown",
+    "target_unknown",
+    "benefit_period_unknown",
+    "amount_negative",
+    "programme_area_level",
+    "need_invalid",
+    "too_many_documents",
+    "too_many_codes",
+    "dates_out_of_order",
+    "programme_refers_to_itself",
+    "programme_unknown",
+    "programme_changed",
+    "programme_code_taken",
+    "rule_invalid",
+    "effective_date_past",
+    "code_cannot_change",
+    "quota_area_outside_programme",
+    "rule_kind_unknown",
+    "catalogue_invalid",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`
@@ -153,6 +175,43 @@ pub struct ErrorDetail {
     /// The request id, to quote when reporting an internal error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// For `rule_invalid`: every error of the rule (or ranking order), with where it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rule_errors: Vec<RuleErrorOut>,
+}
+
+/// An error in a rule's text: a stable code, where it is, and what to do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleErrorOut {
+    /// `unexpected_character`, `unterminated_string`, `unexpected_token`, `unexpected_end`,
+    /// `unknown_field`, `unknown_function`, `wrong_arguments`, `type_mismatch`,
+    /// `not_boolean`, `too_long`, `too_deep`, `number_too_large`, `unknown_variable`,
+    /// `empty_rule` or `not_numeric`.
+    pub code: String,
+    /// 1-based line and column (in characters) where it starts.
+    pub line: usize,
+    pub column: usize,
+    /// The byte range in the text.
+    pub start: usize,
+    pub end: usize,
+    /// In the request's language.
+    pub message: String,
+}
+
+impl RuleErrorOut {
+    pub fn of(e: &pintu_domain::rules::RuleError, lang: Lang) -> RuleErrorOut {
+        RuleErrorOut {
+            code: e.code.to_string(),
+            line: e.line,
+            column: e.column,
+            start: e.span.start,
+            end: e.span.end,
+            message: match lang {
+                Lang::Id => e.message_id.clone(),
+                Lang::En => e.message_en.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -172,6 +231,7 @@ pub struct ApiError {
     pub lang: Lang,
     pub request_id: Option<String>,
     pub retry_after: Option<u64>,
+    pub rule_errors: Vec<pintu_domain::rules::RuleError>,
 }
 
 impl ApiError {
@@ -184,6 +244,7 @@ impl ApiError {
             lang: Lang::En,
             request_id: None,
             retry_after: None,
+            rule_errors: vec![],
         }
     }
 
@@ -220,6 +281,12 @@ impl ApiError {
                 field,
                 ..ApiError::new(StatusCode::CONFLICT, code)
             },
+            Error::Rule { field, errors } => ApiError {
+                field: Some(field.to_string()),
+                fields: vec![(field.to_string(), "rule_invalid")],
+                rule_errors: errors,
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rule_invalid")
+            },
             Error::TooManyAttempts { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
@@ -250,6 +317,11 @@ impl IntoResponse for ApiError {
                     })
                     .collect(),
                 request_id: self.request_id,
+                rule_errors: self
+                    .rule_errors
+                    .iter()
+                    .map(|e| RuleErrorOut::of(e, self.lang))
+                    .collect(),
             },
         };
         let mut resp = (self.status, Json(body)).into_response();

@@ -4,12 +4,15 @@
 pub mod api;
 pub mod api_complaints;
 pub mod api_imports;
+pub mod api_matching;
+pub mod api_programmes;
 pub mod api_review;
 pub mod error;
 pub mod i18n;
 pub mod pages;
 mod pages_complaints;
 mod pages_imports;
+mod pages_programmes;
 mod pages_review;
 pub mod reports;
 mod session;

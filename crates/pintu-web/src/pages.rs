@@ -24,7 +24,7 @@ use crate::i18n::{Lang, Tr};
 use crate::session::{CSRF_COOKIE, LANG_COOKIE, PageUser, SESSION_COOKIE, page_lang};
 
 const HTMX: &str = include_str!("../static/vendor/htmx.min.2.0.11.js");
-const HTMX_PATH: &str = "/static/vendor/htmx.min.2.0.11.js";
+pub(crate) const HTMX_PATH: &str = "/static/vendor/htmx.min.2.0.11.js";
 const CSS: &str = include_str!("../static/pintu.css");
 
 /// Compares two secrets in time independent of where they differ.
@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_imports::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
+        .merge(crate::pages_programmes::router())
 }
 
 pub async fn static_file(Path(path): Path<String>) -> Response {

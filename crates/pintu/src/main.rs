@@ -98,6 +98,21 @@ enum Command {
         #[command(subcommand)]
         command: ComplaintsCommand,
     },
+    /// Build the cross-table of an area: every active programme's rule over everyone living
+    /// there, ranked and cut at the quotas (a matching run; the rest go on waiting lists).
+    Match {
+        /// Area code (province, regency, district or village).
+        #[arg(long)]
+        area: String,
+        /// The date rules, ages and active periods are taken on (YYYY-MM-DD; default today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+    },
+    /// The programme catalogue.
+    Programmes {
+        #[command(subcommand)]
+        command: ProgrammesCommand,
+    },
     /// Print the OpenAPI document of the API.
     Openapi,
     /// Benchmarks (results go in docs/benchmarks.md).
@@ -136,6 +151,17 @@ enum ComplaintsCommand {
     /// Escalate every open complaint past its deadline one level and owe its resident a
     /// call-back.
     Escalate,
+}
+
+#[derive(Subcommand)]
+enum ProgrammesCommand {
+    /// Add the programmes of a catalogue file (the format of data/programmes/catalogue.toml)
+    /// and update those whose code exists; a changed rule becomes a new version in force from
+    /// today. A file with any error changes nothing.
+    Load {
+        /// The catalogue file (TOML).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,8 +218,9 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             let store = open(&cfg).await?;
             let report = store.migrate().await?;
+            let programmes = load_programmes(&store).await?;
             println!(
-                "migrations applied: {}, areas loaded: {}",
+                "migrations applied: {}, areas loaded: {}, programmes loaded: {programmes}",
                 report.applied, report.areas_loaded
             );
             Ok(())
@@ -205,6 +232,7 @@ async fn run() -> anyhow::Result<()> {
             let store = open(&cfg).await?;
             if cfg.server.migrate_on_start {
                 store.migrate().await?;
+                load_programmes(&store).await?;
             }
             serve(&cfg, app_pintu(&cfg, store)?).await
         }
@@ -265,6 +293,67 @@ async fn run() -> anyhow::Result<()> {
             out,
         } => synth(&cfg, &area, persons, seed, &out).await,
         Command::Bench { command } => bench::run(command, &cfg.database.url).await,
+        Command::Match { area, on } => {
+            let store = open(&cfg).await?;
+            store.migrate().await?;
+            load_programmes(&store).await?;
+            let pintu = app_pintu(&cfg, store)?;
+            let bar = progress(0, "matching");
+            let run = pintu
+                .run_matching(&Ctx::system("match"), Some(&area), on, |done, total| {
+                    bar(done.max(0) as usize, total.max(0) as usize)
+                })
+                .await
+                .map_err(describe)?;
+            println!(
+                "matching run {} of {} on {}: {}",
+                run.row.id, run.row.area_code, run.row.reference_date, run.row.status
+            );
+            for p in &run.programmes {
+                match &p.error {
+                    Some(e) => println!("  {:<12} skipped: {e}", p.code),
+                    None => println!(
+                        "  {:<12} rule v{}: {} eligible, {} selected, {} waiting, {} added, {} removed by the village forum",
+                        p.code,
+                        p.rule_version.unwrap_or(0),
+                        p.eligible,
+                        p.selected,
+                        p.waiting,
+                        p.added,
+                        p.removed
+                    ),
+                }
+            }
+            Ok(())
+        }
+        Command::Programmes {
+            command: ProgrammesCommand::Load { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = open(&cfg).await?;
+            store.migrate().await?;
+            let pintu = app_pintu(&cfg, store)?;
+            let r = pintu
+                .import_catalogue(&Ctx::system("cli"), &text)
+                .await
+                .map_err(describe)?;
+            let list = |codes: &[String]| {
+                if codes.is_empty() {
+                    "none".to_string()
+                } else {
+                    codes.join(", ")
+                }
+            };
+            println!("added: {}", list(&r.added));
+            println!("updated: {}", list(&r.updated));
+            println!(
+                "new rule versions (in force from today): {}",
+                list(&r.new_rule_versions)
+            );
+            println!("unchanged: {}", r.unchanged.len());
+            Ok(())
+        }
         Command::Complaints {
             command: ComplaintsCommand::Escalate,
         } => {
@@ -405,6 +494,14 @@ fn spawn_escalation(pintu: Pintu, minutes: u64) {
     });
 }
 
+/// Loads the programme catalogue shipped with Pintu into an empty catalogue, as `migrate`
+/// loads the areas: a new installation has programmes to show and match.
+async fn load_programmes(store: &Store) -> anyhow::Result<usize> {
+    pintu_service::programmes::load_catalogue(store, None)
+        .await
+        .map_err(describe)
+}
+
 async fn open(cfg: &config::Config) -> anyhow::Result<Store> {
     Store::connect(&cfg.database.url)
         .await
@@ -424,6 +521,11 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
         Ok(0) => {}
         Ok(n) => tracing::info!(imports = n, "resumed interrupted imports"),
         Err(e) => tracing::error!(error = %e, "could not resume interrupted imports"),
+    }
+    match pintu.resume_matching().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(runs = n, "resumed interrupted matching runs"),
+        Err(e) => tracing::error!(error = %e, "could not resume interrupted matching runs"),
     }
     spawn_escalation(pintu.clone(), cfg.complaints.escalation_interval_minutes);
     let app = pintu_web::app(pintu_web::AppState::new(pintu, cfg.server.secure_cookies));
@@ -481,6 +583,10 @@ async fn demo(
     let report = store.migrate().await?;
     if report.areas_loaded > 0 {
         println!("Loaded {} areas of Indonesia.", report.areas_loaded);
+    }
+    let programmes = load_programmes(&store).await?;
+    if programmes > 0 {
+        println!("Loaded {programmes} example programmes into the catalogue.");
     }
     let pintu = app_pintu(cfg, store)?;
     let region = pintu
@@ -546,6 +652,24 @@ async fn demo(
         .map_err(describe)?;
     if complaints > 0 {
         println!("Recorded {complaints} sample complaints at different stages.");
+    }
+    let matched = pintu
+        .matching_runs(&Ctx::system("demo"))
+        .await
+        .map_err(describe)?
+        .iter()
+        .any(|r| r.row.area_code == regency.as_str() && r.row.status == "finished");
+    if !matched {
+        println!("Matching everyone in {regency} against the programme catalogue...");
+        let run = pintu
+            .run_matching(&ctx, Some(regency.as_str()), None, |_, _| {})
+            .await
+            .map_err(describe)?;
+        let listed: u64 = run.programmes.iter().map(|p| p.selected + p.waiting).sum();
+        println!(
+            "  {} programmes, {listed} lines on their lists (village lists under Matching).",
+            run.programmes.len()
+        );
     }
     let logins = pintu.create_demo_users(&regency).await.map_err(describe)?;
     println!(

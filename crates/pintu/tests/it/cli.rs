@@ -103,3 +103,27 @@ fn config_print_hides_the_database_password() {
     );
     assert!(!shown.contains("s3cret"));
 }
+
+#[test]
+fn a_matching_run_from_the_command_line_lists_every_shipped_programme() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/pintu.db?mode=rwc", dir.path().display());
+    let run = pintu(
+        &db,
+        &["match", "--area", "35.07", "--on", "2026-11-22"],
+        None,
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let out = text(&run.stdout);
+    assert!(out.contains("of 35.07 on 2026-11-22: finished"), "{out}");
+    for code in ["PKH", "PBI-JK", "JSLU", "JAMKESDA"] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(code) && l.contains("rule v1: 0 eligible")),
+            "{code} in {out}"
+        );
+    }
+    let bad = pintu(&db, &["match", "--area", "35-07"], None);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("area"), "{}", text(&bad.stderr));
+}

@@ -6,10 +6,13 @@ mod browser;
 mod cli;
 mod complaints;
 mod imports;
+mod matching;
 mod openapi;
 mod pages;
+mod programmes;
 mod registry;
 mod review;
+mod rules;
 
 use serde_json::{Value, json};
 

@@ -1,0 +1,539 @@
+//! JKN (national health insurance, BPJS Kesehatan) and BPJS Ketenagakerjaan (MAT-6): the
+//! membership segment a person should have, its monthly contribution and who pays it, and the
+//! employment-injury, death, old-age and pension programmes a worker should be in.
+//!
+//! Segments: PBI-APBN and PBI-APBD (contribution assistance, paid by the state or the region),
+//! PPU (wage earners: a share of the wage, mostly paid by the employer), PBPU (informal
+//! workers and others who pay themselves, by class), BP (not working: pensioners and
+//! others with means). The rates are data ([`Tariffs`], `data/tariffs/jkn.toml`).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{PersonFacts, Subjects, age_on};
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PbpuRate {
+    pub effective_from: NaiveDate,
+    pub class: i64,
+    pub monthly: i64,
+    /// The part the government pays.
+    pub subsidy: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PpuRate {
+    pub effective_from: NaiveDate,
+    /// Shares of the wage, in thousandths.
+    pub employer_per_mille: i64,
+    pub worker_per_mille: i64,
+    pub wage_cap: i64,
+    /// People one worker's contribution covers (the worker included).
+    pub family_size: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PbiRate {
+    pub effective_from: NaiveDate,
+    pub monthly: i64,
+}
+
+/// The contribution rates, each with the date it applies from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Tariffs {
+    pub pbpu: Vec<PbpuRate>,
+    pub ppu: Vec<PpuRate>,
+    pub pbi: Vec<PbiRate>,
+}
+
+/// The entry in force on `on`: the latest whose date is on or before it.
+fn in_force<T>(rates: &[T], on: NaiveDate, date: impl Fn(&T) -> NaiveDate) -> Option<&T> {
+    rates
+        .iter()
+        .filter(|r| date(r) <= on)
+        .max_by_key(|r| date(r))
+}
+
+impl Tariffs {
+    pub fn pbpu(&self, class: i64, on: NaiveDate) -> Option<&PbpuRate> {
+        self.pbpu
+            .iter()
+            .filter(|r| r.class == class && r.effective_from <= on)
+            .max_by_key(|r| r.effective_from)
+    }
+
+    pub fn ppu(&self, on: NaiveDate) -> Option<&PpuRate> {
+        in_force(&self.ppu, on, |r| r.effective_from)
+    }
+
+    pub fn pbi(&self, on: NaiveDate) -> Option<&PbiRate> {
+        in_force(&self.pbi, on, |r| r.effective_from)
+    }
+}
+
+/// Where the person stands on the contribution-assistance lists of the latest matching run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PbiStanding {
+    /// Selected (or added by the forum) on the PBI-JK list: the state pays.
+    pub national: bool,
+    /// Selected (or added) on the Jamkesda list: the region pays.
+    pub regional: bool,
+    /// On a waiting list of either.
+    pub waiting: bool,
+}
+
+/// The segment a person should have and what it costs each month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JknAdvice {
+    /// `PBI-APBN`, `PBI-APBD`, `PPU`, `PBPU` or `BP`; none when a fact is missing.
+    pub segment: Option<String>,
+    pub class: Option<i64>,
+    /// The contribution for this person, in rupiah, and who pays it.
+    pub monthly: i64,
+    pub member_pays: i64,
+    pub employer_pays: i64,
+    pub government_pays: i64,
+    /// Covered as a family member of the household's wage earner (no contribution of their own).
+    pub as_family_member: bool,
+    pub because_id: String,
+    pub because_en: String,
+}
+
+/// BPJS Ketenagakerjaan programmes: work injury, death, old-age savings, pension.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BpjsTkAdvice {
+    /// Of `JKK`, `JKM`, `JHT`, `JP`.
+    pub programmes: Vec<String>,
+    pub because_id: String,
+    pub because_en: String,
+}
+
+fn is_head(p: &PersonFacts) -> bool {
+    p.relationship
+        .as_deref()
+        .is_none_or(|r| r == "KEPALA KELUARGA")
+}
+
+fn works(p: &PersonFacts) -> bool {
+    matches!(
+        p.employment_status.as_deref(),
+        Some("FORMAL") | Some("INFORMAL")
+    )
+}
+
+fn rp(n: i64) -> String {
+    format!("Rp {}", crate::rules::group(n, '.'))
+}
+
+/// The JKN segment `s.person` should have on `on`.
+pub fn jkn_advice(s: &Subjects, pbi: PbiStanding, tariffs: &Tariffs, on: NaiveDate) -> JknAdvice {
+    let p = &s.person;
+    let none = |id: &str, en: &str| JknAdvice {
+        segment: None,
+        class: None,
+        monthly: 0,
+        member_pays: 0,
+        employer_pays: 0,
+        government_pays: 0,
+        as_family_member: false,
+        because_id: id.to_string(),
+        because_en: en.to_string(),
+    };
+    if pbi.national || pbi.regional {
+        let monthly = tariffs.pbi(on).map_or(0, |r| r.monthly);
+        let (segment, id, en) = if pbi.national {
+            (
+                "PBI-APBN",
+                "terpilih dalam daftar PBI-JK: iuran dibayar negara",
+                "selected on the PBI-JK list: the state pays",
+            )
+        } else {
+            (
+                "PBI-APBD",
+                "terpilih dalam daftar Jamkesda: iuran dibayar pemerintah daerah",
+                "selected on the Jamkesda list: the region pays",
+            )
+        };
+        return JknAdvice {
+            segment: Some(segment.into()),
+            class: Some(3),
+            monthly,
+            member_pays: 0,
+            employer_pays: 0,
+            government_pays: monthly,
+            as_family_member: false,
+            because_id: id.into(),
+            because_en: en.into(),
+        };
+    }
+    // A spouse or child who does not work is covered through the household's wage earner, if
+    // there is one (PPU covers the family).
+    let earner = s
+        .members
+        .iter()
+        .find(|m| m.employment_status.as_deref() == Some("FORMAL") && is_head(m));
+    let dependant = !is_head(p) && !works(p);
+    if dependant
+        && let Some(e) = earner
+        && e != p
+    {
+        return JknAdvice {
+            segment: Some("PPU".into()),
+            class: None,
+            monthly: 0,
+            member_pays: 0,
+            employer_pays: 0,
+            government_pays: 0,
+            as_family_member: true,
+            because_id: "anggota keluarga pekerja penerima upah: ditanggung iuran kepala keluarga"
+                .into(),
+            because_en: "family member of a wage earner: covered by the head's contribution".into(),
+        };
+    }
+    let class = p.jkn_class.filter(|c| (1..=3).contains(c)).unwrap_or(3);
+    let pbpu = |id: String, en: String| match tariffs.pbpu(class, on) {
+        Some(r) => JknAdvice {
+            segment: Some("PBPU".into()),
+            class: Some(class),
+            monthly: r.monthly,
+            member_pays: r.monthly - r.subsidy,
+            employer_pays: 0,
+            government_pays: r.subsidy,
+            as_family_member: false,
+            because_id: id,
+            because_en: en,
+        },
+        None => none("tarif PBPU tidak tersedia", "no PBPU tariff in force"),
+    };
+    let waiting = if pbi.waiting {
+        (
+            " (menunggu kuota PBI)".to_string(),
+            " (on the waiting list for PBI)".to_string(),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    match p.employment_status.as_deref() {
+        Some("FORMAL") => {
+            let Some(rate) = tariffs.ppu(on) else {
+                return none("tarif PPU tidak tersedia", "no PPU tariff in force");
+            };
+            let Some(wage) = p.monthly_income else {
+                return none(
+                    "pekerja penerima upah, tetapi upahnya tidak diketahui",
+                    "a wage earner whose wage is unknown",
+                );
+            };
+            let counted = wage.min(rate.wage_cap);
+            let employer = counted * rate.employer_per_mille / 1000;
+            let worker = counted * rate.worker_per_mille / 1000;
+            JknAdvice {
+                segment: Some("PPU".into()),
+                class: Some(if counted > 4_000_000 { 1 } else { 2 }),
+                monthly: employer + worker,
+                member_pays: worker,
+                employer_pays: employer,
+                government_pays: 0,
+                as_family_member: false,
+                because_id: format!(
+                    "pekerja penerima upah: {}‰ dari upah {} (paling banyak {})",
+                    rate.employer_per_mille + rate.worker_per_mille,
+                    rp(wage),
+                    rp(rate.wage_cap)
+                ),
+                because_en: format!(
+                    "wage earner: {}‰ of the wage {} (counted up to {})",
+                    rate.employer_per_mille + rate.worker_per_mille,
+                    rp(wage),
+                    rp(rate.wage_cap)
+                ),
+            }
+        }
+        Some("INFORMAL") => pbpu(
+            format!("pekerja bukan penerima upah, kelas {class}{}", waiting.0),
+            format!("informal worker, class {class}{}", waiting.1),
+        ),
+        Some("PENSIUN") => {
+            let mut a = pbpu(
+                format!("bukan pekerja (pensiunan), kelas {class}"),
+                format!("not working (pensioner), class {class}"),
+            );
+            a.segment = Some("BP".into());
+            a
+        }
+        Some(_) => pbpu(
+            format!(
+                "tidak bekerja: membayar sendiri, kelas {class}{}",
+                waiting.0
+            ),
+            format!("not working: pays their own, class {class}{}", waiting.1),
+        ),
+        None if p.birth_date.is_some_and(|b| age_on(b, on) < 18) => pbpu(
+            format!(
+                "anak: didaftarkan bersama keluarga, kelas {class}{}",
+                waiting.0
+            ),
+            format!(
+                "a child: registered with the family, class {class}{}",
+                waiting.1
+            ),
+        ),
+        None => none(
+            "status pekerjaan tidak diketahui (tidak ada data DTKS)",
+            "employment status unknown (no DTKS survey)",
+        ),
+    }
+}
+
+/// The BPJS Ketenagakerjaan programmes `p` should be in as a worker on `on`: a wage earner
+/// in work injury (JKK), death (JKM), old-age savings (JHT) and, before pension age, pension
+/// (JP); an informal worker in JKK and JKM (JHT voluntary); nobody else.
+pub fn bpjs_tk_advice(p: &PersonFacts, on: NaiveDate) -> BpjsTkAdvice {
+    let age = p.birth_date.map(|b| age_on(b, on));
+    let of_age = age.is_some_and(|a| a >= 15);
+    match (p.employment_status.as_deref(), of_age) {
+        (Some("FORMAL"), true) => {
+            let mut programmes = vec!["JKK".to_string(), "JKM".into(), "JHT".into()];
+            let pension = age.is_some_and(|a| a < PENSION_AGE);
+            if pension {
+                programmes.push("JP".into());
+            }
+            BpjsTkAdvice {
+                programmes,
+                because_id: if pension {
+                    "pekerja penerima upah: JKK, JKM, JHT dan JP".into()
+                } else {
+                    format!(
+                        "pekerja penerima upah berumur {PENSION_AGE} tahun ke atas: JKK, JKM dan JHT"
+                    )
+                },
+                because_en: if pension {
+                    "wage earner: JKK, JKM, JHT and JP".into()
+                } else {
+                    format!("wage earner aged {PENSION_AGE} or more: JKK, JKM and JHT")
+                },
+            }
+        }
+        (Some("INFORMAL"), true) => BpjsTkAdvice {
+            programmes: vec!["JKK".into(), "JKM".into()],
+            because_id: "pekerja bukan penerima upah: JKK dan JKM (JHT sukarela)".into(),
+            because_en: "informal worker: JKK and JKM (JHT voluntary)".into(),
+        },
+        (None, _) => BpjsTkAdvice {
+            programmes: Vec::new(),
+            because_id: "status pekerjaan tidak diketahui".into(),
+            because_en: "employment status unknown".into(),
+        },
+        _ => BpjsTkAdvice {
+            programmes: Vec::new(),
+            because_id: "tidak bekerja".into(),
+            because_en: "not working".into(),
+        },
+    }
+}
+
+/// The age from which a worker no longer joins the pension programme (JP).
+pub const PENSION_AGE: i64 = 58;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tariffs() -> Tariffs {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        Tariffs {
+            pbpu: vec![
+                PbpuRate {
+                    effective_from: d(2020, 7, 1),
+                    class: 1,
+                    monthly: 150_000,
+                    subsidy: 0,
+                },
+                PbpuRate {
+                    effective_from: d(2020, 7, 1),
+                    class: 2,
+                    monthly: 100_000,
+                    subsidy: 0,
+                },
+                PbpuRate {
+                    effective_from: d(2020, 7, 1),
+                    class: 3,
+                    monthly: 42_000,
+                    subsidy: 16_500,
+                },
+                PbpuRate {
+                    effective_from: d(2021, 1, 1),
+                    class: 3,
+                    monthly: 42_000,
+                    subsidy: 7_000,
+                },
+            ],
+            ppu: vec![PpuRate {
+                effective_from: d(2020, 10, 1),
+                employer_per_mille: 40,
+                worker_per_mille: 10,
+                wage_cap: 12_000_000,
+                family_size: 5,
+            }],
+            pbi: vec![PbiRate {
+                effective_from: d(2020, 1, 1),
+                monthly: 42_000,
+            }],
+        }
+    }
+
+    fn on() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).expect("date")
+    }
+
+    fn person(work: Option<&str>, income: Option<i64>, relationship: &str) -> PersonFacts {
+        PersonFacts {
+            birth_date: NaiveDate::from_ymd_opt(1980, 1, 1),
+            sex: "L".into(),
+            village: "35.07.01.2001".into(),
+            relationship: Some(relationship.into()),
+            employment_status: work.map(str::to_string),
+            monthly_income: income,
+            ..PersonFacts::default()
+        }
+    }
+
+    fn alone(p: PersonFacts) -> Subjects {
+        Subjects {
+            person: p.clone(),
+            members: vec![p],
+        }
+    }
+
+    #[test]
+    fn the_shipped_tariff_file_reads() {
+        let t: Tariffs =
+            toml::from_str(include_str!("../../../data/tariffs/jkn.toml")).expect("toml");
+        assert_eq!(
+            t.pbpu(3, on()).map(|r| (r.monthly, r.subsidy)),
+            Some((42_000, 7_000))
+        );
+        assert_eq!(t.pbpu(1, on()).map(|r| r.monthly), Some(150_000));
+        assert_eq!(t.ppu(on()).map(|r| r.wage_cap), Some(12_000_000));
+    }
+
+    #[test]
+    fn rates_in_force_follow_their_dates() {
+        let t = tariffs();
+        let before = NaiveDate::from_ymd_opt(2020, 12, 31).expect("date");
+        assert_eq!(t.pbpu(3, before).map(|r| r.subsidy), Some(16_500));
+        assert_eq!(t.pbpu(3, on()).map(|r| r.subsidy), Some(7_000));
+        assert!(
+            t.pbpu(3, NaiveDate::from_ymd_opt(2019, 1, 1).expect("date"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_state_pays_for_people_selected_for_pbi() {
+        let a = jkn_advice(
+            &alone(person(Some("INFORMAL"), None, "KEPALA KELUARGA")),
+            PbiStanding {
+                national: true,
+                ..Default::default()
+            },
+            &tariffs(),
+            on(),
+        );
+        assert_eq!(
+            (a.segment.as_deref(), a.government_pays, a.member_pays),
+            (Some("PBI-APBN"), 42_000, 0)
+        );
+        let a = jkn_advice(
+            &alone(person(None, None, "ANAK")),
+            PbiStanding {
+                regional: true,
+                ..Default::default()
+            },
+            &tariffs(),
+            on(),
+        );
+        assert_eq!(a.segment.as_deref(), Some("PBI-APBD"));
+    }
+
+    #[test]
+    fn a_wage_earner_pays_five_percent_of_a_capped_wage_and_covers_the_family() {
+        let head = person(Some("FORMAL"), Some(20_000_000), "KEPALA KELUARGA");
+        let a = jkn_advice(
+            &alone(head.clone()),
+            PbiStanding::default(),
+            &tariffs(),
+            on(),
+        );
+        assert_eq!(
+            (
+                a.segment.as_deref(),
+                a.monthly,
+                a.employer_pays,
+                a.member_pays
+            ),
+            (Some("PPU"), 600_000, 480_000, 120_000)
+        );
+        let wife = person(Some("TIDAK BEKERJA"), None, "ISTRI");
+        let family = Subjects {
+            person: wife.clone(),
+            members: vec![head, wife],
+        };
+        let a = jkn_advice(&family, PbiStanding::default(), &tariffs(), on());
+        assert!(a.as_family_member);
+        assert_eq!((a.segment.as_deref(), a.monthly), (Some("PPU"), 0));
+    }
+
+    #[test]
+    fn informal_workers_pay_their_class_with_the_class_three_subsidy() {
+        let a = jkn_advice(
+            &alone(person(Some("INFORMAL"), Some(900_000), "KEPALA KELUARGA")),
+            PbiStanding {
+                waiting: true,
+                ..Default::default()
+            },
+            &tariffs(),
+            on(),
+        );
+        assert_eq!(
+            (
+                a.segment.as_deref(),
+                a.class,
+                a.member_pays,
+                a.government_pays
+            ),
+            (Some("PBPU"), Some(3), 35_000, 7_000)
+        );
+        assert!(a.because_en.contains("waiting list"));
+        let unknown = jkn_advice(
+            &alone(person(None, None, "KEPALA KELUARGA")),
+            PbiStanding::default(),
+            &tariffs(),
+            on(),
+        );
+        assert_eq!(unknown.segment, None);
+    }
+
+    #[test]
+    fn workers_get_the_bpjs_tk_programmes_of_their_kind_of_work() {
+        assert_eq!(
+            bpjs_tk_advice(&person(Some("FORMAL"), None, "ANAK"), on()).programmes,
+            vec!["JKK", "JKM", "JHT", "JP"]
+        );
+        let mut old = person(Some("FORMAL"), None, "ANAK");
+        old.birth_date = NaiveDate::from_ymd_opt(1960, 1, 1);
+        assert_eq!(
+            bpjs_tk_advice(&old, on()).programmes,
+            vec!["JKK", "JKM", "JHT"]
+        );
+        assert_eq!(
+            bpjs_tk_advice(&person(Some("INFORMAL"), None, "ANAK"), on()).programmes,
+            vec!["JKK", "JKM"]
+        );
+        assert!(
+            bpjs_tk_advice(&person(Some("PELAJAR"), None, "ANAK"), on())
+                .programmes
+                .is_empty()
+        );
+    }
+}

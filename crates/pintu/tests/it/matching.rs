@@ -1,0 +1,774 @@
+//! Matching runs through the API on every backend: ranking and quotas, the village forum's
+//! decisions surviving re-runs, "why?" for a person, the editor's preview, the lists as CSV,
+//! and the area scope of every endpoint.
+
+use chrono::Utc;
+use pintu_service::Ctx;
+use pintu_store::facts::{self, SurveyFacts};
+use pintu_store::{Store, execute, new_id};
+use pintu_testkit::{TestApp, backends, spawn_app};
+use serde_json::{Value, json};
+
+use crate::{OTHER_DISTRICT_VILLAGE, SIBLING_VILLAGE, VILLAGE, household, json_of, nik};
+
+/// Adds a programme with one rule version in force since 2020 (the catalogue's own API is
+/// tested in `programmes`).
+pub async fn add_programme(
+    store: &Store,
+    code: &str,
+    rule: &str,
+    rank_by: &str,
+    target: &str,
+    quotas: &[(&str, i64)],
+) -> String {
+    let id = new_id();
+    let now = Utc::now();
+    execute(
+        store.conn(),
+        "INSERT INTO programmes (id, code, name_id, name_en, owner_agency, guarantee, kind, \
+         target, rank_by, documents, active_from, requires, implies, example, updated_by, \
+         created_at, updated_at) VALUES (?, ?, ?, ?, 'Dinas Sosial', 'older_persons', 'cash', \
+         ?, ?, '[]', ?, '[]', ?, ?, 'test', ?, ?)",
+        vec![
+            id.clone().into(),
+            code.into(),
+            format!("Program {code}").into(),
+            format!("Programme {code}").into(),
+            target.into(),
+            rank_by.into(),
+            chrono::NaiveDate::from_ymd_opt(2020, 1, 1).into(),
+            if code == "LANSIA-T" {
+                "[\"PBI-JK\"]"
+            } else {
+                "[]"
+            }
+            .into(),
+            false.into(),
+            now.into(),
+            now.into(),
+        ],
+    )
+    .await
+    .expect("programme");
+    execute(
+        store.conn(),
+        "INSERT INTO programme_rules (id, programme_id, version, rule, effective_from, created_by, \
+         created_at) VALUES (?, ?, 1, ?, ?, 'test', ?)",
+        vec![
+            new_id().into(),
+            id.clone().into(),
+            rule.into(),
+            chrono::NaiveDate::from_ymd_opt(2020, 1, 1).into(),
+            now.into(),
+        ],
+    )
+    .await
+    .expect("rule");
+    for (area, quota) in quotas {
+        execute(
+            store.conn(),
+            "INSERT INTO programme_quotas (programme_id, area_code, quota) VALUES (?, ?, ?)",
+            vec![id.clone().into(), (*area).into(), (*quota).into()],
+        )
+        .await
+        .expect("quota");
+    }
+    id
+}
+
+/// Registers a household (head born 1978, wife 1980, child 2025) and gives its adults a
+/// welfare decile. Returns the person ids (head, wife, child).
+async fn family(
+    app: &TestApp,
+    token: &str,
+    village: &str,
+    serial: u32,
+    decile: i64,
+) -> Vec<String> {
+    let resp = app
+        .post(
+            token,
+            "/api/v1/households",
+            &household(village, &nik(village, serial), &format!("Kepala {serial}")),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let body = json_of(resp).await;
+    let ids: Vec<String> = body["person_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_string())
+        .collect();
+    let rows: Vec<SurveyFacts> = ids[..2]
+        .iter()
+        .map(|id| SurveyFacts {
+            person_id: id.clone(),
+            village_code: village.into(),
+            disability: Some(false),
+            chronic_illness: None,
+            school_status: None,
+            employment_status: Some("INFORMAL".into()),
+            monthly_income: Some(900_000),
+            welfare_decile: Some(decile),
+            pmt_score: None,
+            surveyed_on: None,
+        })
+        .collect();
+    facts::upsert_survey(app.pintu.store.conn(), &rows)
+        .await
+        .expect("facts");
+    ids
+}
+
+async fn wait_for_run(app: &TestApp, token: &str, id: &str) -> Value {
+    for _ in 0..400 {
+        let run = json_of(app.get(token, &format!("/api/v1/matching/runs/{id}")).await).await;
+        if run["status"] != "running" {
+            return run;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the run did not finish");
+}
+
+fn lines(list: &Value) -> Vec<(String, Option<i64>, String)> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|l| {
+            (
+                l["person_id"].as_str().expect("id").to_string(),
+                l["rank"].as_i64(),
+                l["status"].as_str().expect("status").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_run_ranks_the_eligible_cuts_at_the_quota_and_the_forum_decisions_survive_reruns() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let h1 = family(&app, &kab.token, VILLAGE, 1, 2).await;
+        let h2 = family(&app, &kab.token, VILLAGE, 2, 1).await;
+        let h3 = family(&app, &kab.token, VILLAGE, 3, 5).await;
+        let h4 = family(&app, &kab.token, SIBLING_VILLAGE, 4, 3).await;
+        add_programme(
+            &app.pintu.store,
+            "LANSIA-T",
+            "age >= 40 && household.welfare_decile <= 3",
+            "household.welfare_decile, age desc",
+            "person",
+            &[(VILLAGE, 2)],
+        )
+        .await;
+
+        let resp = app
+            .post(
+                &kab.token,
+                "/api/v1/matching/runs",
+                &json!({"area": "35.07"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 202, "{backend:?}");
+        let run = json_of(resp).await;
+        let run = wait_for_run(&app, &kab.token, run["id"].as_str().expect("id")).await;
+        assert_eq!(run["status"], "finished", "{run}");
+        let summary = run["programmes"]
+            .as_array()
+            .expect("programmes")
+            .iter()
+            .find(|p| p["code"] == "LANSIA-T")
+            .expect("our programme")
+            .clone();
+        assert_eq!(
+            (
+                summary["eligible"].as_u64(),
+                summary["selected"].as_u64(),
+                summary["waiting"].as_u64()
+            ),
+            (Some(6), Some(4), Some(2)),
+            "{summary}"
+        );
+
+        let list = json_of(
+            app.get(
+                &kab.token,
+                &format!("/api/v1/programmes/LANSIA-T/eligible?area={VILLAGE}"),
+            )
+            .await,
+        )
+        .await;
+        // The poorest household first (decile 1), the older of a couple first; quota 2.
+        assert_eq!(
+            lines(&list),
+            vec![
+                (h2[0].clone(), Some(1), "selected".into()),
+                (h2[1].clone(), Some(2), "selected".into()),
+                (h1[0].clone(), Some(3), "waiting".into()),
+                (h1[1].clone(), Some(4), "waiting".into()),
+            ],
+            "{backend:?}"
+        );
+        let sibling = json_of(
+            app.get(
+                &kab.token,
+                &format!("/api/v1/programmes/LANSIA-T/eligible?area={SIBLING_VILLAGE}"),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            lines(&sibling),
+            vec![
+                (h4[0].clone(), Some(1), "selected".into()),
+                (h4[1].clone(), Some(2), "selected".into()),
+            ]
+        );
+
+        // The village forum removes the first and adds a child the rule does not find.
+        for (person, action, reason) in [
+            (&h2[0], "remove", "Bekerja di luar negeri sejak Agustus"),
+            (
+                &h3[2],
+                "add",
+                "Yatim, diasuh nenek; disepakati musyawarah desa",
+            ),
+        ] {
+            let resp = app
+                .post(
+                    &desa.token,
+                    "/api/v1/overrides",
+                    &json!({"programme": "LANSIA-T", "person_id": person, "action": action,
+                            "reason": reason, "forum_date": "2026-01-15"}),
+                )
+                .await;
+            assert_eq!(resp.status(), 201, "{backend:?}");
+        }
+        // Outside the village office's area: refused.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/overrides",
+                &json!({"programme": "LANSIA-T", "person_id": h4[0], "action": "remove",
+                        "reason": "x", "forum_date": "2026-01-15"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 403);
+        // No reason: refused, nothing written.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/overrides",
+                &json!({"programme": "LANSIA-T", "person_id": h1[0], "action": "remove",
+                        "reason": " ", "forum_date": "2026-01-15"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 422);
+
+        for _ in 0..2 {
+            app.pintu
+                .run_matching(&Ctx::system("test"), Some("35.07"), None, |_, _| {})
+                .await
+                .expect("run");
+            let list = json_of(
+                app.get(
+                    &kab.token,
+                    &format!("/api/v1/programmes/LANSIA-T/eligible?area={VILLAGE}"),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(
+                lines(&list),
+                vec![
+                    (h2[1].clone(), Some(1), "selected".into()),
+                    (h1[0].clone(), Some(2), "selected".into()),
+                    (h1[1].clone(), Some(3), "waiting".into()),
+                    (h2[0].clone(), None, "removed".into()),
+                    (h3[2].clone(), None, "added".into()),
+                ],
+                "{backend:?}"
+            );
+        }
+
+        // "Why?" for the head of the better-off household: the decile decided it.
+        let why = json_of(
+            app.get(
+                &desa.token,
+                &format!("/api/v1/persons/{}/entitlements", h3[0]),
+            )
+            .await,
+        )
+        .await;
+        let p = why["programmes"]
+            .as_array()
+            .expect("programmes")
+            .iter()
+            .find(|p| p["programme"] == "LANSIA-T")
+            .expect("programme")
+            .clone();
+        assert_eq!(p["eligible"], "false", "{p}");
+        let decisive: Vec<&str> = p["clauses"]
+            .as_array()
+            .expect("clauses")
+            .iter()
+            .filter(|c| c["decisive"] == true)
+            .map(|c| c["text"].as_str().expect("text"))
+            .collect();
+        assert_eq!(decisive, vec!["household.welfare_decile <= 3"]);
+        // The removed person's "why?" shows the forum's decision and the package gap.
+        let why = json_of(
+            app.get(
+                &desa.token,
+                &format!("/api/v1/persons/{}/entitlements", h2[1]),
+            )
+            .await,
+        )
+        .await;
+        let p = why["programmes"]
+            .as_array()
+            .expect("programmes")
+            .iter()
+            .find(|p| p["programme"] == "LANSIA-T")
+            .expect("programme")
+            .clone();
+        assert_eq!(
+            (p["eligible"].as_str(), p["list_status"].as_str()),
+            (Some("true"), Some("selected"))
+        );
+        assert_eq!(p["missing"], json!(["PBI-JK"]));
+        // Selected for the state's contribution assistance (the shipped PBI-JK programme):
+        // the state pays her JKN; as an informal worker she belongs in JKK and JKM.
+        assert_eq!(why["jkn"]["segment"], "PBI-APBN", "{}", why["jkn"]);
+        assert_eq!(why["jkn"]["government_pays"], 42000);
+        assert_eq!(why["bpjs_tk"]["programmes"], json!(["JKK", "JKM"]));
+
+        // The list as CSV for the village office.
+        let csv = app
+            .get(
+                &desa.token,
+                "/api/v1/programmes/LANSIA-T/eligible?format=csv",
+            )
+            .await;
+        assert_eq!(csv.status(), 200);
+        let text = csv.text().await.expect("csv");
+        assert_eq!(text.lines().count(), 6, "{text}");
+        assert!(text.lines().nth(1).expect("line").contains(&h2[1]));
+        assert!(
+            !text.contains(&h4[0]),
+            "another village's people are not listed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_preview_counts_the_eligible_in_the_area_and_reports_rule_errors() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    family(&app, &kab.token, VILLAGE, 1, 2).await;
+    family(&app, &kab.token, OTHER_DISTRICT_VILLAGE, 2, 2).await;
+    let body = json_of(
+        app.post(
+            &kab.token,
+            "/api/v1/rules/preview",
+            &json!({"rule": "age >= 40 && household.welfare_decile <= 3", "area": VILLAGE}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (body["people"].as_i64(), body["eligible"].as_i64()),
+        (Some(3), Some(2)),
+        "{body}"
+    );
+    let body = json_of(
+        app.post(
+            &kab.token,
+            "/api/v1/rules/preview",
+            &json!({"rule": "age >= 40"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (body["people"].as_i64(), body["eligible"].as_i64()),
+        (Some(6), Some(4))
+    );
+    let body = json_of(
+        app.post(
+            &kab.token,
+            "/api/v1/rules/preview",
+            &json!({"rule": "age >= 40 &&\n  welfare_decil <= 3"}),
+        )
+        .await,
+    )
+    .await;
+    let err = &body["errors"][0];
+    assert_eq!(
+        (
+            err["code"].as_str(),
+            err["line"].as_i64(),
+            err["column"].as_i64()
+        ),
+        (Some("unknown_field"), Some(2), Some(3)),
+        "{body}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .expect("msg")
+            .contains("welfare_decile")
+    );
+}
+
+#[tokio::test]
+async fn every_matching_endpoint_keeps_officers_in_their_area() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let other = app
+            .officer("other", "district_officer", Some("32.01"))
+            .await;
+        let omb = app.officer("omb", "ombudsman", Some("35")).await;
+        let h = family(&app, &kab.token, VILLAGE, 1, 2).await;
+        add_programme(
+            &app.pintu.store,
+            "LANSIA-T",
+            "age >= 40",
+            "age desc",
+            "person",
+            &[],
+        )
+        .await;
+        // Only district offices and above start runs, in their own area.
+        let run = |token: String, area: &'static str| {
+            let app = &app;
+            async move {
+                app.post(&token, "/api/v1/matching/runs", &json!({"area": area}))
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(run(desa.token.clone(), VILLAGE).await, 403);
+        assert_eq!(run(other.token.clone(), "35.07").await, 403);
+        assert_eq!(run(omb.token.clone(), "35.07").await, 403);
+        assert_eq!(
+            run(kab.token.clone(), "35-07").await,
+            422,
+            "a malformed area code"
+        );
+        let started = app
+            .post(&kab.token, "/api/v1/matching/runs", &json!({}))
+            .await;
+        assert_eq!(started.status(), 202);
+        let id = json_of(started).await["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        wait_for_run(&app, &kab.token, &id).await;
+        // Another province's officer sees neither the run nor the list nor the person.
+        assert_eq!(
+            app.get(&other.token, &format!("/api/v1/matching/runs/{id}"))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get(
+                &other.token,
+                "/api/v1/programmes/LANSIA-T/eligible?area=35.07"
+            )
+            .await
+            .status(),
+            403
+        );
+        assert_eq!(
+            app.get(
+                &other.token,
+                &format!("/api/v1/persons/{}/entitlements", h[0])
+            )
+            .await
+            .status(),
+            404
+        );
+        // The village office reads its own village's list and the run that covers it.
+        assert_eq!(
+            app.get(&desa.token, &format!("/api/v1/matching/runs/{id}"))
+                .await
+                .status(),
+            200
+        );
+        let own = json_of(
+            app.get(&desa.token, "/api/v1/programmes/LANSIA-T/eligible")
+                .await,
+        )
+        .await;
+        assert_eq!(own["items"].as_array().expect("items").len(), 2);
+        assert_eq!(
+            app.get(
+                &desa.token,
+                &format!("/api/v1/programmes/LANSIA-T/eligible?area={SIBLING_VILLAGE}")
+            )
+            .await
+            .status(),
+            403
+        );
+        // The ombudsman has no registry access.
+        for path in [
+            "/api/v1/matching/runs".to_string(),
+            "/api/v1/programmes/LANSIA-T/eligible".to_string(),
+            format!("/api/v1/persons/{}/entitlements", h[0]),
+            "/api/v1/overrides".to_string(),
+        ] {
+            assert_eq!(app.get(&omb.token, &path).await.status(), 403, "{path}");
+        }
+        assert_eq!(
+            app.post(
+                &omb.token,
+                "/api/v1/rules/preview",
+                &json!({"rule": "true"})
+            )
+            .await
+            .status(),
+            403
+        );
+        // Unknown programme; bad cursor.
+        assert_eq!(
+            app.get(&kab.token, "/api/v1/programmes/NOPE/eligible")
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get(
+                &kab.token,
+                "/api/v1/programmes/LANSIA-T/eligible?after=%25%25"
+            )
+            .await
+            .status(),
+            422
+        );
+        // Without a token: 401.
+        let anonymous = app
+            .client
+            .get(app.url("/api/v1/overrides"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(anonymous.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn gaps_in_a_hand_built_village_are_the_ones_written_here() {
+    use pintu_store::facts::NewEnrolment;
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        // Household 1 is poor (decile 2): head 48, wife 46, a child of 1; household 2 is not.
+        let h1 = family(&app, &kab.token, VILLAGE, 1, 2).await;
+        let h2 = family(&app, &kab.token, VILLAGE, 2, 5).await;
+        let store = &app.pintu.store;
+        add_programme(
+            store,
+            "LANSIA-T",
+            "age >= 40 && household.welfare_decile <= 3",
+            "age desc",
+            "person",
+            &[],
+        )
+        .await;
+        add_programme(
+            store,
+            "PKH-T",
+            "household.welfare_decile <= 3 && household.members.exists(m, m.age < 6)",
+            "household.welfare_decile",
+            "household",
+            &[],
+        )
+        .await;
+        add_programme(
+            store,
+            "BLT-T",
+            "household.welfare_decile <= 2",
+            "household.welfare_decile",
+            "household",
+            &[],
+        )
+        .await;
+        execute(
+            store.conn(),
+            "UPDATE programmes SET need = 'cash' WHERE code IN ('PKH-T', 'BLT-T')",
+            vec![],
+        )
+        .await
+        .expect("needs");
+        let enrol = |person: &String, code: &str| NewEnrolment {
+            person_id: person.clone(),
+            village_code: VILLAGE.into(),
+            programme_code: code.into(),
+            active: true,
+            since: None,
+            source: "officer",
+            reference: None,
+        };
+        facts::upsert_enrolments(
+            store.conn(),
+            &[
+                // Served: the head of household 1; not the wife (an exclusion error).
+                enrol(&h1[0], "LANSIA-T"),
+                // Household 2 is not eligible: an inclusion error.
+                enrol(&h2[0], "LANSIA-T"),
+                // Household programmes are served by any member's enrolment.
+                enrol(&h1[1], "PKH-T"),
+                enrol(&h1[2], "BLT-T"),
+                // Household 2 in PKH-T: an inclusion error.
+                enrol(&h2[1], "PKH-T"),
+            ],
+        )
+        .await
+        .expect("enrolments");
+        app.pintu
+            .run_matching(&Ctx::system("test"), Some("35.07"), None, |_, _| {})
+            .await
+            .expect("run");
+        let gaps = json_of(
+            app.get(&kab.token, &format!("/api/v1/matching/gaps?area={VILLAGE}"))
+                .await,
+        )
+        .await;
+        let ours = |kind: &str| -> Vec<(String, String, i64)> {
+            gaps[kind]
+                .as_array()
+                .expect("counts")
+                .iter()
+                .filter(|g| {
+                    g["programme"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with("-T") || p == "cash")
+                })
+                .map(|g| {
+                    (
+                        g["programme"].as_str().expect("p").to_string(),
+                        g["village_code"].as_str().expect("v").to_string(),
+                        g["people"].as_i64().expect("n"),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            ours("exclusion"),
+            vec![("LANSIA-T".into(), VILLAGE.into(), 1)],
+            "{backend:?} {gaps}"
+        );
+        assert_eq!(
+            ours("inclusion"),
+            vec![
+                ("LANSIA-T".into(), VILLAGE.into(), 1),
+                ("PKH-T".into(), VILLAGE.into(), 1)
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            ours("double_targeting"),
+            vec![("cash".into(), VILLAGE.into(), 1)]
+        );
+    }
+}
+
+/// Every line of a run, as (programme, person, rank, status), in a stable order.
+async fn run_lines(store: &Store, run_id: &str) -> Vec<(String, String, Option<i64>, String)> {
+    let rows = pintu_store::query_all(
+        store.conn(),
+        "SELECT programme_id, person_id, rank, status FROM match_results WHERE run_id = ? \
+         ORDER BY programme_id, person_id",
+        vec![run_id.into()],
+    )
+    .await
+    .expect("lines");
+    rows.iter()
+        .map(|r| {
+            (
+                pintu_store::col(r, "programme_id").expect("p"),
+                pintu_store::col(r, "person_id").expect("p"),
+                pintu_store::col(r, "rank").expect("r"),
+                pintu_store::col(r, "status").expect("s"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        for (serial, decile) in [(1, 2), (2, 1), (3, 4), (4, 3)] {
+            family(&app, &kab.token, VILLAGE, serial, decile).await;
+        }
+        let store = &app.pintu.store;
+        let whole = app
+            .pintu
+            .run_matching(&Ctx::system("test"), Some("35.07"), None, |_, _| {})
+            .await
+            .expect("run");
+        let expected = run_lines(store, &whole.row.id).await;
+        assert!(
+            expected.len() > 10,
+            "the catalogue lists people: {}",
+            expected.len()
+        );
+
+        // A copy of the run stopped after its first three programmes, as a crash leaves it.
+        let stopped = new_id();
+        let summary: Vec<Value> = serde_json::from_str(&whole.row.summary).expect("summary");
+        let done: Vec<String> = summary[..3]
+            .iter()
+            .map(|p| p["code"].as_str().expect("code").to_string())
+            .collect();
+        execute(
+            store.conn(),
+            "INSERT INTO match_runs (id, area_code, reference_date, status, programmes_done, \
+             programmes_total, summary, error, created_by, created_at, updated_at) \
+             SELECT ?, area_code, reference_date, 'running', 3, programmes_total, ?, NULL, \
+             created_by, created_at, updated_at FROM match_runs WHERE id = ?",
+            vec![
+                stopped.clone().into(),
+                serde_json::to_string(&summary[..3]).expect("json").into(),
+                whole.row.id.clone().into(),
+            ],
+        )
+        .await
+        .expect("copy run");
+        execute(
+            store.conn(),
+            "INSERT INTO match_results (run_id, programme_id, person_id, household_id, \
+             village_code, rule_version, rank, status) \
+             SELECT ?, r.programme_id, r.person_id, r.household_id, r.village_code, \
+             r.rule_version, r.rank, r.status FROM match_results r \
+             JOIN programmes g ON g.id = r.programme_id \
+             WHERE r.run_id = ? AND g.code IN (?, ?, ?)",
+            vec![
+                stopped.clone().into(),
+                whole.row.id.clone().into(),
+                done[0].clone().into(),
+                done[1].clone().into(),
+                done[2].clone().into(),
+            ],
+        )
+        .await
+        .expect("copy lines");
+        assert_eq!(app.pintu.resume_matching().await.expect("resume"), 1);
+        let resumed = wait_for_run(&app, &kab.token, &stopped).await;
+        assert_eq!(resumed["status"], "finished", "{backend:?} {resumed}");
+        assert_eq!(resumed["programmes_done"], whole.row.programmes_total);
+        assert_eq!(run_lines(store, &stopped).await, expected, "{backend:?}");
+    }
+}
