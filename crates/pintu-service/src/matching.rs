@@ -360,6 +360,7 @@ impl Pintu {
             if done.contains(&g.id) || summary.iter().any(|s| s.code == g.code) {
                 continue;
             }
+            let started = std::time::Instant::now();
             let (lines, line) = match self.match_programme(&g, &within, on).await {
                 Ok(found) => found,
                 Err(Error::Invalid(e)) => (
@@ -387,6 +388,7 @@ impl Pintu {
                     return Err(e);
                 }
             };
+            let line_count = line.eligible;
             summary.push(line);
             count += 1;
             let tx = self.store.begin().await?;
@@ -408,6 +410,13 @@ impl Pintu {
                     .ok_or(Error::NotFound);
             }
             tx.commit().await?;
+            tracing::info!(
+                run = %run.id,
+                programme = %g.code,
+                eligible = line_count,
+                ms = started.elapsed().as_millis() as u64,
+                "programme matched"
+            );
             progress(count, run.programmes_total);
         }
         q::set_run_progress(
@@ -448,7 +457,9 @@ impl Pintu {
         let compiler = Compiler::new(self.store.backend(), on);
         let sql = compiler.eligible(&rule.expr, &keys, scope, g.target == "household");
         let decimal: Vec<bool> = keys.iter().map(key_is_decimal).collect();
+        let started = std::time::Instant::now();
         let mut found = q::candidates(self.store.conn(), sql, &decimal).await?;
+        tracing::debug!(programme = %g.code, rows = found.len(), ms = started.elapsed().as_millis() as u64, "eligibility query");
         found.sort_by(rank_order(&keys));
         line.eligible = found.len() as u64;
         let overrides = q::overrides(self.store.conn(), scope, Some(&g.id), None, false).await?;

@@ -190,7 +190,8 @@ pub fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statemen
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-fn numbered_placeholders(sql: &str) -> String {
+/// `?` placeholders renumbered `$1, $2 ...` (PostgreSQL's and DuckDB's style).
+pub fn numbered_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
     for ch in sql.chars() {

@@ -175,9 +175,12 @@ impl Compiler {
             ExprKind::HouseholdEnrolled(code) => {
                 out.push("(CASE WHEN hm.household_id IS NULL THEN EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = p.id AND e.status = 'active' AND e.programme_code = ");
                 out.bind(code.clone());
-                out.push(") ELSE EXISTS (SELECT 1 FROM household_members em JOIN persons ep ON ep.id = em.person_id JOIN enrolments e ON e.person_id = em.person_id WHERE em.household_id = hm.household_id AND ep.life_status = 'alive' AND e.status = 'active' AND e.programme_code = ");
+                // `CROSS JOIN` keeps SQLite's join order: from the household's members to
+                // their enrolments (by the person's unique key), never from all of a
+                // programme's enrolments to the household.
+                out.push(") ELSE EXISTS (SELECT 1 FROM household_members em CROSS JOIN enrolments e WHERE em.household_id = hm.household_id AND e.person_id = em.person_id AND e.programme_code = ");
                 out.bind(code.clone());
-                out.push(") END)");
+                out.push(" AND e.status = 'active' AND EXISTS (SELECT 1 FROM persons ep WHERE ep.id = em.person_id AND ep.life_status = 'alive')) END)");
             }
             ExprKind::InArea(subject, area) => {
                 let who = Self::who(resolve(*subject, ctx));

@@ -36,6 +36,22 @@ pub enum BenchCommand {
         #[arg(long)]
         predictions: Option<std::path::PathBuf>,
     },
+    /// Load synthetic people with facts and enrolments, and time a matching run of the shipped
+    /// catalogue plus three generated programmes (twenty in all); `--export DIR` also writes
+    /// the data and the rules as SQL for the DuckDB baseline (`benches/matching.sh`).
+    Matching {
+        #[arg(long, default_value_t = 100_000)]
+        persons: usize,
+        #[arg(long, default_value = "35.07")]
+        area: String,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// A fresh, empty database for the run; default: a new SQLite file under pintu-data/.
+        #[arg(long)]
+        target: Option<String>,
+        #[arg(long)]
+        export: Option<std::path::PathBuf>,
+    },
     /// Bulk-load synthetic people; compare with a raw load of the same rows into a bare table.
     Load {
         #[arg(long, default_value_t = 1_000_000)]
@@ -58,6 +74,13 @@ pub async fn run(cmd: BenchCommand, _configured_url: &str) -> anyhow::Result<()>
             seed,
             target,
         } => load(persons, &area, seed, target).await,
+        BenchCommand::Matching {
+            persons,
+            area,
+            seed,
+            target,
+            export,
+        } => crate::bench_matching::run(persons, &area, seed, target, export).await,
         BenchCommand::Score { truth, predictions } => {
             crate::bench_linkage::score_files(&truth, &predictions)
         }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_linkage;
+mod bench_matching;
 mod config;
 
 use std::io::{IsTerminal, Read};

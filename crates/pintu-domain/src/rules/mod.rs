@@ -59,8 +59,8 @@ mod eval;
 mod parse;
 
 pub use check::{check, check_ranking};
-pub use eval::{Clause, Outcome};
 pub(crate) use eval::group;
+pub use eval::{Clause, Outcome};
 
 /// Longest rule text accepted, in bytes.
 pub const MAX_RULE_LEN: usize = 4000;
