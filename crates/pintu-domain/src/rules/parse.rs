@@ -530,38 +530,34 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Node, RuleError> {
-        let first = self.and()?;
-        if !matches!(self.peek(), Some((Tok::Or, _))) {
-            return Ok(first);
-        }
-        let mut parts = vec![first];
-        while self.eat(&Tok::Or) {
-            parts.push(self.and()?);
-        }
-        let span = join(parts[0].span, parts[parts.len() - 1].span);
-        let refs: Vec<&Node> = parts.iter().collect();
-        let n = node(span, Ast::Or(Vec::new()), &refs);
-        self.check_height(Node {
-            ast: Ast::Or(parts),
-            ..n
-        })
+        self.chain(&Tok::Or, Self::and, Ast::Or)
     }
 
     fn and(&mut self) -> Result<Node, RuleError> {
-        let first = self.comparison()?;
-        if !matches!(self.peek(), Some((Tok::And, _))) {
+        self.chain(&Tok::And, Self::comparison, Ast::And)
+    }
+
+    /// `next (op next)*` as one n-ary node: long conjunctions stay flat, not deep.
+    fn chain(
+        &mut self,
+        op: &Tok,
+        next: fn(&mut Self) -> Result<Node, RuleError>,
+        make: fn(Vec<Node>) -> Ast,
+    ) -> Result<Node, RuleError> {
+        let first = next(self)?;
+        if !self.peek().is_some_and(|(t, _)| t == op) {
             return Ok(first);
         }
         let mut parts = vec![first];
-        while self.eat(&Tok::And) {
-            parts.push(self.comparison()?);
+        while self.eat(op) {
+            parts.push(next(self)?);
         }
         let span = join(parts[0].span, parts[parts.len() - 1].span);
         let refs: Vec<&Node> = parts.iter().collect();
-        let n = node(span, Ast::And(Vec::new()), &refs);
+        let shape = node(span, Ast::Bool(true), &refs);
         self.check_height(Node {
-            ast: Ast::And(parts),
-            ..n
+            ast: make(parts),
+            ..shape
         })
     }
 
