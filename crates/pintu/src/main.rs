@@ -668,7 +668,7 @@ async fn demo(
             .map_err(describe)?;
         let listed: u64 = run.programmes.iter().map(|p| p.selected + p.waiting).sum();
         println!(
-            "  {} programmes, {listed} lines on their lists (village lists under Matching).",
+            "  {} programmes, {listed} lines on their lists (GET /api/v1/programmes/{{code}}/eligible).",
             run.programmes.len()
         );
     }
