@@ -559,6 +559,107 @@ struct PersonPage {
     /// The complaints this person made.
     complaints: Vec<crate::pages_complaints::ComplaintLine>,
     may_record_complaints: bool,
+    /// "Why?": each active programme and what decided it; none for someone not living.
+    entitlements: Option<Entitlements>,
+}
+
+/// The person page's "why?" section, in the page's language.
+struct Entitlements {
+    programmes: Vec<EntitlementLine>,
+    jkn: String,
+    bpjs_tk: String,
+}
+
+struct EntitlementLine {
+    code: String,
+    name: String,
+    /// `eligible`, `not-eligible` or `unknown` (a CSS class and a message key's end).
+    verdict: &'static str,
+    reasons: Vec<String>,
+    enrolled: bool,
+    /// The person's line on the latest list: status and rank.
+    list: Option<String>,
+    forum: Option<String>,
+    missing: String,
+}
+
+fn entitlements_of(tr: &crate::i18n::Tr, e: pintu_service::matching::Entitlements) -> Entitlements {
+    use pintu_domain::rules::Truth;
+    let english = tr.lang == crate::i18n::Lang::En;
+    let pick = |id: String, en: String| if english { en } else { id };
+    let programmes = e
+        .programmes
+        .into_iter()
+        .map(|p| EntitlementLine {
+            verdict: match p.truth {
+                Truth::True => "eligible",
+                Truth::False => "not-eligible",
+                Truth::Unknown => "unknown",
+            },
+            reasons: p
+                .clauses
+                .into_iter()
+                .filter(|c| c.decisive)
+                .map(|c| pick(c.because_id, c.because_en))
+                .collect(),
+            enrolled: p.enrolled,
+            list: p.list_status.map(|s| {
+                let status = tr.t(&format!("entitlement-list-{s}"));
+                match p.rank {
+                    Some(r) => format!("{status} (#{r})"),
+                    None => status,
+                }
+            }),
+            forum: p.forum.map(|f| {
+                format!(
+                    "{}: {} ({})",
+                    tr.t(&format!("entitlement-forum-{}", f.action)),
+                    f.reason,
+                    f.forum_date
+                )
+            }),
+            missing: p.missing.join(", "),
+            name: pick(p.name_id, p.name_en),
+            code: p.code,
+        })
+        .collect();
+    let money = |n: i64| {
+        let digits = n.to_string();
+        let sep = if english { ',' } else { '.' };
+        let mut out = String::from("Rp ");
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        out
+    };
+    let jkn = match &e.jkn.segment {
+        Some(segment) => format!(
+            "{segment}: {} {}, {} {} — {}",
+            tr.t("entitlement-jkn-total"),
+            money(e.jkn.monthly),
+            tr.t("entitlement-jkn-member"),
+            money(e.jkn.member_pays),
+            pick(e.jkn.because_id.clone(), e.jkn.because_en.clone())
+        ),
+        None => pick(e.jkn.because_id.clone(), e.jkn.because_en.clone()),
+    };
+    let bpjs_tk = if e.bpjs_tk.programmes.is_empty() {
+        pick(e.bpjs_tk.because_id, e.bpjs_tk.because_en)
+    } else {
+        format!(
+            "{} — {}",
+            e.bpjs_tk.programmes.join(", "),
+            pick(e.bpjs_tk.because_id, e.bpjs_tk.because_en)
+        )
+    };
+    Entitlements {
+        programmes,
+        jkn,
+        bpjs_tk,
+    }
 }
 
 /// A person's value of a provenance field, as shown.
@@ -617,6 +718,12 @@ async fn person_page_by_id(
         Ok(c) => crate::pages_complaints::lines(&u.tr, &c, chrono::Utc::now()),
         Err(e) => return error_page(u.tr, e, u.ctx.request_id),
     };
+    let entitlements = match state.pintu.entitlements(&u.ctx, &d.person.id, None).await {
+        Ok(e) => Some(entitlements_of(&u.tr, e)),
+        // Someone who died or moved out has no entitlements to explain.
+        Err(Error::NotFound) => None,
+        Err(e) => return error_page(u.tr, e, u.ctx.request_id),
+    };
     let warnings = nik_warnings_of(&d.person)
         .into_iter()
         .map(|c| u.tr.error(c))
@@ -655,6 +762,7 @@ async fn person_page_by_id(
         sources,
         complaints,
         may_record_complaints: u.ctx.actor.may_record_complaints(),
+        entitlements,
     };
     (status, render(&page)).into_response()
 }

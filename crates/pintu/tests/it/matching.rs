@@ -772,3 +772,76 @@ async fn an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one() {
         assert_eq!(run_lines(store, &stopped).await, expected, "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn the_person_page_says_why_in_the_officers_language() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let h = family(&app, &kab.token, VILLAGE, 1, 5).await;
+    add_programme(
+        &app.pintu.store,
+        "LANSIA-T",
+        "age >= 40 && household.welfare_decile <= 3",
+        "age desc",
+        "person",
+        &[],
+    )
+    .await;
+    let (c, _) = crate::pages::logged_in(&app, "desa").await;
+    let page = c
+        .get(app.url(&format!("/persons/{}", h[0])))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Hak atas program"), "the section is there");
+    let row = html
+        .split("<tr class=\"entitlement-")
+        .find(|r| r.contains("LANSIA-T"))
+        .expect("our programme's row");
+    assert!(row.starts_with("not-eligible"), "{row}");
+    assert!(row.contains("Tidak memenuhi syarat"));
+    assert!(
+        row.contains("desil kesejahteraan rumah tangga 5, tidak ≤ 3"),
+        "{row}"
+    );
+    assert!(
+        !row.contains("umur (tahun) 48"),
+        "only the clause that decided is given"
+    );
+    assert!(html.contains("id=\"person-jkn\""));
+    c.get(app.url(&format!("/lang/en?next=/persons/{}", h[0])))
+        .send()
+        .await
+        .expect("language");
+    let html = c
+        .get(app.url(&format!("/persons/{}", h[0])))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let row = html
+        .split("<tr class=\"entitlement-")
+        .find(|r| r.contains("LANSIA-T"))
+        .expect("our programme's row");
+    assert!(row.contains("Not eligible"), "{row}");
+    assert!(
+        row.contains("household welfare decile is 5, not ≤ 3"),
+        "{row}"
+    );
+    // The ombudsman reads no person pages, so no entitlements either.
+    let omb = app.officer("omb", "ombudsman", Some("35")).await;
+    assert_eq!(
+        app.get(
+            &omb.token,
+            &format!("/api/v1/persons/{}/entitlements", h[0])
+        )
+        .await
+        .status(),
+        403
+    );
+}
