@@ -837,3 +837,5 @@ entitlement-jkn = JKN the person should have
 entitlement-jkn-total = contribution a month
 entitlement-jkn-member = paid by the member
 entitlement-bpjs-tk = BPJS Ketenagakerjaan the person should be in
+rule-preview-count = — { $eligible }
+rule-preview-of = of the { $people } people living in your area meet this rule today.

@@ -834,3 +834,5 @@ entitlement-jkn = JKN yang seharusnya
 entitlement-jkn-total = iuran per bulan
 entitlement-jkn-member = dibayar peserta
 entitlement-bpjs-tk = BPJS Ketenagakerjaan yang seharusnya
+rule-preview-count = — { $eligible }
+rule-preview-of = dari { $people } orang yang tinggal di wilayah Anda memenuhi aturan ini hari ini.

@@ -897,6 +897,8 @@ pub struct RuleErrorsPartial {
     /// Nothing was checked yet.
     pub unchecked: bool,
     pub errors: Vec<RuleErrorOut>,
+    /// For a rule that checks: how many people in the officer's area it makes eligible today.
+    pub preview: Option<String>,
 }
 
 impl RuleErrorsPartial {
@@ -910,6 +912,7 @@ impl RuleErrorsPartial {
             tr: tr.clone(),
             unchecked: true,
             errors: vec![],
+            preview: None,
         }
     }
 
@@ -922,6 +925,7 @@ impl RuleErrorsPartial {
                 .iter()
                 .map(|e| RuleErrorOut::of(e, tr.lang))
                 .collect(),
+            preview: None,
         }
     }
 }
@@ -1123,14 +1127,31 @@ struct CheckForm {
 }
 
 /// The errors partial for the rule editor, as you type.
-async fn rule_check(u: PageUser, Form(f): Form<CheckForm>) -> Response {
+/// A rule that checks also gets the preview: how many living people in the officer's area it
+/// makes eligible today (officers without registry access get the check alone).
+async fn rule_check(
+    State(state): State<AppState>,
+    u: PageUser,
+    Form(f): Form<CheckForm>,
+) -> Response {
     if let Err(r) = check_csrf(&u, &f.csrf) {
         return r;
     }
-    let partial = match f.kind.trim() {
+    let mut partial = match f.kind.trim() {
         "ranking" => RuleErrorsPartial::of(&u.tr, &f.rank_by, "ranking"),
         _ => RuleErrorsPartial::of(&u.tr, &f.rule, "rule"),
     };
+    if f.kind.trim() != "ranking"
+        && partial.errors.is_empty()
+        && let Ok(p) = state.pintu.preview_rule(&u.ctx, &f.rule, None).await
+        && p.errors.is_empty()
+    {
+        partial.preview = Some(format!(
+            "{} {}",
+            u.tr.t1("rule-preview-count", "eligible", p.eligible),
+            u.tr.t1("rule-preview-of", "people", p.people)
+        ));
+    }
     render(&partial)
 }
 
