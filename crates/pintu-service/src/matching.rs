@@ -18,6 +18,7 @@ use pintu_domain::jkn::{
     BpjsTkAdvice, JknAdvice, PbiStanding, Tariffs, bpjs_tk_advice, jkn_advice,
 };
 use pintu_domain::rules::{self, RankKey, RuleError, Truth, area_contains};
+use pintu_store::bulk::ProgrammeLines;
 use pintu_store::matching::{
     self as q, Candidate, ListLine, MatchProgramme, NewOverride, NewResult, OverrideRow, RunRow,
 };
@@ -326,6 +327,7 @@ impl Pintu {
 
     /// Resumes the runs a stop interrupted (called when the server starts).
     pub async fn resume_matching(&self) -> Result<usize> {
+        q::drop_stale_populations(self.store.conn()).await?;
         let runs = q::unfinished_runs(self.store.conn()).await?;
         let n = runs.len();
         for run in runs {
@@ -353,15 +355,31 @@ impl Pintu {
             .collect();
         let mut summary = parse_summary(&run.summary);
         let mut count = run.programmes_done;
-        for g in programmes {
-            let Some(within) = programme_scope(&scope, g.area_code.as_deref()) else {
-                continue;
-            };
-            if done.contains(&g.id) || summary.iter().any(|s| s.code == g.code) {
-                continue;
-            }
+        if !q::has_population(self.store.conn(), &run.id).await? {
             let started = std::time::Instant::now();
-            let (lines, line) = match self.match_programme(&g, &within, on).await {
+            let tx = self.store.begin().await?;
+            let people = q::build_population(&tx, &run.id, &scope).await?;
+            tx.commit().await?;
+            tracing::info!(run = %run.id, people, ms = started.elapsed().as_millis() as u64, "population copied");
+        }
+        let todo: Vec<(MatchProgramme, Scope)> = programmes
+            .into_iter()
+            .filter(|g| !done.contains(&g.id) && !summary.iter().any(|s| s.code == g.code))
+            .filter_map(|g| {
+                let within = programme_scope(&scope, g.area_code.as_deref())?;
+                Some((g, within))
+            })
+            .collect();
+        // A pipeline: while one programme's lines are written, the next programme's query
+        // runs (a reader beside the writer), so the two cores share the work.
+        let mut next = match todo.first() {
+            Some((g, within)) => Some(self.match_programme(&run.id, g, within, on).await),
+            None => None,
+        };
+        for (i, (g, _)) in todo.iter().enumerate() {
+            let started = std::time::Instant::now();
+            let Some(found) = next.take() else { break };
+            let (lines, line) = match found {
                 Ok(found) => found,
                 Err(Error::Invalid(e)) => (
                     Vec::new(),
@@ -376,8 +394,9 @@ impl Pintu {
                 ),
                 Err(e) => {
                     let msg = e.to_string();
+                    let tx = self.store.begin().await?;
                     q::set_run_progress(
-                        self.store.conn(),
+                        &tx,
                         &run.id,
                         count,
                         &serde_json::to_string(&summary).unwrap_or_default(),
@@ -385,31 +404,46 @@ impl Pintu {
                         Some(&msg),
                     )
                     .await?;
+                    q::drop_population(&tx, &run.id).await?;
+                    tx.commit().await?;
                     return Err(e);
                 }
             };
             let line_count = line.eligible;
             summary.push(line);
             count += 1;
-            let tx = self.store.begin().await?;
-            q::replace_results(&tx, &run.id, &g.id, g.rule_version.unwrap_or(0), &lines).await?;
-            let moved = q::set_run_progress(
-                &tx,
-                &run.id,
-                count,
-                &serde_json::to_string(&summary).unwrap_or_default(),
-                "running",
-                None,
-            )
-            .await?;
-            if moved != 1 {
+            let save = async {
+                let started = std::time::Instant::now();
+                let lines = ProgrammeLines {
+                    run_id: run.id.clone(),
+                    programme_id: g.id.clone(),
+                    rule_version: g.rule_version.unwrap_or(0),
+                    lines,
+                    done: count,
+                    summary: serde_json::to_string(&summary).unwrap_or_default(),
+                };
+                let saved = self.store.save_programme_lines(lines).await;
+                tracing::debug!(programme = %g.code, ms = started.elapsed().as_millis() as u64, "lines saved");
+                saved
+            };
+            let following = async {
+                match todo.get(i + 1) {
+                    Some((g, within)) => Some(self.match_programme(&run.id, g, within, on).await),
+                    None => None,
+                }
+            };
+            let (saved, following) = tokio::join!(save, following);
+            next = following;
+            if !saved? {
                 // Cancelled or finished by another worker: leave it as it is.
-                drop(tx);
-                return q::run(self.store.conn(), &run.id)
+                let now = q::run(self.store.conn(), &run.id)
                     .await?
-                    .ok_or(Error::NotFound);
+                    .ok_or(Error::NotFound)?;
+                if now.status != "running" {
+                    q::drop_population(self.store.conn(), &run.id).await?;
+                }
+                return Ok(now);
             }
-            tx.commit().await?;
             tracing::info!(
                 run = %run.id,
                 programme = %g.code,
@@ -419,8 +453,9 @@ impl Pintu {
             );
             progress(count, run.programmes_total);
         }
+        let tx = self.store.begin().await?;
         q::set_run_progress(
-            self.store.conn(),
+            &tx,
             &run.id,
             count,
             &serde_json::to_string(&summary).unwrap_or_default(),
@@ -428,6 +463,8 @@ impl Pintu {
             None,
         )
         .await?;
+        q::drop_population(&tx, &run.id).await?;
+        tx.commit().await?;
         q::run(self.store.conn(), &run.id)
             .await?
             .ok_or(Error::NotFound)
@@ -436,6 +473,7 @@ impl Pintu {
     /// One programme's lines in `scope`.
     async fn match_programme(
         &self,
+        run_id: &str,
         g: &MatchProgramme,
         scope: &Scope,
         on: NaiveDate,
@@ -455,10 +493,10 @@ impl Pintu {
         let keys = rules::check_ranking(&g.rank_by)
             .map_err(|_| Error::invalid("rank_by", "rule_invalid"))?;
         let compiler = Compiler::new(self.store.backend(), on);
-        let sql = compiler.eligible(&rule.expr, &keys, scope, g.target == "household");
+        let sql = compiler.eligible(run_id, &rule.expr, &keys, scope, g.target == "household");
         let decimal: Vec<bool> = keys.iter().map(key_is_decimal).collect();
         let started = std::time::Instant::now();
-        let mut found = q::candidates(self.store.conn(), sql, &decimal).await?;
+        let mut found = q::candidates(&self.store, sql, &decimal).await?;
         tracing::debug!(programme = %g.code, rows = found.len(), ms = started.elapsed().as_millis() as u64, "eligibility query");
         found.sort_by(rank_order(&keys));
         line.eligible = found.len() as u64;
@@ -778,8 +816,18 @@ impl Pintu {
                 });
             }
         };
-        let sql = Compiler::new(self.store.backend(), crate::today()).count(&checked.expr, &scope);
-        let (people, eligible) = q::count(self.store.conn(), sql).await?;
+        // The area's population as a snapshot, as a run reads it, in a transaction that is
+        // rolled back: the preview writes nothing.
+        let tx = self.store.begin().await?;
+        let snapshot = pintu_store::new_id();
+        q::build_population(&tx, &snapshot, &scope).await?;
+        let sql = Compiler::new(self.store.backend(), crate::today()).count(
+            &snapshot,
+            &checked.expr,
+            &scope,
+        );
+        let (people, eligible) = q::count(&tx, sql).await?;
+        tx.rollback().await?;
         Ok(Preview {
             area,
             people,

@@ -304,7 +304,7 @@ pub async fn merge_person(c: &impl ConnectionTrait, from: &str, into: &str) -> R
     for sql in statements {
         crate::execute(c, sql, vec![into.into(), from.into(), into.into()]).await?;
     }
-    for table in ["person_facts", "enrolments", "match_results"] {
+    for table in ["person_facts", "enrolments"] {
         crate::execute(
             c,
             &format!("DELETE FROM {table} WHERE person_id = ?"),
@@ -312,5 +312,13 @@ pub async fn merge_person(c: &impl ConnectionTrait, from: &str, into: &str) -> R
         )
         .await?;
     }
+    // Through the primary key (run, programme, person): lines have no index by person.
+    crate::execute(
+        c,
+        "DELETE FROM match_results WHERE run_id IN (SELECT id FROM match_runs) \
+         AND programme_id IN (SELECT id FROM programmes) AND person_id = ?",
+        vec![from.into()],
+    )
+    .await?;
     Ok(())
 }

@@ -28,7 +28,7 @@ use sea_orm::{
     DbErr, QueryResult, SqlErr, Statement, TransactionTrait, Value,
 };
 
-pub use read::{Col, FromRow, Row, fetch_all, fetch_one};
+pub use read::{Col, FromRow, Row, RowMapper, fetch_all, fetch_one};
 pub use scope::scope_filter;
 pub use sea_orm;
 
@@ -91,6 +91,9 @@ pub struct Store {
     readers: Option<std::sync::Arc<read::Readers>>,
 }
 
+/// How much of an SQLite file every connection maps into memory (SQLite caps it at 2 GiB).
+pub(crate) const SQLITE_MMAP_SIZE: &str = "2147418112";
+
 /// The default SQLite URL: a file under `./pintu-data/`, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pintu-data/pintu.db?mode=rwc";
 
@@ -119,6 +122,9 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory")
+                    // Pages read through a memory map, not a system call each: a matching
+                    // run reads the whole area's people.
+                    .pragma("mmap_size", SQLITE_MMAP_SIZE)
             });
         }
         let db = Database::connect(opts).await?;

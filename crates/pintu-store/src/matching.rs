@@ -6,8 +6,12 @@ use pintu_domain::access::Scope;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use crate::bulk::multi_insert;
+use crate::read::RowMapper;
 use crate::rules_sql::Sql;
-use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one, query_all, scope_filter};
+use crate::{
+    FromRow, Result, Row, Store, col, execute, fetch_all, fetch_one, query_all, query_one,
+    scope_filter,
+};
 
 /// A programme as a matching run sees it, with the rule version in force on the run's date.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,33 +235,91 @@ pub struct Candidate {
     pub keys: Vec<Option<f64>>,
 }
 
+/// Reads candidates with their keys: `decimal_keys[i]` says whether key `i` is read as a
+/// decimal (else an integer).
+struct Candidates(Vec<bool>);
+
+impl RowMapper for Candidates {
+    type Out = Candidate;
+
+    fn map(&self, r: &impl Row) -> Result<Candidate> {
+        let mut keys = Vec::with_capacity(self.0.len());
+        for (i, decimal) in self.0.iter().enumerate() {
+            let name = format!("k{i}");
+            keys.push(if *decimal {
+                r.get::<Option<f64>>(&name)?
+            } else {
+                r.get::<Option<i64>>(&name)?.map(|v| v as f64)
+            });
+        }
+        Ok(Candidate {
+            person_id: r.get("person_id")?,
+            household_id: r.get("household_id")?,
+            village_code: r.get("village_code")?,
+            keys,
+        })
+    }
+}
+
 /// Runs a compiled eligibility query; `decimal_keys[i]` says whether key `i` is read as a
 /// decimal (else an integer).
-pub async fn candidates(
+pub async fn candidates(store: &Store, sql: Sql, decimal_keys: &[bool]) -> Result<Vec<Candidate>> {
+    store
+        .fetch_all_mapped(sql.text, sql.values, Candidates(decimal_keys.to_vec()))
+        .await
+}
+
+/// Copies the living people of `scope` with their facts into run `run_id`'s population
+/// snapshot (see `rules_sql::population`); returns how many rows it wrote.
+pub async fn build_population(
     c: &impl ConnectionTrait,
-    sql: Sql,
-    decimal_keys: &[bool],
-) -> Result<Vec<Candidate>> {
-    let rows = query_all(c, &sql.text, sql.values).await?;
-    rows.iter()
-        .map(|r| {
-            let mut keys = Vec::with_capacity(decimal_keys.len());
-            for (i, decimal) in decimal_keys.iter().enumerate() {
-                let name = format!("k{i}");
-                keys.push(if *decimal {
-                    col::<Option<f64>>(r, &name)?
-                } else {
-                    col::<Option<i64>>(r, &name)?.map(|v| v as f64)
-                });
-            }
-            Ok(Candidate {
-                person_id: col(r, "person_id")?,
-                household_id: col(r, "household_id")?,
-                village_code: col(r, "village_code")?,
-                keys,
-            })
-        })
-        .collect()
+    run_id: &str,
+    scope: &Scope,
+) -> Result<u64> {
+    let mut written = 0;
+    for (i, sql) in crate::rules_sql::population(run_id, scope)
+        .into_iter()
+        .enumerate()
+    {
+        let n = execute(c, &sql.text, sql.values).await?;
+        if i < 2 {
+            written += n;
+        }
+    }
+    Ok(written)
+}
+
+/// Whether run `run_id` has its population snapshot.
+pub async fn has_population(c: &impl ConnectionTrait, run_id: &str) -> Result<bool> {
+    Ok(query_one(
+        c,
+        "SELECT 1 AS one FROM match_population WHERE run_id = ? LIMIT 1",
+        vec![run_id.into()],
+    )
+    .await?
+    .is_some())
+}
+
+/// Deletes a run's population snapshot (the run has ended).
+pub async fn drop_population(c: &impl ConnectionTrait, run_id: &str) -> Result<u64> {
+    execute(
+        c,
+        "DELETE FROM match_population WHERE run_id = ?",
+        vec![run_id.into()],
+    )
+    .await
+}
+
+/// Deletes the snapshots of runs that are no longer running (left by a crash between the
+/// end of a run and the deletion of its snapshot).
+pub async fn drop_stale_populations(c: &impl ConnectionTrait) -> Result<u64> {
+    execute(
+        c,
+        "DELETE FROM match_population WHERE run_id NOT IN \
+         (SELECT id FROM match_runs WHERE status = 'running')",
+        vec![],
+    )
+    .await
 }
 
 /// Runs a compiled count query: (people, eligible).
@@ -443,7 +505,7 @@ pub async fn person_results(
     let rows = query_all(
         c,
         "SELECT programme_id, status, rank, rule_version FROM match_results \
-         WHERE run_id = ? AND person_id = ?",
+         WHERE run_id = ? AND programme_id IN (SELECT id FROM programmes) AND person_id = ?",
         vec![run_id.into(), person_id.into()],
     )
     .await?;

@@ -6,9 +6,11 @@
 //! names from the fact catalogue, operators, subqueries); every value written in a rule —
 //! numbers, strings, programme codes, area codes — is a bound parameter.
 //!
-//! The person is `p` (persons), `hm` (their membership, if any) and `f` (their facts); a
-//! member inside a members macro is `mp`, `mm`, `mf`. A person in no household is a
-//! household of one, so every household fact has a branch for `hm.household_id IS NULL`.
+//! The queries read a run's population snapshot (`match_population`, built once per run by
+//! [`population`]): one row per living person with their facts and their household's. The
+//! person is `x`; a member inside a members macro is `mx`. A person in no household is a
+//! household of one: their `household_key` is their own id, so every rule reads them the
+//! same way.
 
 use chrono::{Datelike, NaiveDate};
 use pintu_domain::access::Scope;
@@ -43,41 +45,104 @@ pub struct Compiler {
     on: NaiveDate,
 }
 
-/// The aliases of the person an expression reads.
-#[derive(Clone, Copy)]
-struct Who {
-    person: &'static str,
-    member: &'static str,
-    facts: &'static str,
+/// The alias of the person an expression reads: the person, or a member in a macro.
+type Who = &'static str;
+
+const PERSON: Who = "x";
+const MEMBER: Who = "mx";
+
+/// The living members of the person's household (`mx`), for the members macros.
+const MEMBERS_OF_HOUSEHOLD: &str = "FROM match_population mx \
+    WHERE mx.run_id = x.run_id AND mx.household_key = x.household_key";
+
+/// The columns of a snapshot row, in the order [`population`] writes them.
+const POPULATION_COLUMNS: &str = "household_key, person_id, household_id, is_head, village_code, \
+    birth_date, sex, relationship, occupation, marital_status, disability, chronic_illness, \
+    school_status, employment_status, monthly_income, welfare_decile, pmt_score, jkn_segment, \
+    jkn_class, jkn_active";
+
+/// The statements that build the snapshot of `scope` for run `run_id`, to run in order in
+/// one transaction: every living person whose village is in the scope, and the other living
+/// members of their households (so that household facts and macros count every member),
+/// each with the household's aggregates — size, poorest decile and PMT score, total income.
+///
+/// 1. The people of the area, with their households' aggregates over them, in one pass.
+/// 2. The living members registered outside the area of a household that has fewer rows
+///    than members (rare: a member registered elsewhere, or a death; only the former adds).
+/// 3. Those households' aggregates again, over all their living members.
+pub fn population(run_id: &str, scope: &Scope) -> Vec<Sql> {
+    let person = "COALESCE(hm.household_id, p.id) AS household_key, p.id AS person_id, \
+        hm.household_id AS household_id, \
+        (hm.household_id IS NULL OR hm.relationship = 'KEPALA KELUARGA') AS is_head, \
+        p.village_code AS village_code, p.birth_date AS birth_date, p.sex AS sex, \
+        hm.relationship AS relationship, p.occupation AS occupation, \
+        p.marital_status AS marital_status, f.disability AS disability, \
+        f.chronic_illness AS chronic_illness, f.school_status AS school_status, \
+        f.employment_status AS employment_status, f.monthly_income AS monthly_income, \
+        f.welfare_decile AS welfare_decile, f.pmt_score AS pmt_score, \
+        f.jkn_segment AS jkn_segment, f.jkn_class AS jkn_class, f.jkn_active AS jkn_active";
+    let insert = format!(
+        "INSERT INTO match_population (run_id, {POPULATION_COLUMNS}, h_size, h_welfare_decile, \
+         h_pmt_score, h_income) SELECT "
+    );
+    let area = |out: &mut Sql, column: &str| {
+        let (text, values) = scope_filter(scope, column);
+        out.push(&text);
+        out.values.extend(values);
+    };
+
+    let mut people = Sql::default();
+    people.push(&insert);
+    people.bind(run_id.to_string());
+    people.push(&format!(
+        ", t.*, COUNT(*) OVER w, MIN(t.welfare_decile) OVER w, MIN(t.pmt_score) OVER w, \
+         CAST(SUM(t.monthly_income) OVER w AS BIGINT) FROM (SELECT {person} FROM persons p \
+         LEFT JOIN household_members hm ON hm.person_id = p.id \
+         LEFT JOIN person_facts f ON f.person_id = p.id WHERE p.life_status = 'alive' AND "
+    ));
+    area(&mut people, "p.village_code");
+    people.push(") t WINDOW w AS (PARTITION BY t.household_key)");
+
+    let mut elsewhere = Sql::default();
+    elsewhere.push(&insert);
+    elsewhere.bind(run_id.to_string());
+    elsewhere.push(&format!(
+        ", {person}, 0, NULL, NULL, NULL FROM household_members hm \
+         JOIN persons p ON p.id = hm.person_id \
+         LEFT JOIN person_facts f ON f.person_id = p.id \
+         WHERE p.life_status = 'alive' AND NOT ("
+    ));
+    area(&mut elsewhere, "p.village_code");
+    elsewhere.push(
+        ") AND hm.household_id IN (SELECT x.household_key FROM match_population x \
+         WHERE x.run_id = ",
+    );
+    elsewhere.bind(run_id.to_string());
+    elsewhere.push(
+        " AND x.household_id IS NOT NULL GROUP BY x.household_key HAVING COUNT(*) < \
+         (SELECT COUNT(*) FROM household_members c WHERE c.household_id = x.household_key))",
+    );
+
+    let mut again = Sql::default();
+    let of_household = "FROM match_population a WHERE a.run_id = match_population.run_id \
+        AND a.household_key = match_population.household_key";
+    again.push(&format!(
+        "UPDATE match_population SET h_size = (SELECT COUNT(*) {of_household}), \
+         h_welfare_decile = (SELECT MIN(a.welfare_decile) {of_household}), \
+         h_pmt_score = (SELECT MIN(a.pmt_score) {of_household}), \
+         h_income = (SELECT CAST(SUM(a.monthly_income) AS BIGINT) {of_household}) \
+         WHERE run_id = "
+    ));
+    again.bind(run_id.to_string());
+    again.push(
+        " AND household_key IN (SELECT o.household_key FROM match_population o WHERE o.run_id = ",
+    );
+    again.bind(run_id.to_string());
+    again.push(" AND NOT (");
+    area(&mut again, "o.village_code");
+    again.push("))");
+    vec![people, elsewhere, again]
 }
-
-const PERSON: Who = Who {
-    person: "p",
-    member: "hm",
-    facts: "f",
-};
-const MEMBER: Who = Who {
-    person: "mp",
-    member: "mm",
-    facts: "mf",
-};
-
-/// The join of a household's living members (`mp`, `mm`, `mf`) for the members macros.
-const MEMBERS_OF_HOUSEHOLD: &str = "FROM household_members mm \
-    JOIN persons mp ON mp.id = mm.person_id \
-    LEFT JOIN person_facts mf ON mf.person_id = mm.person_id \
-    WHERE mm.household_id = hm.household_id AND mp.life_status = 'alive'";
-
-/// The same for the household aggregates (own aliases: they may appear inside a macro).
-const AGGREGATE_OF_HOUSEHOLD: &str = "FROM household_members am \
-    JOIN persons ap ON ap.id = am.person_id \
-    LEFT JOIN person_facts af ON af.person_id = am.person_id \
-    WHERE am.household_id = hm.household_id AND ap.life_status = 'alive'";
-
-/// The columns every eligibility query joins: the person, membership and facts.
-pub const PERSON_JOINS: &str = "FROM persons p \
-    LEFT JOIN household_members hm ON hm.person_id = p.id \
-    LEFT JOIN person_facts f ON f.person_id = p.id";
 
 impl Compiler {
     pub fn new(backend: DbBackend, on: NaiveDate) -> Compiler {
@@ -87,7 +152,7 @@ impl Compiler {
     /// The SQL of a boolean expression: true, false or NULL (unknown), as the evaluator.
     pub fn condition(&self, e: &Expr) -> Sql {
         let mut out = Sql::default();
-        self.expr(e, Subject::Person, &mut out);
+        self.expr(e, &mut out);
         out
     }
 
@@ -96,17 +161,25 @@ impl Compiler {
         self.condition(e)
     }
 
-    /// Everyone living in `scope` whom `rule` makes eligible, with their household, village
-    /// and the ranking keys' values (`k0`, `k1`, ...). `heads_only` lists a household once,
-    /// by its head (a person in no household is their own head).
-    pub fn eligible(&self, rule: &Expr, keys: &[RankKey], scope: &Scope, heads_only: bool) -> Sql {
+    /// Everyone of run `run_id`'s population living in `scope` whom `rule` makes eligible,
+    /// with their household, village and the ranking keys' values (`k0`, `k1`, ...).
+    /// `heads_only` lists a household once, by its head (a person in no household is their
+    /// own head).
+    pub fn eligible(
+        &self,
+        run_id: &str,
+        rule: &Expr,
+        keys: &[RankKey],
+        scope: &Scope,
+        heads_only: bool,
+    ) -> Sql {
         let mut out = Sql::default();
-        out.push("SELECT p.id AS person_id, hm.household_id AS household_id, p.village_code AS village_code");
+        out.push("SELECT x.person_id AS person_id, x.household_id AS household_id, x.village_code AS village_code");
         for (i, k) in keys.iter().enumerate() {
             // Cast, so each key reads back as one type whatever mix of columns and
             // parameters it is made of.
             out.push(", CAST((");
-            self.expr(&k.expr, Subject::Person, &mut out);
+            self.expr(&k.expr, &mut out);
             let ty = match (k.expr.ty, self.backend) {
                 (Type::Decimal, DbBackend::Postgres) => "DOUBLE PRECISION",
                 (Type::Decimal, _) => "REAL",
@@ -115,34 +188,35 @@ impl Compiler {
             };
             out.push(&format!(") AS {ty}) AS k{i}"));
         }
-        out.push(" ");
-        out.push(PERSON_JOINS);
-        let (area, values) = scope_filter(scope, "p.village_code");
-        out.push(" WHERE p.life_status = 'alive' AND ");
-        out.push(&area);
-        out.values.extend(values);
+        Self::population_in(run_id, scope, &mut out);
         if heads_only {
-            out.push(" AND (hm.household_id IS NULL OR hm.relationship = 'KEPALA KELUARGA')");
+            out.push(" AND x.is_head");
         }
         out.push(" AND (");
-        self.expr(rule, Subject::Person, &mut out);
+        self.expr(rule, &mut out);
         out.push(")");
         out
     }
 
-    /// How many people living in `scope` the rule makes eligible (the editor's preview), and
-    /// how many live there.
-    pub fn count(&self, rule: &Expr, scope: &Scope) -> Sql {
+    /// How many people of run `run_id`'s population living in `scope` the rule makes
+    /// eligible (the editor's preview), and how many live there.
+    pub fn count(&self, run_id: &str, rule: &Expr, scope: &Scope) -> Sql {
         let mut out = Sql::default();
         out.push("SELECT COUNT(*) AS people, COALESCE(SUM(CASE WHEN (");
-        self.expr(rule, Subject::Person, &mut out);
-        out.push(") THEN 1 ELSE 0 END), 0) AS eligible ");
-        out.push(PERSON_JOINS);
-        let (area, values) = scope_filter(scope, "p.village_code");
-        out.push(" WHERE p.life_status = 'alive' AND ");
+        self.expr(rule, &mut out);
+        out.push(") THEN 1 ELSE 0 END), 0) AS eligible");
+        Self::population_in(run_id, scope, &mut out);
+        out
+    }
+
+    /// ` FROM` the snapshot rows of a run living in `scope`.
+    fn population_in(run_id: &str, scope: &Scope, out: &mut Sql) {
+        out.push(" FROM match_population x WHERE x.run_id = ");
+        out.bind(run_id.to_string());
+        let (area, values) = scope_filter(scope, "x.village_code");
+        out.push(" AND ");
         out.push(&area);
         out.values.extend(values);
-        out
     }
 
     fn who(subject: Subject) -> Who {
@@ -152,39 +226,39 @@ impl Compiler {
         }
     }
 
-    fn expr(&self, e: &Expr, ctx: Subject, out: &mut Sql) {
+    fn expr(&self, e: &Expr, out: &mut Sql) {
         match &e.kind {
             ExprKind::Literal(v) => literal(v, out),
-            ExprKind::Field(subject, field) => {
-                self.field(*field, Self::who(resolve(*subject, ctx)), out)
-            }
+            ExprKind::Field(subject, field) => self.field(*field, Self::who(*subject), out),
             ExprKind::Household(field) => self.household(*field, out),
             ExprKind::Known(inner) => {
                 out.push("((");
-                self.expr(inner, ctx, out);
+                self.expr(inner, out);
                 out.push(") IS NOT NULL)");
             }
             ExprKind::Enrolled(subject, code) => {
-                let who = Self::who(resolve(*subject, ctx));
+                let who = Self::who(*subject);
                 out.push("EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = ");
-                out.push(who.person);
-                out.push(".id AND e.status = 'active' AND e.programme_code = ");
+                out.push(who);
+                out.push(".person_id AND e.status = 'active' AND e.programme_code = ");
                 out.bind(code.clone());
                 out.push(")");
             }
             ExprKind::HouseholdEnrolled(code) => {
-                out.push("(CASE WHEN hm.household_id IS NULL THEN EXISTS (SELECT 1 FROM enrolments e WHERE e.person_id = p.id AND e.status = 'active' AND e.programme_code = ");
-                out.bind(code.clone());
                 // `CROSS JOIN` keeps SQLite's join order: from the household's members to
                 // their enrolments (by the person's unique key), never from all of a
                 // programme's enrolments to the household.
-                out.push(") ELSE EXISTS (SELECT 1 FROM household_members em CROSS JOIN enrolments e WHERE em.household_id = hm.household_id AND e.person_id = em.person_id AND e.programme_code = ");
+                out.push(
+                    "EXISTS (SELECT 1 FROM match_population ex CROSS JOIN enrolments e \
+                    WHERE ex.run_id = x.run_id AND ex.household_key = x.household_key \
+                    AND e.person_id = ex.person_id AND e.status = 'active' AND e.programme_code = ",
+                );
                 out.bind(code.clone());
-                out.push(" AND e.status = 'active' AND EXISTS (SELECT 1 FROM persons ep WHERE ep.id = em.person_id AND ep.life_status = 'alive')) END)");
+                out.push(")");
             }
             ExprKind::InArea(subject, area) => {
-                let who = Self::who(resolve(*subject, ctx));
-                let column = format!("{}.village_code", who.person);
+                let who = Self::who(*subject);
+                let column = format!("{who}.village_code");
                 out.push(&format!("({column} = "));
                 out.bind(area.clone());
                 out.push(&format!(" OR ({column} > "));
@@ -195,7 +269,7 @@ impl Compiler {
             }
             ExprKind::Not(inner) => {
                 out.push("(NOT (");
-                self.expr(inner, ctx, out);
+                self.expr(inner, out);
                 out.push("))");
             }
             ExprKind::And(parts) | ExprKind::Or(parts) => {
@@ -210,14 +284,14 @@ impl Compiler {
                         out.push(op);
                     }
                     out.push("(");
-                    self.expr(part, ctx, out);
+                    self.expr(part, out);
                     out.push(")");
                 }
                 out.push(")");
             }
             ExprKind::Compare(op, l, r) => {
                 out.push("((");
-                self.expr(l, ctx, out);
+                self.expr(l, out);
                 out.push(match op {
                     CompareOp::Eq => ") = (",
                     CompareOp::Ne => ") <> (",
@@ -226,18 +300,18 @@ impl Compiler {
                     CompareOp::Gt => ") > (",
                     CompareOp::Ge => ") >= (",
                 });
-                self.expr(r, ctx, out);
+                self.expr(r, out);
                 out.push("))");
             }
             ExprKind::Arith(op, l, r) => {
                 out.push("((");
-                self.expr(l, ctx, out);
+                self.expr(l, out);
                 out.push(match op {
                     ArithOp::Add => ") + (",
                     ArithOp::Sub => ") - (",
                     ArithOp::Mul => ") * (",
                 });
-                self.expr(r, ctx, out);
+                self.expr(r, out);
                 out.push("))");
             }
             ExprKind::In(inner, list) => {
@@ -247,7 +321,7 @@ impl Compiler {
                     return;
                 }
                 out.push("((");
-                self.expr(inner, ctx, out);
+                self.expr(inner, out);
                 out.push(") IN (");
                 for (i, v) in list.iter().enumerate() {
                     if i > 0 {
@@ -258,61 +332,49 @@ impl Compiler {
                 out.push("))");
             }
             ExprKind::MembersExist(pred) => {
-                out.push("(CASE WHEN hm.household_id IS NULL THEN COALESCE((");
-                self.expr(pred, Subject::Person, out);
-                out.push("), FALSE) ELSE EXISTS (SELECT 1 ");
+                out.push("EXISTS (SELECT 1 ");
                 out.push(MEMBERS_OF_HOUSEHOLD);
                 out.push(" AND (");
-                self.expr(pred, Subject::Member, out);
-                out.push(")) END)");
+                self.expr(pred, out);
+                out.push("))");
             }
             ExprKind::MembersAll(pred) => {
-                out.push("(CASE WHEN hm.household_id IS NULL THEN COALESCE((");
-                self.expr(pred, Subject::Person, out);
-                out.push("), FALSE) ELSE NOT EXISTS (SELECT 1 ");
+                out.push("NOT EXISTS (SELECT 1 ");
                 out.push(MEMBERS_OF_HOUSEHOLD);
                 out.push(" AND NOT COALESCE((");
-                self.expr(pred, Subject::Member, out);
-                out.push("), FALSE)) END)");
+                self.expr(pred, out);
+                out.push("), FALSE))");
             }
             ExprKind::MembersCount(pred) => {
-                out.push("(CASE WHEN hm.household_id IS NULL THEN (CASE WHEN (");
-                self.expr(pred, Subject::Person, out);
-                out.push(") THEN 1 ELSE 0 END) ELSE (SELECT COUNT(*) ");
+                out.push("(SELECT COUNT(*) ");
                 out.push(MEMBERS_OF_HOUSEHOLD);
                 out.push(" AND (");
-                self.expr(pred, Subject::Member, out);
-                out.push(")) END)");
+                self.expr(pred, out);
+                out.push("))");
             }
         }
     }
 
-    fn field(&self, field: PersonField, who: Who, out: &mut Sql) {
-        let Who {
-            person: p,
-            member: m,
-            facts: f,
-        } = who;
+    fn field(&self, field: PersonField, x: Who, out: &mut Sql) {
         let column = match field {
-            PersonField::Age => return self.age(p, out),
-            PersonField::Sex => format!("{p}.sex"),
-            PersonField::Relationship => format!("{m}.relationship"),
-            PersonField::Occupation => format!("{p}.occupation"),
-            PersonField::MaritalStatus => format!("{p}.marital_status"),
-            PersonField::Disability => format!("{f}.disability"),
-            PersonField::ChronicIllness => format!("{f}.chronic_illness"),
-            PersonField::SchoolStatus => format!("{f}.school_status"),
-            PersonField::EmploymentStatus => format!("{f}.employment_status"),
-            PersonField::MonthlyIncome => format!("{f}.monthly_income"),
-            PersonField::WelfareDecile => format!("{f}.welfare_decile"),
-            PersonField::PmtScore => format!("{f}.pmt_score"),
-            PersonField::JknSegment => format!("{f}.jkn_segment"),
-            PersonField::JknClass => format!("{f}.jkn_class"),
-            PersonField::JknActive => format!("{f}.jkn_active"),
+            PersonField::Age => return self.age(x, out),
+            PersonField::Sex => "sex",
+            PersonField::Relationship => "relationship",
+            PersonField::Occupation => "occupation",
+            PersonField::MaritalStatus => "marital_status",
+            PersonField::Disability => "disability",
+            PersonField::ChronicIllness => "chronic_illness",
+            PersonField::SchoolStatus => "school_status",
+            PersonField::EmploymentStatus => "employment_status",
+            PersonField::MonthlyIncome => "monthly_income",
+            PersonField::WelfareDecile => "welfare_decile",
+            PersonField::PmtScore => "pmt_score",
+            PersonField::JknSegment => "jkn_segment",
+            PersonField::JknClass => "jkn_class",
+            PersonField::JknActive => "jkn_active",
         };
-        out.push(&column);
+        out.push(&format!("{x}.{column}"));
     }
-
     /// Whole years at the reference date: the year difference, less one before the
     /// birthday (`MM-DD` compared as text).
     fn age(&self, p: &str, out: &mut Sql) {
@@ -339,30 +401,13 @@ impl Compiler {
     }
 
     fn household(&self, field: HouseholdField, out: &mut Sql) {
-        let (alone, together) = match field {
-            HouseholdField::Size => ("1", "COUNT(*)"),
-            HouseholdField::WelfareDecile => ("f.welfare_decile", "MIN(af.welfare_decile)"),
-            HouseholdField::PmtScore => ("f.pmt_score", "MIN(af.pmt_score)"),
-            HouseholdField::MonthlyIncome => {
-                ("f.monthly_income", "CAST(SUM(af.monthly_income) AS BIGINT)")
-            }
-            HouseholdField::IncomePerCapita => (
-                "f.monthly_income",
-                "CAST(SUM(af.monthly_income) AS BIGINT) / COUNT(*)",
-            ),
-        };
-        out.push(&format!(
-            "(CASE WHEN hm.household_id IS NULL THEN {alone} ELSE (SELECT {together} {AGGREGATE_OF_HOUSEHOLD}) END)"
-        ));
-    }
-}
-
-/// Inside a members macro, `m.x` is the member; outside, the person. (A `Subject::Member`
-/// node compiled for the no-household branch reads the person, who is the only member.)
-fn resolve(subject: Subject, ctx: Subject) -> Subject {
-    match (subject, ctx) {
-        (Subject::Member, Subject::Member) => Subject::Member,
-        _ => Subject::Person,
+        out.push(match field {
+            HouseholdField::Size => "x.h_size",
+            HouseholdField::WelfareDecile => "x.h_welfare_decile",
+            HouseholdField::PmtScore => "x.h_pmt_score",
+            HouseholdField::MonthlyIncome => "x.h_income",
+            HouseholdField::IncomePerCapita => "(x.h_income / x.h_size)",
+        });
     }
 }
 

@@ -17,6 +17,10 @@ type Migration = fn() -> Vec<Ddl>;
 pub enum Ddl {
     Table(Box<TableCreateStatement>),
     Index(Box<sea_orm::sea_query::IndexCreateStatement>),
+    /// A table stored in the order of its primary key: `WITHOUT ROWID` on SQLite (a heap
+    /// with its key index on PostgreSQL).
+    Clustered(Box<TableCreateStatement>),
+    DropIndex(Box<sea_orm::sea_query::IndexDropStatement>),
 }
 
 /// The ordered list of migrations. Append only: a released migration never changes.
@@ -26,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (3, "sync plans, conflicts and duplicates", review),
     (4, "complaints and appeals", complaints),
     (5, "programmes, facts and matching", programmes),
+    (6, "matching population snapshots", population),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -947,6 +952,65 @@ fn programmes() -> Vec<Ddl> {
     ]
 }
 
+fn population() -> Vec<Ddl> {
+    // What a matching run reads: every living person of its area (and the other living
+    // members of their households), with their facts and their household's, copied once at
+    // the start of the run. Rules then read one row per person instead of joining persons,
+    // memberships and facts, and aggregating households, for every programme; and every
+    // programme of a run sees the same facts. Deleted when the run ends.
+    let snapshot = Table::create()
+        .table("match_population")
+        .if_not_exists()
+        .col(ref_id("run_id"))
+        // The household's id, or the person's own for a person in no household (a household
+        // of one).
+        .col(ref_id("household_key"))
+        .col(ref_id("person_id"))
+        .col(ColumnDef::new("household_id").string_len(36).null())
+        // The head of the household, or a person in no household.
+        .col(ColumnDef::new("is_head").boolean().not_null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("birth_date").date().not_null())
+        .col(ColumnDef::new("sex").string_len(1).not_null())
+        .col(ColumnDef::new("relationship").string_len(20).null())
+        .col(text("occupation"))
+        .col(text("marital_status"))
+        .col(ColumnDef::new("disability").boolean().null())
+        .col(ColumnDef::new("chronic_illness").boolean().null())
+        .col(ColumnDef::new("school_status").string_len(16).null())
+        .col(ColumnDef::new("employment_status").string_len(16).null())
+        .col(ColumnDef::new("monthly_income").big_integer().null())
+        .col(ColumnDef::new("welfare_decile").big_integer().null())
+        .col(ColumnDef::new("pmt_score").double().null())
+        .col(ColumnDef::new("jkn_segment").string_len(12).null())
+        .col(ColumnDef::new("jkn_class").big_integer().null())
+        .col(ColumnDef::new("jkn_active").boolean().null())
+        // The household's facts over its living members: size, poorest decile and score,
+        // total income.
+        .col(ColumnDef::new("h_size").big_integer().not_null())
+        .col(ColumnDef::new("h_welfare_decile").big_integer().null())
+        .col(ColumnDef::new("h_pmt_score").double().null())
+        .col(ColumnDef::new("h_income").big_integer().null())
+        .primary_key(
+            Index::create()
+                .col("run_id")
+                .col("household_key")
+                .col("person_id"),
+        )
+        .to_owned();
+    // A person's lines are found through the primary key (run, programme, person) instead:
+    // this index, random across all runs' lines, cost as much as the rest of a line's write.
+    let by_person = sea_orm::sea_query::Index::drop()
+        .name("ix_match_results_person")
+        .table("match_results")
+        .if_exists()
+        .to_owned();
+    vec![
+        Ddl::Clustered(Box::new(snapshot)),
+        Ddl::DropIndex(Box::new(by_person)),
+    ]
+}
+
 /// The secondary indexes an initial bulk load drops and builds once at the end: building an
 /// index from sorted data is many times faster than maintaining it row by row when keys
 /// arrive in random order (NIK, KK number, name, area). The indexes on a household id stay
@@ -1016,6 +1080,13 @@ impl Store {
                 match ddl {
                     Ddl::Table(t) => tx.execute(&*t).await?,
                     Ddl::Index(i) => tx.execute(&*i).await?,
+                    Ddl::Clustered(mut t) => {
+                        if backend == sea_orm::DbBackend::Sqlite {
+                            t.extra("WITHOUT ROWID");
+                        }
+                        tx.execute(&*t).await?
+                    }
+                    Ddl::DropIndex(i) => tx.execute(&*i).await?,
                 };
             }
             execute(
@@ -1056,7 +1127,7 @@ impl Store {
     pub async fn ensure_bulk_indexes(&self) -> Result<()> {
         let indexes = bulk_indexes().into_iter().filter_map(|ddl| match ddl {
             Ddl::Index(i) => Some(i),
-            Ddl::Table(_) => None,
+            _ => None,
         });
         if self.sqlite_file.is_some() {
             // On the bulk connection: its large page cache keeps the sort in memory.

@@ -224,6 +224,9 @@ fn json_value(v: &Value) -> serde_json::Value {
     }
 }
 
+/// The run id the exported queries read their population snapshot under.
+const BASELINE_RUN: &str = "baseline";
+
 /// Writes the tables the rules read as CSV, and every active programme's eligibility query
 /// (PostgreSQL dialect, `$n` parameters) with its parameters, for DuckDB.
 async fn export(store: &Store, area: &AreaCode, on: NaiveDate, dir: &Path) -> anyhow::Result<()> {
@@ -294,15 +297,35 @@ async fn export(store: &Store, area: &AreaCode, on: NaiveDate, dir: &Path) -> an
         };
         let rule = rules::check(text).map_err(|e| anyhow::anyhow!("{}: {e:?}", g.code))?;
         let keys = rules::check_ranking(&g.rank_by).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let sql = compiler.eligible(&rule.expr, &keys, &within, g.target == "household");
+        let sql = compiler.eligible(
+            BASELINE_RUN,
+            &rule.expr,
+            &keys,
+            &within,
+            g.target == "household",
+        );
         queries.push(serde_json::json!({
             "code": g.code,
             "sql": pintu_store::numbered_placeholders(&sql.text),
             "params": sql.values.iter().map(json_value).collect::<Vec<_>>(),
         }));
     }
+    let population: Vec<serde_json::Value> =
+        pintu_store::rules_sql::population(BASELINE_RUN, &scope)
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "sql": pintu_store::numbered_placeholders(&s.text),
+                    "params": s.values.iter().map(json_value).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+    let all = serde_json::json!({
+        "population": population,
+        "queries": queries,
+    });
     let mut f = std::fs::File::create(dir.join("queries.json"))?;
-    f.write_all(serde_json::to_string_pretty(&queries)?.as_bytes())?;
+    f.write_all(serde_json::to_string_pretty(&all)?.as_bytes())?;
     Ok(())
 }
 

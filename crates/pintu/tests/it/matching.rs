@@ -3,9 +3,11 @@
 //! and the area scope of every endpoint.
 
 use chrono::Utc;
+use pintu_domain::AreaCode;
+use pintu_domain::access::Scope;
 use pintu_service::Ctx;
 use pintu_store::facts::{self, SurveyFacts};
-use pintu_store::{Store, execute, new_id};
+use pintu_store::{Store, execute, new_id, query_all};
 use pintu_testkit::{TestApp, backends, spawn_app};
 use serde_json::{Value, json};
 
@@ -765,11 +767,25 @@ async fn an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one() {
         )
         .await
         .expect("copy lines");
+        // And the population snapshot of a run that ended while its snapshot was being
+        // deleted, as a crash leaves it.
+        let regency = Scope::Within(AreaCode::parse("35.07").expect("area"));
+        let stale = pintu_store::matching::build_population(store.conn(), &whole.row.id, &regency)
+            .await
+            .expect("stale snapshot");
+        assert!(stale > 0);
         assert_eq!(app.pintu.resume_matching().await.expect("resume"), 1);
         let resumed = wait_for_run(&app, &kab.token, &stopped).await;
         assert_eq!(resumed["status"], "finished", "{backend:?} {resumed}");
         assert_eq!(resumed["programmes_done"], whole.row.programmes_total);
         assert_eq!(run_lines(store, &stopped).await, expected, "{backend:?}");
+        let left = query_all(store.conn(), "SELECT run_id FROM match_population", vec![])
+            .await
+            .expect("snapshots");
+        assert!(
+            left.is_empty(),
+            "{backend:?}: snapshots are deleted when runs end"
+        );
     }
 }
 
