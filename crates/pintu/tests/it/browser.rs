@@ -326,6 +326,124 @@ async fn complaint_scenario(c: Client, base: String) {
 }
 
 /// The id of a conflict's card (`conflict-<id>`).
+/// A district officer writes an eligibility rule in the editor: a misspelt field is flagged
+/// as they type, with the field they meant; a rule that checks shows how many people living
+/// in their area it makes eligible today. Then a person's page says why, in plain words, in
+/// either language.
+#[tokio::test]
+async fn a_district_officer_previews_a_rule_and_reads_why_in_the_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    // Head born 1978 and wife 1980 with welfare decile 2; a child born 2025.
+    let family = crate::matching::family(&app, &kab.token, VILLAGE, 1, 2).await;
+    crate::matching::add_programme(
+        &app.pintu.store,
+        "LANSIA-T",
+        "age >= 60",
+        "age desc",
+        "person",
+        &[],
+    )
+    .await;
+    // The regency's own programme, which its district officer keeps.
+    pintu_store::execute(
+        app.pintu.store.conn(),
+        "UPDATE programmes SET area_code = '35.07' WHERE code = 'LANSIA-T'",
+        vec![],
+    )
+    .await
+    .expect("the regency's programme");
+    let Some(driver) = Chromedriver::start().await else {
+        return;
+    };
+    let Some(client) = driver.session().await else {
+        return;
+    };
+    let outcome = tokio::spawn(rule_scenario(
+        client.clone(),
+        app.base.clone(),
+        family[0].clone(),
+    ))
+    .await;
+    if outcome.is_err() {
+        report_page(&client).await;
+    }
+    let closed = client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the browser scenario did not finish: {e}"),
+    }
+    closed.expect("close the WebDriver session");
+}
+
+async fn rule_scenario(c: Client, base: String, head: String) {
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("open the login page");
+    fill(&c, "username", "kab").await;
+    fill(&c, "password", TEST_PASSWORD).await;
+    click(&c, "login-submit").await;
+    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+
+    c.goto(&format!("{base}/programmes/LANSIA-T/rules"))
+        .await
+        .expect("open the rule editor");
+    // A misspelt field: flagged as typed, with where and what was meant.
+    fill(&c, "rule", "age >= 40 && household.welfare_decil <= 3").await;
+    let error = wait_text(
+        &c,
+        Locator::Css("#rule-errors .rule-errors"),
+        "welfare_decile",
+    )
+    .await;
+    assert!(
+        error.contains("1"),
+        "the line and column are given: {error}"
+    );
+    // Corrected: it checks, and two of the three people in the regency meet it.
+    fill(&c, "rule", "age >= 40 && household.welfare_decile <= 3").await;
+    let ok = wait_text(&c, Locator::Css("#rule-errors .rule-ok"), "dari 3 orang").await;
+    assert!(
+        text_of(&c, Locator::Id("rule-preview-count"))
+            .await
+            .starts_with("— 2 dari 3 orang"),
+        "{ok}"
+    );
+    // Saved as a new version, in force from today (the date the form proposes).
+    click(&c, "rule-submit").await;
+    wait_text(
+        &c,
+        Locator::Css("#rule-versions"),
+        "household.welfare_decile <= 3",
+    )
+    .await;
+
+    // The head's page: eligible now, because of the clauses that decided it.
+    c.goto(&format!("{base}/persons/{head}"))
+        .await
+        .expect("open the person page");
+    let ours = Locator::XPath(
+        "//table[@id='person-entitlements']//tr[.//a[@href='/programmes/LANSIA-T']]",
+    );
+    let row = wait_text(&c, ours, "LANSIA-T").await;
+    assert_eq!(
+        wait_for(&c, ours)
+            .await
+            .attr("class")
+            .await
+            .expect("class")
+            .as_deref(),
+        Some("entitlement-eligible")
+    );
+    assert!(row.contains("Memenuhi syarat"), "{row}");
+    assert!(row.contains("48"), "the age that decided: {row}");
+    click(&c, "lang-en").await;
+    let row = wait_text(&c, ours, "Eligible").await;
+    assert!(row.contains("household welfare decile is 2"), "{row}");
+}
+
 async fn conflict_id(card: &Element) -> String {
     card.attr("id")
         .await

@@ -80,7 +80,7 @@ pub async fn add_programme(
 
 /// Registers a household (head born 1978, wife 1980, child 2025) and gives its adults a
 /// welfare decile. Returns the person ids (head, wife, child).
-async fn family(
+pub(crate) async fn family(
     app: &TestApp,
     token: &str,
     village: &str,
