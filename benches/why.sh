@@ -23,7 +23,7 @@ trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 db="sqlite://$work/pintu.db?mode=rwc"
 port=18081
 
-"$bin" --database-url "$db" demo --persons "$persons" --no-serve >/dev/null
+PINTU_LOG=warn "$bin" --database-url "$db" demo --persons "$persons" --no-serve >/dev/null
 token="$("$bin" --database-url "$db" user token --username kabupaten)"
 sqlite3 "$work/pintu.db" "SELECT id FROM persons WHERE life_status = 'alive' ORDER BY random() LIMIT 10000" > "$work/ids.txt"
 programmes="$(sqlite3 "$work/pintu.db" "SELECT COUNT(*) FROM programmes")"

@@ -225,8 +225,9 @@ pub async fn subjects_of(c: &impl ConnectionTrait, person_id: &str) -> Result<Op
         "SELECT {MEMBER_FACTS} FROM persons p \
          LEFT JOIN household_members m ON m.person_id = p.id \
          LEFT JOIN person_facts f ON f.person_id = p.id \
-         WHERE p.life_status = 'alive' AND (p.id = ? OR m.household_id = \
-           (SELECT household_id FROM household_members WHERE person_id = ?)) \
+         WHERE p.life_status = 'alive' AND (p.id = ? OR p.id IN \
+           (SELECT o.person_id FROM household_members o WHERE o.household_id = \
+             (SELECT household_id FROM household_members WHERE person_id = ?))) \
          ORDER BY p.id"
     );
     let rows = query_all(c, &sql, vec![person_id.into(), person_id.into()]).await?;

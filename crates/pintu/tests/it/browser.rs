@@ -36,31 +36,12 @@ async fn a_village_officer_logs_in_switches_language_registers_a_household_and_f
     let app = spawn_app(Backend::Sqlite).await;
     app.officer("desa", "village_officer", Some(VILLAGE)).await;
 
-    let Some(driver) = Chromedriver::start().await else {
-        return;
-    };
-    let Some(client) = driver.session().await else {
-        return;
-    };
-
-    // The scenario runs as a task so that a failed assertion in it still lets us report the
-    // page it failed on and close the browser before the test fails.
-    let outcome = tokio::spawn(scenario(client.clone(), app.base.clone())).await;
-    if outcome.is_err() {
-        report_page(&client).await;
+    if in_browser(|c| scenario(c, app.base.clone())).await {
+        eprintln!(
+            "browser test passed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
-    let closed = client.close().await;
-    drop(driver);
-    match outcome {
-        Ok(()) => {}
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the browser scenario did not finish: {e}"),
-    }
-    closed.expect("close the WebDriver session");
-    eprintln!(
-        "browser test passed in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 }
 
 /// The sub-district MIS unit works the conflict queue: sees the two values side by side with
@@ -72,24 +53,7 @@ async fn a_subdistrict_officer_works_the_conflict_queue_in_the_browser() {
     crate::review::seed_conflicts(&app).await;
     app.officer("kec", "subdistrict_officer", Some("35.07.01"))
         .await;
-    let Some(driver) = Chromedriver::start().await else {
-        return;
-    };
-    let Some(client) = driver.session().await else {
-        return;
-    };
-    let outcome = tokio::spawn(conflict_scenario(client.clone(), app.base.clone())).await;
-    if outcome.is_err() {
-        report_page(&client).await;
-    }
-    let closed = client.close().await;
-    drop(driver);
-    match outcome {
-        Ok(()) => {}
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the browser scenario did not finish: {e}"),
-    }
-    closed.expect("close the WebDriver session");
+    in_browser(|c| conflict_scenario(c, app.base.clone())).await;
 }
 
 async fn conflict_scenario(c: Client, base: String) {
@@ -198,24 +162,7 @@ async fn conflict_scenario(c: Client, base: String) {
 async fn a_village_officer_records_answers_and_closes_a_complaint_in_the_browser() {
     let app = spawn_app(Backend::Sqlite).await;
     app.officer("desa", "village_officer", Some(VILLAGE)).await;
-    let Some(driver) = Chromedriver::start().await else {
-        return;
-    };
-    let Some(client) = driver.session().await else {
-        return;
-    };
-    let outcome = tokio::spawn(complaint_scenario(client.clone(), app.base.clone())).await;
-    if outcome.is_err() {
-        report_page(&client).await;
-    }
-    let closed = client.close().await;
-    drop(driver);
-    match outcome {
-        Ok(()) => {}
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the browser scenario did not finish: {e}"),
-    }
-    closed.expect("close the WebDriver session");
+    in_browser(|c| complaint_scenario(c, app.base.clone())).await;
 }
 
 async fn complaint_scenario(c: Client, base: String) {
@@ -353,29 +300,7 @@ async fn a_district_officer_previews_a_rule_and_reads_why_in_the_browser() {
     )
     .await
     .expect("the regency's programme");
-    let Some(driver) = Chromedriver::start().await else {
-        return;
-    };
-    let Some(client) = driver.session().await else {
-        return;
-    };
-    let outcome = tokio::spawn(rule_scenario(
-        client.clone(),
-        app.base.clone(),
-        family[0].clone(),
-    ))
-    .await;
-    if outcome.is_err() {
-        report_page(&client).await;
-    }
-    let closed = client.close().await;
-    drop(driver);
-    match outcome {
-        Ok(()) => {}
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("the browser scenario did not finish: {e}"),
-    }
-    closed.expect("close the WebDriver session");
+    in_browser(|c| rule_scenario(c, app.base.clone(), family[0].clone())).await;
 }
 
 async fn rule_scenario(c: Client, base: String, head: String) {
@@ -731,6 +656,36 @@ fn unavailable<T>(why: &str) -> Option<T> {
 }
 
 /// Where the browser was and what it showed, for a failed scenario.
+/// Runs a scenario in a fresh headless browser session; false if it was skipped (no browser,
+/// outside CI).
+/// The scenario runs as a task so that a failed assertion in it still lets us report the
+/// page it failed on and close the browser before the test fails.
+async fn in_browser<F, Fut>(scenario: F) -> bool
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Some(driver) = Chromedriver::start().await else {
+        return false;
+    };
+    let Some(client) = driver.session().await else {
+        return false;
+    };
+    let outcome = tokio::spawn(scenario(client.clone())).await;
+    if outcome.is_err() {
+        report_page(&client).await;
+    }
+    let closed = client.close().await;
+    drop(driver);
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the browser scenario did not finish: {e}"),
+    }
+    closed.expect("close the WebDriver session");
+    true
+}
+
 async fn report_page(c: &Client) {
     let url = c
         .current_url()
