@@ -148,48 +148,28 @@ pub async fn update(
     r: &ProgrammeRow,
     seen: DateTime<Utc>,
 ) -> Result<bool> {
-    let v = vec![
-        r.name_id.clone().into(),
-        r.name_en.clone().into(),
-        r.description_id.clone().into(),
-        r.description_en.clone().into(),
-        r.owner_agency.clone().into(),
-        r.technical_unit.clone().into(),
-        r.guarantee.clone().into(),
-        r.kind.clone().into(),
-        r.benefit_id.clone().into(),
-        r.benefit_en.clone().into(),
-        r.benefit_amount.into(),
-        r.benefit_period.clone().into(),
-        r.area_code.clone().into(),
-        r.budget.into(),
-        r.quota.into(),
-        r.target.clone().into(),
-        r.need.clone().into(),
-        r.rank_by.clone().into(),
-        r.documents.clone().into(),
-        r.procedure_id.clone().into(),
-        r.procedure_en.clone().into(),
-        r.focal_point.clone().into(),
-        r.active_from.into(),
-        r.active_until.into(),
-        r.requires.clone().into(),
-        r.implies.clone().into(),
-        r.example.into(),
-        r.updated_by.clone().into(),
-        r.updated_at.into(),
-        r.id.clone().into(),
-        seen.into(),
-    ];
+    // Every column of the form: all but the id, the code and the creation.
+    let columns: Vec<&str> = COLUMNS
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !["id", "code", "created_at"].contains(c))
+        .collect();
+    let mut v: Vec<Value> = COLUMNS
+        .split(',')
+        .map(str::trim)
+        .zip(values(r))
+        .filter(|(c, _)| columns.contains(c))
+        .map(|(_, v)| v)
+        .collect();
+    v.push(r.id.clone().into());
+    v.push(seen.into());
+    let sets: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
     let n = execute(
         c,
-        "UPDATE programmes SET name_id = ?, name_en = ?, description_id = ?, description_en = ?, \
-         owner_agency = ?, technical_unit = ?, guarantee = ?, kind = ?, benefit_id = ?, \
-         benefit_en = ?, benefit_amount = ?, benefit_period = ?, area_code = ?, budget = ?, \
-         quota = ?, target = ?, need = ?, rank_by = ?, documents = ?, procedure_id = ?, \
-         procedure_en = ?, focal_point = ?, active_from = ?, active_until = ?, requires = ?, \
-         implies = ?, example = ?, updated_by = ?, updated_at = ? \
-         WHERE id = ? AND updated_at = ?",
+        &format!(
+            "UPDATE programmes SET {} WHERE id = ? AND updated_at = ?",
+            sets.join(", ")
+        ),
         v,
     )
     .await?;
