@@ -130,6 +130,11 @@ pub const ERROR_CODES: &[&str] = &[
     "period_invalid",
     "dimension_unknown",
     "text_invalid",
+    // matching: the village forum's decisions
+    "reason_required",
+    "person_unknown",
+    "programme_not_in_area",
+    "override_already_revoked",
     // programmes
     "programme_code_invalid",
     "guarantee_unknown",

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod pages;
 mod pages_complaints;
 mod pages_imports;
+mod pages_matching;
 mod pages_programmes;
 mod pages_review;
 pub mod reports;

@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}", get(household))
         .route("/areas/options", get(area_options))
         .merge(crate::pages_imports::router())
+        .merge(crate::pages_matching::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())
@@ -559,6 +560,8 @@ struct PersonPage {
     /// The complaints this person made.
     complaints: Vec<crate::pages_complaints::ComplaintLine>,
     may_record_complaints: bool,
+    /// Offer the village forum's decision on each programme.
+    may_record_overrides: bool,
     /// "Why?": each active programme and what decided it; none for someone not living.
     entitlements: Option<Entitlements>,
 }
@@ -762,6 +765,7 @@ async fn person_page_by_id(
         sources,
         complaints,
         may_record_complaints: u.ctx.actor.may_record_complaints(),
+        may_record_overrides: u.ctx.actor.may_record_overrides(),
         entitlements,
     };
     (status, render(&page)).into_response()

@@ -861,3 +861,325 @@ async fn the_person_page_says_why_in_the_officers_language() {
         403
     );
 }
+
+/// Reads a page through the logged-in client: (status, body).
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let resp = c.get(app.url(path)).send().await.expect("page");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("html"))
+}
+
+/// The person ids of a list page's rows, in order, with the row's status class.
+fn page_lines(html: &str) -> Vec<(String, String)> {
+    html.split("<tr class=\"line-")
+        .skip(1)
+        .map(|row| {
+            let status = row.split('"').next().expect("class").to_string();
+            let id = row
+                .split("href=\"/persons/")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .expect("person link")
+                .to_string();
+            (id, status)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn officers_run_matching_read_print_and_download_lists_and_record_forum_decisions_in_the_pages()
+ {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    app.officer("tetangga", "village_officer", Some(SIBLING_VILLAGE))
+        .await;
+    let h1 = family(&app, &kab.token, VILLAGE, 1, 2).await;
+    let h2 = family(&app, &kab.token, VILLAGE, 2, 1).await;
+    let h3 = family(&app, &kab.token, VILLAGE, 3, 5).await;
+    add_programme(
+        &app.pintu.store,
+        "LANSIA-T",
+        "age >= 40 && household.welfare_decile <= 3",
+        "household.welfare_decile, age desc",
+        "person",
+        &[(VILLAGE, 2)],
+    )
+    .await;
+
+    // A village office reads the matching pages but does not start runs.
+    let (desa, desa_csrf) = crate::pages::logged_in(&app, "desa").await;
+    let (status, html) = page(&desa, &app, "/matching").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("href=\"/matching\" aria-current=\"page\""),
+        "in the menu"
+    );
+    assert!(html.contains("id=\"no-runs\""), "the empty state");
+    assert!(
+        !html.contains("id=\"start-run\""),
+        "no start form for a village office"
+    );
+    let (status, html) = page(&desa, &app, "/matching/lists/LANSIA-T").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"no-run\""),
+        "no run covers the village yet"
+    );
+
+    // The district office starts a run through the form: a bad area is explained and
+    // starts nothing; a good one starts the run and its page follows it to the end.
+    let (kab_page, kab_csrf) = crate::pages::logged_in(&app, "kab").await;
+    let resp = kab_page
+        .post(app.url("/matching"))
+        .form(&[("area", "35.07"), ("reference_date", "")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 403, "no CSRF token, no run");
+    let resp = kab_page
+        .post(app.url("/matching"))
+        .form(&[
+            ("csrf", kab_csrf.as_str()),
+            ("area", "35.x"),
+            ("reference_date", ""),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("aria-invalid=\"true\""), "{html}");
+    let runs = json_of(app.get(&kab.token, "/api/v1/matching/runs").await).await;
+    assert_eq!(runs.as_array().map(Vec::len), Some(0), "nothing started");
+    let resp = kab_page
+        .post(app.url("/matching"))
+        .form(&[
+            ("csrf", kab_csrf.as_str()),
+            ("area", "35.07"),
+            ("reference_date", &Utc::now().date_naive().to_string()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let run_path = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("the run's page")
+        .to_string();
+    let mut finished = String::new();
+    for _ in 0..400 {
+        let (status, html) = page(&kab_page, &app, &format!("{run_path}/status")).await;
+        assert_eq!(status, 200);
+        if !html.contains("hx-get") {
+            finished = html;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(finished.contains("Selesai"), "{finished}");
+    let row = finished
+        .split("<tr>")
+        .find(|r| r.contains("LANSIA-T"))
+        .expect("our programme's row");
+    let numbers: Vec<&str> = row
+        .split("<td>")
+        .skip(2)
+        .map(|c| c.split('<').next().expect("cell"))
+        .collect();
+    assert_eq!(numbers, ["1", "4", "2", "2", "0", "0"], "{row}");
+    let (_, html) = page(&kab_page, &app, "/matching").await;
+    assert!(html.contains(&run_path), "the run is listed");
+
+    // The village list: ranked, cut at the quota, with no NIK on the screen.
+    let list_path = format!("/matching/lists/LANSIA-T?area={VILLAGE}");
+    let (status, html) = page(&desa, &app, &list_path).await;
+    assert_eq!(status, 200);
+    let expected = vec![
+        (h2[0].clone(), "selected".to_string()),
+        (h2[1].clone(), "selected".into()),
+        (h1[0].clone(), "waiting".into()),
+        (h1[1].clone(), "waiting".into()),
+    ];
+    assert_eq!(page_lines(&html), expected);
+    assert!(!html.contains(&nik(VILLAGE, 2)), "no NIK on the screen");
+    let (_, waiting) = page(&desa, &app, &format!("{list_path}&status=waiting")).await;
+    assert_eq!(page_lines(&waiting), expected[2..].to_vec());
+    // Printed for the village office, with NIKs and the signatures, and as CSV.
+    let (status, print) = page(
+        &desa,
+        &app,
+        &format!("/matching/lists/LANSIA-T/print?area={VILLAGE}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        print.contains(&nik(VILLAGE, 2)),
+        "the head's NIK to reach him"
+    );
+    assert!(print.contains("Kepala desa") && print.contains("4 orang dalam daftar ini"));
+    let resp = desa
+        .get(app.url(&format!("/matching/lists/LANSIA-T/csv?area={VILLAGE}")))
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/csv")
+    );
+    let csv = resp.text().await.expect("csv");
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.lines().nth(1).expect("first line").contains(&h2[0]));
+    // The neighbouring village's office reads neither list nor print nor CSV of this one.
+    let (tetangga, _) = crate::pages::logged_in(&app, "tetangga").await;
+    for path in [
+        list_path.clone(),
+        format!("/matching/lists/LANSIA-T/print?area={VILLAGE}"),
+        format!("/matching/lists/LANSIA-T/csv?area={VILLAGE}"),
+        format!("/matching/gaps?area={VILLAGE}"),
+        format!("/matching/overrides?area={VILLAGE}"),
+    ] {
+        let (status, body) = page(&tetangga, &app, &path).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(!body.contains(&h2[0]), "{path}");
+    }
+    let (status, _) = page(
+        &tetangga,
+        &app,
+        &format!(
+            "/matching/overrides/new?programme=LANSIA-T&person={}",
+            h2[0]
+        ),
+    )
+    .await;
+    assert_eq!(status, 404, "a person outside the area is not found");
+
+    // The village forum removes the first: without a reason the form says so and records
+    // nothing; with one it is recorded, shown, and holds in the next run.
+    let person_page = page(&desa, &app, &format!("/persons/{}", h3[2])).await.1;
+    assert!(person_page.contains(&format!(
+        "/matching/overrides/new?programme=LANSIA-T&amp;person={}",
+        h3[2]
+    )));
+    let (status, form) = page(
+        &desa,
+        &app,
+        &format!(
+            "/matching/overrides/new?programme=LANSIA-T&person={}&action=remove",
+            h2[0]
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(form.contains("Kepala 2") && form.contains("value=\"remove\" checked"));
+    let today = Utc::now().date_naive().to_string();
+    let decide = |reason: &'static str| {
+        [
+            ("csrf", desa_csrf.clone()),
+            ("programme", "LANSIA-T".to_string()),
+            ("person", h2[0].clone()),
+            ("action", "remove".to_string()),
+            ("forum_date", today.clone()),
+            ("reason", reason.to_string()),
+        ]
+    };
+    let resp = desa
+        .post(app.url("/matching/overrides"))
+        .form(&decide("  "))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("Tulis alasan musyawarah."), "{html}");
+    let (_, html) = page(&desa, &app, "/matching/overrides").await;
+    assert!(html.contains("id=\"no-overrides\""), "nothing recorded");
+    let resp = desa
+        .post(app.url("/matching/overrides"))
+        .form(&decide("Bekerja di luar negeri sejak Agustus"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let back = resp.headers()["location"].to_str().expect("to").to_string();
+    let (_, html) = page(&desa, &app, &back).await;
+    assert!(html.contains("Keputusan tercatat"), "{html}");
+    assert!(html.contains("Bekerja di luar negeri sejak Agustus"));
+    let override_id = html
+        .split("<tr id=\"override-")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the decision's row")
+        .to_string();
+    app.pintu
+        .run_matching(&Ctx::system("test"), Some("35.07"), None, |_, _| {})
+        .await
+        .expect("run");
+    let (_, html) = page(&desa, &app, &list_path).await;
+    assert_eq!(
+        page_lines(&html),
+        vec![
+            (h2[1].clone(), "selected".to_string()),
+            (h1[0].clone(), "selected".into()),
+            (h1[1].clone(), "waiting".into()),
+            // Without a rank, after the ranked.
+            (h2[0].clone(), "removed".into()),
+        ]
+    );
+    assert!(html.contains("dikeluarkan musyawarah desa"));
+
+    // Revoked once; a second revoke is refused.
+    let revoke = format!("/matching/overrides/{override_id}/revoke");
+    let resp = desa
+        .post(app.url(&revoke))
+        .form(&[("csrf", desa_csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 303);
+    let (_, html) = page(&desa, &app, "/matching/overrides").await;
+    assert!(html.contains("id=\"no-overrides\""), "revoked");
+    let (_, html) = page(&desa, &app, "/matching/overrides?all=1").await;
+    assert!(html.contains("Dicabut pada"));
+    let resp = desa
+        .post(app.url(&revoke))
+        .form(&[("csrf", desa_csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 409);
+
+    // The gaps page shows what the API counts: every listed person unenrolled.
+    let (status, html) = page(&kab_page, &app, &format!("/matching/gaps?area={VILLAGE}")).await;
+    assert_eq!(status, 200);
+    let gaps = json_of(
+        app.get(&kab.token, &format!("/api/v1/matching/gaps?area={VILLAGE}"))
+            .await,
+    )
+    .await;
+    let total = |kind: &str| -> i64 {
+        gaps[kind]
+            .as_array()
+            .expect("counts")
+            .iter()
+            .map(|g| g["people"].as_i64().expect("n"))
+            .sum()
+    };
+    assert!(total("exclusion") >= 2, "{gaps}");
+    for (id, kind) in [
+        ("exclusion", "exclusion"),
+        ("inclusion", "inclusion"),
+        ("double", "double_targeting"),
+    ] {
+        assert!(
+            html.contains(&format!("<dd id=\"total-{id}\">{}</dd>", total(kind))),
+            "{id}: {html}"
+        );
+    }
+    assert!(html.contains("/matching/lists/LANSIA-T?area="));
+}

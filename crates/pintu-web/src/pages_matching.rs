@@ -1,0 +1,715 @@
+//! The matching pages (MAT-2..5): the runs of the cross-table with their progress, a form to
+//! start one, each programme's list of pre-identified people in an area (on screen, as a
+//! printable page for the village office and as CSV), the village forum's decisions with the
+//! form to record and revoke them, and the gaps of an area.
+//!
+//! NIKs never reach a URL: lists are chosen by programme code and area, people by their id.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use pintu_domain::access::Scope;
+use pintu_service::matching::{OverrideInput, Run};
+use pintu_service::programmes::ProgrammeQuery;
+use pintu_service::{Error, today};
+use pintu_store::matching::{GapCount, ListLine, OverrideRow};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api_matching::list_csv;
+use crate::i18n::{Lang, Tr};
+use crate::pages::{FormErrors, Layout, check_csrf, error_page, render};
+use crate::session::PageUser;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/matching", get(runs_page).post(start))
+        .route("/matching/runs/{id}", get(run_page))
+        .route("/matching/runs/{id}/status", get(run_status))
+        .route("/matching/lists/{code}", get(list_page))
+        .route("/matching/lists/{code}/print", get(print_page))
+        .route("/matching/lists/{code}/csv", get(list_download))
+        .route("/matching/overrides", get(overrides_page).post(record))
+        .route("/matching/overrides/new", get(new_override))
+        .route("/matching/overrides/{id}/revoke", post(revoke))
+        .route("/matching/gaps", get(gaps_page))
+}
+
+/// Notices a redirect may ask a matching page to show.
+const NOTICES: [&str; 2] = ["override-recorded", "override-revoked"];
+
+fn name_in(tr: &Tr, id: &str, en: &str) -> String {
+    if tr.lang == Lang::En { en } else { id }.to_string()
+}
+
+/// The area the actor works in, as the default of the area fields.
+fn own_area(u: &PageUser) -> String {
+    match u.ctx.actor.scope() {
+        Scope::Within(a) => a.as_str().to_string(),
+        Scope::National => String::new(),
+    }
+}
+
+/// A run as the pages show it: its status in words and whether it is still going.
+struct RunView {
+    run: Run,
+    status: String,
+    running: bool,
+}
+
+impl RunView {
+    fn of(tr: &Tr, run: Run) -> RunView {
+        let status = tr.t(&format!("matching-status-{}", run.row.status));
+        let running = run.row.status == "running";
+        RunView {
+            run,
+            status,
+            running,
+        }
+    }
+
+    fn programme_name(&self, tr: &Tr, i: &usize) -> String {
+        self.run
+            .programmes
+            .get(*i)
+            .map(|p| name_in(tr, &p.name_id, &p.name_en))
+            .unwrap_or_default()
+    }
+}
+
+// ---- runs ----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "matching.html")]
+struct RunsPage {
+    l: Layout,
+    runs: Vec<RunView>,
+    may_run: bool,
+    area: String,
+    on: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+struct StartForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    area: String,
+    #[serde(default)]
+    reference_date: String,
+}
+
+async fn runs_page(State(state): State<AppState>, u: PageUser) -> Response {
+    let form = StartForm {
+        area: own_area(&u),
+        reference_date: today().to_string(),
+        ..StartForm::default()
+    };
+    runs_page_with(&state, &u, form, FormErrors::default(), StatusCode::OK).await
+}
+
+async fn runs_page_with(
+    state: &AppState,
+    u: &PageUser,
+    form: StartForm,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Response {
+    match state.pintu.matching_runs(&u.ctx).await {
+        Ok(runs) => (
+            status,
+            render(&RunsPage {
+                l: Layout::for_user(u, "matching-title", "matching", "/matching"),
+                runs: runs.into_iter().map(|r| RunView::of(&u.tr, r)).collect(),
+                may_run: u.ctx.actor.may_run_matching(),
+                area: form.area,
+                on: form.reference_date,
+                errors,
+            }),
+        )
+            .into_response(),
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+async fn start(State(state): State<AppState>, u: PageUser, Form(f): Form<StartForm>) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let on = match f.reference_date.trim() {
+        "" => Ok(None),
+        s => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| Error::invalid("reference_date", "date_invalid")),
+    };
+    let started = match on {
+        Ok(on) => {
+            state
+                .pintu
+                .start_matching(&u.ctx, Some(f.area.trim()), on)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(run) => Redirect::to(&format!("/matching/runs/{}", run.row.id)).into_response(),
+        Err(e) => match FormErrors::from_error(e, &u.tr) {
+            Ok((status, errors)) => runs_page_with(&state, &u, f, errors, status).await,
+            Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "matching_run.html")]
+struct RunPage {
+    l: Layout,
+    r: RunView,
+}
+
+#[derive(Template)]
+#[template(path = "matching_run_status.html")]
+struct RunStatus {
+    l: Layout,
+    r: RunView,
+}
+
+async fn run_page(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
+    match state.pintu.matching_run(&u.ctx, &id).await {
+        Ok(run) => render(&RunPage {
+            l: Layout::for_user(
+                &u,
+                "matching-run-title",
+                "matching",
+                &format!("/matching/runs/{id}"),
+            ),
+            r: RunView::of(&u.tr, run),
+        }),
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+/// The progress and summary block alone, polled by the run page while the run goes on.
+async fn run_status(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    match state.pintu.matching_run(&u.ctx, &id).await {
+        Ok(run) => render(&RunStatus {
+            l: Layout::for_user(
+                &u,
+                "matching-run-title",
+                "matching",
+                &format!("/matching/runs/{id}"),
+            ),
+            r: RunView::of(&u.tr, run),
+        }),
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+// ---- lists ---------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    area: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// A line as the list pages show it.
+struct LineView {
+    line: ListLine,
+    status: String,
+}
+
+fn line_views(tr: &Tr, lines: Vec<ListLine>) -> Vec<LineView> {
+    lines
+        .into_iter()
+        .map(|line| LineView {
+            status: tr.t(&format!("entitlement-list-{}", line.status)),
+            line,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "matching_list.html")]
+struct ListPage {
+    l: Layout,
+    code: String,
+    name: String,
+    area: String,
+    status: String,
+    statuses: [&'static str; 4],
+    run: Option<Run>,
+    lines: Vec<LineView>,
+    next: Option<String>,
+    /// The query string of this list without the page position, for the print and CSV links.
+    filter: String,
+    may_override: bool,
+}
+
+fn filter_query(area: &str, status: &str) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if !area.is_empty() {
+        q.append_pair("area", area);
+    }
+    if !status.is_empty() {
+        q.append_pair("status", status);
+    }
+    q.finish()
+}
+
+async fn programme_name(state: &AppState, tr: &Tr, code: &str) -> Result<(String, String), Error> {
+    let p = state.pintu.programme(code).await?.programme;
+    Ok((p.code.clone(), name_in(tr, &p.name_id, &p.name_en)))
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(code): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let (code, name) = match programme_name(&state, &u.tr, &code).await {
+        Ok(p) => p,
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let status = q.status.clone().unwrap_or_default();
+    let listed = state
+        .pintu
+        .eligible_list(
+            &u.ctx,
+            &code,
+            Some(&area),
+            Some(&status),
+            q.after.as_deref(),
+            Some(100),
+        )
+        .await;
+    match listed {
+        Ok((run, page)) => render(&ListPage {
+            l: Layout::for_user(
+                &u,
+                "matching-list-title",
+                "matching",
+                &format!("/matching/lists/{code}"),
+            ),
+            filter: filter_query(&area, &status),
+            code,
+            name,
+            area,
+            status,
+            statuses: ["selected", "waiting", "added", "removed"],
+            run,
+            lines: line_views(&u.tr, page.items),
+            next: page.next,
+            may_override: u.ctx.actor.may_record_overrides(),
+        }),
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "matching_print.html")]
+struct PrintPage {
+    l: Layout,
+    code: String,
+    name: String,
+    area: String,
+    area_name: String,
+    run: Option<Run>,
+    lines: Vec<LineView>,
+    printed: String,
+}
+
+/// The whole list of an area on paper, for the village office to reach people: name, NIK,
+/// birth date, rank and status, with space for the village head's signature.
+async fn print_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(code): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let (code, name) = match programme_name(&state, &u.tr, &code).await {
+        Ok(p) => p,
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let status = q.status.clone().unwrap_or_default();
+    match state
+        .pintu
+        .full_list(&u.ctx, &code, Some(&area), Some(&status))
+        .await
+    {
+        Ok((run, lines)) => {
+            let area_name = match pintu_domain::AreaCode::parse(&area) {
+                Ok(a) => state
+                    .pintu
+                    .store
+                    .area_path(&a)
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|x| x.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Err(_) => String::new(),
+            };
+            render(&PrintPage {
+                l: Layout::for_user(
+                    &u,
+                    "matching-list-title",
+                    "matching",
+                    &format!("/matching/lists/{code}/print"),
+                ),
+                code,
+                name,
+                area,
+                area_name,
+                run,
+                lines: line_views(&u.tr, lines),
+                printed: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+            })
+        }
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+async fn list_download(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(code): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    match state
+        .pintu
+        .full_list(&u.ctx, &code, Some(&area), q.status.as_deref())
+        .await
+    {
+        Ok((_, lines)) => {
+            let file = format!(
+                "daftar-{}-{}.csv",
+                code.to_lowercase(),
+                if area.is_empty() { "nasional" } else { &area }
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file}\""),
+                    ),
+                ],
+                list_csv(&lines),
+            )
+                .into_response()
+        }
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+// ---- the village forum -----------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct OverridesQuery {
+    #[serde(default)]
+    area: Option<String>,
+    #[serde(default)]
+    programme: Option<String>,
+    #[serde(default)]
+    all: Option<String>,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+struct OverrideView {
+    o: OverrideRow,
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "matching_overrides.html")]
+struct OverridesPage {
+    l: Layout,
+    rows: Vec<OverrideView>,
+    area: String,
+    programme: String,
+    all: bool,
+    notice: Option<String>,
+    may_override: bool,
+}
+
+async fn overrides_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Query(q): Query<OverridesQuery>,
+) -> Response {
+    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let programme = q.programme.clone().unwrap_or_default();
+    let all = q.all.as_deref() == Some("1");
+    match state
+        .pintu
+        .overrides(&u.ctx, Some(&area), Some(&programme), all)
+        .await
+    {
+        Ok(rows) => render(&OverridesPage {
+            l: Layout::for_user(&u, "overrides-title", "matching", "/matching/overrides"),
+            rows: rows
+                .into_iter()
+                .map(|o| OverrideView {
+                    action: u.tr.t(&format!("override-action-{}", o.action)),
+                    o,
+                })
+                .collect(),
+            area,
+            programme,
+            all,
+            notice: q
+                .notice
+                .as_deref()
+                .filter(|n| NOTICES.contains(n))
+                .map(|n| u.tr.t(n)),
+            may_override: u.ctx.actor.may_record_overrides(),
+        }),
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct OverrideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    programme: String,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    forum_date: String,
+}
+
+#[derive(Template)]
+#[template(path = "matching_override_form.html")]
+struct OverrideFormPage {
+    l: Layout,
+    f: OverrideForm,
+    person_name: String,
+    village: String,
+    programmes: Vec<(String, String)>,
+    errors: FormErrors,
+}
+
+async fn new_override(
+    State(state): State<AppState>,
+    u: PageUser,
+    Query(f): Query<OverrideForm>,
+) -> Response {
+    // A decision is about one person: the form opens from a list line or a person page.
+    if f.person.is_empty() {
+        return Redirect::to("/matching/overrides").into_response();
+    }
+    let f = OverrideForm {
+        forum_date: today().to_string(),
+        ..f
+    };
+    override_form(&state, &u, f, FormErrors::default(), StatusCode::OK).await
+}
+
+async fn override_form(
+    state: &AppState,
+    u: &PageUser,
+    f: OverrideForm,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Response {
+    if !u.ctx.actor.may_record_overrides() {
+        return error_page(u.tr.clone(), Error::Forbidden, u.ctx.request_id.clone());
+    }
+    let person = match state.pintu.person(&u.ctx, &f.person).await {
+        Ok(p) => p.person,
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    let query = ProgrammeQuery {
+        active_on: Some(today().to_string()),
+        ..ProgrammeQuery::default()
+    };
+    let programmes = match state.pintu.programmes(&query).await {
+        Ok(rows) => rows
+            .into_iter()
+            .filter(|p| {
+                p.area_code
+                    .as_deref()
+                    .is_none_or(|a| pintu_domain::rules::area_contains(a, &person.village_code))
+            })
+            .map(|p| {
+                let name = name_in(&u.tr, &p.name_id, &p.name_en);
+                (p.code, name)
+            })
+            .collect(),
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    (
+        status,
+        render(&OverrideFormPage {
+            l: Layout::for_user(
+                u,
+                "override-new-title",
+                "matching",
+                "/matching/overrides/new",
+            ),
+            person_name: person.full_name,
+            village: person.village_code,
+            f,
+            programmes,
+            errors,
+        }),
+    )
+        .into_response()
+}
+
+async fn record(
+    State(state): State<AppState>,
+    u: PageUser,
+    Form(f): Form<OverrideForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let forum_date = match NaiveDate::parse_from_str(f.forum_date.trim(), "%Y-%m-%d") {
+        Ok(d) => d,
+        Err(_) => {
+            let e = Error::invalid("forum_date", "date_invalid");
+            return match FormErrors::from_error(e, &u.tr) {
+                Ok((status, errors)) => override_form(&state, &u, f, errors, status).await,
+                Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+            };
+        }
+    };
+    let input = OverrideInput {
+        programme: f.programme.clone(),
+        person_id: f.person.clone(),
+        action: f.action.clone(),
+        reason: f.reason.clone(),
+        forum_date,
+    };
+    match state.pintu.record_override(&u.ctx, input).await {
+        Ok(o) => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair("area", &o.village_code)
+                .append_pair("notice", "override-recorded")
+                .finish();
+            Redirect::to(&format!("/matching/overrides?{q}")).into_response()
+        }
+        Err(e) => match FormErrors::from_error(e, &u.tr) {
+            Ok((status, errors)) => override_form(&state, &u, f, errors, status).await,
+            Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    match state.pintu.revoke_override(&u.ctx, &id).await {
+        Ok(o) => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair("area", &o.village_code)
+                .append_pair("notice", "override-revoked")
+                .finish();
+            Redirect::to(&format!("/matching/overrides?{q}")).into_response()
+        }
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+// ---- gaps ----------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct GapsQuery {
+    #[serde(default)]
+    area: Option<String>,
+}
+
+/// One of the three kinds of gap, by programme (or need) and village.
+struct GapSection {
+    id: &'static str,
+    title: &'static str,
+    hint: &'static str,
+    rows: Vec<GapCount>,
+    total: i64,
+}
+
+impl GapSection {
+    fn of(id: &'static str, rows: Vec<GapCount>) -> GapSection {
+        let (title, hint) = match id {
+            "exclusion" => ("gaps-exclusion", "gaps-exclusion-hint"),
+            "inclusion" => ("gaps-inclusion", "gaps-inclusion-hint"),
+            _ => ("gaps-double", "gaps-double-hint"),
+        };
+        GapSection {
+            id,
+            title,
+            hint,
+            total: rows.iter().map(|r| r.people).sum(),
+            rows,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "matching_gaps.html")]
+struct GapsPage {
+    l: Layout,
+    area: String,
+    run: Option<Run>,
+    sections: Vec<GapSection>,
+}
+
+async fn gaps_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Query(q): Query<GapsQuery>,
+) -> Response {
+    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    match state.pintu.gaps(&u.ctx, Some(&area)).await {
+        Ok(g) => render(&GapsPage {
+            l: Layout::for_user(&u, "gaps-title", "matching", "/matching/gaps"),
+            area,
+            run: g.run,
+            sections: vec![
+                GapSection::of("exclusion", g.exclusion),
+                GapSection::of("inclusion", g.inclusion),
+                GapSection::of("double", g.double_targeting),
+            ],
+        }),
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
