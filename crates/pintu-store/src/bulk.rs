@@ -542,7 +542,12 @@ impl Store {
     /// (cancelled, or finished by another worker). The lines go the backend's fastest way,
     /// as the bulk loader's rows: COPY on PostgreSQL, a prepared statement stepped per row
     /// on an SQLite file.
-    pub async fn save_programme_lines(&self, p: ProgrammeLines) -> Result<bool> {
+    pub async fn save_programme_lines(&self, mut p: ProgrammeLines) -> Result<bool> {
+        // In the order of the primary key (run, programme, person): each line then goes at
+        // the end of the key's index instead of into a random page of it (PBI-JK's 396,000
+        // lines on PostgreSQL: 4.9 s -> 3.3 s).
+        p.lines
+            .sort_unstable_by(|a, b| a.person_id.cmp(&b.person_id));
         let at = Utc::now();
         match self.backend() {
             DbBackend::Postgres => {

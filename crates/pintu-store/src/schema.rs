@@ -21,6 +21,8 @@ pub enum Ddl {
     /// with its key index on PostgreSQL).
     Clustered(Box<TableCreateStatement>),
     DropIndex(Box<sea_orm::sea_query::IndexDropStatement>),
+    /// A statement for PostgreSQL alone, where SQLite has no equivalent.
+    Postgres(&'static str),
 }
 
 /// The ordered list of migrations. Append only: a released migration never changes.
@@ -31,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (4, "complaints and appeals", complaints),
     (5, "programmes, facts and matching", programmes),
     (6, "matching population snapshots", population),
+    (
+        7,
+        "matching: unlogged snapshots, lines checked by their run",
+        matching_writes,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1011,6 +1018,21 @@ fn population() -> Vec<Ddl> {
     ]
 }
 
+fn matching_writes() -> Vec<Ddl> {
+    vec![
+        // A snapshot lives only while its run does, and a run interrupted by a crash rebuilds
+        // it when it resumes (PostgreSQL empties unlogged tables in crash recovery): writing
+        // it to the write-ahead log, and its deletion at the end of every run, bought nothing.
+        Ddl::Postgres("ALTER TABLE match_population SET UNLOGGED"),
+        // Lines are written only in the transaction that moves their run on, which fails
+        // unless the run exists and is running (`Store::save_programme_lines`); runs are
+        // never deleted. The key check repeated that for every line: a fifth of a line's cost.
+        Ddl::Postgres(
+            "ALTER TABLE match_results DROP CONSTRAINT IF EXISTS match_results_run_id_fkey",
+        ),
+    ]
+}
+
 /// The secondary indexes an initial bulk load drops and builds once at the end: building an
 /// index from sorted data is many times faster than maintaining it row by row when keys
 /// arrive in random order (NIK, KK number, name, area). The indexes on a household id stay
@@ -1087,6 +1109,12 @@ impl Store {
                         tx.execute(&*t).await?
                     }
                     Ddl::DropIndex(i) => tx.execute(&*i).await?,
+                    Ddl::Postgres(sql) => {
+                        if backend == sea_orm::DbBackend::Postgres {
+                            tx.execute_unprepared(sql).await?;
+                        }
+                        continue;
+                    }
                 };
             }
             execute(
