@@ -840,3 +840,137 @@ async fn page_is_marked(c: &Client) -> bool {
         .expect("read the page mark")
         == json!(true)
 }
+
+#[tokio::test]
+async fn a_district_officer_follows_a_run_and_a_village_forum_decision_in_the_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    crate::matching::family(&app, &kab.token, VILLAGE, 1, 2).await;
+    crate::matching::family(&app, &kab.token, VILLAGE, 2, 1).await;
+    crate::matching::add_programme(
+        &app.pintu.store,
+        "LANSIA-T",
+        "age >= 40 && household.welfare_decile <= 3",
+        "household.welfare_decile, age desc",
+        "person",
+        &[(VILLAGE, 2)],
+    )
+    .await;
+    let done = app
+        .pintu
+        .run_matching(
+            &pintu_service::Ctx::system("test"),
+            Some("35.07"),
+            None,
+            |_, _| {},
+        )
+        .await
+        .expect("a finished run");
+    // An earlier run still going, which the page follows until it ends.
+    let going = pintu_store::new_id();
+    pintu_store::execute(
+        app.pintu.store.conn(),
+        "INSERT INTO match_runs (id, area_code, reference_date, status, programmes_done, \
+         programmes_total, summary, created_by, created_at, updated_at) \
+         VALUES (?, '35.07', ?, 'running', 0, 1, '[]', 'user:kab', ?, ?)",
+        vec![
+            going.clone().into(),
+            done.row.reference_date.into(),
+            (done.row.created_at - chrono::Duration::hours(1)).into(),
+            (done.row.created_at - chrono::Duration::hours(1)).into(),
+        ],
+    )
+    .await
+    .expect("a running run");
+    let store = app.pintu.store.clone();
+    let summary = done.row.summary.clone();
+    in_browser(|c| run_scenario(c, app.base.clone(), store, going, summary)).await;
+}
+
+async fn run_scenario(
+    c: Client,
+    base: String,
+    store: pintu_store::Store,
+    going: String,
+    summary: String,
+) {
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("open the login page");
+    fill(&c, "username", "kab").await;
+    fill(&c, "password", TEST_PASSWORD).await;
+    click(&c, "login-submit").await;
+    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+
+    // A mistyped area is explained on the form.
+    c.goto(&format!("{base}/matching"))
+        .await
+        .expect("open the matching page");
+    fill(&c, "area", "35.x").await;
+    click(&c, "start-run-submit").await;
+    wait_text(&c, Locator::Css("#form-errors"), "Wilayah").await;
+
+    // The running run's page follows it without a reload until it ends.
+    c.goto(&format!("{base}/matching/runs/{going}"))
+        .await
+        .expect("open the run");
+    wait_text(&c, Locator::Id("run-state"), "Berjalan").await;
+    wait_for_htmx(&c).await;
+    mark_page(&c).await;
+    pintu_store::execute(
+        store.conn(),
+        "UPDATE match_runs SET status = 'finished', programmes_done = 1, summary = ? \
+         WHERE id = ?",
+        vec![summary.into(), going.into()],
+    )
+    .await
+    .expect("the run ends");
+    wait_text(&c, Locator::Id("run-state"), "Selesai").await;
+    assert!(page_is_marked(&c).await, "updated in place, not reloaded");
+    let row = wait_text(
+        &c,
+        Locator::XPath("//table[@id='run-programmes']//tr[.//a[contains(., 'LANSIA-T')]]"),
+        "LANSIA-T",
+    )
+    .await;
+    assert!(row.contains('4') && row.contains('2'), "{row}");
+
+    // The village list, from the newest finished run; the forum removes its first person.
+    c.goto(&format!("{base}/matching/lists/LANSIA-T?area={VILLAGE}"))
+        .await
+        .expect("open the list");
+    let first = Locator::XPath("(//table[@id='list']//tr[starts-with(@class, 'line-')])[1]");
+    let line = wait_text(&c, first, "Kepala 2").await;
+    assert!(line.contains("terpilih"), "{line}");
+    wait_for(
+        &c,
+        Locator::XPath(
+            "(//table[@id='list']//tr[starts-with(@class, 'line-')])[1]//a[contains(@href, '/matching/overrides/new')]",
+        ),
+    )
+    .await
+    .click()
+    .await
+    .expect("open the forum's form");
+    wait_text(&c, Locator::Css("main h1"), "musyawarah").await;
+    assert_eq!(
+        c.execute(
+            "return document.querySelector('input[name=action]:checked').value",
+            vec![]
+        )
+        .await
+        .expect("the checked decision"),
+        json!("remove"),
+        "the list line proposes a removal"
+    );
+    select(&c, "programme", "LANSIA-T").await;
+    fill(&c, "reason", "Pindah ke Surabaya, Oktober").await;
+    click(&c, "override-submit").await;
+    wait_text(&c, Locator::Id("notice"), "Keputusan tercatat").await;
+    wait_text(
+        &c,
+        Locator::Css("#overrides"),
+        "Pindah ke Surabaya, Oktober",
+    )
+    .await;
+}
