@@ -162,15 +162,7 @@ fn days(lang: Lang, v: Option<f64>) -> String {
 
 /// Percent-encodes a query value.
 fn enc(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 /// An option of a select.
@@ -1676,7 +1668,7 @@ mod tests {
 
     #[test]
     fn query_values_are_encoded() {
-        assert_eq!(enc("35.07 a&b"), "35.07%20a%26b");
+        assert_eq!(enc("35.07 a&b"), "35.07+a%26b");
     }
 
     #[test]

@@ -11,11 +11,10 @@ use axum::routing::{get, post};
 use pintu_domain::sources::Source;
 use pintu_service::Error;
 use pintu_store::imports::{ImportIssue, ImportRow};
-use serde::Deserialize;
 
 use crate::AppState;
 use crate::api_imports::{MAX_IMPORT_BYTES, csv_download, read_upload, upload_parts};
-use crate::pages::{Layout, check_csrf, error_page, error_page_code, render};
+use crate::pages::{CsrfForm, Layout, check_csrf, error_page, error_page_code, render};
 use crate::session::PageUser;
 
 /// Rejections shown on the page; the download has them all.
@@ -207,11 +206,6 @@ async fn status(State(state): State<AppState>, u: PageUser, Path(id): Path<Strin
         }),
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn cancel(

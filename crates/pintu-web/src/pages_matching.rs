@@ -22,7 +22,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api_matching::list_csv;
 use crate::i18n::{Lang, Tr};
-use crate::pages::{FormErrors, Layout, check_csrf, error_page, render};
+use crate::pages::{CsrfForm, FormErrors, Layout, check_csrf, error_page, render};
 use crate::session::PageUser;
 
 pub fn router() -> Router<AppState> {
@@ -180,36 +180,31 @@ struct RunStatus {
 }
 
 async fn run_page(State(state): State<AppState>, u: PageUser, Path(id): Path<String>) -> Response {
-    match state.pintu.matching_run(&u.ctx, &id).await {
-        Ok(run) => render(&RunPage {
-            l: Layout::for_user(
-                &u,
-                "matching-run-title",
-                "matching",
-                &format!("/matching/runs/{id}"),
-            ),
-            r: RunView::of(&u.tr, run),
-        }),
-        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
-    }
+    run_view(&state, &u, &id, false).await
 }
 
-/// The progress and summary block alone, polled by the run page while the run goes on.
 async fn run_status(
     State(state): State<AppState>,
     u: PageUser,
     Path(id): Path<String>,
 ) -> Response {
-    match state.pintu.matching_run(&u.ctx, &id).await {
-        Ok(run) => render(&RunStatus {
-            l: Layout::for_user(
-                &u,
-                "matching-run-title",
-                "matching",
-                &format!("/matching/runs/{id}"),
-            ),
-            r: RunView::of(&u.tr, run),
-        }),
+    run_view(&state, &u, &id, true).await
+}
+
+/// A run's page, or (`partial`) its progress and summary block alone, which the page polls
+/// while the run goes on.
+async fn run_view(state: &AppState, u: &PageUser, id: &str, partial: bool) -> Response {
+    match state.pintu.matching_run(&u.ctx, id).await {
+        Ok(run) => {
+            let path = format!("/matching/runs/{id}");
+            let l = Layout::for_user(u, "matching-run-title", "matching", &path);
+            let r = RunView::of(&u.tr, run);
+            if partial {
+                render(&RunStatus { l, r })
+            } else {
+                render(&RunPage { l, r })
+            }
+        }
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     }
 }
@@ -609,24 +604,12 @@ async fn record(
         forum_date,
     };
     match state.pintu.record_override(&u.ctx, input).await {
-        Ok(o) => {
-            let q = form_urlencoded::Serializer::new(String::new())
-                .append_pair("area", &o.village_code)
-                .append_pair("notice", "override-recorded")
-                .finish();
-            Redirect::to(&format!("/matching/overrides?{q}")).into_response()
-        }
+        Ok(o) => to_overrides(&o.village_code, "override-recorded"),
         Err(e) => match FormErrors::from_error(e, &u.tr) {
             Ok((status, errors)) => override_form(&state, &u, f, errors, status).await,
             Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
         },
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn revoke(
@@ -639,15 +622,18 @@ async fn revoke(
         return r;
     }
     match state.pintu.revoke_override(&u.ctx, &id).await {
-        Ok(o) => {
-            let q = form_urlencoded::Serializer::new(String::new())
-                .append_pair("area", &o.village_code)
-                .append_pair("notice", "override-revoked")
-                .finish();
-            Redirect::to(&format!("/matching/overrides?{q}")).into_response()
-        }
+        Ok(o) => to_overrides(&o.village_code, "override-revoked"),
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     }
+}
+
+/// Back to the decisions of the decision's village, with a notice.
+fn to_overrides(village: &str, notice: &str) -> Response {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("area", village)
+        .append_pair("notice", notice)
+        .finish();
+    Redirect::to(&format!("/matching/overrides?{q}")).into_response()
 }
 
 // ---- gaps ----------------------------------------------------------------------------------

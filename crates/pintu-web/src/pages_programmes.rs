@@ -29,7 +29,7 @@ use crate::AppState;
 use crate::api_programmes::{RuleFieldsOut, check_text, rule_fields_of};
 use crate::error::RuleErrorOut;
 use crate::i18n::{Lang, Tr};
-use crate::pages::{FormErrors, HTMX_PATH, Layout, check_csrf, error_page, render};
+use crate::pages::{CsrfForm, FormErrors, HTMX_PATH, Layout, check_csrf, error_page, render};
 use crate::session::{PageUser, SESSION_COOKIE, page_lang};
 
 pub fn router() -> Router<AppState> {
@@ -1367,12 +1367,6 @@ async fn remove_quota(
         .into_response(),
         Err(e) => quota_refused(&state, &v, &code, e, (f.area_code, String::new())).await,
     }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn end(
