@@ -57,13 +57,7 @@ async fn a_subdistrict_officer_works_the_conflict_queue_in_the_browser() {
 }
 
 async fn conflict_scenario(c: Client, base: String) {
-    c.goto(&format!("{base}/login"))
-        .await
-        .expect("open the login page");
-    fill(&c, "username", "kec").await;
-    fill(&c, "password", TEST_PASSWORD).await;
-    click(&c, "login-submit").await;
-    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+    log_in(&c, &base, "kec").await;
 
     // The menu leads to the queue.
     wait_for(&c, Locator::Css("nav.main a[href='/review']"))
@@ -167,13 +161,7 @@ async fn a_village_officer_records_answers_and_closes_a_complaint_in_the_browser
 
 async fn complaint_scenario(c: Client, base: String) {
     use chrono::Datelike;
-    c.goto(&format!("{base}/login"))
-        .await
-        .expect("open the login page");
-    fill(&c, "username", "desa").await;
-    fill(&c, "password", TEST_PASSWORD).await;
-    click(&c, "login-submit").await;
-    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+    log_in(&c, &base, "desa").await;
 
     // The menu leads to the complaints, none yet.
     wait_for(&c, Locator::Css("nav.main a[href='/complaints']"))
@@ -304,13 +292,7 @@ async fn a_district_officer_previews_a_rule_and_reads_why_in_the_browser() {
 }
 
 async fn rule_scenario(c: Client, base: String, head: String) {
-    c.goto(&format!("{base}/login"))
-        .await
-        .expect("open the login page");
-    fill(&c, "username", "kab").await;
-    fill(&c, "password", TEST_PASSWORD).await;
-    click(&c, "login-submit").await;
-    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+    log_in(&c, &base, "kab").await;
 
     c.goto(&format!("{base}/programmes/LANSIA-T/rules"))
         .await
@@ -707,6 +689,17 @@ async fn report_page(c: &Client) {
 
 // ---- page helpers ------------------------------------------------------------------------
 
+/// Logs in through the form and waits for the dashboard.
+async fn log_in(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("open the login page");
+    fill(c, "username", username).await;
+    fill(c, "password", TEST_PASSWORD).await;
+    click(c, "login-submit").await;
+    wait_text(c, Locator::Css("main h1"), "Beranda").await;
+}
+
 async fn wait_for(c: &Client, at: Locator<'_>) -> Element {
     c.wait()
         .at_most(WAIT)
@@ -894,13 +887,7 @@ async fn run_scenario(
     going: String,
     summary: String,
 ) {
-    c.goto(&format!("{base}/login"))
-        .await
-        .expect("open the login page");
-    fill(&c, "username", "kab").await;
-    fill(&c, "password", TEST_PASSWORD).await;
-    click(&c, "login-submit").await;
-    wait_text(&c, Locator::Css("main h1"), "Beranda").await;
+    log_in(&c, &base, "kab").await;
 
     // A mistyped area is explained on the form.
     c.goto(&format!("{base}/matching"))
