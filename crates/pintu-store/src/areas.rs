@@ -149,6 +149,28 @@ impl Store {
         rows.iter().map(area_from_row).collect()
     }
 
+    /// The names of the areas with these codes, by code (unknown codes are left out): for
+    /// lists and reports that name villages.
+    pub async fn area_names(
+        &self,
+        codes: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in codes.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let rows = query_all(
+                self.conn(),
+                &format!("SELECT code, name FROM areas WHERE code IN ({placeholders})"),
+                chunk.iter().map(|c| Value::from(c.to_string())).collect(),
+            )
+            .await?;
+            for r in &rows {
+                out.insert(col(r, "code")?, col(r, "name")?);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn area_count(&self, level: AreaLevel) -> Result<i64> {
         let row = query_one(
             self.conn(),

@@ -5,6 +5,8 @@
 //!
 //! NIKs never reach a URL: lists are chosen by programme code and area, people by their id.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -225,13 +227,35 @@ struct ListQuery {
 struct LineView {
     line: ListLine,
     status: String,
+    village: String,
 }
 
-fn line_views(tr: &Tr, lines: Vec<ListLine>) -> Vec<LineView> {
+/// The names of the villages in `codes`, by code; a village without a name shows its code.
+async fn village_names<'a>(
+    state: &AppState,
+    codes: impl Iterator<Item = &'a str>,
+) -> HashMap<String, String> {
+    let mut codes: Vec<&str> = codes.collect();
+    codes.sort_unstable();
+    codes.dedup();
+    state
+        .pintu
+        .store
+        .area_names(&codes)
+        .await
+        .unwrap_or_default()
+}
+
+async fn line_views(state: &AppState, tr: &Tr, lines: Vec<ListLine>) -> Vec<LineView> {
+    let names = village_names(state, lines.iter().map(|l| l.village_code.as_str())).await;
     lines
         .into_iter()
         .map(|line| LineView {
             status: tr.t(&format!("entitlement-list-{}", line.status)),
+            village: names
+                .get(&line.village_code)
+                .cloned()
+                .unwrap_or_else(|| line.village_code.clone()),
             line,
         })
         .collect()
@@ -308,7 +332,7 @@ async fn list_page(
             status,
             statuses: ["selected", "waiting", "added", "removed"],
             run,
-            lines: line_views(&u.tr, page.items),
+            lines: line_views(&state, &u.tr, page.items).await,
             next: page.next,
             may_override: u.ctx.actor.may_record_overrides(),
         }),
@@ -374,7 +398,7 @@ async fn print_page(
                 area,
                 area_name,
                 run,
-                lines: line_views(&u.tr, lines),
+                lines: line_views(&state, &u.tr, lines).await,
                 printed: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
             })
         }
@@ -649,12 +673,13 @@ struct GapSection {
     id: &'static str,
     title: &'static str,
     hint: &'static str,
-    rows: Vec<GapCount>,
+    /// Each count with its village's name.
+    rows: Vec<(GapCount, String)>,
     total: i64,
 }
 
 impl GapSection {
-    fn of(id: &'static str, rows: Vec<GapCount>) -> GapSection {
+    fn of(id: &'static str, rows: Vec<GapCount>, names: &HashMap<String, String>) -> GapSection {
         let (title, hint) = match id {
             "exclusion" => ("gaps-exclusion", "gaps-exclusion-hint"),
             "inclusion" => ("gaps-inclusion", "gaps-inclusion-hint"),
@@ -665,7 +690,13 @@ impl GapSection {
             title,
             hint,
             total: rows.iter().map(|r| r.people).sum(),
-            rows,
+            rows: rows
+                .into_iter()
+                .map(|r| {
+                    let name = names.get(&r.village_code).cloned().unwrap_or_default();
+                    (r, name)
+                })
+                .collect(),
         }
     }
 }
@@ -686,16 +717,25 @@ async fn gaps_page(
 ) -> Response {
     let area = q.area.clone().unwrap_or_else(|| own_area(&u));
     match state.pintu.gaps(&u.ctx, Some(&area)).await {
-        Ok(g) => render(&GapsPage {
-            l: Layout::for_user(&u, "gaps-title", "matching", "/matching/gaps"),
-            area,
-            run: g.run,
-            sections: vec![
-                GapSection::of("exclusion", g.exclusion),
-                GapSection::of("inclusion", g.inclusion),
-                GapSection::of("double", g.double_targeting),
-            ],
-        }),
+        Ok(g) => {
+            let villages = g
+                .exclusion
+                .iter()
+                .chain(&g.inclusion)
+                .chain(&g.double_targeting)
+                .map(|r| r.village_code.as_str());
+            let names = village_names(&state, villages).await;
+            render(&GapsPage {
+                l: Layout::for_user(&u, "gaps-title", "matching", "/matching/gaps"),
+                area,
+                run: g.run,
+                sections: vec![
+                    GapSection::of("exclusion", g.exclusion, &names),
+                    GapSection::of("inclusion", g.inclusion, &names),
+                    GapSection::of("double", g.double_targeting, &names),
+                ],
+            })
+        }
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     }
 }

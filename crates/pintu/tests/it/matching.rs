@@ -1005,6 +1005,7 @@ async fn officers_run_matching_read_print_and_download_lists_and_record_forum_de
     ];
     assert_eq!(page_lines(&html), expected);
     assert!(!html.contains(&nik(VILLAGE, 2)), "no NIK on the screen");
+    assert!(html.contains("Tulungrejo"), "the village by its name");
     let (_, waiting) = page(&desa, &app, &format!("{list_path}&status=waiting")).await;
     assert_eq!(page_lines(&waiting), expected[2..].to_vec());
     // Printed for the village office, with NIKs and the signatures, and as CSV.
@@ -1182,4 +1183,5 @@ async fn officers_run_matching_read_print_and_download_lists_and_record_forum_de
         );
     }
     assert!(html.contains("/matching/lists/LANSIA-T?area="));
+    assert!(html.contains("Tulungrejo <small>35.07.01.2001</small>"));
 }
