@@ -915,6 +915,7 @@ gaps-inclusion = Inclusion errors
 gaps-inclusion-hint = Enrolled but not on the list.
 gaps-double = Double targeting
 gaps-double-hint = Households served twice for the same need.
+matching-choose-area = Choose an area (a province, regency, district or village code).
 gaps-none = None.
 gaps-need = Need
 gaps-people = People

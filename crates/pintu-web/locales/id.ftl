@@ -909,6 +909,7 @@ gaps-inclusion = Kesalahan inklusi
 gaps-inclusion-hint = Menjadi peserta tetapi tidak ada di daftar.
 gaps-double = Sasaran ganda
 gaps-double-hint = Rumah tangga yang dilayani dua kali untuk kebutuhan yang sama.
+matching-choose-area = Pilih wilayah (kode provinsi, kabupaten/kota, kecamatan atau desa).
 gaps-none = Tidak ada.
 gaps-need = Kebutuhan
 gaps-people = Orang

@@ -56,6 +56,15 @@ fn own_area(u: &PageUser) -> String {
     }
 }
 
+/// The area a page was asked for, or (when none) the actor's own; empty only for a national
+/// officer who has not chosen one.
+fn area_or_own(u: &PageUser, asked: Option<&str>) -> String {
+    match asked.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => a.to_string(),
+        None => own_area(u),
+    }
+}
+
 /// A run as the pages show it: its status in words and whether it is still going.
 struct RunView {
     run: Run,
@@ -304,7 +313,7 @@ async fn list_page(
         Ok(p) => p,
         Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     };
-    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let area = area_or_own(&u, q.area.as_deref());
     let status = q.status.clone().unwrap_or_default();
     let listed = state
         .pintu
@@ -365,7 +374,7 @@ async fn print_page(
         Ok(p) => p,
         Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     };
-    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let area = area_or_own(&u, q.area.as_deref());
     let status = q.status.clone().unwrap_or_default();
     match state
         .pintu
@@ -412,7 +421,7 @@ async fn list_download(
     Path(code): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let area = area_or_own(&u, q.area.as_deref());
     match state
         .pintu
         .full_list(&u.ctx, &code, Some(&area), q.status.as_deref())
@@ -476,7 +485,7 @@ async fn overrides_page(
     u: PageUser,
     Query(q): Query<OverridesQuery>,
 ) -> Response {
-    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let area = area_or_own(&u, q.area.as_deref());
     let programme = q.programme.clone().unwrap_or_default();
     let all = q.all.as_deref() == Some("1");
     match state
@@ -710,12 +719,27 @@ struct GapsPage {
     sections: Vec<GapSection>,
 }
 
+impl GapsPage {
+    /// Gaps are counted within an area: a national officer chooses one first.
+    fn choose_area(&self) -> bool {
+        self.area.is_empty()
+    }
+}
+
 async fn gaps_page(
     State(state): State<AppState>,
     u: PageUser,
     Query(q): Query<GapsQuery>,
 ) -> Response {
-    let area = q.area.clone().unwrap_or_else(|| own_area(&u));
+    let area = area_or_own(&u, q.area.as_deref());
+    if area.is_empty() {
+        return render(&GapsPage {
+            l: Layout::for_user(&u, "gaps-title", "matching", "/matching/gaps"),
+            area,
+            run: None,
+            sections: Vec::new(),
+        });
+    }
     match state.pintu.gaps(&u.ctx, Some(&area)).await {
         Ok(g) => {
             let villages = g

@@ -1184,4 +1184,15 @@ async fn officers_run_matching_read_print_and_download_lists_and_record_forum_de
     }
     assert!(html.contains("/matching/lists/LANSIA-T?area="));
     assert!(html.contains("Tulungrejo <small>35.07.01.2001</small>"));
+
+    // A national officer chooses an area before anything is counted or listed.
+    app.officer("nasional", "national_officer", None).await;
+    let (nasional, _) = crate::pages::logged_in(&app, "nasional").await;
+    for path in ["/matching/gaps", "/matching/lists/LANSIA-T"] {
+        let (status, html) = page(&nasional, &app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains("id=\"choose-area\""), "{path}: {html}");
+    }
+    let (_, html) = page(&nasional, &app, &format!("/matching/gaps?area={VILLAGE}")).await;
+    assert!(html.contains("<dd id=\"total-exclusion\">"), "{html}");
 }
