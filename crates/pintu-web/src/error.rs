@@ -135,6 +135,7 @@ pub const ERROR_CODES: &[&str] = &[
     "person_unknown",
     "programme_not_in_area",
     "override_already_revoked",
+    "print_area_too_large",
     // programmes
     "programme_code_invalid",
     "guarantee_unknown",

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use pintu_domain::access::Scope;
+use pintu_domain::area::{AreaCode, AreaLevel};
 use pintu_service::matching::{OverrideInput, Run};
 use pintu_service::programmes::ProgrammeQuery;
 use pintu_service::{Error, today};
@@ -285,6 +286,8 @@ struct ListPage {
     /// The query string of this list without the page position, for the print and CSV links.
     filter: String,
     may_override: bool,
+    /// Small enough an area to print (see [`printable`]).
+    printable: bool,
 }
 
 fn filter_query(area: &str, status: &str) -> String {
@@ -298,9 +301,28 @@ fn filter_query(area: &str, status: &str) -> String {
     q.finish()
 }
 
-async fn programme_name(state: &AppState, tr: &Tr, code: &str) -> Result<(String, String), Error> {
-    let p = state.pintu.programme(code).await?.programme;
-    Ok((p.code.clone(), name_in(tr, &p.name_id, &p.name_en)))
+/// What a list page is asked for: the programme's code and name (in the page's language),
+/// the area (the officer's own by default) and the status filter.
+async fn list_request(
+    state: &AppState,
+    u: &PageUser,
+    code: &str,
+    q: &ListQuery,
+) -> Result<(String, String, String, String), Response> {
+    let p = match state.pintu.programme(code).await {
+        Ok(d) => d.programme,
+        Err(e) => return Err(error_page(u.tr.clone(), e, u.ctx.request_id.clone())),
+    };
+    let name = name_in(&u.tr, &p.name_id, &p.name_en);
+    let area = area_or_own(u, q.area.as_deref());
+    Ok((p.code, name, area, q.status.clone().unwrap_or_default()))
+}
+
+/// Lists are printed for a village office or a sub-district's villages: a regency's list is
+/// hundreds of thousands of lines, which the CSV carries and paper does not.
+fn printable(area: &str) -> bool {
+    AreaCode::parse(area)
+        .is_ok_and(|a| matches!(a.level(), AreaLevel::District | AreaLevel::Village))
 }
 
 async fn list_page(
@@ -309,12 +331,10 @@ async fn list_page(
     Path(code): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let (code, name) = match programme_name(&state, &u.tr, &code).await {
-        Ok(p) => p,
-        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    let (code, name, area, status) = match list_request(&state, &u, &code, &q).await {
+        Ok(r) => r,
+        Err(r) => return r,
     };
-    let area = area_or_own(&u, q.area.as_deref());
-    let status = q.status.clone().unwrap_or_default();
     let listed = state
         .pintu
         .eligible_list(
@@ -326,6 +346,7 @@ async fn list_page(
             Some(100),
         )
         .await;
+    let area_for_print = area.clone();
     match listed {
         Ok((run, page)) => render(&ListPage {
             l: Layout::for_user(
@@ -344,6 +365,7 @@ async fn list_page(
             lines: line_views(&state, &u.tr, page.items).await,
             next: page.next,
             may_override: u.ctx.actor.may_record_overrides(),
+            printable: printable(&area_for_print),
         }),
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     }
@@ -370,19 +392,21 @@ async fn print_page(
     Path(code): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let (code, name) = match programme_name(&state, &u.tr, &code).await {
-        Ok(p) => p,
-        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    let (code, name, area, status) = match list_request(&state, &u, &code, &q).await {
+        Ok(r) => r,
+        Err(r) => return r,
     };
-    let area = area_or_own(&u, q.area.as_deref());
-    let status = q.status.clone().unwrap_or_default();
+    if !printable(&area) {
+        let e = Error::invalid("area", "print_area_too_large");
+        return error_page(u.tr.clone(), e, u.ctx.request_id.clone());
+    }
     match state
         .pintu
         .full_list(&u.ctx, &code, Some(&area), Some(&status))
         .await
     {
         Ok((run, lines)) => {
-            let area_name = match pintu_domain::AreaCode::parse(&area) {
+            let area_name = match AreaCode::parse(&area) {
                 Ok(a) => state
                     .pintu
                     .store

@@ -1021,6 +1021,21 @@ async fn officers_run_matching_read_print_and_download_lists_and_record_forum_de
         "the head's NIK to reach him"
     );
     assert!(print.contains("Kepala desa") && print.contains("4 orang dalam daftar ini"));
+    // A regency's list goes to CSV, not to paper.
+    let (_, regency) = page(&kab_page, &app, "/matching/lists/LANSIA-T?area=35.07").await;
+    assert_eq!(
+        page_lines(&regency).len(),
+        4,
+        "the regency's list on screen"
+    );
+    assert!(!regency.contains("id=\"print-list\"") && regency.contains("id=\"download-list\""));
+    let (status, refused) =
+        page(&kab_page, &app, "/matching/lists/LANSIA-T/print?area=35.07").await;
+    assert_eq!(status, 422);
+    assert!(
+        refused.contains("Daftar dicetak per desa atau kecamatan"),
+        "{refused}"
+    );
     let resp = desa
         .get(app.url(&format!("/matching/lists/LANSIA-T/csv?area={VILLAGE}")))
         .send()
