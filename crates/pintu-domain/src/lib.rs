@@ -4,6 +4,7 @@
 //! every rule can be tested on its own.
 
 pub mod access;
+pub mod applications;
 pub mod area;
 pub mod complaints;
 pub mod conflicts;

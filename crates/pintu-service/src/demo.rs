@@ -489,4 +489,86 @@ impl Pintu {
         self.escalate_overdue(now).await?;
         Ok(recorded)
     }
+    /// Starts a few applications at different stages for people of the first village of
+    /// `area` (a draft, one submitted with its documents checked, one enrolled), unless the
+    /// area has applications already. Returns how many were started.
+    pub async fn record_demo_applications(&self, area: &AreaCode) -> Result<usize> {
+        use crate::applications::{NewApplicationInput, StepInput};
+        const PDF: &[u8] =
+            b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n";
+        let ctx = Ctx::system("demo");
+        if !self
+            .applications(&ctx, Some(area.as_str()), None, None, None, Some(1))
+            .await?
+            .items
+            .is_empty()
+        {
+            return Ok(0);
+        }
+        let villages = self.store.villages_within(area).await?;
+        let Some(village) = villages.first() else {
+            return Ok(0);
+        };
+        let people = pintu_store::registry::list_persons(
+            self.store.conn(),
+            &pintu_domain::access::Scope::Within(village.clone()),
+            None,
+            20,
+        )
+        .await?;
+        let now = Utc::now();
+        let mut started = 0;
+        // (programme, steps taken, documents handed in and checked)
+        let plans: [(&str, &[&str], bool); 3] = [
+            ("PKH", &[], false),
+            ("PIP", &["submit"], true),
+            (
+                "BPJS-TK-BPU",
+                &["submit", "forward", "approve", "enrol"],
+                true,
+            ),
+        ];
+        let mut living = people.iter().filter(|p| p.life_status == "alive");
+        for (code, steps, documents) in plans {
+            let Some(person) = living.next() else { break };
+            let input = NewApplicationInput {
+                person_id: person.id.clone(),
+                programme: code.into(),
+                note: Some("Contoh permohonan (demo)".into()),
+                ..NewApplicationInput::default()
+            };
+            let d = match self.create_application(&ctx, &input, now).await {
+                Ok(d) => d,
+                // Not in the catalogue here, or not for this person: skip it.
+                Err(Error::Invalid(_) | Error::Conflict { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let id = d.application.id.clone();
+            if documents {
+                for r in &d.requirements {
+                    let doc = self
+                        .add_application_document(
+                            &ctx,
+                            &id,
+                            Some(&r.index.to_string()),
+                            &format!("dokumen-{}.pdf", r.index + 1),
+                            PDF.to_vec(),
+                            now,
+                        )
+                        .await?;
+                    self.check_application_document(&ctx, &id, &doc.id, now)
+                        .await?;
+                }
+            }
+            for action in steps {
+                let step = StepInput {
+                    action: (*action).into(),
+                    reason: None,
+                };
+                self.application_step(&ctx, &id, &step, now).await?;
+            }
+            started += 1;
+        }
+        Ok(started)
+    }
 }

@@ -2,6 +2,7 @@
 //! checks permission before doing anything, runs in a transaction, records history for
 //! changes and writes the audit log for every read or change of personal data.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod complaints;

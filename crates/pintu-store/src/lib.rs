@@ -2,6 +2,7 @@
 //! queries of each module, bulk loaders, and the area guard that every query of personal
 //! data goes through.
 
+pub mod applications;
 pub mod areas;
 pub mod audit;
 pub mod bulk;

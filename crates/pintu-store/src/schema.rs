@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "matching: unlogged snapshots, lines checked by their run",
         matching_writes,
     ),
+    (8, "applications to programmes", applications),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1029,6 +1030,114 @@ fn matching_writes() -> Vec<Ddl> {
         // never deleted. The key check repeated that for every line: a fifth of a line's cost.
         Ddl::Postgres(
             "ALTER TABLE match_results DROP CONSTRAINT IF EXISTS match_results_run_id_fkey",
+        ),
+    ]
+}
+
+fn applications() -> Vec<Ddl> {
+    // An application of a person (for a household programme, the household's
+    // representative) to a programme, as it stands.
+    let applications = Table::create()
+        .table("applications")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("person_id"))
+        .col(ColumnDef::new("household_id").string_len(36).null())
+        .col(ref_id("programme_id"))
+        .col(area_col("village_code"))
+        // counter, online, sms, call_centre or matching
+        .col(ColumnDef::new("channel").string_len(16).not_null())
+        // draft, submitted, forwarded, approved, rejected, enrolled or withdrawn
+        .col(ColumnDef::new("state").string_len(12).not_null())
+        .col(text("note"))
+        // The reason of the last rejection or withdrawal, told to the applicant.
+        .col(text("reason"))
+        // The matching run whose list pre-identified the person, if any.
+        .col(ColumnDef::new("run_id").string_len(36).null())
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("applications", "person_id")
+                .to("persons", "id"),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from("applications", "programme_id")
+                .to("programmes", "id"),
+        )
+        .to_owned();
+    // Every step: who, when, from which state to which, and why.
+    let events = Table::create()
+        .table("application_events")
+        .if_not_exists()
+        .col(serial("id"))
+        .col(ref_id("application_id"))
+        .col(area_col("village_code"))
+        .col(instant("at"))
+        .col(text_nn("actor"))
+        .col(ColumnDef::new("action").string_len(16).not_null())
+        .col(ColumnDef::new("from_state").string_len(12).null())
+        .col(ColumnDef::new("to_state").string_len(12).not_null())
+        .col(text("note"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("application_events", "application_id")
+                .to("applications", "id"),
+        )
+        .to_owned();
+    // The documents handed in: the bytes are kept outside the database, named by their
+    // SHA-256, which is checked when they are read back.
+    let documents = Table::create()
+        .table("application_documents")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("application_id"))
+        .col(area_col("village_code"))
+        // Which of the programme's required documents (0-based), or none for another.
+        .col(ColumnDef::new("requirement").integer().null())
+        .col(text_nn("file_name"))
+        .col(ColumnDef::new("content_type").string_len(40).not_null())
+        .col(ColumnDef::new("size").big_integer().not_null())
+        .col(ColumnDef::new("sha256").string_len(64).not_null())
+        .col(text_nn("uploaded_by"))
+        .col(instant("uploaded_at"))
+        .col(text("checked_by"))
+        .col(
+            ColumnDef::new("checked_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from("application_documents", "application_id")
+                .to("applications", "id"),
+        )
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(applications)),
+        index(
+            "ix_applications_area",
+            "applications",
+            &["village_code", "id"],
+        ),
+        index(
+            "ix_applications_person",
+            "applications",
+            &["person_id", "programme_id"],
+        ),
+        Ddl::Table(Box::new(events)),
+        index(
+            "ix_application_events",
+            "application_events",
+            &["application_id", "id"],
+        ),
+        Ddl::Table(Box::new(documents)),
+        index(
+            "ix_application_documents",
+            "application_documents",
+            &["application_id"],
         ),
     ]
 }

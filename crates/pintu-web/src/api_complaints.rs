@@ -619,13 +619,16 @@ async fn attachment(
         .complaint_attachment(&c.ctx, &id, &attachment_id)
         .await
         .map_err(|e| c.err(e))?;
-    Ok(file_response(&meta, bytes))
+    Ok(file_response(&meta.file_name, &meta.content_type, bytes))
 }
 
-/// A stored attachment as a download: its own content type, never rendered inline.
-pub fn file_response(meta: &AttachmentRow, bytes: Vec<u8>) -> impl IntoResponse + use<> {
-    let name: String = meta
-        .file_name
+/// A stored file as a download: its own content type, never rendered inline.
+pub fn file_response(
+    file_name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> impl IntoResponse + use<> {
+    let name: String = file_name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || ".-_".contains(c) {
@@ -637,7 +640,7 @@ pub fn file_response(meta: &AttachmentRow, bytes: Vec<u8>) -> impl IntoResponse 
         .collect();
     (
         [
-            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),

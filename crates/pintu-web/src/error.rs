@@ -158,6 +158,21 @@ pub const ERROR_CODES: &[&str] = &[
     "quota_area_outside_programme",
     "rule_kind_unknown",
     "catalogue_invalid",
+    // applications
+    "programme_inactive",
+    "application_exists",
+    "already_enrolled",
+    "application_closed",
+    "application_step_not_allowed",
+    "application_changed",
+    "documents_not_checked",
+    "document_too_large",
+    "document_type",
+    "too_many_application_documents",
+    "requirement_unknown",
+    "document_already_checked",
+    "application_documents_closed",
+    "application_reason_required",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

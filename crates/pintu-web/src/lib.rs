@@ -2,6 +2,7 @@
 //! `/api/v1` with its OpenAPI document, sharing one router and one state.
 
 pub mod api;
+pub mod api_applications;
 pub mod api_complaints;
 pub mod api_imports;
 pub mod api_matching;
@@ -10,6 +11,7 @@ pub mod api_review;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+mod pages_applications;
 mod pages_complaints;
 mod pages_imports;
 mod pages_matching;

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/areas/options", get(area_options))
         .merge(crate::pages_imports::router())
         .merge(crate::pages_matching::router())
+        .merge(crate::pages_applications::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())
@@ -87,6 +88,8 @@ pub struct Layout {
     pub may_import: bool,
     /// Show the registry's menu entries (not to the ombudsman, who sees complaints only).
     pub may_read_registry: bool,
+    /// Registry officers work with applications (not the administrator or the ombudsman).
+    pub may_take_applications: bool,
 }
 
 impl Layout {
@@ -101,6 +104,11 @@ impl Layout {
             path: path.to_string(),
             may_import: u.ctx.actor.may_import(),
             may_read_registry: u.ctx.actor.may_read_registry(),
+            may_take_applications: u
+                .ctx
+                .actor
+                .role()
+                .is_some_and(pintu_domain::applications::may_take_applications),
         }
     }
 }
@@ -142,6 +150,7 @@ pub fn error_page(tr: Tr, e: Error, request_id: Option<String>) -> Response {
             path: "/".into(),
             may_import: false,
             may_read_registry: false,
+            may_take_applications: false,
         },
         request_id: if api.status.is_server_error() {
             request_id
@@ -189,6 +198,7 @@ pub(crate) fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Respon
             path: "/".into(),
             may_import: false,
             may_read_registry: false,
+            may_take_applications: false,
         },
         request_id: None,
     };
@@ -233,6 +243,7 @@ fn login_layout(tr: Tr, csrf: String) -> Layout {
         path: "/login".into(),
         may_import: false,
         may_read_registry: false,
+        may_take_applications: false,
     }
 }
 
@@ -564,6 +575,8 @@ struct PersonPage {
     may_record_overrides: bool,
     /// "Why?": each active programme and what decided it; none for someone not living.
     entitlements: Option<Entitlements>,
+    /// The person's applications to programmes, newest first.
+    applications: Vec<pintu_store::applications::ApplicationRow>,
 }
 
 /// The person page's "why?" section, in the page's language.
@@ -721,6 +734,10 @@ async fn person_page_by_id(
         Ok(c) => crate::pages_complaints::lines(&u.tr, &c, chrono::Utc::now()),
         Err(e) => return error_page(u.tr, e, u.ctx.request_id),
     };
+    let applications = match state.pintu.applications_of(&u.ctx, &d.person.id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(u.tr, e, u.ctx.request_id),
+    };
     let entitlements = match state.pintu.entitlements(&u.ctx, &d.person.id, None).await {
         Ok(e) => Some(entitlements_of(&u.tr, e)),
         // Someone who died or moved out has no entitlements to explain.
@@ -767,6 +784,7 @@ async fn person_page_by_id(
         may_record_complaints: u.ctx.actor.may_record_complaints(),
         may_record_overrides: u.ctx.actor.may_record_overrides(),
         entitlements,
+        applications,
     };
     (status, render(&page)).into_response()
 }

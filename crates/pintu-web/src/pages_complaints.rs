@@ -440,19 +440,20 @@ async fn new_page(
 /// A multipart form as read: its text fields, its file if one was chosen, and why reading
 /// stopped early.
 #[derive(Default)]
-struct Posted {
-    fields: BTreeMap<String, String>,
-    file: Option<(String, Vec<u8>)>,
-    failed: Option<(StatusCode, &'static str)>,
+pub(crate) struct Posted {
+    pub(crate) fields: BTreeMap<String, String>,
+    pub(crate) file: Option<(String, Vec<u8>)>,
+    pub(crate) failed: Option<(StatusCode, &'static str)>,
 }
 
 /// Reads a multipart form with at most one `file`. Browsers send the fields in the order of
-/// the form, so a file too large still leaves the fields before it.
-async fn read_multipart(mut form: Multipart) -> Posted {
+/// the form, so a file too large still leaves the fields before it (and `too_large` says
+/// why).
+pub(crate) async fn read_multipart(mut form: Multipart, too_large: &'static str) -> Posted {
     let mut posted = Posted::default();
     let fail = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            (StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large")
+            (StatusCode::PAYLOAD_TOO_LARGE, too_large)
         } else {
             (StatusCode::BAD_REQUEST, "malformed_request")
         }
@@ -517,7 +518,7 @@ async fn create(
             "unsupported_media_type",
         );
     };
-    let mut posted = read_multipart(form).await;
+    let mut posted = read_multipart(form, "attachment_too_large").await;
     let csrf = posted.fields.remove("csrf").unwrap_or_default();
     if let Some((status, code)) = posted.failed
         && status != StatusCode::PAYLOAD_TOO_LARGE
@@ -1022,7 +1023,7 @@ async fn attach(
             "unsupported_media_type",
         );
     };
-    let mut posted = read_multipart(form).await;
+    let mut posted = read_multipart(form, "attachment_too_large").await;
     let csrf = posted.fields.remove("csrf").unwrap_or_default();
     match posted.failed {
         Some((StatusCode::PAYLOAD_TOO_LARGE, code)) => {

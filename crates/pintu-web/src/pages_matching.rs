@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
 /// Notices a redirect may ask a matching page to show.
 const NOTICES: [&str; 2] = ["override-recorded", "override-revoked"];
 
-fn name_in(tr: &Tr, id: &str, en: &str) -> String {
+pub(crate) fn name_in(tr: &Tr, id: &str, en: &str) -> String {
     if tr.lang == Lang::En { en } else { id }.to_string()
 }
 
@@ -583,6 +583,41 @@ async fn new_override(
     override_form(&state, &u, f, FormErrors::default(), StatusCode::OK).await
 }
 
+/// A person of the actor's area and the programmes active today that cover their village
+/// (code, name in the page's language): the choices of a form about that person.
+pub(crate) async fn person_and_programmes(
+    state: &AppState,
+    u: &PageUser,
+    person_id: &str,
+) -> Result<(pintu_store::registry::PersonRow, Vec<(String, String)>), Response> {
+    let person = match state.pintu.person(&u.ctx, person_id).await {
+        Ok(p) => p.person,
+        Err(e) => return Err(error_page(u.tr.clone(), e, u.ctx.request_id.clone())),
+    };
+    let query = ProgrammeQuery {
+        active_on: Some(today().to_string()),
+        ..ProgrammeQuery::default()
+    };
+    match state.pintu.programmes(&query).await {
+        Ok(rows) => {
+            let programmes = rows
+                .into_iter()
+                .filter(|p| {
+                    p.area_code
+                        .as_deref()
+                        .is_none_or(|a| pintu_domain::rules::area_contains(a, &person.village_code))
+                })
+                .map(|p| {
+                    let name = name_in(&u.tr, &p.name_id, &p.name_en);
+                    (p.code, name)
+                })
+                .collect();
+            Ok((person, programmes))
+        }
+        Err(e) => Err(error_page(u.tr.clone(), e, u.ctx.request_id.clone())),
+    }
+}
+
 async fn override_form(
     state: &AppState,
     u: &PageUser,
@@ -593,28 +628,9 @@ async fn override_form(
     if !u.ctx.actor.may_record_overrides() {
         return error_page(u.tr.clone(), Error::Forbidden, u.ctx.request_id.clone());
     }
-    let person = match state.pintu.person(&u.ctx, &f.person).await {
-        Ok(p) => p.person,
-        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
-    };
-    let query = ProgrammeQuery {
-        active_on: Some(today().to_string()),
-        ..ProgrammeQuery::default()
-    };
-    let programmes = match state.pintu.programmes(&query).await {
-        Ok(rows) => rows
-            .into_iter()
-            .filter(|p| {
-                p.area_code
-                    .as_deref()
-                    .is_none_or(|a| pintu_domain::rules::area_contains(a, &person.village_code))
-            })
-            .map(|p| {
-                let name = name_in(&u.tr, &p.name_id, &p.name_en);
-                (p.code, name)
-            })
-            .collect(),
-        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    let (person, programmes) = match person_and_programmes(state, u, &f.person).await {
+        Ok(found) => found,
+        Err(r) => return r,
     };
     (
         status,

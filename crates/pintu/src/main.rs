@@ -654,6 +654,13 @@ async fn demo(
     if complaints > 0 {
         println!("Recorded {complaints} sample complaints at different stages.");
     }
+    let applications = pintu
+        .record_demo_applications(&regency)
+        .await
+        .map_err(describe)?;
+    if applications > 0 {
+        println!("Started {applications} sample applications at different stages.");
+    }
     let matched = pintu
         .matching_runs(&Ctx::system("demo"))
         .await

@@ -1,6 +1,7 @@
 //! All integration tests, in one binary (one link, one template database per backend).
 
 mod api;
+mod applications;
 mod authz;
 mod browser;
 mod cli;
