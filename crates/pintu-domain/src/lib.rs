@@ -12,6 +12,7 @@ pub mod household;
 pub mod jkn;
 pub mod kk;
 pub mod linkage;
+pub mod messages;
 pub mod names;
 pub mod nik;
 pub mod person;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use pintu_domain::applications::{
     self as d, Action, Channel, MAX_DOCUMENTS, State, may_take_applications,
 };
+use pintu_domain::messages::Template;
 use pintu_domain::programmes::Document;
 use pintu_domain::{AreaCode, Invalid};
 use pintu_store::applications::{
@@ -21,6 +22,7 @@ use pintu_store::new_id;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::messages::Notice;
 use crate::registry::{Page, id_cursor, page_limit, registry_scope};
 use crate::{Ctx, Error, Pintu, Result, today};
 
@@ -75,6 +77,8 @@ pub struct ApplicationDetail {
     pub documents_open: bool,
     /// The steps the actor may take now.
     pub actions: Vec<&'static str>,
+    /// The messages sent to the applicant about it.
+    pub messages: Vec<pintu_store::outbox::MessageRow>,
 }
 
 impl ApplicationDetail {
@@ -377,7 +381,9 @@ impl Pintu {
             .filter(|a| *a != Action::Forward || complete)
             .map(Action::code)
             .collect();
+        let messages = self.messages_about(&application.id).await?;
         Ok(ApplicationDetail {
+            messages,
             documents_open: matches!(state, State::Draft | State::Submitted),
             application,
             events,
@@ -532,6 +538,38 @@ impl Pintu {
             },
         )
         .await?;
+        let template = match to {
+            State::Approved => Some(Template::ApplicationApproved),
+            State::Rejected => Some(Template::ApplicationRejected),
+            State::Enrolled => Some(Template::ApplicationEnrolled),
+            _ => None,
+        };
+        if let Some(template) = template {
+            // The applicant is told the decision, and the reason of a rejection, by SMS:
+            // queued in this transaction, so there is a message exactly when there is a
+            // decision.
+            let person = pintu_store::registry::person(
+                &tx,
+                &pintu_domain::access::Scope::National,
+                &application.person_id,
+            )
+            .await?;
+            crate::messages::queue(
+                &tx,
+                &Notice {
+                    person_id: &application.person_id,
+                    village_code: &application.village_code,
+                    phone: person.as_ref().and_then(|p| p.phone.as_deref()),
+                    template,
+                    programme: &application.programme_code,
+                    reason: input.reason.as_deref().map(str::trim),
+                    subject_type: "application",
+                    subject_id: &application.id,
+                },
+                now,
+            )
+            .await?;
+        }
         if to == State::Enrolled {
             upsert_enrolments(
                 &tx,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod imports;
 pub mod matching;
+pub mod messages;
 pub mod programmes;
 pub mod registry;
 pub mod review;

@@ -11,6 +11,7 @@ pub mod facts;
 pub mod imports;
 pub mod jobs;
 pub mod matching;
+pub mod outbox;
 pub mod programmes;
 mod read;
 pub mod registry;

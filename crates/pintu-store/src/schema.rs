@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         matching_writes,
     ),
     (8, "applications to programmes", applications),
+    (9, "the outbox of messages to residents", outbox),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1139,6 +1140,52 @@ fn applications() -> Vec<Ddl> {
             "application_documents",
             &["application_id"],
         ),
+    ]
+}
+
+fn outbox() -> Vec<Ddl> {
+    // Every message to a resident, written in the transaction of the change it announces
+    // and sent by the dispatcher.
+    let outbox = Table::create()
+        .table("outbox_messages")
+        .if_not_exists()
+        .col(id("id"))
+        // sms
+        .col(ColumnDef::new("channel").string_len(8).not_null())
+        .col(ColumnDef::new("recipient").string_len(20).not_null())
+        .col(ColumnDef::new("person_id").string_len(36).null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("lang").string_len(2).not_null())
+        .col(ColumnDef::new("template").string_len(32).not_null())
+        .col(text_nn("body"))
+        // What it is about: an application ...
+        .col(ColumnDef::new("subject_type").string_len(16).null())
+        .col(ColumnDef::new("subject_id").string_len(36).null())
+        // queued, sending, sent, delivered or failed
+        .col(ColumnDef::new("status").string_len(10).not_null())
+        .col(ColumnDef::new("attempts").integer().not_null())
+        .col(instant("next_attempt_at"))
+        // While `sending`: until when the dispatcher that claimed it holds it.
+        .col(
+            ColumnDef::new("lease_until")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(text("last_error"))
+        .col(text("gateway_ref"))
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .col(ColumnDef::new("sent_at").timestamp_with_time_zone().null())
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(outbox)),
+        index(
+            "ix_outbox_due",
+            "outbox_messages",
+            &["status", "next_attempt_at"],
+        ),
+        index("ix_outbox_area", "outbox_messages", &["village_code", "id"]),
+        index("ix_outbox_subject", "outbox_messages", &["subject_id"]),
     ]
 }
 

@@ -1012,3 +1012,20 @@ application-channel-matching = Village list (matching)
 person-applications = Applications
 person-apply = Apply to a programme
 person-no-applications = No applications.
+
+# Messages to residents
+messages-title = Messages to residents
+messages-intro = The SMS sent to residents of your area about decisions on their applications, newest first, with where each one is.
+messages-empty = No message matches.
+messages-col-created = Queued
+messages-col-to = To
+messages-col-text = Text
+messages-attempts = Attempts
+field-message_status = Status
+message-status-queued = Queued
+message-status-sending = Being sent
+message-status-sent = Sent
+message-status-delivered = Delivered
+message-status-failed = Failed
+application-messages = Messages to the applicant
+application-no-messages = No message was sent about this application yet. The applicant gets an SMS when it is approved, rejected (with the reason) or enrolled, if a phone number is registered.

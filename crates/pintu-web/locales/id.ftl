@@ -1006,3 +1006,20 @@ application-channel-matching = Daftar desa (pencocokan)
 person-applications = Permohonan
 person-apply = Ajukan ke program
 person-no-applications = Belum ada permohonan.
+
+# Messages to residents
+messages-title = Pesan ke warga
+messages-intro = SMS yang dikirim ke warga wilayah Anda tentang keputusan atas permohonannya, yang terbaru lebih dulu, beserta statusnya.
+messages-empty = Tidak ada pesan yang cocok.
+messages-col-created = Diantrekan
+messages-col-to = Kepada
+messages-col-text = Isi
+messages-attempts = Percobaan
+field-message_status = Status
+message-status-queued = Dalam antrean
+message-status-sending = Sedang dikirim
+message-status-sent = Terkirim
+message-status-delivered = Diterima
+message-status-failed = Gagal
+application-messages = Pesan ke pemohon
+application-no-messages = Belum ada pesan tentang permohonan ini. Pemohon menerima SMS saat permohonan disetujui, ditolak (dengan alasannya) atau didaftarkan, jika nomor teleponnya tercatat.

@@ -162,6 +162,8 @@ pub struct ApplicationDetailOut {
     /// Documents can still be added and checked (draft or submitted).
     pub documents_open: bool,
     pub actions: Vec<String>,
+    /// The messages sent to the applicant about it (decisions, by SMS).
+    pub messages: Vec<crate::api_messages::MessageOut>,
 }
 
 impl From<ApplicationDetail> for ApplicationDetailOut {
@@ -183,6 +185,7 @@ impl From<ApplicationDetail> for ApplicationDetailOut {
             other_documents: d.other_documents.into_iter().map(Into::into).collect(),
             documents_open: d.documents_open,
             actions: d.actions.into_iter().map(str::to_string).collect(),
+            messages: d.messages.into_iter().map(Into::into).collect(),
         }
     }
 }

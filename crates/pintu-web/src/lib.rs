@@ -6,6 +6,7 @@ pub mod api_applications;
 pub mod api_complaints;
 pub mod api_imports;
 pub mod api_matching;
+pub mod api_messages;
 pub mod api_programmes;
 pub mod api_review;
 pub mod error;

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/steps", post(step))
         .route("/applications/{id}/documents/{doc}", get(download))
         .route("/applications/{id}/documents/{doc}/check", post(check))
+        .route("/messages", get(messages_page))
 }
 
 fn in_lang<'a>(tr: &Tr, id: &'a str, en: &'a str) -> &'a str {
@@ -448,4 +449,84 @@ async fn download(
         }
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     }
+}
+
+// ---- messages to residents -----------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct MessagesQuery {
+    #[serde(default)]
+    area: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    before: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+struct MessagesPage {
+    l: Layout,
+    q: MessagesQuery,
+    statuses: Vec<&'static str>,
+    rows: Vec<pintu_store::outbox::MessageRow>,
+    next: Option<String>,
+    errors: FormErrors,
+}
+
+impl MessagesPage {
+    fn next_href(&self, next: &str) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("area", &self.q.area), ("status", &self.q.status)] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("before", next);
+        format!("/messages?{}", q.finish())
+    }
+}
+
+async fn messages_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Query(q): Query<MessagesQuery>,
+) -> Response {
+    let statuses = pintu_domain::messages::Status::ALL
+        .iter()
+        .map(|s| s.code())
+        .collect();
+    let result = state
+        .pintu
+        .messages(
+            &u.ctx,
+            q.area.as_deref().filter(|a| !a.trim().is_empty()),
+            q.status.as_deref(),
+            q.before.as_deref(),
+            Some(50),
+        )
+        .await;
+    let l = Layout::for_user(&u, "messages-title", "applications", "/messages");
+    let (status, rows, next, errors) = match result {
+        Ok(page) => (StatusCode::OK, page.items, page.next, FormErrors::default()),
+        Err(e) => match FormErrors::from_error(e, &u.tr) {
+            Ok((status, errors)) if status != StatusCode::FORBIDDEN => {
+                (status, Vec::new(), None, errors)
+            }
+            Ok(_) => return error_page(u.tr.clone(), Error::Forbidden, u.ctx.request_id.clone()),
+            Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+        },
+    };
+    (
+        status,
+        render(&MessagesPage {
+            l,
+            q,
+            statuses,
+            rows,
+            next,
+            errors,
+        }),
+    )
+        .into_response()
 }

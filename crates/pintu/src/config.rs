@@ -13,6 +13,82 @@ pub struct Config {
     pub files: FilesConfig,
     #[serde(default)]
     pub complaints: ComplaintsConfig,
+    #[serde(default)]
+    pub sms: SmsConfig,
+}
+
+/// Where SMS to residents go.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsConfig {
+    /// `file` (default: each message is written as a JSON line to `file`, for demos and
+    /// tests) or `http` (posted to an SMS aggregator at `url`).
+    pub gateway: String,
+    /// For `file`: the file; default `<files.dir>/sms-outbox.jsonl`.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// For `http`: the aggregator's URL, and its bearer token if it wants one.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Seconds to wait for the aggregator before retrying later.
+    pub timeout_seconds: u64,
+    /// How often `serve` sends the queued messages (seconds; 0 turns the dispatcher off,
+    /// e.g. when `pintu messages dispatch` runs from cron instead).
+    pub dispatch_interval_seconds: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            gateway: "file".into(),
+            file: None,
+            url: None,
+            token: None,
+            timeout_seconds: 10,
+            dispatch_interval_seconds: 30,
+        }
+    }
+}
+
+impl SmsConfig {
+    /// The configured gateway.
+    pub fn gateway(
+        &self,
+        files_dir: &str,
+    ) -> anyhow::Result<Box<dyn pintu_service::messages::Gateway>> {
+        use pintu_service::messages::{FileGateway, HttpGateway};
+        match self.gateway.as_str() {
+            "file" => {
+                let path = self.file.clone().unwrap_or_else(|| {
+                    std::path::Path::new(files_dir)
+                        .join("sms-outbox.jsonl")
+                        .to_string_lossy()
+                        .into_owned()
+                });
+                Ok(Box::new(FileGateway::new(path)))
+            }
+            "http" => {
+                let url = self
+                    .url
+                    .as_deref()
+                    .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "sms.url: an http:// or https:// URL is needed for the http gateway"
+                        )
+                    })?;
+                let gateway = HttpGateway::new(
+                    url,
+                    self.token.clone(),
+                    std::time::Duration::from_secs(self.timeout_seconds.max(1)),
+                )
+                .map_err(|e| anyhow::anyhow!("sms gateway: {e}"))?;
+                Ok(Box::new(gateway))
+            }
+            other => anyhow::bail!("sms.gateway: {other:?} is not a gateway (file or http)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,6 +163,7 @@ impl Default for Config {
             },
             files: FilesConfig::default(),
             complaints: ComplaintsConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -102,6 +179,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
         "ESCALATION_INTERVAL_MINUTES",
         "complaints.escalation_interval_minutes",
     ),
+    ("SMS_GATEWAY", "sms.gateway"),
+    ("SMS_URL", "sms.url"),
+    ("SMS_TOKEN", "sms.token"),
     ("CONFIG", ""),
     ("LOG", ""),
     ("TEST_DATABASE_URL", ""),
@@ -135,10 +215,13 @@ pub fn load(path: Option<&str>) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-/// The configuration as TOML with the database password hidden.
+/// The configuration as TOML with the database password and the SMS token hidden.
 pub fn redacted(config: &Config) -> String {
     let mut shown = config.clone();
     shown.database.url = redact_url(&shown.database.url);
+    if shown.sms.token.is_some() {
+        shown.sms.token = Some("***".into());
+    }
     toml::to_string_pretty(&shown).unwrap_or_default()
 }
 

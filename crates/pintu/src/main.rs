@@ -99,6 +99,12 @@ enum Command {
         #[command(subcommand)]
         command: ComplaintsCommand,
     },
+    /// Messages to residents: send the queued ones once (for cron, when
+    /// `sms.dispatch_interval_seconds` is 0).
+    Messages {
+        #[command(subcommand)]
+        command: MessagesCommand,
+    },
     /// Build the cross-table of an area: every active programme's rule over everyone living
     /// there, ranked and cut at the quotas (a matching run; the rest go on waiting lists).
     Match {
@@ -152,6 +158,12 @@ enum ComplaintsCommand {
     /// Escalate every open complaint past its deadline one level and owe its resident a
     /// call-back.
     Escalate,
+}
+
+#[derive(Subcommand)]
+enum MessagesCommand {
+    /// Send every message that is due through the configured gateway.
+    Dispatch,
 }
 
 #[derive(Subcommand)]
@@ -355,6 +367,33 @@ async fn run() -> anyhow::Result<()> {
             println!("unchanged: {}", r.unchanged.len());
             Ok(())
         }
+        Command::Messages {
+            command: MessagesCommand::Dispatch,
+        } => {
+            let store = open(&cfg).await?;
+            store.migrate().await?;
+            let gateway = cfg.sms.gateway(&cfg.files.dir)?;
+            let pintu = app_pintu(&cfg, store)?;
+            let mut total = pintu_service::messages::DispatchRun::default();
+            loop {
+                let run = pintu
+                    .dispatch_messages(gateway.as_ref(), chrono::Utc::now(), 500)
+                    .await
+                    .map_err(describe)?;
+                let done = run.sent + run.retried + run.failed + run.lost;
+                total.sent += run.sent;
+                total.retried += run.retried;
+                total.failed += run.failed;
+                if done < 500 {
+                    break;
+                }
+            }
+            println!(
+                "{} messages sent, {} to retry later, {} failed",
+                total.sent, total.retried, total.failed
+            );
+            Ok(())
+        }
         Command::Complaints {
             command: ComplaintsCommand::Escalate,
         } => {
@@ -495,6 +534,40 @@ fn spawn_escalation(pintu: Pintu, minutes: u64) {
     });
 }
 
+/// Every `seconds`, sends the queued messages to residents (a failed pass is logged and
+/// tried again at the next tick).
+fn spawn_dispatcher(
+    pintu: Pintu,
+    gateway: Box<dyn pintu_service::messages::Gateway>,
+    seconds: u64,
+) {
+    if seconds == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match pintu
+                .dispatch_messages(gateway.as_ref(), chrono::Utc::now(), 200)
+                .await
+            {
+                Ok(run) if run.sent + run.retried + run.failed > 0 => {
+                    tracing::info!(
+                        sent = run.sent,
+                        retried = run.retried,
+                        failed = run.failed,
+                        "messages dispatched"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "dispatching messages failed"),
+            }
+        }
+    });
+}
+
 /// Loads the programme catalogue shipped with Pintu into an empty catalogue, as `migrate`
 /// loads the areas: a new installation has programmes to show and match.
 async fn load_programmes(store: &Store) -> anyhow::Result<usize> {
@@ -529,6 +602,11 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
         Err(e) => tracing::error!(error = %e, "could not resume interrupted matching runs"),
     }
     spawn_escalation(pintu.clone(), cfg.complaints.escalation_interval_minutes);
+    spawn_dispatcher(
+        pintu.clone(),
+        cfg.sms.gateway(&cfg.files.dir)?,
+        cfg.sms.dispatch_interval_seconds,
+    );
     let app = pintu_web::app(pintu_web::AppState::new(pintu, cfg.server.secure_cookies));
     tracing::info!(%addr, "serving");
     println!("Pintu is running at http://{addr}/");

@@ -12,7 +12,7 @@ use crate::{SIBLING_VILLAGE, VILLAGE, json_of};
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
 /// A programme in force requiring a family card and an identity card.
-async fn programme_with_documents(store: &Store, code: &str, area: Option<&str>) {
+pub(crate) async fn programme_with_documents(store: &Store, code: &str, area: Option<&str>) {
     let id = add_programme(store, code, "age >= 18", "age desc", "person", &[]).await;
     execute(
         store.conn(),
@@ -724,6 +724,18 @@ async fn officers_take_an_application_from_the_person_page_to_enrolment_in_the_p
         !html.contains("id=\"document-form\""),
         "documents are closed"
     );
+    assert!(
+        html.contains("id=\"messages\"") && html.contains("Dalam antrean"),
+        "the approval and enrolment SMS are queued for the applicant"
+    );
+    let (status, html) = page(&desa, &app, "/messages").await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches("<tr id=\"message-").count(), 2, "{html}");
+    let (status, html) = page(&desa, &app, "/messages?status=failed").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"no-messages\""));
+    let (status, _) = page(&desa, &app, "/messages?status=lost").await;
+    assert_eq!(status, 422);
     let (_, html) = page(&kab_page, &app, "/applications?state=enrolled").await;
     assert!(html.contains(&format!("id=\"application-{id}\"")));
     let (_, html) = page(&kab_page, &app, "/applications?state=draft").await;

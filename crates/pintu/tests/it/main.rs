@@ -8,6 +8,7 @@ mod cli;
 mod complaints;
 mod imports;
 mod matching;
+mod messages;
 mod openapi;
 mod pages;
 mod programmes;

@@ -1,0 +1,189 @@
+//! Messages to residents (MSG-1): the notices Pintu sends, their texts in Bahasa Indonesia
+//! and English within one SMS, and how often a failed send is retried.
+//!
+//! Texts use plain ASCII, so that every character counts as one in the GSM 7-bit alphabet
+//! and a message fits in one SMS of [`SMS_MAX_CHARS`].
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::complaints::codes;
+
+/// The characters of one SMS in the GSM 7-bit alphabet.
+pub const SMS_MAX_CHARS: usize = 160;
+/// Sends tried before a message is given up as failed.
+pub const MAX_ATTEMPTS: i32 = 6;
+
+codes! {
+    /// Where a message is.
+    Status {
+        /// Written with the change it announces; waiting for the dispatcher.
+        Queued = "queued",
+        /// Claimed by a dispatcher, being sent.
+        Sending = "sending",
+        /// Accepted by the gateway.
+        Sent = "sent",
+        /// Reported delivered by the gateway.
+        Delivered = "delivered",
+        /// Given up: refused by the gateway, or every attempt failed.
+        Failed = "failed",
+    }
+}
+
+codes! {
+    /// What a message says.
+    Template {
+        ApplicationApproved = "application_approved",
+        ApplicationRejected = "application_rejected",
+        ApplicationEnrolled = "application_enrolled",
+    }
+}
+
+/// The language a resident reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Id,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Keeps text to the characters that count as one in an SMS: printable ASCII; anything
+/// else becomes its closest plain letter or a space.
+fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            ' '..='~' => c,
+            'á' | 'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            _ => ' ',
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `head` + `tail` with `middle` cut (ending in "...") so the whole fits in one SMS.
+fn fit(head: &str, middle: &str, tail: &str) -> String {
+    let middle = plain(middle);
+    let room = SMS_MAX_CHARS.saturating_sub(head.len() + tail.len());
+    let middle = if middle.len() <= room {
+        middle
+    } else {
+        let cut: String = middle.chars().take(room.saturating_sub(3)).collect();
+        format!("{}...", cut.trim_end())
+    };
+    format!("{head}{middle}{tail}")
+}
+
+/// The text of a message about `programme` (its code), with `reason` for a rejection.
+pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&str>) -> String {
+    let programme: String = plain(programme).chars().take(24).collect();
+    match (template, lang) {
+        (Template::ApplicationApproved, Lang::Id) => fit(
+            &format!("Pintu: Permohonan {programme} Anda DISETUJUI. "),
+            "Tunggu kabar pendaftaran dari kantor desa/kelurahan.",
+            "",
+        ),
+        (Template::ApplicationApproved, Lang::En) => fit(
+            &format!("Pintu: Your {programme} application was APPROVED. "),
+            "The village office will tell you about enrolment.",
+            "",
+        ),
+        (Template::ApplicationRejected, Lang::Id) => fit(
+            &format!("Pintu: Permohonan {programme} Anda DITOLAK. Alasan: "),
+            reason.unwrap_or("-"),
+            ". Info: kantor desa/kelurahan.",
+        ),
+        (Template::ApplicationRejected, Lang::En) => fit(
+            &format!("Pintu: Your {programme} application was REJECTED. Reason: "),
+            reason.unwrap_or("-"),
+            ". Ask your village office.",
+        ),
+        (Template::ApplicationEnrolled, Lang::Id) => fit(
+            &format!("Pintu: Anda sudah TERDAFTAR sebagai peserta {programme}. "),
+            "Simpan pesan ini.",
+            "",
+        ),
+        (Template::ApplicationEnrolled, Lang::En) => fit(
+            &format!("Pintu: You are now ENROLLED in {programme}. "),
+            "Keep this message.",
+            "",
+        ),
+    }
+}
+
+/// How long to wait before the attempt after `attempts` failed ones: 1, 2, 4 ... minutes,
+/// at most an hour.
+pub fn retry_delay(attempts: i32) -> Duration {
+    let minutes = 1i64 << attempts.clamp(0, 6);
+    Duration::minutes(minutes.min(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_fits_one_sms_even_with_the_longest_reason() {
+        let long = "Data penghasilan keluarga tidak sesuai dengan hasil verifikasi lapangan \
+                    oleh pendamping; silakan ajukan kembali setelah data diperbaiki di desa. "
+            .repeat(3);
+        for &t in Template::ALL {
+            for lang in [Lang::Id, Lang::En] {
+                for reason in [
+                    None,
+                    Some("Sudah menerima program serupa"),
+                    Some(long.as_str()),
+                ] {
+                    let text = render(t, lang, "BPJS-TK-BPU-PANJANG-KODE", reason);
+                    assert!(
+                        text.len() <= SMS_MAX_CHARS,
+                        "{t:?} {lang:?}: {} {text}",
+                        text.len()
+                    );
+                    assert!(text.is_ascii(), "{text}");
+                }
+            }
+        }
+        let cut = render(Template::ApplicationRejected, Lang::Id, "PKH", Some(&long));
+        assert!(
+            cut.contains("...") && cut.ends_with("kantor desa/kelurahan."),
+            "{cut}"
+        );
+    }
+
+    #[test]
+    fn the_reason_is_told_in_plain_letters() {
+        let text = render(
+            Template::ApplicationRejected,
+            Lang::En,
+            "PKH",
+            Some("Résumé\nmissing — see office"),
+        );
+        assert_eq!(
+            text,
+            "Pintu: Your PKH application was REJECTED. Reason: Resume missing see office. Ask your village office."
+        );
+    }
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        assert_eq!(retry_delay(0), Duration::minutes(1));
+        assert_eq!(retry_delay(1), Duration::minutes(2));
+        assert_eq!(retry_delay(5), Duration::minutes(32));
+        assert_eq!(retry_delay(9), Duration::minutes(60));
+    }
+}

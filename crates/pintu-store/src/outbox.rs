@@ -1,0 +1,216 @@
+//! The outbox: messages to residents written with the change they announce, claimed by a
+//! dispatcher for a lease, and marked sent, retried later or failed.
+
+use chrono::{DateTime, Utc};
+use pintu_domain::access::Scope;
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+
+use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one, scope_filter};
+
+/// A message as it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub person_id: Option<String>,
+    pub village_code: String,
+    pub lang: String,
+    pub template: String,
+    pub body: String,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub gateway_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl FromRow for MessageRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(MessageRow {
+            id: col(row, "id")?,
+            channel: col(row, "channel")?,
+            recipient: col(row, "recipient")?,
+            person_id: col(row, "person_id")?,
+            village_code: col(row, "village_code")?,
+            lang: col(row, "lang")?,
+            template: col(row, "template")?,
+            body: col(row, "body")?,
+            subject_type: col(row, "subject_type")?,
+            subject_id: col(row, "subject_id")?,
+            status: col(row, "status")?,
+            attempts: col(row, "attempts")?,
+            next_attempt_at: col(row, "next_attempt_at")?,
+            lease_until: col(row, "lease_until")?,
+            last_error: col(row, "last_error")?,
+            gateway_ref: col(row, "gateway_ref")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+            sent_at: col(row, "sent_at")?,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, channel, recipient, person_id, village_code, lang, template, body, \
+    subject_type, subject_id, status, attempts, next_attempt_at, lease_until, last_error, \
+    gateway_ref, created_at, updated_at, sent_at";
+
+/// Queues a message (in the caller's transaction).
+pub async fn insert(c: &impl ConnectionTrait, m: &MessageRow) -> Result<()> {
+    execute(
+        c,
+        &format!(
+            "INSERT INTO outbox_messages ({COLUMNS}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        vec![
+            m.id.clone().into(),
+            m.channel.clone().into(),
+            m.recipient.clone().into(),
+            m.person_id.clone().into(),
+            m.village_code.clone().into(),
+            m.lang.clone().into(),
+            m.template.clone().into(),
+            m.body.clone().into(),
+            m.subject_type.clone().into(),
+            m.subject_id.clone().into(),
+            m.status.clone().into(),
+            m.attempts.into(),
+            m.next_attempt_at.into(),
+            m.lease_until.into(),
+            m.last_error.clone().into(),
+            m.gateway_ref.clone().into(),
+            m.created_at.into(),
+            m.updated_at.into(),
+            m.sent_at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` messages due at `now` — queued ones whose time has come, and ones
+/// whose dispatcher's lease ran out (it stopped mid-send) — until `lease_until`. Each claim
+/// is one conditional update, so two dispatchers never hold the same message.
+pub async fn claim_due(
+    c: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<MessageRow>> {
+    let due: Vec<MessageRow> = fetch_all(
+        c,
+        &format!(
+            "SELECT {COLUMNS} FROM outbox_messages WHERE \
+             (status = 'queued' AND next_attempt_at <= ?) \
+             OR (status = 'sending' AND lease_until < ?) \
+             ORDER BY next_attempt_at, id LIMIT ?"
+        ),
+        vec![now.into(), now.into(), (limit as i64).into()],
+    )
+    .await?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for mut m in due {
+        let n = execute(
+            c,
+            "UPDATE outbox_messages SET status = 'sending', lease_until = ?, updated_at = ? \
+             WHERE id = ? AND ((status = 'queued' AND next_attempt_at <= ?) \
+             OR (status = 'sending' AND lease_until < ?))",
+            vec![
+                lease_until.into(),
+                now.into(),
+                m.id.clone().into(),
+                now.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        if n == 1 {
+            m.status = "sending".into();
+            m.lease_until = Some(lease_until);
+            claimed.push(m);
+        }
+    }
+    Ok(claimed)
+}
+
+/// Records the outcome of a send by the dispatcher holding the lease `lease_until`: false
+/// if it lost the message meanwhile (its lease ran out and another claimed it).
+#[allow(clippy::too_many_arguments)]
+pub async fn finish(
+    c: &impl ConnectionTrait,
+    id: &str,
+    lease_until: DateTime<Utc>,
+    status: &str,
+    attempts: i32,
+    next_attempt_at: DateTime<Utc>,
+    error: Option<&str>,
+    gateway_ref: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let sent = (status == "sent").then_some(now);
+    let n = execute(
+        c,
+        "UPDATE outbox_messages SET status = ?, attempts = ?, next_attempt_at = ?, \
+         lease_until = NULL, last_error = ?, gateway_ref = COALESCE(?, gateway_ref), \
+         sent_at = COALESCE(?, sent_at), updated_at = ? \
+         WHERE id = ? AND status = 'sending' AND lease_until = ?",
+        vec![
+            status.into(),
+            attempts.into(),
+            next_attempt_at.into(),
+            error.map(str::to_string).into(),
+            gateway_ref.map(str::to_string).into(),
+            sent.into(),
+            now.into(),
+            id.into(),
+            lease_until.into(),
+        ],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// Messages in `scope`, newest first, by status and subject.
+pub async fn list(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    status: Option<&str>,
+    subject_id: Option<&str>,
+    before: Option<&str>,
+    limit: u64,
+) -> Result<Vec<MessageRow>> {
+    let (area, mut values) = scope_filter(scope, "village_code");
+    let mut sql = format!("SELECT {COLUMNS} FROM outbox_messages WHERE {area}");
+    for (column, v) in [("status", status), ("subject_id", subject_id)] {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND {column} = ?"));
+            values.push(v.into());
+        }
+    }
+    if let Some(b) = before {
+        sql.push_str(" AND id < ?");
+        values.push(b.into());
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    values.push((limit as i64).into());
+    fetch_all(c, &sql, values).await
+}
+
+pub async fn get(c: &impl ConnectionTrait, scope: &Scope, id: &str) -> Result<Option<MessageRow>> {
+    let (area, mut values) = scope_filter(scope, "village_code");
+    values.insert(0, id.into());
+    fetch_one(
+        c,
+        &format!("SELECT {COLUMNS} FROM outbox_messages WHERE id = ? AND {area}"),
+        values,
+    )
+    .await
+}

@@ -1,0 +1,129 @@
+//! `/api/v1/messages`: the messages sent to residents (SMS notices of decisions), with their
+//! delivery status. Area-scoped like the registry.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use pintu_store::outbox::MessageRow;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::session::ApiCtx;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_messages))
+        .routes(routes!(get_message))
+}
+
+/// A message to a resident.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageOut {
+    pub id: String,
+    /// `sms`.
+    pub channel: String,
+    /// The number it goes to, in international form (`62812...`).
+    pub recipient: String,
+    pub person_id: Option<String>,
+    pub village_code: String,
+    /// `id` or `en`.
+    pub lang: String,
+    /// `application_approved`, `application_rejected` or `application_enrolled`.
+    pub template: String,
+    pub body: String,
+    /// What it is about (`application`) and its id.
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    /// `queued`, `sending`, `sent`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    /// When it is tried next (queued ones).
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    /// The gateway's reference for it.
+    pub gateway_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<MessageRow> for MessageOut {
+    fn from(m: MessageRow) -> Self {
+        MessageOut {
+            id: m.id,
+            channel: m.channel,
+            recipient: m.recipient,
+            person_id: m.person_id,
+            village_code: m.village_code,
+            lang: m.lang,
+            template: m.template,
+            body: m.body,
+            subject_type: m.subject_type,
+            subject_id: m.subject_id,
+            status: m.status,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            last_error: m.last_error,
+            gateway_ref: m.gateway_ref,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MessageQuery {
+    /// An area code inside yours; defaults to your whole area.
+    pub area: Option<String>,
+    /// `queued`, `sending`, `sent`, `delivered` or `failed`.
+    pub status: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u64>,
+    /// The `next` value of the previous page.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePage {
+    pub items: Vec<MessageOut>,
+    pub next: Option<String>,
+}
+
+/// Messages to residents of your area, newest first.
+#[utoipa::path(get, path = "/api/v1/messages", tag = "messages", params(MessageQuery),
+    responses((status = 200, body = MessagePage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_messages(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<MessageQuery>,
+) -> Result<Json<MessagePage>, ApiError> {
+    let page = s
+        .pintu
+        .messages(
+            &c.ctx,
+            q.area.as_deref(),
+            q.status.as_deref(),
+            q.before.as_deref(),
+            q.limit,
+        )
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(MessagePage {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next: page.next,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = String, Path)),
+    responses((status = 200, body = MessageOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_message(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<MessageOut>, ApiError> {
+    let m = s.pintu.message(&c.ctx, &id).await.map_err(|e| c.err(e))?;
+    Ok(Json(m.into()))
+}

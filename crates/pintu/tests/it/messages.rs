@@ -1,0 +1,431 @@
+//! Messages to residents: decisions queued in the transaction that makes them, sent once
+//! through the file gateway even when a dispatcher dies mid-send, the HTTP gateway against a
+//! local server that fails, times out, refuses and succeeds, and the area scope.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use chrono::{Duration, SubsecRound, Utc};
+use pintu_service::messages::{FileGateway, HttpGateway, LEASE, Notice, queue};
+use pintu_store::outbox;
+use pintu_testkit::{TestApp, backends, spawn_app};
+use serde_json::{Value, json};
+
+use crate::applications::programme_with_documents;
+use crate::matching::family;
+use crate::{SIBLING_VILLAGE, VILLAGE, json_of};
+
+async fn forwarded_application(app: &TestApp, desa: &str, kec: &str, person: &str) -> String {
+    let resp = app
+        .post(
+            desa,
+            "/api/v1/applications",
+            &json!({"person_id": person, "programme": "BANTU-T"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let d = json_of(resp).await;
+    let id = d["application"]["id"].as_str().expect("id").to_string();
+    for r in ["0", "1"] {
+        let form = reqwest::multipart::Form::new().text("requirement", r).part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 x".to_vec()).file_name("d.pdf"),
+        );
+        let resp = app
+            .client
+            .post(app.url(&format!("/api/v1/applications/{id}/documents")))
+            .bearer_auth(desa)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let doc = json_of(resp).await["id"].as_str().expect("doc").to_string();
+        let path = format!("/api/v1/applications/{id}/documents/{doc}/check");
+        assert_eq!(app.post(desa, &path, &json!({})).await.status(), 200);
+    }
+    for (token, action) in [(desa, "submit"), (kec, "forward")] {
+        let resp = app
+            .post(
+                token,
+                &format!("/api/v1/applications/{id}/steps"),
+                &json!({"action": action}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{action}");
+    }
+    id
+}
+
+async fn messages(app: &TestApp, token: &str) -> Vec<Value> {
+    json_of(app.get(token, "/api/v1/messages").await).await["items"]
+        .as_array()
+        .expect("items")
+        .clone()
+}
+
+#[tokio::test]
+async fn a_decision_is_told_to_the_applicant_once_through_the_outbox() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kec = app
+            .officer("kec", "subdistrict_officer", Some("35.07.01"))
+            .await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let other = app
+            .officer("tetangga", "village_officer", Some(SIBLING_VILLAGE))
+            .await;
+        let people = family(&app, &kab.token, VILLAGE, 1, 2).await;
+        programme_with_documents(&app.pintu.store, "BANTU-T", None).await;
+        let id = forwarded_application(&app, &desa.token, &kec.token, &people[0]).await;
+        assert!(
+            messages(&app, &kab.token).await.is_empty(),
+            "nothing decided yet"
+        );
+
+        // A refused step queues nothing; the decision queues its message with it.
+        let steps = format!("/api/v1/applications/{id}/steps");
+        let resp = app
+            .post(&kab.token, &steps, &json!({"action": "reject"}))
+            .await;
+        assert_eq!(resp.status(), 422);
+        assert!(messages(&app, &kab.token).await.is_empty(), "{backend:?}");
+        let reason = "Penghasilan keluarga di atas batas program";
+        let resp = app
+            .post(
+                &kab.token,
+                &steps,
+                &json!({"action": "reject", "reason": reason}),
+            )
+            .await;
+        let d = json_of(resp).await;
+        assert_eq!(d["messages"].as_array().expect("messages").len(), 1);
+        let queued = messages(&app, &desa.token).await;
+        assert_eq!(queued.len(), 1, "{backend:?}");
+        let m = &queued[0];
+        assert_eq!(m["status"], "queued");
+        assert_eq!(m["recipient"], "6281234567890");
+        assert_eq!(m["template"], "application_rejected");
+        assert_eq!(m["subject_id"], id.as_str());
+        let body = m["body"].as_str().expect("body");
+        assert!(
+            body.contains(reason) && body.contains("BANTU-T") && body.len() <= 160,
+            "{body}"
+        );
+        let mid = m["id"].as_str().expect("id").to_string();
+
+        // Another village's officer sees none of it.
+        assert!(messages(&app, &other.token).await.is_empty());
+        let resp = app
+            .get(&other.token, &format!("/api/v1/messages/{mid}"))
+            .await;
+        assert_eq!(resp.status(), 404);
+        let resp = app
+            .get(&desa.token, &format!("/api/v1/messages/{mid}"))
+            .await;
+        assert_eq!(resp.status(), 200);
+
+        // A dispatcher claims it and dies after the gateway took it, before recording that.
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("sms.jsonl");
+        let gateway = FileGateway::new(&file);
+        let t0 = Utc::now();
+        let lease = (t0 + LEASE).trunc_subsecs(3);
+        let claimed = outbox::claim_due(app.pintu.store.conn(), t0, lease, 10)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        let out = pintu_service::messages::Outgoing {
+            reference: claimed[0].id.clone(),
+            to: claimed[0].recipient.clone(),
+            text: claimed[0].body.clone(),
+        };
+        use pintu_service::messages::Gateway;
+        assert!(matches!(
+            gateway.send(&out).await,
+            pintu_service::messages::SendOutcome::Accepted(_)
+        ));
+        // While its lease holds, no other dispatcher takes it.
+        let run = app
+            .pintu
+            .dispatch_messages(&gateway, t0, 10)
+            .await
+            .expect("run");
+        assert_eq!(run.sent, 0);
+        // When the lease has run out, the next dispatcher sends it again under the same
+        // reference: the gateway knows it, and the resident gets one SMS.
+        let later = t0 + LEASE + Duration::minutes(1);
+        let run = app
+            .pintu
+            .dispatch_messages(&gateway, later, 10)
+            .await
+            .expect("run");
+        assert_eq!(run.sent, 1, "{backend:?}");
+        let lines: Vec<Value> = std::fs::read_to_string(&file)
+            .expect("file")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        assert_eq!(lines.len(), 1, "sent once");
+        assert_eq!(lines[0]["reference"], mid.as_str());
+        assert_eq!(lines[0]["to"], "6281234567890");
+        // The first dispatcher's late report changes nothing.
+        let kept = outbox::finish(
+            app.pintu.store.conn(),
+            &mid,
+            lease,
+            "queued",
+            1,
+            t0,
+            Some("late"),
+            None,
+            t0,
+        )
+        .await
+        .expect("finish");
+        assert!(!kept);
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/messages/{mid}"))
+                .await,
+        )
+        .await;
+        assert_eq!(m["status"], "sent");
+        assert_eq!(m["attempts"], 1);
+        assert!(m["sent_at"].is_string());
+        let run = app
+            .pintu
+            .dispatch_messages(&gateway, later, 10)
+            .await
+            .expect("run");
+        assert_eq!(
+            (run.sent, run.retried, run.failed),
+            (0, 0, 0),
+            "nothing left to send"
+        );
+
+        // Someone without a phone number gets no message, and the decision still stands.
+        let child = forwarded_application(&app, &desa.token, &kec.token, &people[2]).await;
+        let resp = app
+            .post(
+                &kab.token,
+                &format!("/api/v1/applications/{child}/steps"),
+                &json!({"action": "approve"}),
+            )
+            .await;
+        assert_eq!(json_of(resp).await["application"]["state"], "approved");
+        assert_eq!(messages(&app, &kab.token).await.len(), 1);
+    }
+}
+
+/// What the local aggregator does with each request, in turn.
+#[derive(Clone, Copy)]
+enum Answer {
+    Fail,
+    Hang,
+    Refuse,
+    Accept,
+}
+
+#[derive(Clone, Default)]
+struct Aggregator {
+    script: Arc<Mutex<Vec<Answer>>>,
+    seen: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+async fn aggregator(
+    State(a): State<Aggregator>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    a.seen.lock().expect("seen").push((key, body));
+    if auth != "Bearer rahasia" {
+        return (StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    let next = {
+        let mut s = a.script.lock().expect("script");
+        if s.is_empty() {
+            Answer::Accept
+        } else {
+            s.remove(0)
+        }
+    };
+    match next {
+        Answer::Fail => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "down"})),
+        ),
+        Answer::Hang => {
+            tokio::time::sleep(StdDuration::from_secs(5)).await;
+            (StatusCode::OK, Json(json!({"id": "too-late"})))
+        }
+        Answer::Refuse => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "bad number"})),
+        ),
+        Answer::Accept => (StatusCode::OK, Json(json!({"id": "gw-42"}))),
+    }
+}
+
+async fn queued(app: &TestApp, person: &str, phone: &str) -> String {
+    queue(
+        app.pintu.store.conn(),
+        &Notice {
+            person_id: person,
+            village_code: VILLAGE,
+            phone: Some(phone),
+            template: pintu_domain::messages::Template::ApplicationEnrolled,
+            programme: "PKH",
+            reason: None,
+            subject_type: "application",
+            subject_id: "none",
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("queue")
+    .expect("a phone")
+}
+
+async fn status_of(app: &TestApp, id: &str) -> outbox::MessageRow {
+    outbox::get(
+        app.pintu.store.conn(),
+        &pintu_domain::access::Scope::National,
+        id,
+    )
+    .await
+    .expect("get")
+    .expect("message")
+}
+
+#[tokio::test]
+async fn the_http_gateway_retries_failures_and_timeouts_and_gives_up_on_refusals() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    let people = family(&app, &kab.token, VILLAGE, 1, 2).await;
+    let agg = Aggregator::default();
+    *agg.script.lock().expect("script") =
+        vec![Answer::Fail, Answer::Hang, Answer::Accept, Answer::Refuse];
+    let router = axum::Router::new()
+        .route("/sms", post(aggregator))
+        .with_state(agg.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let url = format!("http://{addr}/sms");
+    let gateway = HttpGateway::new(&url, Some("rahasia".into()), StdDuration::from_millis(500))
+        .expect("gateway");
+
+    let id = queued(&app, &people[0], "0812 1111 2222").await;
+    let t0 = Utc::now() + Duration::seconds(1);
+    // 500: tried again in a minute.
+    let run = app
+        .pintu
+        .dispatch_messages(&gateway, t0, 10)
+        .await
+        .expect("run");
+    assert_eq!(run.retried, 1);
+    let m = status_of(&app, &id).await;
+    assert_eq!((m.status.as_str(), m.attempts), ("queued", 1));
+    assert_eq!(m.last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(m.next_attempt_at, t0 + Duration::minutes(1));
+    let run = app
+        .pintu
+        .dispatch_messages(&gateway, t0, 10)
+        .await
+        .expect("run");
+    assert_eq!(run.retried + run.sent, 0, "not before its time");
+    // No answer in time: tried again two minutes later.
+    let t1 = t0 + Duration::minutes(1);
+    let run = app
+        .pintu
+        .dispatch_messages(&gateway, t1, 10)
+        .await
+        .expect("run");
+    assert_eq!(run.retried, 1);
+    let m = status_of(&app, &id).await;
+    assert_eq!((m.attempts, m.last_error.as_deref()), (2, Some("timeout")));
+    assert_eq!(m.next_attempt_at, t1 + Duration::minutes(2));
+    // Accepted, with the aggregator's reference.
+    let run = app
+        .pintu
+        .dispatch_messages(&gateway, t1 + Duration::minutes(2), 10)
+        .await
+        .expect("run");
+    assert_eq!(run.sent, 1);
+    let m = status_of(&app, &id).await;
+    assert_eq!(
+        (m.status.as_str(), m.gateway_ref.as_deref()),
+        ("sent", Some("gw-42"))
+    );
+    {
+        let seen = agg.seen.lock().expect("seen");
+        assert_eq!(seen.len(), 3);
+        for (key, body) in seen.iter() {
+            assert_eq!(key, &id, "the same reference on every attempt");
+            assert_eq!(body["to"], "6281211112222");
+            assert_eq!(body["reference"], id.as_str());
+            assert!(body["text"].as_str().expect("text").contains("TERDAFTAR"));
+        }
+    }
+
+    // A refusal is final.
+    let refused = queued(&app, &people[1], "0812 3333 4444").await;
+    let run = app
+        .pintu
+        .dispatch_messages(&gateway, t0 + Duration::hours(1), 10)
+        .await
+        .expect("run");
+    assert_eq!(run.failed, 1);
+    let m = status_of(&app, &refused).await;
+    assert_eq!(
+        (m.status.as_str(), m.last_error.as_deref()),
+        ("failed", Some("HTTP 400"))
+    );
+
+    // A gateway that keeps failing is given up after the last attempt.
+    *agg.script.lock().expect("script") = vec![Answer::Fail; 10];
+    let stubborn = queued(&app, &people[1], "0812 5555 6666").await;
+    let mut at = t0 + Duration::hours(2);
+    for _ in 0..pintu_domain::messages::MAX_ATTEMPTS {
+        app.pintu
+            .dispatch_messages(&gateway, at, 10)
+            .await
+            .expect("run");
+        at += Duration::hours(1);
+    }
+    let m = status_of(&app, &stubborn).await;
+    assert_eq!(
+        (m.status.as_str(), m.attempts),
+        ("failed", pintu_domain::messages::MAX_ATTEMPTS)
+    );
+
+    // A wrong token is a refusal too, and nothing was sent without it.
+    let wrong = HttpGateway::new(&url, None, StdDuration::from_millis(500)).expect("gateway");
+    let no_token = queued(&app, &people[0], "0812 7777 8888").await;
+    let run = app
+        .pintu
+        .dispatch_messages(&wrong, at, 10)
+        .await
+        .expect("run");
+    assert_eq!(run.failed, 1);
+    assert_eq!(
+        status_of(&app, &no_token).await.last_error.as_deref(),
+        Some("HTTP 401")
+    );
+}
