@@ -18,6 +18,7 @@ pub mod nik;
 pub mod person;
 pub mod programmes;
 pub mod rules;
+pub mod sms;
 pub mod sources;
 pub mod validation;
 

@@ -36,6 +36,8 @@ codes! {
         ApplicationApproved = "application_approved",
         ApplicationRejected = "application_rejected",
         ApplicationEnrolled = "application_enrolled",
+        /// The answer to an SMS command.
+        SmsReply = "sms_reply",
     }
 }
 
@@ -88,7 +90,13 @@ fn fit(head: &str, middle: &str, tail: &str) -> String {
     format!("{head}{middle}{tail}")
 }
 
-/// The text of a message about `programme` (its code), with `reason` for a rejection.
+/// A free text cut to one SMS of plain characters.
+pub fn one_sms(text: &str) -> String {
+    fit("", text, "")
+}
+
+/// The text of a message about `programme` (its code), with `reason` for a rejection (for
+/// [`Template::SmsReply`], `reason` is the whole answer).
 pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&str>) -> String {
     let programme: String = plain(programme).chars().take(24).collect();
     match (template, lang) {
@@ -117,6 +125,7 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             "Simpan pesan ini.",
             "",
         ),
+        (Template::SmsReply, _) => one_sms(reason.unwrap_or("")),
         (Template::ApplicationEnrolled, Lang::En) => fit(
             &format!("Pintu: You are now ENROLLED in {programme}. "),
             "Keep this message.",

@@ -231,6 +231,12 @@ impl Pintu {
             None | Some("") => Channel::Counter,
             Some(s) => match Channel::parse(s) {
                 Some(ch @ (Channel::Counter | Channel::CallCentre | Channel::Matching)) => ch,
+                // SMS and the portal come in through the system, never from an officer.
+                Some(ch @ (Channel::Sms | Channel::Online))
+                    if matches!(ctx.actor, pintu_domain::Actor::System { .. }) =>
+                {
+                    ch
+                }
                 _ => {
                     invalid.push("channel", "channel_unknown");
                     Channel::Counter

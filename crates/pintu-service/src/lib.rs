@@ -14,6 +14,7 @@ pub mod messages;
 pub mod programmes;
 pub mod registry;
 pub mod review;
+pub mod sms;
 pub mod sync;
 mod sync_writer;
 
@@ -57,6 +58,8 @@ pub struct Pintu {
     pub files_dir: Arc<std::path::PathBuf>,
     /// Days each level has to deal with a complaint.
     pub complaint_deadlines: Arc<pintu_domain::complaints::Deadlines>,
+    /// The secret the SMS aggregator signs inbound SMS with; none turns them off.
+    pub sms_secret: Arc<Option<String>>,
 }
 
 /// The default directory for uploaded files.
@@ -73,6 +76,7 @@ impl Pintu {
             tokens: Arc::new(auth::TokenCache::default()),
             files_dir: Arc::new(DEFAULT_FILES_DIR.into()),
             complaint_deadlines: Arc::new(pintu_domain::complaints::Deadlines::default()),
+            sms_secret: Arc::new(None),
         }
     }
 
@@ -82,6 +86,12 @@ impl Pintu {
         deadlines: pintu_domain::complaints::Deadlines,
     ) -> Pintu {
         self.complaint_deadlines = Arc::new(deadlines);
+        self
+    }
+
+    /// Accepts inbound SMS signed with `secret`.
+    pub fn with_sms_secret(mut self, secret: Option<String>) -> Pintu {
+        self.sms_secret = Arc::new(secret.filter(|s| !s.is_empty()));
         self
     }
 

@@ -170,6 +170,7 @@ impl Gateway for HttpGateway {
 /// A message to queue with the change it announces.
 #[derive(Debug, Clone)]
 pub struct Notice<'a> {
+    /// The resident it is for (empty for a number not in the registry).
     pub person_id: &'a str,
     pub village_code: &'a str,
     pub phone: Option<&'a str>,
@@ -207,7 +208,7 @@ pub async fn queue(
         id: new_id(),
         channel: "sms".into(),
         recipient: to,
-        person_id: Some(n.person_id.to_string()),
+        person_id: (!n.person_id.is_empty()).then(|| n.person_id.to_string()),
         village_code: n.village_code.to_string(),
         lang: lang.code().into(),
         template: n.template.code().into(),

@@ -19,6 +19,7 @@ pub mod review;
 pub mod rules_sql;
 pub mod schema;
 mod scope;
+pub mod sms;
 pub mod users;
 
 use std::str::FromStr;

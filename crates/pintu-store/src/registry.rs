@@ -224,6 +224,28 @@ async fn person_where(
     fetch_one(c, &sql, values).await
 }
 
+/// Living people whose registered phone ends with `digits` (the caller compares the whole
+/// number): the senders an SMS may come from. Phones are kept as typed, so this reads every
+/// phone of the registry; SMS are few.
+pub async fn persons_with_phone_ending(
+    c: &impl ConnectionTrait,
+    digits: &str,
+    limit: u64,
+) -> Result<Vec<PersonRow>> {
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
+         WHERE p.phone IS NOT NULL AND p.life_status = 'alive' \
+         AND REPLACE(REPLACE(REPLACE(REPLACE(p.phone, ' ', ''), '-', ''), '+', ''), '.', '') LIKE ? \
+         ORDER BY p.id LIMIT ?"
+    );
+    fetch_all(
+        c,
+        &sql,
+        vec![format!("%{digits}").into(), (limit as i64).into()],
+    )
+    .await
+}
+
 /// People whose normalised name contains `key`, names starting with it first.
 /// `key` comes from [`pintu_domain::names::search_key`]: letters, digits and single spaces.
 pub async fn persons_by_name(

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     ),
     (8, "applications to programmes", applications),
     (9, "the outbox of messages to residents", outbox),
+    (10, "SMS received from residents", inbound_sms),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1186,6 +1187,38 @@ fn outbox() -> Vec<Ddl> {
         ),
         index("ix_outbox_area", "outbox_messages", &["village_code", "id"]),
         index("ix_outbox_subject", "outbox_messages", &["subject_id"]),
+    ]
+}
+
+fn inbound_sms() -> Vec<Ddl> {
+    // Every SMS a resident sent, once (the gateway's id is unique: a replayed webhook is
+    // refused), with what it asked and what was done.
+    let inbound = Table::create()
+        .table("inbound_sms")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("gateway_id").string_len(100).not_null())
+        .col(ColumnDef::new("sender").string_len(20).not_null())
+        .col(text_nn("text"))
+        // cek, daftar, aduan or bantuan
+        .col(ColumnDef::new("command").string_len(10).not_null())
+        .col(ColumnDef::new("person_id").string_len(36).null())
+        .col(ColumnDef::new("village_code").string_len(13).null())
+        // received (not answered yet) or answered
+        .col(ColumnDef::new("status").string_len(10).not_null())
+        // What was done: an application or complaint started, or why not.
+        .col(text("outcome"))
+        .col(ColumnDef::new("reply_id").string_len(36).null())
+        .col(instant("received_at"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(inbound)),
+        unique("ux_inbound_sms_gateway", "inbound_sms", &["gateway_id"]),
+        index(
+            "ix_inbound_sms_area",
+            "inbound_sms",
+            &["village_code", "id"],
+        ),
     ]
 }
 

@@ -1029,3 +1029,9 @@ message-status-delivered = Delivered
 message-status-failed = Failed
 application-messages = Messages to the applicant
 application-no-messages = No message was sent about this application yet. The applicant gets an SMS when it is approved, rejected (with the reason) or enrolled, if a phone number is registered.
+
+# Inbound SMS: errors
+error-sms_inbound_disabled = Inbound SMS are turned off (no shared secret is configured).
+error-signature_invalid = The request is not signed with the shared secret.
+error-signature_expired = The request's signature is too old or from the future.
+error-sms_replayed = This SMS was received already.

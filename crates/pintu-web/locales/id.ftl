@@ -1023,3 +1023,9 @@ message-status-delivered = Diterima
 message-status-failed = Gagal
 application-messages = Pesan ke pemohon
 application-no-messages = Belum ada pesan tentang permohonan ini. Pemohon menerima SMS saat permohonan disetujui, ditolak (dengan alasannya) atau didaftarkan, jika nomor teleponnya tercatat.
+
+# Inbound SMS: errors
+error-sms_inbound_disabled = SMS masuk tidak diaktifkan (kunci bersama belum diatur).
+error-signature_invalid = Permintaan tidak ditandatangani dengan kunci bersama.
+error-signature_expired = Tanda tangan permintaan sudah kedaluwarsa atau berasal dari masa depan.
+error-sms_replayed = SMS ini sudah pernah diterima.

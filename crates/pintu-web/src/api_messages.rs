@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_messages))
         .routes(routes!(get_message))
+        .routes(routes!(sms_inbound))
 }
 
 /// A message to a resident.
@@ -126,4 +127,89 @@ async fn get_message(
 ) -> Result<Json<MessageOut>, ApiError> {
     let m = s.pintu.message(&c.ctx, &id).await.map_err(|e| c.err(e))?;
     Ok(Json(m.into()))
+}
+
+/// An SMS a resident sent, as the aggregator posts it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InboundSmsIn {
+    /// The aggregator's id of the SMS; the same id again is refused as a replay.
+    pub id: String,
+    /// The sender's number.
+    pub from: String,
+    pub text: String,
+}
+
+/// What was done with an SMS; the reply is also queued to the sender.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboundSmsOut {
+    /// `cek`, `daftar`, `aduan` or `bantuan`.
+    pub command: String,
+    pub reply: String,
+}
+
+fn webhook_error(
+    status: axum::http::StatusCode,
+    code: &'static str,
+    lang: crate::i18n::Lang,
+) -> ApiError {
+    ApiError::new(status, code).with_lang(lang)
+}
+
+/// Inbound SMS from the aggregator (no bearer token): signed with the shared secret as
+/// `X-Pintu-Signature: sha256=<hex HMAC-SHA256 of "<X-Pintu-Timestamp>.<body>">`, the
+/// timestamp within five minutes of now. Commands: `CEK <NIK>` (the sender's own household
+/// only, matched by the registered phone), `DAFTAR <programme code>`, `ADUAN <text>`,
+/// `BANTUAN`; anything else gets the help text.
+#[utoipa::path(post, path = "/api/v1/sms/inbound", tag = "messages", request_body = InboundSmsIn, security(()),
+    params(("X-Pintu-Timestamp" = String, Header), ("X-Pintu-Signature" = String, Header)),
+    responses((status = 200, body = InboundSmsOut), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn sms_inbound(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<InboundSmsOut>, ApiError> {
+    use axum::http::StatusCode;
+    use pintu_service::sms::{Inbound, SignatureError, verify};
+    let lang = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.trim().is_empty())
+        .map_or(
+            crate::i18n::Lang::En,
+            crate::i18n::Lang::from_accept_language,
+        );
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Err(e) = verify(
+        s.pintu.sms_secret.as_deref(),
+        header("x-pintu-timestamp"),
+        header("x-pintu-signature"),
+        &body,
+        Utc::now(),
+    ) {
+        let status = match e {
+            SignatureError::Disabled => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        tracing::warn!(reason = e.code(), "inbound SMS refused");
+        return Err(webhook_error(status, e.code(), lang));
+    }
+    let Json(input) = Json::<InboundSmsIn>::from_bytes(&body)
+        .map_err(|_| webhook_error(StatusCode::UNPROCESSABLE_ENTITY, "malformed_json", lang))?;
+    let handled = s
+        .pintu
+        .receive_sms(
+            &Inbound {
+                gateway_id: input.id,
+                from: input.from,
+                text: input.text,
+            },
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| ApiError::from_service(e).with_lang(lang))?;
+    Ok(Json(InboundSmsOut {
+        command: handled.command.into(),
+        reply: handled.reply,
+    }))
 }

@@ -173,6 +173,11 @@ pub const ERROR_CODES: &[&str] = &[
     "document_already_checked",
     "application_documents_closed",
     "application_reason_required",
+    // inbound SMS
+    "sms_inbound_disabled",
+    "signature_invalid",
+    "signature_expired",
+    "sms_replayed",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

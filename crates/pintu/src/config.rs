@@ -31,6 +31,10 @@ pub struct SmsConfig {
     pub url: Option<String>,
     #[serde(default)]
     pub token: Option<String>,
+    /// The secret the aggregator signs inbound SMS with (`POST /api/v1/sms/inbound`);
+    /// without one, inbound SMS are refused.
+    #[serde(default)]
+    pub inbound_secret: Option<String>,
     /// Seconds to wait for the aggregator before retrying later.
     pub timeout_seconds: u64,
     /// How often `serve` sends the queued messages (seconds; 0 turns the dispatcher off,
@@ -45,6 +49,7 @@ impl Default for SmsConfig {
             file: None,
             url: None,
             token: None,
+            inbound_secret: None,
             timeout_seconds: 10,
             dispatch_interval_seconds: 30,
         }
@@ -182,6 +187,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SMS_GATEWAY", "sms.gateway"),
     ("SMS_URL", "sms.url"),
     ("SMS_TOKEN", "sms.token"),
+    ("SMS_INBOUND_SECRET", "sms.inbound_secret"),
     ("CONFIG", ""),
     ("LOG", ""),
     ("TEST_DATABASE_URL", ""),
@@ -219,8 +225,10 @@ pub fn load(path: Option<&str>) -> anyhow::Result<Config> {
 pub fn redacted(config: &Config) -> String {
     let mut shown = config.clone();
     shown.database.url = redact_url(&shown.database.url);
-    if shown.sms.token.is_some() {
-        shown.sms.token = Some("***".into());
+    for secret in [&mut shown.sms.token, &mut shown.sms.inbound_secret] {
+        if secret.is_some() {
+            *secret = Some("***".into());
+        }
     }
     toml::to_string_pretty(&shown).unwrap_or_default()
 }

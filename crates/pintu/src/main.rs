@@ -513,7 +513,8 @@ fn describe(e: pintu_service::Error) -> anyhow::Error {
 fn app_pintu(cfg: &config::Config, store: Store) -> anyhow::Result<Pintu> {
     Ok(Pintu::new(store)
         .with_files_dir(&cfg.files.dir)
-        .with_complaint_deadlines(cfg.complaints.deadlines()?))
+        .with_complaint_deadlines(cfg.complaints.deadlines()?)
+        .with_sms_secret(cfg.sms.inbound_secret.clone()))
 }
 
 /// Every `minutes`, escalates overdue complaints (a failed run is logged and retried at the

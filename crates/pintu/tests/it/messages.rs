@@ -429,3 +429,175 @@ async fn the_http_gateway_retries_failures_and_timeouts_and_gives_up_on_refusals
         Some("HTTP 401")
     );
 }
+
+async fn sms(app: &TestApp, id: &str, from: &str, text: &str) -> reqwest::Response {
+    let body = serde_json::to_vec(&json!({"id": id, "from": from, "text": text})).expect("json");
+    let ts = Utc::now().timestamp();
+    let sig = pintu_service::sms::sign(pintu_testkit::TEST_SMS_SECRET, ts, &body);
+    app.client
+        .post(app.url("/api/v1/sms/inbound"))
+        .header("content-type", "application/json")
+        .header("x-pintu-timestamp", ts.to_string())
+        .header("x-pintu-signature", format!("sha256={sig}"))
+        .body(body)
+        .send()
+        .await
+        .expect("sms")
+}
+
+async fn reply(app: &TestApp, id: &str, from: &str, text: &str) -> (String, String) {
+    let resp = sms(app, id, from, text).await;
+    assert_eq!(resp.status(), 200, "{text}");
+    let b = json_of(resp).await;
+    (
+        b["command"].as_str().expect("command").to_string(),
+        b["reply"].as_str().expect("reply").to_string(),
+    )
+}
+
+#[tokio::test]
+async fn inbound_sms_are_signed_answered_once_and_only_about_the_senders_household() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let mine = family(&app, &kab.token, VILLAGE, 1, 2).await;
+        let theirs = family(&app, &kab.token, VILLAGE, 2, 2).await;
+        let resp = app
+            .patch(
+                &kab.token,
+                &format!("/api/v1/persons/{}", theirs[0]),
+                &json!({"phone": "0813 9999 0000", "reason": "nomor baru"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        programme_with_documents(&app.pintu.store, "BANTU-T", None).await;
+        let phone = "+62 812-3456-7890";
+        let nik_of = |serial: u32| crate::nik(VILLAGE, serial);
+
+        // Unsigned, wrongly signed, or old requests are refused before anything is read.
+        let body = br#"{"id":"x1","from":"081234567890","text":"BANTUAN"}"#.to_vec();
+        let resp = app
+            .client
+            .post(app.url("/api/v1/sms/inbound"))
+            .body(body.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            (
+                resp.status().as_u16(),
+                json_of(resp).await["error"]["code"].clone()
+            ),
+            (401, json!("signature_invalid"))
+        );
+        let ts = Utc::now().timestamp();
+        let wrong = pintu_service::sms::sign("not-the-secret", ts, &body);
+        let resp = app
+            .client
+            .post(app.url("/api/v1/sms/inbound"))
+            .header("x-pintu-timestamp", ts.to_string())
+            .header("x-pintu-signature", wrong)
+            .body(body.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 401);
+        let old = ts - 3600;
+        let sig = pintu_service::sms::sign(pintu_testkit::TEST_SMS_SECRET, old, &body);
+        let resp = app
+            .client
+            .post(app.url("/api/v1/sms/inbound"))
+            .header("x-pintu-timestamp", old.to_string())
+            .header("x-pintu-signature", sig)
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(json_of(resp).await["error"]["code"], "signature_expired");
+
+        // Help for anyone, for anything not understood.
+        let (cmd, text) = reply(&app, "m1", "0899 1234 5678", "apa kabar?").await;
+        assert_eq!(cmd, "bantuan");
+        assert!(text.contains("CEK <NIK>") && text.len() <= 160, "{text}");
+        // The same SMS posted again is refused.
+        let resp = sms(&app, "m1", "0899 1234 5678", "apa kabar?").await;
+        assert_eq!(
+            (
+                resp.status().as_u16(),
+                json_of(resp).await["error"]["code"].clone()
+            ),
+            (409, json!("sms_replayed"))
+        );
+
+        // CEK: the sender's own household only.
+        let (cmd, text) = reply(&app, "m2", phone, &format!("cek {}", nik_of(1))).await;
+        assert_eq!(cmd, "cek");
+        assert!(text.contains("Kepala 1 (3 orang)"), "{backend:?} {text}");
+        let (_, text) = reply(&app, "m3", phone, &format!("CEK {}", nik_of(2))).await;
+        assert!(
+            text.contains("tidak ditemukan"),
+            "another household stays private: {text}"
+        );
+        assert!(!text.contains("Kepala 2"));
+        let (_, text) = reply(&app, "m4", "0899 1234 5678", &format!("CEK {}", nik_of(1))).await;
+        assert!(
+            text.contains("belum tercatat"),
+            "an unknown number learns nothing: {text}"
+        );
+
+        // DAFTAR starts an application of the sender, once.
+        let (cmd, text) = reply(&app, "m5", phone, "daftar bantu-t").await;
+        assert_eq!(cmd, "daftar");
+        assert!(text.contains("tercatat"), "{text}");
+        let list = json_of(app.get(&kab.token, "/api/v1/applications").await).await;
+        let apps = list["items"].as_array().expect("items");
+        assert_eq!(apps.len(), 1);
+        assert_eq!(apps[0]["person_id"], mine[0].as_str());
+        assert_eq!(apps[0]["channel"], "sms");
+        let (_, text) = reply(&app, "m6", phone, "DAFTAR BANTU-T").await;
+        assert!(text.contains("sudah punya permohonan"), "{text}");
+        let (_, text) = reply(&app, "m7", phone, "DAFTAR TIDAKADA").await;
+        assert!(text.contains("tidak dikenal"), "{text}");
+        let (_, text) = reply(&app, "m8", phone, &format!("CEK {}", nik_of(1))).await;
+        assert!(text.contains("Permohonan diproses: BANTU-T"), "{text}");
+
+        // ADUAN: a complaint of the sender; from an unknown number, kept as a message.
+        let (cmd, text) = reply(&app, "m9", phone, "ADUAN bantuan belum cair dua bulan").await;
+        assert_eq!(cmd, "aduan");
+        assert!(text.contains("35.07-"), "the complaint's reference: {text}");
+        let list = json_of(app.get(&kab.token, "/api/v1/complaints").await).await;
+        let c = &list["items"][0];
+        assert_eq!(c["channel"], "sms");
+        assert_eq!(c["complainant_person_id"], mine[0].as_str());
+        assert_eq!(c["description"], "bantuan belum cair dua bulan");
+        let (_, text) = reply(&app, "m10", "0899 1234 5678", "ADUAN jalan rusak").await;
+        assert!(text.contains("belum tercatat"), "{text}");
+        let complaints = json_of(app.get(&kab.token, "/api/v1/complaints").await).await;
+        assert_eq!(complaints["items"].as_array().expect("items").len(), 1);
+
+        // Every answer went out through the outbox, to the sender.
+        let all = outbox::list(
+            app.pintu.store.conn(),
+            &pintu_domain::access::Scope::National,
+            None,
+            None,
+            None,
+            100,
+        )
+        .await
+        .expect("outbox");
+        let to_me = all
+            .iter()
+            .filter(|m| m.recipient == "6281234567890")
+            .count();
+        let to_stranger = all
+            .iter()
+            .filter(|m| m.recipient == "6289912345678")
+            .count();
+        assert_eq!((to_me, to_stranger), (7, 3), "{backend:?}");
+        assert!(
+            all.iter()
+                .all(|m| m.template == "sms_reply" && m.body.len() <= 160)
+        );
+    }
+}
