@@ -169,6 +169,25 @@ impl Pintu {
         })
     }
 
+    /// The latest SMS received from residents of the actor's area (or `area` inside it);
+    /// national officers also see those from numbers not in the registry.
+    pub async fn received_sms(&self, ctx: &Ctx, area: Option<&str>) -> Result<Vec<InboundRow>> {
+        crate::registry::registry_scope(ctx)?;
+        let scope = self.narrowed_scope(ctx, area).await?;
+        let rows = q::list(self.store.conn(), &scope, 100).await?;
+        self.audit
+            .record(
+                ctx,
+                "sms.list",
+                "sms",
+                None,
+                area,
+                Some(format!("count={}", rows.len())),
+            )
+            .await?;
+        Ok(rows)
+    }
+
     /// The living people registered with this number.
     async fn senders(&self, number: &str) -> Result<Vec<PersonRow>> {
         let tail = &number[number.len().saturating_sub(9)..];

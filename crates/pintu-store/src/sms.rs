@@ -85,16 +85,23 @@ pub async fn answered(
     Ok(())
 }
 
-/// SMS from senders registered in `scope`, newest first.
+/// SMS from senders registered in `scope`, newest first; a national scope also sees those
+/// from numbers not in the registry.
 pub async fn list(c: &impl ConnectionTrait, scope: &Scope, limit: u64) -> Result<Vec<InboundRow>> {
-    let (area, mut values) = scope_filter(scope, "village_code");
+    let (area, mut values) = match scope {
+        Scope::National => ("1 = 1".to_string(), vec![]),
+        _ => {
+            let (a, v) = scope_filter(scope, "village_code");
+            (format!("village_code IS NOT NULL AND {a}"), v)
+        }
+    };
     values.push((limit as i64).into());
     fetch_all(
         c,
         &format!(
             "SELECT id, gateway_id, sender, text, command, person_id, village_code, status, \
-             outcome, reply_id, received_at FROM inbound_sms WHERE village_code IS NOT NULL \
-             AND {area} ORDER BY id DESC LIMIT ?"
+             outcome, reply_id, received_at FROM inbound_sms WHERE {area} \
+             ORDER BY received_at DESC, id DESC LIMIT ?"
         ),
         values,
     )

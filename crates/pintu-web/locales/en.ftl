@@ -1035,3 +1035,13 @@ error-sms_inbound_disabled = Inbound SMS are turned off (no shared secret is con
 error-signature_invalid = The request is not signed with the shared secret.
 error-signature_expired = The request's signature is too old or from the future.
 error-sms_replayed = This SMS was received already.
+
+# Inbound SMS
+sms-received-title = SMS received
+sms-received-intro = The latest SMS residents sent (CEK, DAFTAR, ADUAN, BANTUAN) and what was done with each. A complaint from a number not in the registry is kept here for a national officer to follow up.
+sms-received-empty = No SMS received.
+sms-received-col-at = Received
+sms-received-col-from = From
+sms-received-col-done = Command and result
+sms-received-unknown = not registered
+sms-received-unanswered = not answered yet

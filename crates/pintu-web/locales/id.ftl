@@ -1029,3 +1029,13 @@ error-sms_inbound_disabled = SMS masuk tidak diaktifkan (kunci bersama belum dia
 error-signature_invalid = Permintaan tidak ditandatangani dengan kunci bersama.
 error-signature_expired = Tanda tangan permintaan sudah kedaluwarsa atau berasal dari masa depan.
 error-sms_replayed = SMS ini sudah pernah diterima.
+
+# Inbound SMS
+sms-received-title = SMS masuk
+sms-received-intro = SMS terbaru dari warga (CEK, DAFTAR, ADUAN, BANTUAN) dan tindak lanjutnya. Aduan dari nomor yang belum tercatat disimpan di sini untuk ditindaklanjuti petugas nasional.
+sms-received-empty = Belum ada SMS masuk.
+sms-received-col-at = Diterima
+sms-received-col-from = Dari
+sms-received-col-done = Perintah dan hasil
+sms-received-unknown = belum tercatat
+sms-received-unanswered = belum dijawab

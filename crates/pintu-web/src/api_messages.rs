@@ -18,7 +18,63 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_messages))
         .routes(routes!(get_message))
-        .routes(routes!(sms_inbound))
+        .routes(routes!(sms_inbound, list_received))
+}
+
+/// An SMS a resident sent, and what was done with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedSmsOut {
+    pub id: String,
+    pub sender: String,
+    pub text: String,
+    /// `cek`, `daftar`, `aduan` or `bantuan`.
+    pub command: String,
+    /// The registered person the number belongs to, if any.
+    pub person_id: Option<String>,
+    pub village_code: Option<String>,
+    /// `received` (not answered yet) or `answered`.
+    pub status: String,
+    /// What was done: `application:<id>`, `complaint:<id>`, `checked`, `help`,
+    /// `unknown_sender`, `kept_as_message` ...
+    pub outcome: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReceivedQuery {
+    /// An area code inside yours; defaults to your whole area.
+    pub area: Option<String>,
+}
+
+/// The latest 100 SMS received from residents of your area (national officers also see
+/// those from numbers not in the registry).
+#[utoipa::path(get, path = "/api/v1/sms/inbound", tag = "messages", params(ReceivedQuery),
+    responses((status = 200, body = Vec<ReceivedSmsOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_received(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<ReceivedQuery>,
+) -> Result<Json<Vec<ReceivedSmsOut>>, ApiError> {
+    let rows = s
+        .pintu
+        .received_sms(&c.ctx, q.area.as_deref())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ReceivedSmsOut {
+                id: r.id,
+                sender: r.sender,
+                text: r.text,
+                command: r.command,
+                person_id: r.person_id,
+                village_code: r.village_code,
+                status: r.status,
+                outcome: r.outcome,
+                received_at: r.received_at,
+            })
+            .collect(),
+    ))
 }
 
 /// A message to a resident.

@@ -472,6 +472,8 @@ struct MessagesPage {
     rows: Vec<pintu_store::outbox::MessageRow>,
     next: Option<String>,
     errors: FormErrors,
+    /// The latest SMS residents sent.
+    received: Vec<pintu_store::sms::InboundRow>,
 }
 
 impl MessagesPage {
@@ -517,6 +519,15 @@ async fn messages_page(
             Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
         },
     };
+    let received = if status == StatusCode::OK {
+        let area = q.area.as_deref().filter(|a| !a.trim().is_empty());
+        match state.pintu.received_sms(&u.ctx, area).await {
+            Ok(r) => r,
+            Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+        }
+    } else {
+        Vec::new()
+    };
     (
         status,
         render(&MessagesPage {
@@ -526,6 +537,7 @@ async fn messages_page(
             rows,
             next,
             errors,
+            received,
         }),
     )
         .into_response()

@@ -599,5 +599,51 @@ async fn inbound_sms_are_signed_answered_once_and_only_about_the_senders_househo
             all.iter()
                 .all(|m| m.template == "sms_reply" && m.body.len() <= 160)
         );
+
+        // Officers see what came in: the district those of its residents, a national officer
+        // also those from numbers not in the registry; another village none of it.
+        let nas = app.officer("nasional", "national_officer", None).await;
+        let other = app
+            .officer("tetangga", "village_officer", Some(SIBLING_VILLAGE))
+            .await;
+        let count = |v: Value| v.as_array().expect("list").len();
+        assert_eq!(
+            count(json_of(app.get(&kab.token, "/api/v1/sms/inbound").await).await),
+            7
+        );
+        assert_eq!(
+            count(json_of(app.get(&nas.token, "/api/v1/sms/inbound").await).await),
+            10
+        );
+        assert_eq!(
+            count(json_of(app.get(&other.token, "/api/v1/sms/inbound").await).await),
+            0
+        );
+        let received = json_of(app.get(&kab.token, "/api/v1/sms/inbound").await).await;
+        assert!(
+            received
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|r| r["status"] == "answered")
+        );
+        assert!(received.as_array().expect("list").iter().any(|r| {
+            r["outcome"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("application:"))
+        }));
+        if backend == pintu_testkit::Backend::Sqlite {
+            let (page, _) = crate::pages::logged_in(&app, "kab").await;
+            let html = page
+                .get(app.url("/messages"))
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html");
+            assert_eq!(html.matches("<tr id=\"received-").count(), 7, "{html}");
+            assert!(html.contains("DAFTAR"));
+        }
     }
 }
