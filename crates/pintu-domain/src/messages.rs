@@ -38,6 +38,8 @@ codes! {
         ApplicationEnrolled = "application_enrolled",
         /// The answer to an SMS command.
         SmsReply = "sms_reply",
+        /// A person on a village's pre-identified list is invited to complete an application.
+        PreIdentified = "pre_identified",
     }
 }
 
@@ -126,6 +128,16 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             "",
         ),
         (Template::SmsReply, _) => one_sms(reason.unwrap_or("")),
+        (Template::PreIdentified, Lang::Id) => fit(
+            &format!("Pintu: Anda teridentifikasi sebagai calon peserta {programme}. "),
+            "Datang ke kantor desa/kelurahan dengan KTP dan KK untuk melengkapi permohonan.",
+            "",
+        ),
+        (Template::PreIdentified, Lang::En) => fit(
+            &format!("Pintu: You may be eligible for {programme}. "),
+            "Bring your KTP and KK to the village office to complete the application.",
+            "",
+        ),
         (Template::ApplicationEnrolled, Lang::En) => fit(
             &format!("Pintu: You are now ENROLLED in {programme}. "),
             "Keep this message.",

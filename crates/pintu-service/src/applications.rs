@@ -88,6 +88,20 @@ impl ApplicationDetail {
     }
 }
 
+/// What starting the applications of a village's list did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FromList {
+    /// The run whose list it was.
+    pub run_id: Option<String>,
+    /// Applications started (drafts, channel `matching`).
+    pub started: u64,
+    /// Of those, the people told by SMS (the others have no phone registered).
+    pub notified: u64,
+    /// People on the list who already have an open application, or are enrolled.
+    pub already_applying: u64,
+    pub already_enrolled: u64,
+}
+
 fn text(value: Option<&str>, field: &str, invalid: &mut Invalid) -> Option<String> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;
     if v.chars().count() > MAX_TEXT_CHARS || v.chars().any(|c| c.is_control() && c != '\n') {
@@ -323,6 +337,140 @@ impl Pintu {
         )
         .await?;
         self.application(ctx, &id).await
+    }
+
+    /// Turns a village's pre-identified people of a programme (selected by the latest run
+    /// covering the village, or added by the village forum) into draft applications in one
+    /// action, each told by SMS to come and complete it — all in one transaction. People
+    /// with an open application or enrolled already are left as they are.
+    pub async fn applications_from_list(
+        &self,
+        ctx: &Ctx,
+        programme: &str,
+        village: &str,
+        now: DateTime<Utc>,
+    ) -> Result<FromList> {
+        applications_role(ctx)?;
+        let scope = registry_scope(ctx)?;
+        let village = AreaCode::parse(village.trim())
+            .map_err(|_| Error::invalid("area", "area_code_malformed"))?;
+        if village.level() != pintu_domain::AreaLevel::Village {
+            return Err(Error::invalid("area", "area_not_village"));
+        }
+        if !scope.allows(&village) {
+            return Err(Error::invalid("area", "village_outside_area"));
+        }
+        let code = programme.trim().to_ascii_uppercase();
+        let c = self.store.conn();
+        let g = pintu_store::programmes::by_code(c, &code)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if g.active_from > today() || g.active_until.is_some_and(|u| u < today()) {
+            return Err(Error::invalid("programme", "programme_inactive"));
+        }
+        let (run, lines) = self
+            .full_list(ctx, &code, Some(village.as_str()), None)
+            .await?;
+        let Some(run) = run else {
+            return Err(Error::Conflict {
+                code: "no_list_for_area",
+                field: Some("area".into()),
+            });
+        };
+        let mut out = FromList {
+            run_id: Some(run.row.id.clone()),
+            ..FromList::default()
+        };
+        let actor = ctx.actor.label();
+        let tx = self.store.begin().await?;
+        for line in lines
+            .iter()
+            .filter(|l| matches!(l.status.as_str(), "selected" | "added"))
+        {
+            if q::open_application(&tx, &line.person_id, &g.id)
+                .await?
+                .is_some()
+            {
+                out.already_applying += 1;
+                continue;
+            }
+            if enrolments_of(&tx, &line.person_id)
+                .await?
+                .iter()
+                .any(|e| e.programme_code == g.code && e.status == "active")
+            {
+                out.already_enrolled += 1;
+                continue;
+            }
+            let Some(person) = pintu_store::registry::person(
+                &tx,
+                &pintu_domain::access::Scope::National,
+                &line.person_id,
+            )
+            .await?
+            .filter(|p| p.life_status == "alive") else {
+                continue;
+            };
+            let id = new_id();
+            q::insert(
+                &tx,
+                &NewApplication {
+                    id: &id,
+                    person_id: &person.id,
+                    household_id: person.household_id.as_deref(),
+                    programme_id: &g.id,
+                    village_code: &person.village_code,
+                    channel: Channel::Matching.code(),
+                    state: State::Draft.code(),
+                    note: None,
+                    run_id: Some(&run.row.id),
+                    actor: &actor,
+                    at: now,
+                },
+            )
+            .await?;
+            q::insert_event(
+                &tx,
+                &id,
+                &person.village_code,
+                &EventRow {
+                    at: now,
+                    actor: actor.clone(),
+                    action: "created".into(),
+                    from_state: None,
+                    to_state: State::Draft.code().into(),
+                    note: Some(format!("{} #{}", g.code, line.rank.unwrap_or(0))),
+                },
+            )
+            .await?;
+            let told = crate::messages::queue(
+                &tx,
+                &Notice {
+                    person_id: &person.id,
+                    village_code: &person.village_code,
+                    phone: person.phone.as_deref(),
+                    template: Template::PreIdentified,
+                    programme: &g.code,
+                    reason: None,
+                    subject_type: "application",
+                    subject_id: &id,
+                },
+                now,
+            )
+            .await?;
+            out.started += 1;
+            out.notified += u64::from(told.is_some());
+        }
+        tx.commit().await?;
+        self.audit_application(
+            ctx,
+            "application.from_list",
+            &run.row.id,
+            village.as_str(),
+            Some(format!("programme={} started={}", g.code, out.started)),
+        )
+        .await?;
+        Ok(out)
     }
 
     async fn application_in(&self, ctx: &Ctx, id: &str) -> Result<ApplicationRow> {

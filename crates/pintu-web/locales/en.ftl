@@ -1045,3 +1045,13 @@ sms-received-col-from = From
 sms-received-col-done = Command and result
 sms-received-unknown = not registered
 sms-received-unanswered = not answered yet
+error-area_not_village = Choose one village.
+error-no_list_for_area = No finished matching run covers this village yet.
+
+# Applications from a village list
+from-list-button = Start applications for the selected people
+from-list-hint = Each selected person (and each one the forum added) gets a draft application and, if a phone is registered, an SMS asking them to come with their KTP and KK. People already applying or enrolled are left as they are.
+from-list-started = { $count } applications started.
+from-list-notified = { $count } people told by SMS.
+from-list-applying = { $count } were applying already.
+from-list-enrolled = { $count } were enrolled already.

@@ -1039,3 +1039,13 @@ sms-received-col-from = Dari
 sms-received-col-done = Perintah dan hasil
 sms-received-unknown = belum tercatat
 sms-received-unanswered = belum dijawab
+error-area_not_village = Pilih satu desa/kelurahan.
+error-no_list_for_area = Belum ada proses pencocokan selesai yang mencakup desa ini.
+
+# Applications from a village list
+from-list-button = Mulai permohonan untuk warga yang terpilih
+from-list-hint = Setiap warga terpilih (dan yang ditambahkan musyawarah) mendapat permohonan draf dan, jika nomor HP tercatat, SMS agar datang membawa KTP dan KK. Warga yang sudah mengajukan atau sudah terdaftar tidak diubah.
+from-list-started = { $count } permohonan dimulai.
+from-list-notified = { $count } warga diberi tahu lewat SMS.
+from-list-applying = { $count } sudah mengajukan sebelumnya.
+from-list-enrolled = { $count } sudah terdaftar sebelumnya.

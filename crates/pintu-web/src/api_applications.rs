@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_document))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BODY))
         .routes(routes!(create_application, list_applications))
+        .routes(routes!(from_list))
         .routes(routes!(get_application))
         .routes(routes!(step))
         .routes(routes!(get_document))
@@ -419,4 +420,51 @@ async fn check_document(
         .await
         .map_err(|e| c.err(e))?;
     Ok(Json(d.into()))
+}
+
+/// A village's pre-identified list to turn into applications.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FromListIn {
+    /// The programme's code.
+    pub programme: String,
+    /// One village of your area.
+    pub area: String,
+}
+
+/// What starting the applications of a list did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FromListOut {
+    /// The matching run whose list it was.
+    pub run_id: Option<String>,
+    pub started: u64,
+    /// Of those started, the people told by SMS (the others have no phone registered).
+    pub notified: u64,
+    pub already_applying: u64,
+    pub already_enrolled: u64,
+}
+
+/// Turn the village's pre-identified people of a programme (selected by the latest matching
+/// run covering the village, or added by the village forum) into draft applications in one
+/// action, each told by SMS to come and complete it. People already applying or enrolled
+/// are left as they are; running it again starts nothing new.
+#[utoipa::path(post, path = "/api/v1/applications/from-list", tag = "applications", request_body = FromListIn,
+    responses((status = 200, body = FromListOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn from_list(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    ApiJson(b): ApiJson<FromListIn>,
+) -> Result<Json<FromListOut>, ApiError> {
+    let done = s
+        .pintu
+        .applications_from_list(&c.ctx, &b.programme, &b.area, Utc::now())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(FromListOut {
+        run_id: done.run_id,
+        started: done.started,
+        notified: done.notified,
+        already_applying: done.already_applying,
+        already_enrolled: done.already_enrolled,
+    }))
 }

@@ -178,6 +178,8 @@ pub const ERROR_CODES: &[&str] = &[
     "signature_invalid",
     "signature_expired",
     "sms_replayed",
+    "area_not_village",
+    "no_list_for_area",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

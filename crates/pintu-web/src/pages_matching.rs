@@ -36,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/matching/lists/{code}", get(list_page))
         .route("/matching/lists/{code}/print", get(print_page))
         .route("/matching/lists/{code}/csv", get(list_download))
+        .route(
+            "/matching/lists/{code}/applications",
+            post(start_applications),
+        )
         .route("/matching/overrides", get(overrides_page).post(record))
         .route("/matching/overrides/new", get(new_override))
         .route("/matching/overrides/{id}/revoke", post(revoke))
@@ -231,6 +235,16 @@ struct ListQuery {
     status: Option<String>,
     #[serde(default)]
     after: Option<String>,
+    /// After applications were started from the list: how many (started, notified,
+    /// already applying, already enrolled).
+    #[serde(default)]
+    started: Option<u64>,
+    #[serde(default)]
+    notified: Option<u64>,
+    #[serde(default)]
+    applying: Option<u64>,
+    #[serde(default)]
+    enrolled: Option<u64>,
 }
 
 /// A line as the list pages show it.
@@ -288,6 +302,10 @@ struct ListPage {
     may_override: bool,
     /// Small enough an area to print (see [`printable`]).
     printable: bool,
+    /// One village, and an officer who takes applications: its pre-identified people can
+    /// be turned into applications.
+    may_start_applications: bool,
+    notice: Option<String>,
 }
 
 fn filter_query(area: &str, status: &str) -> String {
@@ -347,6 +365,21 @@ async fn list_page(
         )
         .await;
     let area_for_print = area.clone();
+    let one_village = AreaCode::parse(&area).is_ok_and(|a| a.level() == AreaLevel::Village);
+    let may_start_applications = one_village
+        && u.ctx
+            .actor
+            .role()
+            .is_some_and(pintu_domain::applications::may_take_applications);
+    let notice = q.started.map(|started| {
+        [
+            u.tr.t1("from-list-started", "count", started),
+            u.tr.t1("from-list-notified", "count", q.notified.unwrap_or(0)),
+            u.tr.t1("from-list-applying", "count", q.applying.unwrap_or(0)),
+            u.tr.t1("from-list-enrolled", "count", q.enrolled.unwrap_or(0)),
+        ]
+        .join(" ")
+    });
     match listed {
         Ok((run, page)) => render(&ListPage {
             l: Layout::for_user(
@@ -366,7 +399,51 @@ async fn list_page(
             next: page.next,
             may_override: u.ctx.actor.may_record_overrides(),
             printable: printable(&area_for_print),
+            may_start_applications,
+            notice,
         }),
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+#[derive(Deserialize)]
+struct StartApplicationsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    area: String,
+}
+
+/// Turns the village's pre-identified people into applications and goes back to the list
+/// with what was done.
+async fn start_applications(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(code): Path<String>,
+    Form(f): Form<StartApplicationsForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    match state
+        .pintu
+        .applications_from_list(&u.ctx, &code, &f.area, chrono::Utc::now())
+        .await
+    {
+        Ok(done) => {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair("area", f.area.trim())
+                .append_pair("started", &done.started.to_string())
+                .append_pair("notified", &done.notified.to_string())
+                .append_pair("applying", &done.already_applying.to_string())
+                .append_pair("enrolled", &done.already_enrolled.to_string())
+                .finish();
+            Redirect::to(&format!(
+                "/matching/lists/{}?{q}",
+                code.trim().to_ascii_uppercase()
+            ))
+            .into_response()
+        }
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
     }
 }

@@ -787,3 +787,155 @@ async fn the_demo_starts_applications_at_different_stages_once() {
         .expect("again");
     assert_eq!(again, 0, "a second demo run starts none");
 }
+
+#[tokio::test]
+async fn a_village_list_becomes_applications_in_one_action_and_each_person_is_told() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let admin = app.officer("admin1", "admin", None).await;
+        family(&app, &kab.token, VILLAGE, 1, 2).await;
+        let poorest = family(&app, &kab.token, VILLAGE, 2, 1).await;
+        family(&app, &kab.token, SIBLING_VILLAGE, 3, 1).await;
+        crate::matching::add_programme(
+            &app.pintu.store,
+            "LANSIA-T",
+            "age >= 40 && household.welfare_decile <= 3",
+            "household.welfare_decile, age desc",
+            "person",
+            &[(VILLAGE, 2)],
+        )
+        .await;
+        let body = json!({"programme": "lansia-t", "area": VILLAGE});
+        let resp = app
+            .post(&desa.token, "/api/v1/applications/from-list", &body)
+            .await;
+        assert_eq!(
+            error_code(resp).await,
+            (409, "no_list_for_area".into()),
+            "{backend:?}"
+        );
+
+        let run = app
+            .pintu
+            .run_matching(
+                &pintu_service::Ctx::system("test"),
+                Some("35.07"),
+                None,
+                |_, _| {},
+            )
+            .await
+            .expect("run");
+        // The poorest household's head and wife are selected; the wife applies already.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/applications",
+                &json!({"person_id": poorest[1], "programme": "LANSIA-T"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+
+        let resp = app
+            .post(&desa.token, "/api/v1/applications/from-list", &body)
+            .await;
+        assert_eq!(resp.status(), 200, "{backend:?}");
+        let done = json_of(resp).await;
+        assert_eq!(done["run_id"], run.row.id.as_str());
+        assert_eq!(
+            (
+                &done["started"],
+                &done["notified"],
+                &done["already_applying"],
+                &done["already_enrolled"]
+            ),
+            (&json!(1), &json!(1), &json!(1), &json!(0)),
+            "{backend:?} {done}"
+        );
+        let again = json_of(
+            app.post(&desa.token, "/api/v1/applications/from-list", &body)
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (&again["started"], &again["already_applying"]),
+            (&json!(0), &json!(2))
+        );
+
+        let list = json_of(
+            app.get(&desa.token, "/api/v1/applications?programme=LANSIA-T")
+                .await,
+        )
+        .await;
+        let head = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|a| a["person_id"] == poorest[0].as_str())
+            .expect("the head's application")
+            .clone();
+        assert_eq!(head["channel"], "matching");
+        assert_eq!(head["state"], "draft");
+        assert_eq!(head["run_id"], run.row.id.as_str());
+        let told = pintu_store::outbox::list(
+            app.pintu.store.conn(),
+            &pintu_domain::access::Scope::National,
+            None,
+            Some(head["id"].as_str().expect("id")),
+            None,
+            10,
+        )
+        .await
+        .expect("outbox");
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].template, "pre_identified");
+        assert!(told[0].body.contains("LANSIA-T") && told[0].body.len() <= 160);
+
+        // One village of one's own area at a time; not for administrators.
+        for (token, area, code) in [
+            (&desa.token, "35.07.01", "area_not_village"),
+            (&desa.token, SIBLING_VILLAGE, "village_outside_area"),
+            (&desa.token, "35.x", "area_code_malformed"),
+        ] {
+            let resp = app
+                .post(
+                    token,
+                    "/api/v1/applications/from-list",
+                    &json!({"programme": "LANSIA-T", "area": area}),
+                )
+                .await;
+            assert_eq!(error_code(resp).await, (422, code.into()), "{area}");
+        }
+        let resp = app
+            .post(&admin.token, "/api/v1/applications/from-list", &body)
+            .await;
+        assert_eq!(resp.status(), 403);
+
+        if backend == pintu_testkit::Backend::Sqlite {
+            let (page_client, csrf) = crate::pages::logged_in(&app, "desa").await;
+            let list_path = format!("/matching/lists/LANSIA-T?area={VILLAGE}");
+            let (_, html) = page(&page_client, &app, &list_path).await;
+            assert!(html.contains("id=\"start-applications\""), "{html}");
+            let (status, location) = post_form(
+                &page_client,
+                &app,
+                "/matching/lists/LANSIA-T/applications",
+                &[("csrf", &csrf), ("area", VILLAGE)],
+            )
+            .await;
+            assert_eq!(status, 303);
+            let (_, html) = page(&page_client, &app, &location).await;
+            assert!(
+                html.contains("0 permohonan dimulai") && html.contains("2 sudah mengajukan"),
+                "{html}"
+            );
+            let (kab_page, _) = crate::pages::logged_in(&app, "kab").await;
+            let (_, html) = page(&kab_page, &app, "/matching/lists/LANSIA-T?area=35.07").await;
+            assert!(
+                !html.contains("id=\"start-applications\""),
+                "one village at a time"
+            );
+        }
+    }
+}
