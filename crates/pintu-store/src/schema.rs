@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (8, "applications to programmes", applications),
     (9, "the outbox of messages to residents", outbox),
     (10, "SMS received from residents", inbound_sms),
+    (11, "household cases", cases),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1219,6 +1220,87 @@ fn inbound_sms() -> Vec<Ddl> {
             "inbound_sms",
             &["village_code", "id"],
         ),
+    ]
+}
+
+fn cases() -> Vec<Ddl> {
+    // A household's case: the needs assessed, the officer following it, open or closed.
+    let cases = Table::create()
+        .table("cases")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("household_id"))
+        .col(area_col("village_code"))
+        // JSON array of need codes
+        .col(text_nn("needs"))
+        .col(text_nn("summary"))
+        .col(ColumnDef::new("status").string_len(8).not_null())
+        .col(text("officer"))
+        .col(text_nn("opened_by"))
+        .col(instant("opened_at"))
+        .col(
+            ColumnDef::new("closed_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(text("closed_reason"))
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("cases", "household_id")
+                .to("households", "id"),
+        )
+        .to_owned();
+    // The plan: referrals to programmes, services, training and jobs, each with the date
+    // it is followed up.
+    let steps = Table::create()
+        .table("case_steps")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("case_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("referral").string_len(12).not_null())
+        .col(text_nn("target"))
+        .col(ColumnDef::new("due_on").date().not_null())
+        .col(ColumnDef::new("status").string_len(8).not_null())
+        .col(text("note"))
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(text("finished_by"))
+        .col(
+            ColumnDef::new("finished_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from("case_steps", "case_id")
+                .to("cases", "id"),
+        )
+        .to_owned();
+    let notes = Table::create()
+        .table("case_notes")
+        .if_not_exists()
+        .col(serial("id"))
+        .col(ref_id("case_id"))
+        .col(area_col("village_code"))
+        .col(instant("at"))
+        .col(text_nn("actor"))
+        .col(text_nn("text"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("case_notes", "case_id")
+                .to("cases", "id"),
+        )
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(cases)),
+        index("ix_cases_area", "cases", &["village_code", "id"]),
+        index("ix_cases_household", "cases", &["household_id"]),
+        Ddl::Table(Box::new(steps)),
+        index("ix_case_steps", "case_steps", &["case_id", "due_on"]),
+        Ddl::Table(Box::new(notes)),
+        index("ix_case_notes", "case_notes", &["case_id", "id"]),
     ]
 }
 

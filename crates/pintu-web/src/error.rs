@@ -180,6 +180,15 @@ pub const ERROR_CODES: &[&str] = &[
     "sms_replayed",
     "area_not_village",
     "no_list_for_area",
+    // cases
+    "need_unknown",
+    "needs_required",
+    "case_exists",
+    "case_closed",
+    "referral_unknown",
+    "too_many_steps",
+    "step_status_unchanged",
+    "step_already_finished",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

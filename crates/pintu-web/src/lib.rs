@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_applications;
+pub mod api_cases;
 pub mod api_complaints;
 pub mod api_imports;
 pub mod api_matching;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 mod pages_applications;
+mod pages_cases;
 mod pages_complaints;
 mod pages_imports;
 mod pages_matching;

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_imports::router())
         .merge(crate::pages_matching::router())
         .merge(crate::pages_applications::router())
+        .merge(crate::pages_cases::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())
@@ -391,6 +392,8 @@ struct DashboardPage {
     l: Layout,
     area_path: Vec<Area>,
     counts: RegistryCounts,
+    /// Open cases with a follow-up past its date.
+    overdue_cases: i64,
 }
 
 async fn dashboard(State(state): State<AppState>, u: PageUser) -> Response {
@@ -406,10 +409,15 @@ async fn dashboard(State(state): State<AppState>, u: PageUser) -> Response {
         Some(Ok(code)) => state.pintu.store.area_path(&code).await.unwrap_or_default(),
         _ => vec![],
     };
+    let overdue_cases = match state.pintu.overdue_cases(&u.ctx).await {
+        Ok(n) => n,
+        Err(e) => return error_page(u.tr, e, u.ctx.request_id),
+    };
     render(&DashboardPage {
         l: Layout::for_user(&u, "dashboard-title", "dashboard", "/"),
         area_path,
         counts,
+        overdue_cases,
     })
 }
 
@@ -916,6 +924,9 @@ struct HouseholdPage {
     history: Vec<HistoryEntry>,
     notice: Option<String>,
     warnings: Vec<String>,
+    /// The household's cases, newest first.
+    cases: Vec<pintu_store::cases::CaseRow>,
+    has_open_case: bool,
 }
 
 #[derive(Deserialize)]
@@ -947,7 +958,26 @@ async fn household(
         .filter(|w| crate::error::ERROR_CODES.contains(w))
         .map(|w| u.tr.error(w))
         .collect();
+    let may_take_cases = u
+        .ctx
+        .actor
+        .role()
+        .is_some_and(pintu_domain::applications::may_take_applications);
+    let cases = if may_take_cases {
+        match state
+            .pintu
+            .cases(&u.ctx, None, None, false, Some(&d.household.id), Some(20))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return error_page(u.tr, e, u.ctx.request_id),
+        }
+    } else {
+        Vec::new()
+    };
     render(&HouseholdPage {
+        has_open_case: cases.iter().any(|c| c.status == "open"),
+        cases,
         l: Layout::for_user(
             &u,
             "household-title",
