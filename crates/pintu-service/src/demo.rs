@@ -571,4 +571,55 @@ impl Pintu {
         }
         Ok(started)
     }
+    /// Opens a case for the first household of the first village of `area` with a plan
+    /// (one follow-up overdue, one to come), unless the area has cases already. Returns how
+    /// many were opened.
+    pub async fn record_demo_cases(&self, area: &AreaCode) -> Result<usize> {
+        use crate::cases::{NewCaseInput, NewStepInput};
+        let ctx = Ctx::system("demo");
+        if !self
+            .cases(&ctx, Some(area.as_str()), None, false, None, Some(1))
+            .await?
+            .is_empty()
+        {
+            return Ok(0);
+        }
+        let villages = self.store.villages_within(area).await?;
+        let Some(village) = villages.first() else {
+            return Ok(0);
+        };
+        let households = pintu_store::registry::list_households(
+            self.store.conn(),
+            &pintu_domain::access::Scope::Within(village.clone()),
+            None,
+            1,
+        )
+        .await?;
+        let Some(h) = households.first() else {
+            return Ok(0);
+        };
+        let now = Utc::now();
+        let input = NewCaseInput {
+            household_id: h.id.clone(),
+            needs: vec!["income".into(), "health".into()],
+            summary: "Kepala keluarga sakit sejak tiga bulan, belum bekerja lagi (contoh demo)."
+                .into(),
+            officer: Some("Pendamping PKH".into()),
+        };
+        let case = self.open_case(&ctx, &input, now).await?;
+        let today = crate::today();
+        for (referral, to, days) in [
+            ("service", "Puskesmas: pemeriksaan kepala keluarga", -3),
+            ("programme", "PBI-JK", 14),
+        ] {
+            let step = NewStepInput {
+                referral: referral.into(),
+                referred_to: to.into(),
+                due_on: (today + chrono::Duration::days(days)).to_string(),
+                note: None,
+            };
+            self.add_case_step(&ctx, &case.case.id, &step, now).await?;
+        }
+        Ok(1)
+    }
 }

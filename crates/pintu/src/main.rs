@@ -740,6 +740,9 @@ async fn demo(
     if applications > 0 {
         println!("Started {applications} sample applications at different stages.");
     }
+    if pintu.record_demo_cases(&regency).await.map_err(describe)? > 0 {
+        println!("Opened a sample household case with a follow-up overdue.");
+    }
     let matched = pintu
         .matching_runs(&Ctx::system("demo"))
         .await

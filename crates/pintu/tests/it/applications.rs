@@ -786,6 +786,20 @@ async fn the_demo_starts_applications_at_different_stages_once() {
         .await
         .expect("again");
     assert_eq!(again, 0, "a second demo run starts none");
+    assert_eq!(
+        app.pintu.record_demo_cases(&regency).await.expect("case"),
+        1
+    );
+    assert_eq!(
+        app.pintu.record_demo_cases(&regency).await.expect("again"),
+        0
+    );
+    let overdue = json_of(app.get(&kab.token, "/api/v1/cases?overdue=true").await).await;
+    assert_eq!(
+        overdue.as_array().expect("cases").len(),
+        1,
+        "the demo case has a follow-up overdue"
+    );
 }
 
 #[tokio::test]
