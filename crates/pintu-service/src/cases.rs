@@ -70,6 +70,14 @@ fn text(v: Option<&str>, field: &str, required: bool, invalid: &mut Invalid) -> 
     }
 }
 
+/// One required text field, checked alone.
+fn required(value: &str, field: &str) -> Result<String> {
+    let mut invalid = Invalid::default();
+    let v = text(Some(value), field, true, &mut invalid);
+    invalid.or_ok(()).map_err(Error::Invalid)?;
+    v.ok_or_else(|| Error::Internal(anyhow::anyhow!("validated {field}")))
+}
+
 /// Officers of the registry work with cases; not the administrator or the ombudsman.
 fn case_scope(ctx: &Ctx) -> Result<pintu_domain::access::Scope> {
     let scope = registry_scope(ctx)?;
@@ -148,6 +156,21 @@ impl Pintu {
             )
             .await?;
         self.case(ctx, &id).await
+    }
+
+    /// Records the change in the audit log and reads the case again.
+    async fn changed(&self, ctx: &Ctx, case: &CaseRow, action: &str) -> Result<CaseDetail> {
+        self.audit
+            .record(
+                ctx,
+                action,
+                "case",
+                Some(&case.id),
+                Some(&case.village_code),
+                None,
+            )
+            .await?;
+        self.case(ctx, &case.id).await
     }
 
     async fn case_in(&self, ctx: &Ctx, id: &str) -> Result<CaseRow> {
@@ -302,17 +325,7 @@ impl Pintu {
         q::insert_step(&tx, &step, &case.village_code).await?;
         q::touch(&tx, &case.id, now).await?;
         tx.commit().await?;
-        self.audit
-            .record(
-                ctx,
-                "case.step",
-                "case",
-                Some(&case.id),
-                Some(&case.village_code),
-                None,
-            )
-            .await?;
-        self.case(ctx, &case.id).await
+        self.changed(ctx, &case, "case.step").await
     }
 
     /// Marks a planned step done or dropped, with a note.
@@ -370,17 +383,7 @@ impl Pintu {
         }
         q::touch(&tx, &case.id, now).await?;
         tx.commit().await?;
-        self.audit
-            .record(
-                ctx,
-                "case.step",
-                "case",
-                Some(&case.id),
-                Some(&case.village_code),
-                None,
-            )
-            .await?;
-        self.case(ctx, &case.id).await
+        self.changed(ctx, &case, "case.step").await
     }
 
     /// Adds a note to a case.
@@ -392,12 +395,7 @@ impl Pintu {
         now: DateTime<Utc>,
     ) -> Result<CaseDetail> {
         let case = self.case_in(ctx, id).await?;
-        let mut invalid = Invalid::default();
-        let note = text(Some(note), "note", true, &mut invalid);
-        invalid.or_ok(()).map_err(Error::Invalid)?;
-        let Some(text) = note else {
-            return Err(Error::Internal(anyhow::anyhow!("validated note")));
-        };
+        let text = required(note, "note")?;
         let tx = self.store.begin().await?;
         q::insert_note(
             &tx,
@@ -412,17 +410,7 @@ impl Pintu {
         .await?;
         q::touch(&tx, &case.id, now).await?;
         tx.commit().await?;
-        self.audit
-            .record(
-                ctx,
-                "case.note",
-                "case",
-                Some(&case.id),
-                Some(&case.village_code),
-                None,
-            )
-            .await?;
-        self.case(ctx, &case.id).await
+        self.changed(ctx, &case, "case.note").await
     }
 
     /// Closes an open case with its reason.
@@ -434,28 +422,13 @@ impl Pintu {
         now: DateTime<Utc>,
     ) -> Result<CaseDetail> {
         let case = self.case_in(ctx, id).await?;
-        let mut invalid = Invalid::default();
-        let reason = text(Some(reason), "reason", true, &mut invalid);
-        invalid.or_ok(()).map_err(Error::Invalid)?;
-        let Some(reason) = reason else {
-            return Err(Error::Internal(anyhow::anyhow!("validated reason")));
-        };
+        let reason = required(reason, "reason")?;
         if !q::close(self.store.conn(), &case.id, &reason, now).await? {
             return Err(Error::Conflict {
                 code: "case_closed",
                 field: None,
             });
         }
-        self.audit
-            .record(
-                ctx,
-                "case.close",
-                "case",
-                Some(&case.id),
-                Some(&case.village_code),
-                None,
-            )
-            .await?;
-        self.case(ctx, &case.id).await
+        self.changed(ctx, &case, "case.close").await
     }
 }

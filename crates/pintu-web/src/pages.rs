@@ -174,6 +174,29 @@ pub async fn not_found(headers: HeaderMap, jar: CookieJar) -> Response {
     error_page(Tr::new(page_lang(&jar)), Error::NotFound, None)
 }
 
+/// What a list page shows for the result of its query: the rows, or — when its filters are
+/// wrong — no rows and the errors on the page; anything else (a forbidden list included) is
+/// the error page.
+pub(crate) fn list_or_errors<T: Default>(
+    u: &PageUser,
+    result: Result<T, Error>,
+) -> Result<(StatusCode, T, FormErrors), Response> {
+    match result {
+        Ok(rows) => Ok((StatusCode::OK, rows, FormErrors::default())),
+        Err(e) => match FormErrors::from_error(e, &u.tr) {
+            Ok((status, errors)) if status != StatusCode::FORBIDDEN => {
+                Ok((status, T::default(), errors))
+            }
+            Ok(_) => Err(error_page(
+                u.tr.clone(),
+                Error::Forbidden,
+                u.ctx.request_id.clone(),
+            )),
+            Err(e) => Err(error_page(u.tr.clone(), e, u.ctx.request_id.clone())),
+        },
+    }
+}
+
 pub(crate) fn check_csrf(u: &PageUser, token: &str) -> Result<(), Response> {
     if constant_time_eq(&u.csrf, token) {
         Ok(())

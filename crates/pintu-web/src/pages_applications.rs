@@ -19,7 +19,9 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
-use crate::pages::{CsrfForm, FormErrors, Layout, check_csrf, error_page, error_page_code, render};
+use crate::pages::{
+    CsrfForm, FormErrors, Layout, check_csrf, error_page, error_page_code, list_or_errors, render,
+};
 use crate::pages_complaints::read_multipart;
 use crate::session::PageUser;
 
@@ -109,32 +111,23 @@ async fn list_page(
         )
         .await;
     let l = Layout::for_user(&u, "applications-title", "applications", "/applications");
-    match result {
-        Ok(page) => render(&ListPage {
+    let (status, (rows, next), errors) = match list_or_errors(&u, result.map(|p| (p.items, p.next)))
+    {
+        Ok(shown) => shown,
+        Err(r) => return r,
+    };
+    (
+        status,
+        render(&ListPage {
             l,
             q,
             states,
-            rows: page.items,
-            next: page.next,
-            errors: FormErrors::default(),
+            rows,
+            next,
+            errors,
         }),
-        Err(e) => match FormErrors::from_error(e, &u.tr) {
-            Ok((status, errors)) if status != StatusCode::FORBIDDEN => (
-                status,
-                render(&ListPage {
-                    l,
-                    q,
-                    states,
-                    rows: Vec::new(),
-                    next: None,
-                    errors,
-                }),
-            )
-                .into_response(),
-            Ok(_) => error_page(u.tr.clone(), Error::Forbidden, u.ctx.request_id.clone()),
-            Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
-        },
-    }
+    )
+        .into_response()
 }
 
 // ---- starting one --------------------------------------------------------------------------
@@ -509,15 +502,10 @@ async fn messages_page(
         )
         .await;
     let l = Layout::for_user(&u, "messages-title", "applications", "/messages");
-    let (status, rows, next, errors) = match result {
-        Ok(page) => (StatusCode::OK, page.items, page.next, FormErrors::default()),
-        Err(e) => match FormErrors::from_error(e, &u.tr) {
-            Ok((status, errors)) if status != StatusCode::FORBIDDEN => {
-                (status, Vec::new(), None, errors)
-            }
-            Ok(_) => return error_page(u.tr.clone(), Error::Forbidden, u.ctx.request_id.clone()),
-            Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
-        },
+    let (status, (rows, next), errors) = match list_or_errors(&u, result.map(|p| (p.items, p.next)))
+    {
+        Ok(shown) => shown,
+        Err(r) => return r,
     };
     let received = if status == StatusCode::OK {
         let area = q.area.as_deref().filter(|a| !a.trim().is_empty());

@@ -10,13 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use pintu_domain::cases::{Need, Referral};
-use pintu_service::Error;
 use pintu_service::cases::{CaseDetail, NewCaseInput, NewStepInput};
 use pintu_store::cases::CaseRow;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::pages::{FormErrors, Layout, check_csrf, error_page, render};
+use crate::pages::{FormErrors, Layout, check_csrf, error_page, list_or_errors, render};
 use crate::session::PageUser;
 
 pub fn router() -> Router<AppState> {
@@ -86,32 +85,22 @@ async fn list_page(
         .await;
     let l = Layout::for_user(&u, "cases-title", "cases", "/cases");
     let today = pintu_service::today();
-    match result {
-        Ok(rows) => render(&ListPage {
+    let (status, rows, errors) = match list_or_errors(&u, result) {
+        Ok(shown) => shown,
+        Err(r) => return r,
+    };
+    (
+        status,
+        render(&ListPage {
             l,
             q,
             overdue,
             rows,
             today,
-            errors: FormErrors::default(),
+            errors,
         }),
-        Err(e) => match FormErrors::from_error(e, &u.tr) {
-            Ok((status, errors)) if status != StatusCode::FORBIDDEN => (
-                status,
-                render(&ListPage {
-                    l,
-                    q,
-                    overdue,
-                    rows: Vec::new(),
-                    today,
-                    errors,
-                }),
-            )
-                .into_response(),
-            Ok(_) => error_page(u.tr.clone(), Error::Forbidden, u.ctx.request_id.clone()),
-            Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
-        },
-    }
+    )
+        .into_response()
 }
 
 // ---- opening one ---------------------------------------------------------------------------
