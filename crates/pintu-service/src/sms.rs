@@ -163,6 +163,17 @@ impl Pintu {
         .await?;
         q::answered(&tx, &row.id, &outcome, reply_id.as_deref()).await?;
         tx.commit().await?;
+        // What the SMS read or changed for the sender (CEK reads a household).
+        self.audit
+            .record(
+                &Ctx::system("sms"),
+                &format!("sms.{}", command.code()),
+                "sms",
+                Some(&row.id),
+                person.as_ref().map(|p| p.village_code.as_str()),
+                Some(outcome.clone()),
+            )
+            .await?;
         Ok(Handled {
             command: command.code(),
             reply: pintu_domain::messages::one_sms(&reply),

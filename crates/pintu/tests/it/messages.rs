@@ -600,6 +600,25 @@ async fn inbound_sms_are_signed_answered_once_and_only_about_the_senders_househo
                 .all(|m| m.template == "sms_reply" && m.body.len() <= 160)
         );
 
+        // What each SMS read or changed is in the audit log.
+        let audit = pintu_store::query_all(
+            app.pintu.store.conn(),
+            "SELECT action FROM audit_log WHERE record_type = 'sms'",
+            vec![],
+        )
+        .await
+        .expect("audit");
+        let actions: Vec<String> = audit
+            .iter()
+            .map(|r| pintu_store::col::<String>(r, "action").expect("action"))
+            .collect();
+        for a in ["sms.cek", "sms.daftar", "sms.aduan", "sms.bantuan"] {
+            assert!(
+                actions.iter().any(|x| x == a),
+                "{backend:?} {a}: {actions:?}"
+            );
+        }
+
         // Officers see what came in: the district those of its residents, a national officer
         // also those from numbers not in the registry; another village none of it.
         let nas = app.officer("nasional", "national_officer", None).await;
