@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod cases;
 pub mod complaints;
 pub mod demo;

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod areas;
 pub mod audit;
 pub mod bulk;
+pub mod calls;
 pub mod cases;
 pub mod complaints;
 pub mod facts;

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (9, "the outbox of messages to residents", outbox),
     (10, "SMS received from residents", inbound_sms),
     (11, "household cases", cases),
+    (12, "the call centre's log", calls),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1301,6 +1302,30 @@ fn cases() -> Vec<Ddl> {
         index("ix_case_steps", "case_steps", &["case_id", "due_on"]),
         Ddl::Table(Box::new(notes)),
         index("ix_case_notes", "case_notes", &["case_id", "id"]),
+    ]
+}
+
+fn calls() -> Vec<Ddl> {
+    // Every call the call centre took: who called (a registered person, or a number and
+    // the caller's village), why, about which programme, and how it ended.
+    let calls = Table::create()
+        .table("calls")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("person_id").string_len(36).null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("caller_phone").string_len(20).null())
+        .col(ColumnDef::new("reason").string_len(24).not_null())
+        .col(ColumnDef::new("programme_code").string_len(24).null())
+        .col(ColumnDef::new("outcome").string_len(24).not_null())
+        .col(text("note"))
+        .col(text_nn("officer"))
+        .col(instant("at"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(calls)),
+        index("ix_calls_area", "calls", &["village_code", "at"]),
+        index("ix_calls_person", "calls", &["person_id"]),
     ]
 }
 

@@ -189,6 +189,7 @@ pub const ERROR_CODES: &[&str] = &[
     "too_many_steps",
     "step_status_unchanged",
     "step_already_finished",
+    "call_reason_unknown",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

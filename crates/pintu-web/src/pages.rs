@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_matching::router())
         .merge(crate::pages_applications::router())
         .merge(crate::pages_cases::router())
+        .merge(crate::pages_calls::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())
@@ -461,7 +462,7 @@ pub struct PersonLine {
 }
 
 impl PersonLine {
-    fn of(p: &PersonRow) -> PersonLine {
+    pub(crate) fn of(p: &PersonRow) -> PersonLine {
         PersonLine {
             id: p.id.clone(),
             name: p.full_name.clone(),

@@ -359,6 +359,8 @@ impl NewPage {
 #[derive(Deserialize)]
 struct NewQuery {
     person: Option<String>,
+    /// The channel to preselect (the call centre's console opens the form with its own).
+    channel: Option<String>,
 }
 
 async fn new_form(
@@ -372,6 +374,12 @@ async fn new_form(
     let mut values = BTreeMap::from([("received_on".to_string(), today().to_string())]);
     if let Some(p) = q.person.filter(|p| !p.trim().is_empty()) {
         values.insert("complainant_person_id".into(), p);
+    }
+    if let Some(ch) = q
+        .channel
+        .filter(|c| pintu_domain::complaints::Channel::parse(c).is_some())
+    {
+        values.insert("channel".into(), ch);
     }
     new_page(
         &state,

@@ -4,6 +4,7 @@ mod api;
 mod applications;
 mod authz;
 mod browser;
+mod calls;
 mod cases;
 mod cli;
 mod complaints;
