@@ -30,6 +30,15 @@ pub fn router() -> Router<AppState> {
         .route("/call-centre/calls", post(log))
 }
 
+/// The choices of a call's reason and outcome, as the forms list them.
+fn reasons() -> Vec<&'static str> {
+    Reason::ALL.iter().map(|r| r.code()).collect()
+}
+
+fn outcomes() -> Vec<&'static str> {
+    Outcome::ALL.iter().map(|o| o.code()).collect()
+}
+
 fn may_use(u: &PageUser) -> bool {
     u.ctx
         .actor
@@ -117,8 +126,8 @@ async fn show_console(
             calls,
             f,
             errors,
-            reasons: Reason::ALL.iter().map(|r| r.code()).collect(),
-            outcomes: Outcome::ALL.iter().map(|o| o.code()).collect(),
+            reasons: reasons(),
+            outcomes: outcomes(),
             notice: found.notice,
         }),
     )
@@ -313,8 +322,8 @@ async fn show_person(
             programmes,
             programme,
             script,
-            reasons: Reason::ALL.iter().map(|r| r.code()).collect(),
-            outcomes: Outcome::ALL.iter().map(|o| o.code()).collect(),
+            reasons: reasons(),
+            outcomes: outcomes(),
             notice,
             errors,
             f,
