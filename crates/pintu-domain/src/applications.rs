@@ -126,14 +126,8 @@ pub fn document_type(content: &[u8]) -> Result<&'static str, &'static str> {
         Err("file_empty")
     } else if content.len() > MAX_DOCUMENT_BYTES {
         Err("document_too_large")
-    } else if content.starts_with(b"%PDF-") {
-        Ok("application/pdf")
-    } else if content.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Ok("image/jpeg")
-    } else if content.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Ok("image/png")
     } else {
-        Err("document_type")
+        crate::files::sniff(content).ok_or("document_type")
     }
 }
 

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod cases;
 pub mod complaints;
 pub mod conflicts;
+pub mod files;
 pub mod household;
 pub mod jkn;
 pub mod kk;

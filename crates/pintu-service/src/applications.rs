@@ -88,6 +88,30 @@ impl ApplicationDetail {
     }
 }
 
+/// Writes a new draft application and its first step, in the caller's transaction.
+async fn write_draft(
+    tx: &impl pintu_store::sea_orm::ConnectionTrait,
+    a: &NewApplication<'_>,
+    event_note: Option<String>,
+) -> Result<()> {
+    q::insert(tx, a).await?;
+    q::insert_event(
+        tx,
+        a.id,
+        a.village_code,
+        &EventRow {
+            at: a.at,
+            actor: a.actor.to_string(),
+            action: "created".into(),
+            from_state: None,
+            to_state: State::Draft.code().into(),
+            note: event_note,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// What starting the applications of a village's list did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FromList {
@@ -291,17 +315,15 @@ impl Pintu {
                 field: Some("programme".into()),
             });
         }
-        let household =
-            pintu_store::registry::households_of(c, std::slice::from_ref(&person.id)).await?;
         let id = new_id();
         let actor = ctx.actor.label();
         let tx = self.store.begin().await?;
-        q::insert(
+        write_draft(
             &tx,
             &NewApplication {
                 id: &id,
                 person_id: &person.id,
-                household_id: household.get(&person.id).map(String::as_str),
+                household_id: person.household_id.as_deref(),
                 programme_id: &programme.id,
                 village_code: &person.village_code,
                 channel: channel.code(),
@@ -311,20 +333,7 @@ impl Pintu {
                 actor: &actor,
                 at: now,
             },
-        )
-        .await?;
-        q::insert_event(
-            &tx,
-            &id,
-            &person.village_code,
-            &EventRow {
-                at: now,
-                actor: actor.clone(),
-                action: "created".into(),
-                from_state: None,
-                to_state: State::Draft.code().into(),
-                note: note.clone(),
-            },
+            note.clone(),
         )
         .await?;
         tx.commit().await?;
@@ -412,7 +421,7 @@ impl Pintu {
                 continue;
             };
             let id = new_id();
-            q::insert(
+            write_draft(
                 &tx,
                 &NewApplication {
                     id: &id,
@@ -427,20 +436,7 @@ impl Pintu {
                     actor: &actor,
                     at: now,
                 },
-            )
-            .await?;
-            q::insert_event(
-                &tx,
-                &id,
-                &person.village_code,
-                &EventRow {
-                    at: now,
-                    actor: actor.clone(),
-                    action: "created".into(),
-                    from_state: None,
-                    to_state: State::Draft.code().into(),
-                    note: Some(format!("{} #{}", g.code, line.rank.unwrap_or(0))),
-                },
+                Some(format!("{} #{}", g.code, line.rank.unwrap_or(0))),
             )
             .await?;
             let told = crate::messages::queue(
@@ -800,19 +796,7 @@ impl Pintu {
             invalid.push("file", "too_many_application_documents");
         }
         invalid.or_ok(()).map_err(Error::Invalid)?;
-        let name: String = file_name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|ch| !ch.is_control())
-            .take(120)
-            .collect();
-        let name = if name.trim().is_empty() {
-            "dokumen".to_string()
-        } else {
-            name
-        };
+        let name = pintu_domain::files::clean_name(file_name, "dokumen");
         let sha256 = hex::encode(Sha256::digest(&content));
         let path = document_path(&self.files_dir, &sha256);
         let bytes = content;

@@ -994,19 +994,7 @@ impl Pintu {
         if q::attachments(c, &id).await?.len() >= MAX_ATTACHMENTS {
             return Err(Error::invalid("file", "too_many_attachments"));
         }
-        let name: String = file_name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|ch| !ch.is_control())
-            .take(120)
-            .collect();
-        let name = if name.trim().is_empty() {
-            "lampiran".to_string()
-        } else {
-            name
-        };
+        let name = pintu_domain::files::clean_name(file_name, "lampiran");
         let actor = ctx.actor.label();
         let row = AttachmentRow {
             id: new_id(),
@@ -1306,14 +1294,8 @@ pub fn attachment_type(content: &[u8]) -> std::result::Result<&'static str, &'st
         Err("file_empty")
     } else if content.len() > MAX_ATTACHMENT_BYTES {
         Err("attachment_too_large")
-    } else if content.starts_with(b"%PDF-") {
-        Ok("application/pdf")
-    } else if content.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Ok("image/jpeg")
-    } else if content.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Ok("image/png")
     } else {
-        Err("attachment_type")
+        pintu_domain::files::sniff(content).ok_or("attachment_type")
     }
 }
 
