@@ -110,6 +110,13 @@ pub enum Actor {
     System {
         job: String,
     },
+    /// A resident logged in to the portal: sees and asks for changes to their own household
+    /// only, through the resident's own services; every officer permission is refused.
+    Resident {
+        person_id: String,
+        household_id: Option<String>,
+        village: AreaCode,
+    },
 }
 
 impl Actor {
@@ -117,20 +124,41 @@ impl Actor {
         match self {
             Actor::Officer { area: Some(a), .. } => Scope::Within(a.clone()),
             Actor::Officer { area: None, .. } | Actor::System { .. } => Scope::National,
+            Actor::Resident { village, .. } => Scope::Within(village.clone()),
         }
+    }
+
+    /// Whether the actor is a resident who may see the records of this person (themself or
+    /// a member of their household). Officers and the system are not residents: `false`.
+    pub fn is_resident_of(&self, person_id: &str, household_id: Option<&str>) -> bool {
+        match self {
+            Actor::Resident {
+                person_id: me,
+                household_id: mine,
+                ..
+            } => {
+                me == person_id
+                    || matches!((mine.as_deref(), household_id), (Some(a), Some(b)) if a == b)
+            }
+            _ => false,
+        }
+    }
+
+    pub fn is_resident(&self) -> bool {
+        matches!(self, Actor::Resident { .. })
     }
 
     pub fn role(&self) -> Option<Role> {
         match self {
             Actor::Officer { role, .. } => Some(*role),
-            Actor::System { .. } => None,
+            Actor::System { .. } | Actor::Resident { .. } => None,
         }
     }
 
     pub fn user_id(&self) -> Option<&str> {
         match self {
             Actor::Officer { user_id, .. } => Some(user_id),
-            Actor::System { .. } => None,
+            Actor::System { .. } | Actor::Resident { .. } => None,
         }
     }
 
@@ -139,6 +167,7 @@ impl Actor {
         match self {
             Actor::Officer { username, .. } => format!("user:{username}"),
             Actor::System { job } => format!("system:{job}"),
+            Actor::Resident { person_id, .. } => format!("resident:{person_id}"),
         }
     }
 
@@ -161,6 +190,7 @@ impl Actor {
                 Role::DistrictOfficer | Role::ProvinceOfficer | Role::NationalOfficer
             ),
             Actor::System { .. } => true,
+            Actor::Resident { .. } => false,
         }
     }
 
@@ -170,6 +200,7 @@ impl Actor {
         match self {
             Actor::Officer { role, .. } => !matches!(role, Role::VillageOfficer | Role::Ombudsman),
             Actor::System { .. } => true,
+            Actor::Resident { .. } => false,
         }
     }
 
@@ -178,9 +209,14 @@ impl Actor {
     }
 
     /// Every officer reads the registry of their area, except the ombudsman, who sees the
-    /// complaints escalated to the province and nothing else.
+    /// complaints escalated to the province and nothing else. A resident reads only their
+    /// own household, through the portal's services, never the registry.
     pub fn may_read_registry(&self) -> bool {
-        self.role() != Some(Role::Ombudsman)
+        match self {
+            Actor::Officer { role, .. } => *role != Role::Ombudsman,
+            Actor::System { .. } => true,
+            Actor::Resident { .. } => false,
+        }
     }
 
     /// Matching runs (the cross-table of a whole area) are started by district back offices

@@ -80,6 +80,12 @@ impl Action {
         matches!(self, Action::Reject | Action::Withdraw)
     }
 
+    /// Whether the applicant may take this step from the portal: submit their draft, or
+    /// withdraw.
+    pub fn allowed_for_applicant(self) -> bool {
+        matches!(self, Action::Submit | Action::Withdraw)
+    }
+
     /// Whether `role` may take this step. Any officer at a counter starts, submits and
     /// withdraws; the sub-district's registration unit and above forward to the programme;
     /// the district (the programme's technical unit) and above decide and enrol.

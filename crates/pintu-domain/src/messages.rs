@@ -40,6 +40,8 @@ codes! {
         SmsReply = "sms_reply",
         /// A person on a village's pre-identified list is invited to complete an application.
         PreIdentified = "pre_identified",
+        /// A one-time code to log in to the resident portal (in `reason`).
+        LoginCode = "login_code",
     }
 }
 
@@ -52,6 +54,15 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// `en` is English; anything else Bahasa Indonesia.
+    pub fn parse(s: &str) -> Lang {
+        if s.trim().eq_ignore_ascii_case("en") {
+            Lang::En
+        } else {
+            Lang::Id
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Id => "id",
@@ -137,6 +148,16 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             &format!("Pintu: You may be eligible for {programme}. "),
             "Bring your KTP and KK to the village office to complete the application.",
             "",
+        ),
+        (Template::LoginCode, Lang::Id) => fit(
+            "Pintu: kode masuk Anda ",
+            reason.unwrap_or("-"),
+            ". Berlaku 10 menit. JANGAN berikan kode ini kepada siapa pun, termasuk petugas.",
+        ),
+        (Template::LoginCode, Lang::En) => fit(
+            "Pintu: your login code is ",
+            reason.unwrap_or("-"),
+            ". Valid 10 minutes. Do NOT give this code to anyone, officers included.",
         ),
         (Template::ApplicationEnrolled, Lang::En) => fit(
             &format!("Pintu: You are now ENROLLED in {programme}. "),

@@ -491,6 +491,7 @@ pub fn may_manage(actor: &Actor, area: Option<&AreaCode>) -> bool {
                     (Some(home), Some(area)) => home.contains(area),
                 }
         }
+        Actor::Resident { .. } => false,
     }
 }
 
@@ -503,6 +504,7 @@ pub fn may_set_quota(actor: &Actor, quota_area: &AreaCode) -> bool {
         Actor::Officer {
             role, area: home, ..
         } => role_keeps_catalogue(*role) && home.as_ref().is_none_or(|h| h.contains(quota_area)),
+        Actor::Resident { .. } => false,
     }
 }
 

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use pintu_domain::access::Scope;
 use pintu_domain::applications::{
     self as d, Action, Channel, MAX_DOCUMENTS, State, may_take_applications,
 };
@@ -168,6 +169,15 @@ fn applications_role(ctx: &Ctx) -> Result<pintu_domain::Role> {
     }
 }
 
+/// Whether the actor may take `action`: an officer by their role, the system as a national
+/// officer, a resident (the applicant's household) only to submit or withdraw.
+fn may_step(ctx: &Ctx, action: Action) -> bool {
+    match &ctx.actor {
+        pintu_domain::Actor::Resident { .. } => action.allowed_for_applicant(),
+        _ => applications_role(ctx).is_ok_and(|role| action.allowed_for(role)),
+    }
+}
+
 /// Where a document's bytes are kept: named by their SHA-256, so the same file handed in
 /// twice is stored once and a changed file is noticed.
 fn document_path(files: &std::path::Path, sha256: &str) -> PathBuf {
@@ -222,12 +232,23 @@ impl Pintu {
         input: &NewApplicationInput,
         now: DateTime<Utc>,
     ) -> Result<ApplicationDetail> {
-        applications_role(ctx)?;
-        let scope = registry_scope(ctx)?;
+        // A resident applies for their own household only (the portal).
+        let scope = match ctx.actor.is_resident() {
+            true => Scope::National,
+            false => {
+                applications_role(ctx)?;
+                registry_scope(ctx)?
+            }
+        };
         let c = self.store.conn();
         let mut invalid = Invalid::default();
         let person = match pintu_store::parse_id(&input.person_id) {
-            Some(id) => pintu_store::registry::person(c, &scope, &id).await?,
+            Some(id) => pintu_store::registry::person(c, &scope, &id)
+                .await?
+                .filter(|p| {
+                    !ctx.actor.is_resident()
+                        || ctx.actor.is_resident_of(&p.id, p.household_id.as_deref())
+                }),
             None => None,
         };
         match &person {
@@ -266,6 +287,7 @@ impl Pintu {
             found
         };
         let channel = match input.channel.as_deref().map(str::trim) {
+            _ if ctx.actor.is_resident() => Channel::Online,
             None | Some("") => Channel::Counter,
             Some(s) => match Channel::parse(s) {
                 Some(ch @ (Channel::Counter | Channel::CallCentre | Channel::Matching)) => ch,
@@ -469,10 +491,21 @@ impl Pintu {
         Ok(out)
     }
 
+    /// An application the actor may see: in an officer's area, or of the resident's own
+    /// household.
     async fn application_in(&self, ctx: &Ctx, id: &str) -> Result<ApplicationRow> {
+        let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
+        if ctx.actor.is_resident() {
+            return q::get(self.store.conn(), &Scope::National, &id)
+                .await?
+                .filter(|a| {
+                    ctx.actor
+                        .is_resident_of(&a.person_id, a.household_id.as_deref())
+                })
+                .ok_or(Error::NotFound);
+        }
         applications_role(ctx)?;
         let scope = registry_scope(ctx)?;
-        let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
         q::get(self.store.conn(), &scope, &id)
             .await?
             .ok_or(Error::NotFound)
@@ -521,12 +554,11 @@ impl Pintu {
             })
             .collect::<Vec<_>>();
         let state = state_of(&application)?;
-        let role = applications_role(ctx).ok();
         let complete = requirements.iter().all(|r| r.checked);
         let actions = Action::ALL
             .iter()
             .copied()
-            .filter(|a| role.is_some_and(|r| a.allowed_for(r)))
+            .filter(|a| may_step(ctx, *a))
             .filter(|a| state.apply(*a).is_ok())
             .filter(|a| *a != Action::Forward || complete)
             .map(Action::code)
@@ -625,7 +657,6 @@ impl Pintu {
         input: &StepInput,
         now: DateTime<Utc>,
     ) -> Result<ApplicationDetail> {
-        let role = applications_role(ctx)?;
         let application = self.application_in(ctx, id).await?;
         let mut invalid = Invalid::default();
         let action = Action::parse(&input.action);
@@ -640,7 +671,7 @@ impl Pintu {
         let Some(action) = action else {
             return Err(Error::Internal(anyhow::anyhow!("validated step")));
         };
-        if !action.allowed_for(role) {
+        if !may_step(ctx, action) {
             return Err(Error::Forbidden);
         }
         let from = state_of(&application)?;
@@ -850,6 +881,7 @@ impl Pintu {
         document_id: &str,
         now: DateTime<Utc>,
     ) -> Result<ApplicationDetail> {
+        applications_role(ctx)?;
         let application = self.application_in(ctx, id).await?;
         if !matches!(state_of(&application)?, State::Draft | State::Submitted) {
             return Err(Error::Conflict {

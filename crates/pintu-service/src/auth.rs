@@ -87,7 +87,7 @@ impl LoginThrottle {
     const FREE_ATTEMPTS: u32 = 5;
     const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
 
-    fn check(&self, key: &str) -> Result<()> {
+    pub(crate) fn check(&self, key: &str) -> Result<()> {
         let map = self
             .failures
             .lock()
@@ -103,7 +103,7 @@ impl LoginThrottle {
         Ok(())
     }
 
-    fn fail(&self, key: &str) {
+    pub(crate) fn fail(&self, key: &str) {
         if let Ok(mut map) = self.failures.lock() {
             let entry = map.entry(key.to_string()).or_insert((0, None));
             entry.0 += 1;
@@ -115,7 +115,7 @@ impl LoginThrottle {
         }
     }
 
-    fn succeed(&self, key: &str) {
+    pub(crate) fn succeed(&self, key: &str) {
         if let Ok(mut map) = self.failures.lock() {
             map.remove(key);
         }

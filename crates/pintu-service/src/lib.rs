@@ -15,6 +15,7 @@ pub mod matching;
 pub mod messages;
 pub mod programmes;
 pub mod registry;
+pub mod residents;
 pub mod review;
 pub mod sms;
 pub mod sync;
@@ -62,6 +63,9 @@ pub struct Pintu {
     pub complaint_deadlines: Arc<pintu_domain::complaints::Deadlines>,
     /// The secret the SMS aggregator signs inbound SMS with; none turns them off.
     pub sms_secret: Arc<Option<String>>,
+    /// Wakes the dispatcher when a message should not wait for its next round (a login
+    /// code).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// The default directory for uploaded files.
@@ -79,6 +83,7 @@ impl Pintu {
             files_dir: Arc::new(DEFAULT_FILES_DIR.into()),
             complaint_deadlines: Arc::new(pintu_domain::complaints::Deadlines::default()),
             sms_secret: Arc::new(None),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

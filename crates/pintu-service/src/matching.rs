@@ -684,8 +684,20 @@ impl Pintu {
         person_id: &str,
         on: Option<NaiveDate>,
     ) -> Result<Entitlements> {
-        let scope = registry_scope(ctx)?;
         let id = pintu_store::parse_id(person_id).ok_or(Error::NotFound)?;
+        if ctx.actor.is_resident() {
+            // A resident asks about themself or a member of their household only.
+            let p = pintu_store::registry::person(self.store.conn(), &Scope::National, &id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            if !ctx.actor.is_resident_of(&p.id, p.household_id.as_deref()) {
+                return Err(Error::NotFound);
+            }
+        }
+        let scope = match ctx.actor.is_resident() {
+            true => Scope::National,
+            false => registry_scope(ctx)?,
+        };
         let subjects = facts::subjects_of(self.store.conn(), &id)
             .await?
             .ok_or(Error::NotFound)?;

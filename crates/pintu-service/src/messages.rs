@@ -202,8 +202,14 @@ pub async fn queue(
     let Some(to) = n.phone.and_then(sms_number) else {
         return Ok(None);
     };
-    // Residents' language is not recorded yet: Bahasa Indonesia.
-    let lang = Lang::Id;
+    // The resident's chosen language; Bahasa Indonesia until they choose.
+    let lang = match n.person_id {
+        "" => Lang::Id,
+        id => pintu_store::residents::language_of(c, id)
+            .await?
+            .map(|l| Lang::parse(&l))
+            .unwrap_or(Lang::Id),
+    };
     let row = MessageRow {
         id: new_id(),
         channel: "sms".into(),
@@ -227,6 +233,20 @@ pub async fn queue(
     };
     q::insert(c, &row).await?;
     Ok(Some(row.id))
+}
+
+/// A message as officers see it: a resident's login code is never shown, so that nobody
+/// but the resident can log in with it.
+fn shown(mut m: MessageRow) -> MessageRow {
+    if m.template == Template::LoginCode.code() {
+        m.body = d::render(
+            Template::LoginCode,
+            Lang::parse(&m.lang),
+            "",
+            Some("******"),
+        );
+    }
+    m
 }
 
 /// What one pass of the dispatcher did.
@@ -329,6 +349,7 @@ impl Pintu {
             limit,
         )
         .await?;
+        let rows: Vec<MessageRow> = rows.into_iter().map(shown).collect();
         self.audit
             .record(
                 ctx,
@@ -348,6 +369,7 @@ impl Pintu {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
         let m = q::get(self.store.conn(), &scope, &id)
             .await?
+            .map(shown)
             .ok_or(Error::NotFound)?;
         self.audit
             .record(

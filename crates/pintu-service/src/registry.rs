@@ -189,7 +189,7 @@ impl Ctx {
         }
     }
 
-    fn change(
+    pub(crate) fn change(
         &self,
         subject: &str,
         village: &str,

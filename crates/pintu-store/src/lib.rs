@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod programmes;
 mod read;
 pub mod registry;
+pub mod residents;
 pub mod review;
 pub mod rules_sql;
 pub mod schema;

@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (10, "SMS received from residents", inbound_sms),
     (11, "household cases", cases),
     (12, "the call centre's log", calls),
+    (13, "the resident's door", residents),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1326,6 +1327,97 @@ fn calls() -> Vec<Ddl> {
         Ddl::Table(Box::new(calls)),
         index("ix_calls_area", "calls", &["village_code", "at"]),
         index("ix_calls_person", "calls", &["person_id"]),
+    ]
+}
+
+fn residents() -> Vec<Ddl> {
+    // One-time login codes sent by SMS: only a hash of the code is kept; a code is used once,
+    // expires, and allows a few wrong guesses.
+    let codes = Table::create()
+        .table("resident_codes")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("code_hash").string_len(64).not_null())
+        .col(ColumnDef::new("attempts").integer().not_null())
+        .col(instant("created_at"))
+        .col(instant("expires_at"))
+        .col(ColumnDef::new("used_at").timestamp_with_time_zone().null())
+        .to_owned();
+    // Residents' portal sessions, by the SHA-256 of their token.
+    let sessions = Table::create()
+        .table("resident_sessions")
+        .if_not_exists()
+        .col(
+            ColumnDef::new("token_hash")
+                .string_len(64)
+                .not_null()
+                .primary_key(),
+        )
+        .col(ref_id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("csrf_token").string_len(64).not_null())
+        .col(instant("created_at"))
+        .col(instant("expires_at"))
+        .to_owned();
+    // What a resident asks to change in their own record (a phone number, the household's
+    // address), until an officer of the area confirms or rejects it.
+    let requests = Table::create()
+        .table("change_requests")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("person_id"))
+        .col(ColumnDef::new("household_id").string_len(36).null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("kind").string_len(16).not_null())
+        .col(text_nn("requested"))
+        .col(text("previous"))
+        .col(text("note"))
+        .col(ColumnDef::new("state").string_len(16).not_null())
+        .col(text("reason"))
+        .col(text("decided_by"))
+        .col(
+            ColumnDef::new("decided_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(instant("created_at"))
+        .to_owned();
+    // The language a resident reads their messages and portal in.
+    let preferences = Table::create()
+        .table("resident_preferences")
+        .if_not_exists()
+        .col(id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("language").string_len(2).not_null())
+        .col(instant("updated_at"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(codes)),
+        index(
+            "ix_resident_codes_person",
+            "resident_codes",
+            &["person_id", "created_at"],
+        ),
+        Ddl::Table(Box::new(sessions)),
+        index(
+            "ix_resident_sessions_person",
+            "resident_sessions",
+            &["person_id"],
+        ),
+        Ddl::Table(Box::new(requests)),
+        index(
+            "ix_change_requests_area",
+            "change_requests",
+            &["village_code", "state", "created_at"],
+        ),
+        index(
+            "ix_change_requests_person",
+            "change_requests",
+            &["person_id"],
+        ),
+        Ddl::Table(Box::new(preferences)),
     ]
 }
 

@@ -348,6 +348,16 @@ async fn add_document(
     Path(id): Path<String>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+    upload_document(&s, &c, &id, form).await
+}
+
+/// Reads a document's multipart form and hands it in (officers and residents alike).
+pub(crate) async fn upload_document(
+    s: &AppState,
+    c: &ApiCtx,
+    id: &str,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
     let form = form.map_err(|_| {
         ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             .with_lang(c.lang)
@@ -372,7 +382,7 @@ async fn add_document(
         .pintu
         .add_application_document(
             &c.ctx,
-            &id,
+            id,
             requirement.as_deref(),
             &upload.file_name,
             data,
@@ -392,16 +402,25 @@ async fn get_document(
     c: ApiCtx,
     Path((id, document_id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
+    download_document(&s, &c, &id, &document_id).await
+}
+
+/// A document's bytes as a download (officers and residents alike).
+pub(crate) async fn download_document(
+    s: &AppState,
+    c: &ApiCtx,
+    id: &str,
+    document_id: &str,
+) -> Result<axum::response::Response, ApiError> {
     let (meta, bytes) = s
         .pintu
-        .application_document(&c.ctx, &id, &document_id)
+        .application_document(&c.ctx, id, document_id)
         .await
         .map_err(|e| c.err(e))?;
-    Ok(crate::api_complaints::file_response(
-        &meta.file_name,
-        &meta.content_type,
-        bytes,
-    ))
+    Ok(
+        crate::api_complaints::file_response(&meta.file_name, &meta.content_type, bytes)
+            .into_response(),
+    )
 }
 
 /// Check a document off against the original.

@@ -190,6 +190,15 @@ pub const ERROR_CODES: &[&str] = &[
     "step_status_unchanged",
     "step_already_finished",
     "call_reason_unknown",
+    // the resident's door
+    "login_code_wrong",
+    "login_code_expired",
+    "change_request_same",
+    "change_request_no_household",
+    "change_request_kind_unknown",
+    "change_request_pending",
+    "change_request_decided",
+    "change_request_reason_required",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

@@ -28,7 +28,7 @@ pub(crate) const HTMX_PATH: &str = "/static/vendor/htmx.min.2.0.11.js";
 const CSS: &str = include_str!("../static/pintu.css");
 
 /// Compares two secrets in time independent of where they differ.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_applications::router())
         .merge(crate::pages_cases::router())
         .merge(crate::pages_calls::router())
+        .merge(crate::pages_residents::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())
@@ -92,6 +93,8 @@ pub struct Layout {
     pub may_read_registry: bool,
     /// Registry officers work with applications (not the administrator or the ombudsman).
     pub may_take_applications: bool,
+    /// The resident logged in to the portal: the portal's menu instead of the officers'.
+    pub resident_name: Option<String>,
 }
 
 impl Layout {
@@ -106,6 +109,7 @@ impl Layout {
             path: path.to_string(),
             may_import: u.ctx.actor.may_import(),
             may_read_registry: u.ctx.actor.may_read_registry(),
+            resident_name: None,
             may_take_applications: u
                 .ctx
                 .actor
@@ -152,6 +156,7 @@ pub fn error_page(tr: Tr, e: Error, request_id: Option<String>) -> Response {
             path: "/".into(),
             may_import: false,
             may_read_registry: false,
+            resident_name: None,
             may_take_applications: false,
         },
         request_id: if api.status.is_server_error() {
@@ -223,6 +228,7 @@ pub(crate) fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Respon
             path: "/".into(),
             may_import: false,
             may_read_registry: false,
+            resident_name: None,
             may_take_applications: false,
         },
         request_id: None,
@@ -230,7 +236,7 @@ pub(crate) fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Respon
     (status, render(&page)).into_response()
 }
 
-fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+pub(crate) fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/")
         .http_only(true)
@@ -239,7 +245,7 @@ fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
         .build()
 }
 
-fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn secure(state: &AppState, headers: &HeaderMap) -> bool {
     state.secure_cookies
         || headers
             .get("x-forwarded-proto")
@@ -268,6 +274,7 @@ fn login_layout(tr: Tr, csrf: String) -> Layout {
         path: "/login".into(),
         may_import: false,
         may_read_registry: false,
+        resident_name: None,
         may_take_applications: false,
     }
 }
@@ -612,26 +619,29 @@ struct PersonPage {
 }
 
 /// The person page's "why?" section, in the page's language.
-struct Entitlements {
-    programmes: Vec<EntitlementLine>,
-    jkn: String,
-    bpjs_tk: String,
+pub(crate) struct Entitlements {
+    pub(crate) programmes: Vec<EntitlementLine>,
+    pub(crate) jkn: String,
+    pub(crate) bpjs_tk: String,
 }
 
-struct EntitlementLine {
-    code: String,
-    name: String,
+pub(crate) struct EntitlementLine {
+    pub(crate) code: String,
+    pub(crate) name: String,
     /// `eligible`, `not-eligible` or `unknown` (a CSS class and a message key's end).
-    verdict: &'static str,
-    reasons: Vec<String>,
-    enrolled: bool,
+    pub(crate) verdict: &'static str,
+    pub(crate) reasons: Vec<String>,
+    pub(crate) enrolled: bool,
     /// The person's line on the latest list: status and rank.
-    list: Option<String>,
-    forum: Option<String>,
-    missing: String,
+    pub(crate) list: Option<String>,
+    pub(crate) forum: Option<String>,
+    pub(crate) missing: String,
 }
 
-fn entitlements_of(tr: &crate::i18n::Tr, e: pintu_service::matching::Entitlements) -> Entitlements {
+pub(crate) fn entitlements_of(
+    tr: &crate::i18n::Tr,
+    e: pintu_service::matching::Entitlements,
+) -> Entitlements {
     use pintu_domain::rules::Truth;
     let english = tr.lang == crate::i18n::Lang::En;
     let pick = |id: String, en: String| if english { en } else { id };

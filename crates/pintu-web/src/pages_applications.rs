@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/messages", get(messages_page))
 }
 
-fn in_lang<'a>(tr: &Tr, id: &'a str, en: &'a str) -> &'a str {
+pub(crate) fn in_lang<'a>(tr: &Tr, id: &'a str, en: &'a str) -> &'a str {
     match tr.lang {
         Lang::En => en,
         _ => id,

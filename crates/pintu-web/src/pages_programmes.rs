@@ -109,6 +109,7 @@ impl Visitor {
                 path: path.to_string(),
                 may_import: false,
                 may_read_registry: false,
+                resident_name: None,
                 may_take_applications: false,
             },
         }

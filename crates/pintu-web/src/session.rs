@@ -33,8 +33,12 @@ impl ApiCtx {
 }
 
 pub fn api_lang(parts: &Parts) -> Lang {
-    parts
-        .headers
+    headers_lang(&parts.headers)
+}
+
+/// The language an API caller reads (Accept-Language), English by default.
+pub fn headers_lang(headers: &axum::http::HeaderMap) -> Lang {
+    headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map(|h| {
@@ -139,6 +143,93 @@ impl FromRequestParts<AppState> for PageUser {
             user,
             ctx,
             csrf,
+            tr: Tr::new(lang),
+        })
+    }
+}
+
+pub const RESIDENT_COOKIE: &str = "pintu_resident";
+
+/// A resident calling `/api/v1/me/...` with the token of their portal session as
+/// `Authorization: Bearer <token>`. Officers' tokens are not residents' and are refused.
+pub struct ResidentApi(pub ApiCtx);
+
+impl FromRequestParts<AppState> for ResidentApi {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = api_lang(parts);
+        let request_id = crate::request_id(&parts.headers);
+        let unauthenticated = || {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+                .with_lang(lang)
+                .with_request_id(request_id.clone())
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(unauthenticated)?;
+        let resident = state
+            .pintu
+            .resident_session(token, request_id.clone())
+            .await
+            .map_err(|e| ApiError::from_service(e).with_lang(lang))?
+            .ok_or_else(unauthenticated)?;
+        Ok(ResidentApi(ApiCtx {
+            ctx: resident.ctx,
+            lang,
+        }))
+    }
+}
+
+/// A resident logged in to the portal's pages.
+pub struct ResidentPage {
+    pub resident: pintu_service::residents::Resident,
+    pub tr: Tr,
+}
+
+impl ResidentPage {
+    pub fn ctx(&self) -> &Ctx {
+        &self.resident.ctx
+    }
+}
+
+impl FromRequestParts<AppState> for ResidentPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let to_login = || Redirect::to("/me/login").into_response();
+        let Some(token) = jar.get(RESIDENT_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(to_login());
+        };
+        let found = state
+            .pintu
+            .resident_session(&token, crate::request_id(&parts.headers))
+            .await
+            .map_err(|e| crate::pages::error_page(Tr::new(page_lang(&jar)), e, None))?;
+        let Some(resident) = found else {
+            return Err(to_login());
+        };
+        let lang = match jar.get(LANG_COOKIE) {
+            Some(c) => Lang::parse(c.value()),
+            None => Lang::parse(&resident.language),
+        };
+        Ok(ResidentPage {
+            resident,
             tr: Tr::new(lang),
         })
     }

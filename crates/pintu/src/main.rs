@@ -549,7 +549,11 @@ fn spawn_dispatcher(
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            // The next round, or at once when a message must not wait (a login code).
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = pintu.outbox_wake.notified() => {}
+            }
             match pintu
                 .dispatch_messages(gateway.as_ref(), chrono::Utc::now(), 200)
                 .await

@@ -15,6 +15,7 @@ mod openapi;
 mod pages;
 mod programmes;
 mod registry;
+mod residents;
 mod review;
 mod rules;
 

@@ -4,7 +4,7 @@ use pintu_testkit::{Backend, TEST_PASSWORD, TestApp, spawn_app};
 
 use crate::{VILLAGE, household, json_of, nik};
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("a csrf field") + marker.len();
     html[start..].split('"').next().expect("value").to_string()
