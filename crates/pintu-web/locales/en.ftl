@@ -1159,3 +1159,6 @@ call-outcome-complaint_recorded = Complaint recorded
 call-outcome-referred = Referred to an office
 call-outcome-call_back = To be called back
 call-centre-unknown-caller = A caller who is not in the registry
+error-message_unknown = No message has this reference.
+error-message_being_sent = The message is still being sent; post the report again later.
+error-gateway_id_ambiguous = More than one message has this gateway id; give the message's reference.

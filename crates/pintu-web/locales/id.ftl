@@ -1153,3 +1153,6 @@ call-outcome-complaint_recorded = Aduan dicatat
 call-outcome-referred = Dirujuk ke kantor
 call-outcome-call_back = Perlu ditelepon kembali
 call-centre-unknown-caller = Penelepon yang belum tercatat
+error-message_unknown = Tidak ada pesan dengan referensi ini.
+error-message_being_sent = Pesan masih dalam pengiriman; kirim ulang laporan ini nanti.
+error-gateway_id_ambiguous = Lebih dari satu pesan memiliki id gateway ini; sertakan referensi pesan.
