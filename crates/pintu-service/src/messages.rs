@@ -6,6 +6,9 @@
 //! reference: if a dispatcher dies between the gateway's answer and recording it, the lease
 //! runs out and the next dispatcher sends it again under the same reference, which the
 //! gateway (and the file gateway here) recognises, so the resident gets it once.
+//!
+//! The gateway later reports whether a sent message reached the phone
+//! ([`Pintu::report_delivery`]): a sent message becomes delivered or failed, once.
 
 use std::future::Future;
 use std::io::Write;
@@ -249,6 +252,31 @@ fn shown(mut m: MessageRow) -> MessageRow {
     m
 }
 
+/// The gateway's report on a message it was given, as its delivery webhook posts it.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryReport {
+    /// Pintu's id of the message (the `reference` and `Idempotency-Key` it was sent with).
+    pub reference: Option<String>,
+    /// The gateway's own id of the message, as it answered the send.
+    pub gateway_id: Option<String>,
+    /// `delivered` or `failed`.
+    pub status: String,
+    /// Why it was not delivered.
+    pub error: Option<String>,
+    /// When it was delivered or given up (RFC 3339); defaults to when the report arrives.
+    pub at: Option<String>,
+}
+
+/// A message after a delivery report, and whether the report changed it.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    pub message: MessageRow,
+    pub changed: bool,
+}
+
+/// The characters of a gateway's error kept with a message.
+const MAX_ERROR_CHARS: usize = 500;
+
 /// What one pass of the dispatcher did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DispatchRun {
@@ -317,6 +345,130 @@ impl Pintu {
             }
         }
         Ok(run)
+    }
+
+    /// Records the gateway's report that a message was delivered or could not be: only a
+    /// sent message changes (to delivered, or to failed with the gateway's error). A report
+    /// about a message that is queued, failed or already reported, or a repeat of one,
+    /// changes nothing, so the gateway may post it again. A message being sent (the
+    /// gateway's report came before its answer was recorded) is a conflict, for the gateway
+    /// to post again later.
+    pub async fn report_delivery(
+        &self,
+        report: &DeliveryReport,
+        now: DateTime<Utc>,
+    ) -> Result<Reported> {
+        let status = match d::Status::parse(&report.status) {
+            Some(s @ (d::Status::Delivered | d::Status::Failed)) => s,
+            _ => return Err(Error::invalid("status", "status_unknown")),
+        };
+        let at = match report
+            .at
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            None => None,
+            Some(a) => Some(
+                DateTime::parse_from_rfc3339(a)
+                    .map_err(|_| Error::invalid("at", "date_invalid"))?
+                    .with_timezone(&Utc),
+            ),
+        };
+        let error = match status {
+            d::Status::Failed => Some(
+                report
+                    .error
+                    .as_deref()
+                    .map(|e| e.trim().chars().take(MAX_ERROR_CHARS).collect::<String>())
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or_else(|| "not delivered".into()),
+            ),
+            _ => None,
+        };
+        let m = self.reported_message(report).await?;
+        if m.status == d::Status::Sending.code() {
+            return Err(Error::Conflict {
+                code: "message_being_sent",
+                field: Some("reference".into()),
+            });
+        }
+        // Not before it was sent, nor later than now: the gateway's clock is not ours.
+        let at = at
+            .unwrap_or(now)
+            .min(now)
+            .max(m.sent_at.unwrap_or(m.created_at));
+        let changed = q::report_delivery(
+            self.store.conn(),
+            &m.id,
+            status.code(),
+            error.as_deref(),
+            at,
+        )
+        .await?;
+        let current = q::get(
+            self.store.conn(),
+            &pintu_domain::access::Scope::National,
+            &m.id,
+        )
+        .await?
+        .ok_or(Error::NotFound)?;
+        self.audit
+            .record(
+                &Ctx::system("sms"),
+                "message.delivery_report",
+                "message",
+                Some(&current.id),
+                Some(&current.village_code),
+                Some(format!(
+                    "reported={} was={} now={}",
+                    status.code(),
+                    m.status,
+                    current.status
+                )),
+            )
+            .await?;
+        Ok(Reported {
+            message: current,
+            changed,
+        })
+    }
+
+    /// The message a delivery report is about: by Pintu's reference, else by the gateway's
+    /// own id when exactly one message has it.
+    async fn reported_message(&self, report: &DeliveryReport) -> Result<MessageRow> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let (reference, gateway_id) = (given(&report.reference), given(&report.gateway_id));
+        if reference.is_none() && gateway_id.is_none() {
+            return Err(Error::invalid("reference", "required"));
+        }
+        if let Some(id) = reference.as_deref().and_then(pintu_store::parse_id)
+            && let Some(m) = q::get(
+                self.store.conn(),
+                &pintu_domain::access::Scope::National,
+                &id,
+            )
+            .await?
+        {
+            return Ok(m);
+        }
+        let Some(gateway_id) = gateway_id else {
+            return Err(Error::NotFound);
+        };
+        let mut found = q::by_gateway_ref(self.store.conn(), &gateway_id, 2).await?;
+        match found.len() {
+            0 => Err(Error::NotFound),
+            1 => Ok(found.remove(0)),
+            _ => Err(Error::Conflict {
+                code: "gateway_id_ambiguous",
+                field: Some("gateway_id".into()),
+            }),
+        }
     }
 
     /// Messages to residents of the actor's area (or `area` inside it), newest first.

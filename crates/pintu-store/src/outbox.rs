@@ -1,5 +1,6 @@
 //! The outbox: messages to residents written with the change they announce, claimed by a
-//! dispatcher for a lease, and marked sent, retried later or failed.
+//! dispatcher for a lease, and marked sent, retried later or failed; a sent message is then
+//! marked delivered or failed by the gateway's delivery report.
 
 use chrono::{DateTime, Utc};
 use pintu_domain::access::Scope;
@@ -28,8 +29,17 @@ pub struct MessageRow {
     pub last_error: Option<String>,
     pub gateway_ref: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When it last changed; for a delivered message, when the gateway reported it
+    /// delivered (nothing changes a delivered message afterwards).
     pub updated_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl MessageRow {
+    /// When the gateway reported the message delivered, if it did.
+    pub fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        (self.status == "delivered").then_some(self.updated_at)
+    }
 }
 
 impl FromRow for MessageRow {
@@ -176,6 +186,45 @@ pub async fn finish(
     )
     .await?;
     Ok(n == 1)
+}
+
+/// Records the gateway's report on a sent message: `delivered` or `failed` (with the
+/// gateway's `error`) as of `at`. Only a `sent` message changes; false for any other (a
+/// repeated report, or one about a message that is not out).
+pub async fn report_delivery(
+    c: &impl ConnectionTrait,
+    id: &str,
+    status: &str,
+    error: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let n = execute(
+        c,
+        "UPDATE outbox_messages SET status = ?, last_error = COALESCE(?, last_error), \
+         updated_at = ? WHERE id = ? AND status = 'sent'",
+        vec![
+            status.into(),
+            error.map(str::to_string).into(),
+            at.into(),
+            id.into(),
+        ],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// Up to `limit` messages the gateway answered with its own reference `gateway_ref`.
+pub async fn by_gateway_ref(
+    c: &impl ConnectionTrait,
+    gateway_ref: &str,
+    limit: u64,
+) -> Result<Vec<MessageRow>> {
+    fetch_all(
+        c,
+        &format!("SELECT {COLUMNS} FROM outbox_messages WHERE gateway_ref = ? ORDER BY id LIMIT ?"),
+        vec![gateway_ref.into(), (limit as i64).into()],
+    )
+    .await
 }
 
 /// Messages in `scope`, newest first, by status and subject.

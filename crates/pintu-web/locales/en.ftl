@@ -1243,3 +1243,6 @@ error-change_request_kind_unknown = Choose a phone number or an address change.
 error-change_request_pending = A request of this kind is already waiting for the village office.
 error-change_request_decided = This request was already decided.
 error-change_request_reason_required = Say why the request is rejected: the resident reads it.
+error-message_unknown = No message has this reference.
+error-message_being_sent = The message is still being sent; post the report again later.
+error-gateway_id_ambiguous = More than one message has this gateway id; give the message's reference.

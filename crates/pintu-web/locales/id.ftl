@@ -1237,3 +1237,6 @@ error-change_request_kind_unknown = Pilih perubahan nomor HP atau alamat.
 error-change_request_pending = Permintaan jenis ini masih menunggu di kantor desa/kelurahan.
 error-change_request_decided = Permintaan ini sudah diputuskan.
 error-change_request_reason_required = Tulis alasan penolakan: warga akan membacanya.
+error-message_unknown = Tidak ada pesan dengan referensi ini.
+error-message_being_sent = Pesan masih dalam pengiriman; kirim ulang laporan ini nanti.
+error-gateway_id_ambiguous = Lebih dari satu pesan memiliki id gateway ini; sertakan referensi pesan.

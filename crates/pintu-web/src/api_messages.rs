@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_messages))
         .routes(routes!(get_message))
         .routes(routes!(sms_inbound, list_received))
+        .routes(routes!(sms_status))
 }
 
 /// An SMS a resident sent, and what was done with it.
@@ -100,16 +101,20 @@ pub struct MessageOut {
     pub attempts: i32,
     /// When it is tried next (queued ones).
     pub next_attempt_at: DateTime<Utc>,
+    /// Why the last send failed, or why the gateway could not deliver it.
     pub last_error: Option<String>,
     /// The gateway's reference for it.
     pub gateway_ref: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// When the gateway reported it delivered (`delivered` ones).
+    pub delivered_at: Option<DateTime<Utc>>,
 }
 
 impl From<MessageRow> for MessageOut {
     fn from(m: MessageRow) -> Self {
         MessageOut {
+            delivered_at: m.delivered_at(),
             id: m.id,
             channel: m.channel,
             recipient: m.recipient,
@@ -203,6 +208,45 @@ pub struct InboundSmsOut {
     pub reply: String,
 }
 
+/// Checks a webhook request's signature (see [`pintu_service::sms::verify`]) and returns the
+/// language to answer in; a refused request is logged and answered 401 (503 when no secret
+/// is configured).
+fn signed(
+    s: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    what: &'static str,
+) -> Result<crate::i18n::Lang, ApiError> {
+    use axum::http::StatusCode;
+    use pintu_service::sms::{SignatureError, verify};
+    let lang = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.trim().is_empty())
+        .map_or(
+            crate::i18n::Lang::En,
+            crate::i18n::Lang::from_accept_language,
+        );
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match verify(
+        s.pintu.sms_secret.as_deref(),
+        header("x-pintu-timestamp"),
+        header("x-pintu-signature"),
+        body,
+        Utc::now(),
+    ) {
+        Ok(()) => Ok(lang),
+        Err(e) => {
+            let status = match e {
+                SignatureError::Disabled => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            tracing::warn!(reason = e.code(), "{what} refused");
+            Err(webhook_error(status, e.code(), lang))
+        }
+    }
+}
+
 fn webhook_error(
     status: axum::http::StatusCode,
     code: &'static str,
@@ -226,30 +270,8 @@ async fn sms_inbound(
     body: axum::body::Bytes,
 ) -> Result<Json<InboundSmsOut>, ApiError> {
     use axum::http::StatusCode;
-    use pintu_service::sms::{Inbound, SignatureError, verify};
-    let lang = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| !h.trim().is_empty())
-        .map_or(
-            crate::i18n::Lang::En,
-            crate::i18n::Lang::from_accept_language,
-        );
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Err(e) = verify(
-        s.pintu.sms_secret.as_deref(),
-        header("x-pintu-timestamp"),
-        header("x-pintu-signature"),
-        &body,
-        Utc::now(),
-    ) {
-        let status = match e {
-            SignatureError::Disabled => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::UNAUTHORIZED,
-        };
-        tracing::warn!(reason = e.code(), "inbound SMS refused");
-        return Err(webhook_error(status, e.code(), lang));
-    }
+    use pintu_service::sms::Inbound;
+    let lang = signed(&s, &headers, &body, "inbound SMS")?;
     let Json(input) = Json::<InboundSmsIn>::from_bytes(&body)
         .map_err(|_| webhook_error(StatusCode::UNPROCESSABLE_ENTITY, "malformed_json", lang))?;
     let handled = s
@@ -267,5 +289,82 @@ async fn sms_inbound(
     Ok(Json(InboundSmsOut {
         command: handled.command.into(),
         reply: handled.reply,
+    }))
+}
+
+/// A delivery report, as the aggregator posts it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeliveryReportIn {
+    /// Pintu's id of the message: the `reference` (and `Idempotency-Key`) it was sent with.
+    pub reference: Option<String>,
+    /// The aggregator's own id of the message, as it answered the send; used when
+    /// `reference` is not given or not known.
+    pub gateway_id: Option<String>,
+    /// `delivered` or `failed`.
+    pub status: String,
+    /// Why it was not delivered (for `failed`).
+    pub error: Option<String>,
+    /// When it was delivered or given up, RFC 3339; defaults to now.
+    pub at: Option<String>,
+}
+
+/// The message a delivery report is about, as it stands after the report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryReportOut {
+    pub id: String,
+    /// `queued`, `sent`, `delivered` or `failed`.
+    pub status: String,
+    /// Whether this report changed it (false for a repeat, or a report about a message that
+    /// was not waiting for one).
+    pub changed: bool,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Delivery reports from the aggregator (no bearer token), signed like inbound SMS:
+/// `X-Pintu-Signature: sha256=<hex HMAC-SHA256 of "<X-Pintu-Timestamp>.<body>">` with the
+/// shared secret, the timestamp within five minutes of now. Only a sent message becomes
+/// `delivered` or `failed`; a repeated report, or one about a message that is queued or
+/// already delivered or failed, changes nothing and is answered 200 with the message's
+/// status, so reports may be posted again. A report about a message still being sent is
+/// answered 409 `message_being_sent`: post it again later.
+#[utoipa::path(post, path = "/api/v1/sms/status", tag = "messages", request_body = DeliveryReportIn, security(()),
+    params(("X-Pintu-Timestamp" = String, Header), ("X-Pintu-Signature" = String, Header)),
+    responses((status = 200, body = DeliveryReportOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn sms_status(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<DeliveryReportOut>, ApiError> {
+    use axum::http::StatusCode;
+    use pintu_service::messages::DeliveryReport;
+    let lang = signed(&s, &headers, &body, "delivery report")?;
+    let Json(input) = Json::<DeliveryReportIn>::from_bytes(&body)
+        .map_err(|_| webhook_error(StatusCode::UNPROCESSABLE_ENTITY, "malformed_json", lang))?;
+    let reported = s
+        .pintu
+        .report_delivery(
+            &DeliveryReport {
+                reference: input.reference,
+                gateway_id: input.gateway_id,
+                status: input.status,
+                error: input.error,
+                at: input.at,
+            },
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| match e {
+            pintu_service::Error::NotFound => {
+                webhook_error(StatusCode::NOT_FOUND, "message_unknown", lang)
+            }
+            e => ApiError::from_service(e).with_lang(lang),
+        })?;
+    let m = reported.message;
+    Ok(Json(DeliveryReportOut {
+        delivered_at: m.delivered_at(),
+        id: m.id,
+        status: m.status,
+        changed: reported.changed,
     }))
 }

@@ -178,6 +178,10 @@ pub const ERROR_CODES: &[&str] = &[
     "signature_invalid",
     "signature_expired",
     "sms_replayed",
+    // delivery reports
+    "message_unknown",
+    "message_being_sent",
+    "gateway_id_ambiguous",
     "area_not_village",
     "no_list_for_area",
     // cases

@@ -31,8 +31,8 @@ pub struct SmsConfig {
     pub url: Option<String>,
     #[serde(default)]
     pub token: Option<String>,
-    /// The secret the aggregator signs inbound SMS with (`POST /api/v1/sms/inbound`);
-    /// without one, inbound SMS are refused.
+    /// The secret the aggregator signs inbound SMS (`POST /api/v1/sms/inbound`) and
+    /// delivery reports (`POST /api/v1/sms/status`) with; without one, both are refused.
     #[serde(default)]
     pub inbound_secret: Option<String>,
     /// Seconds to wait for the aggregator before retrying later.

@@ -260,6 +260,153 @@ async fn complaint_scenario(c: Client, base: String) {
     wait_text(&c, Locator::Id("complaints"), &reference).await;
 }
 
+/// A sub-district officer answers the phone in the call-centre console: finds the caller by
+/// NIK (posted, never in the browser's address), sees their household and applications,
+/// reads a programme's script to them, logs the call, and then logs a call from someone not
+/// in the registry by their village and number.
+#[tokio::test]
+async fn a_call_centre_officer_finds_the_caller_answers_and_logs_calls_in_the_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let kec = app
+        .officer("kec", "subdistrict_officer", Some("35.07.01"))
+        .await;
+    let people = crate::matching::family(&app, &kec.token, VILLAGE, 1, 2).await;
+    crate::applications::programme_with_documents(&app.pintu.store, "BANTU-T", None).await;
+    let resp = app
+        .post(
+            &kec.token,
+            "/api/v1/applications",
+            &json!({"person_id": people[0], "programme": "BANTU-T"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201, "an application of the caller");
+    let nik = crate::nik(VILLAGE, 1);
+    in_browser(|c| call_centre_scenario(c, app.base.clone(), nik)).await;
+}
+
+async fn call_centre_scenario(c: Client, base: String, nik: String) {
+    log_in(&c, &base, "kec").await;
+
+    // The menu leads to the console; no call logged yet.
+    wait_for(&c, Locator::Css("nav.main a[href='/call-centre']"))
+        .await
+        .click()
+        .await
+        .expect("open the call centre");
+    wait_text(&c, Locator::Css("main h1"), "Pusat panggilan").await;
+    wait_for(&c, Locator::Id("no-calls")).await;
+
+    // The caller by NIK: the form is posted, so the NIK is in no address and not echoed.
+    fill(&c, "q", &nik).await;
+    click(&c, "call-search-submit").await;
+    let found = wait_text(&c, Locator::Id("callers"), "Kepala 1").await;
+    assert!(!found.contains("Siti Aminah"), "only the caller: {found}");
+    let url = c.current_url().await.expect("current URL").to_string();
+    assert!(!url.contains(&nik), "the NIK is not in the URL: {url}");
+    assert_eq!(path_of(&c).await, "/call-centre/search");
+    assert_eq!(
+        value_of(&c, Locator::Id("q")).await,
+        "",
+        "the NIK is not shown back"
+    );
+
+    // Their household and applications.
+    wait_for(&c, Locator::Css("#callers a"))
+        .await
+        .click()
+        .await
+        .expect("open the caller");
+    wait_text(&c, Locator::Id("caller-name"), "Kepala 1").await;
+    let members = text_of(&c, Locator::Id("members")).await;
+    for name in ["Kepala 1", "Siti Aminah", "Bayu"] {
+        assert!(
+            members.contains(name),
+            "the household shows {name}: {members}"
+        );
+    }
+    let applications = text_of(&c, Locator::Id("caller-applications")).await;
+    assert!(
+        applications.contains("BANTU-T") && applications.contains("Draf"),
+        "{applications}"
+    );
+    let url = c.current_url().await.expect("current URL").to_string();
+    assert!(!url.contains(&nik), "the NIK is not in the URL: {url}");
+
+    // The PKH script, from the programme catalogue.
+    select(&c, "script-programme", "PKH").await;
+    wait_for(&c, Locator::Css("#script-form button[type='submit']"))
+        .await
+        .click()
+        .await
+        .expect("show the script");
+    wait_text(
+        &c,
+        Locator::Id("script"),
+        "Apa itu Program Keluarga Harapan?",
+    )
+    .await;
+    wait_text(&c, Locator::Id("script"), "Kartu Keluarga (KK)").await;
+    assert_eq!(
+        value_of(&c, Locator::Id("programme")).await,
+        "PKH",
+        "the call is about the programme whose script was read"
+    );
+
+    // The call is logged and listed with the caller's past calls.
+    select(&c, "reason", "programme_information").await;
+    select(&c, "outcome", "answered").await;
+    fill(&c, "note", "Syarat PKH dijelaskan").await;
+    click(&c, "call-submit").await;
+    wait_text(&c, Locator::Id("notice"), "Panggilan sudah dicatat.").await;
+    let row = wait_text(&c, Locator::Id("calls"), "Syarat PKH dijelaskan").await;
+    for shown in ["Informasi program", "PKH", "Terjawab", "Kepala 1"] {
+        assert!(row.contains(shown), "the call shows {shown:?}: {row}");
+    }
+    assert!(c.find(Locator::Id("no-calls")).await.is_err());
+
+    // A caller who is not in the registry: logged by village and number on the console.
+    wait_for(&c, Locator::Css("nav.main a[href='/call-centre']"))
+        .await
+        .click()
+        .await
+        .expect("back to the console");
+    wait_text(&c, Locator::Id("calls"), "Syarat PKH dijelaskan").await;
+    wait_for(&c, Locator::Css("#unknown-caller summary"))
+        .await
+        .click()
+        .await
+        .expect("open the unknown caller's form");
+    fill(&c, "village_code", "35.07.01.2002").await;
+    fill(&c, "caller_phone", "0813 1111 2222").await;
+    select(&c, "reason", "payment").await;
+    select(&c, "outcome", "call_back").await;
+    fill(&c, "note", "Minta ditelepon sore").await;
+    click(&c, "unknown-call-submit").await;
+    wait_text(&c, Locator::Id("notice"), "Panggilan sudah dicatat.").await;
+    assert_eq!(path_of(&c).await, "/call-centre");
+    let stranger = wait_text(
+        &c,
+        Locator::XPath("//table[@id='calls']//tr[contains(., 'Minta ditelepon sore')]"),
+        "0813 1111 2222",
+    )
+    .await;
+    for shown in [
+        "35.07.01.2002",
+        "Pembayaran atau iuran",
+        "Perlu ditelepon kembali",
+    ] {
+        assert!(
+            stranger.contains(shown),
+            "the call shows {shown:?}: {stranger}"
+        );
+    }
+    let calls = text_of(&c, Locator::Id("calls")).await;
+    assert!(
+        calls.contains("Syarat PKH dijelaskan"),
+        "both calls are listed: {calls}"
+    );
+}
+
 /// The id of a conflict's card (`conflict-<id>`).
 /// A district officer writes an eligibility rule in the editor: a misspelt field is flagged
 /// as they type, with the field they meant; a rule that checks shows how many people living

@@ -666,3 +666,349 @@ async fn inbound_sms_are_signed_answered_once_and_only_about_the_senders_househo
         }
     }
 }
+
+/// Posts `body` to the delivery-report webhook, signed at `ts` with `secret`.
+async fn signed_report(app: &TestApp, body: &[u8], secret: &str, ts: i64) -> reqwest::Response {
+    let sig = pintu_service::sms::sign(secret, ts, body);
+    app.client
+        .post(app.url("/api/v1/sms/status"))
+        .header("content-type", "application/json")
+        .header("x-pintu-timestamp", ts.to_string())
+        .header("x-pintu-signature", format!("sha256={sig}"))
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("delivery report")
+}
+
+/// A delivery report signed now with the shared secret: its status and body.
+async fn report(app: &TestApp, body: &Value) -> (u16, Value) {
+    let bytes = serde_json::to_vec(body).expect("json");
+    let resp = signed_report(
+        app,
+        &bytes,
+        pintu_testkit::TEST_SMS_SECRET,
+        Utc::now().timestamp(),
+    )
+    .await;
+    (resp.status().as_u16(), json_of(resp).await)
+}
+
+/// A message queued, claimed and sent at `at`, with the gateway's own id if it gave one.
+async fn sent(
+    app: &TestApp,
+    person: &str,
+    phone: &str,
+    gateway_ref: Option<&str>,
+    at: chrono::DateTime<Utc>,
+) -> String {
+    let c = app.pintu.store.conn();
+    let id = queue(
+        c,
+        &Notice {
+            person_id: person,
+            village_code: VILLAGE,
+            phone: Some(phone),
+            template: pintu_domain::messages::Template::ApplicationEnrolled,
+            programme: "PKH",
+            reason: None,
+            subject_type: "application",
+            subject_id: "none",
+        },
+        at,
+    )
+    .await
+    .expect("queue")
+    .expect("a phone");
+    let lease = (at + LEASE).trunc_subsecs(3);
+    let claimed = outbox::claim_due(c, at, lease, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let kept = outbox::finish(c, &id, lease, "sent", 1, at, None, gateway_ref, at)
+        .await
+        .expect("finish");
+    assert!(kept);
+    id
+}
+
+#[tokio::test]
+async fn delivery_reports_mark_sent_messages_delivered_or_failed_once() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let people = family(&app, &kab.token, VILLAGE, 1, 2).await;
+        let t_sent = (Utc::now() - Duration::minutes(10)).trunc_subsecs(0);
+        let a = sent(&app, &people[0], "0812 1111 2222", None, t_sent).await;
+        let b = sent(&app, &people[1], "0812 3333 4444", Some("gw-7"), t_sent).await;
+        let get = |id: &str| {
+            let path = format!("/api/v1/messages/{id}");
+            let app = &app;
+            let token = kab.token.clone();
+            async move { json_of(app.get(&token, &path).await).await }
+        };
+
+        // Unsigned, wrongly signed and stale reports are refused, and change nothing.
+        let body =
+            serde_json::to_vec(&json!({"reference": a, "status": "delivered"})).expect("json");
+        let resp = app
+            .client
+            .post(app.url("/api/v1/sms/status"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            (
+                resp.status().as_u16(),
+                json_of(resp).await["error"]["code"].clone()
+            ),
+            (401, json!("signature_invalid"))
+        );
+        let now = Utc::now().timestamp();
+        let resp = signed_report(&app, &body, "not-the-secret", now).await;
+        assert_eq!(
+            (
+                resp.status().as_u16(),
+                json_of(resp).await["error"]["code"].clone()
+            ),
+            (401, json!("signature_invalid"))
+        );
+        let resp = signed_report(&app, &body, pintu_testkit::TEST_SMS_SECRET, now - 3600).await;
+        assert_eq!(
+            (
+                resp.status().as_u16(),
+                json_of(resp).await["error"]["code"].clone()
+            ),
+            (401, json!("signature_expired"))
+        );
+        // Signed for another body: the signature does not carry over.
+        let other = serde_json::to_vec(&json!({"reference": a, "status": "failed"})).expect("json");
+        let sig = pintu_service::sms::sign(pintu_testkit::TEST_SMS_SECRET, now, &body);
+        let resp = app
+            .client
+            .post(app.url("/api/v1/sms/status"))
+            .header("x-pintu-timestamp", now.to_string())
+            .header("x-pintu-signature", format!("sha256={sig}"))
+            .body(other)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 401);
+        let m = get(&a).await;
+        assert_eq!(
+            (m["status"].as_str(), &m["delivered_at"]),
+            (Some("sent"), &Value::Null),
+            "{backend:?}"
+        );
+
+        // Sent → delivered, at the time the gateway gives.
+        let at = t_sent + Duration::minutes(2);
+        let (status, out) = report(
+            &app,
+            &json!({"reference": a, "status": "delivered", "at": at.to_rfc3339()}),
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?} {out}");
+        assert_eq!(
+            (&out["status"], &out["changed"]),
+            (&json!("delivered"), &json!(true))
+        );
+        let delivered_at = |v: &Value| {
+            v["delivered_at"]
+                .as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        assert_eq!(delivered_at(&out), Some(at), "{backend:?}");
+        let m = get(&a).await;
+        assert_eq!(m["status"], "delivered");
+        assert_eq!(delivered_at(&m), Some(at));
+        let listed = messages(&app, &kab.token).await;
+        let row = listed
+            .iter()
+            .find(|x| x["id"] == a.as_str())
+            .expect("listed");
+        assert_eq!(
+            (row["status"].as_str(), delivered_at(row)),
+            (Some("delivered"), Some(at))
+        );
+
+        // The gateway retries: the same report again, or a contrary one, changes nothing.
+        let (status, again) = report(
+            &app,
+            &json!({"reference": a, "status": "delivered", "at": Utc::now().to_rfc3339()}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            (&again["status"], &again["changed"]),
+            (&json!("delivered"), &json!(false))
+        );
+        assert_eq!(
+            delivered_at(&again),
+            Some(at),
+            "the first report's time stays"
+        );
+        let (status, contrary) = report(&app, &json!({"reference": a, "status": "failed"})).await;
+        assert_eq!(
+            (status, &contrary["status"], &contrary["changed"]),
+            (200, &json!("delivered"), &json!(false))
+        );
+
+        // A failure, found by the gateway's own id, with its reason.
+        let (status, out) = report(
+            &app,
+            &json!({"gateway_id": "gw-7", "status": "failed", "error": "Nomor tidak aktif"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?} {out}");
+        assert_eq!(
+            (
+                &out["id"],
+                &out["status"],
+                &out["changed"],
+                &out["delivered_at"]
+            ),
+            (&json!(b), &json!("failed"), &json!(true), &Value::Null)
+        );
+        let m = get(&b).await;
+        assert_eq!(
+            (m["status"].as_str(), m["last_error"].as_str()),
+            (Some("failed"), Some("Nomor tidak aktif"))
+        );
+        let (status, out) = report(&app, &json!({"reference": b, "status": "delivered"})).await;
+        assert_eq!(
+            (status, &out["status"], &out["changed"]),
+            (200, &json!("failed"), &json!(false)),
+            "a failed message stays failed"
+        );
+
+        // A message not sent yet: a report changes nothing; while it is being sent, the
+        // gateway is asked to report again later.
+        let queued_id = queued(&app, &people[0], "0812 5555 6666").await;
+        let (status, out) = report(
+            &app,
+            &json!({"reference": queued_id, "status": "delivered"}),
+        )
+        .await;
+        assert_eq!(
+            (status, &out["status"], &out["changed"]),
+            (200, &json!("queued"), &json!(false))
+        );
+        let t = Utc::now();
+        let claimed =
+            outbox::claim_due(app.pintu.store.conn(), t, (t + LEASE).trunc_subsecs(3), 10)
+                .await
+                .expect("claim");
+        assert_eq!(claimed.len(), 1);
+        let (status, out) = report(
+            &app,
+            &json!({"reference": queued_id, "status": "delivered"}),
+        )
+        .await;
+        assert_eq!(
+            (status, &out["error"]["code"]),
+            (409, &json!("message_being_sent"))
+        );
+        assert_eq!(status_of(&app, &queued_id).await.status, "sending");
+
+        // Unknown messages, and reports that cannot be read.
+        for body in [
+            json!({"reference": pintu_store::new_id(), "status": "delivered"}),
+            json!({"reference": "not-an-id", "status": "delivered"}),
+            json!({"gateway_id": "gw-unknown", "status": "failed"}),
+        ] {
+            let (status, out) = report(&app, &body).await;
+            assert_eq!(
+                (status, &out["error"]["code"]),
+                (404, &json!("message_unknown")),
+                "{backend:?} {body}"
+            );
+        }
+        for (body, code) in [
+            (json!({"reference": a, "status": "read"}), "status_unknown"),
+            (json!({"reference": a, "status": "sent"}), "status_unknown"),
+            (json!({"reference": a}), "malformed_json"),
+            (json!({"status": "delivered"}), "required"),
+            (
+                json!({"reference": a, "status": "delivered", "at": "kemarin"}),
+                "date_invalid",
+            ),
+        ] {
+            let (status, out) = report(&app, &body).await;
+            assert_eq!(
+                (status, &out["error"]["code"]),
+                (422, &json!(code)),
+                "{backend:?} {body}"
+            );
+        }
+        let resp = signed_report(
+            &app,
+            b"{not json",
+            pintu_testkit::TEST_SMS_SECRET,
+            Utc::now().timestamp(),
+        )
+        .await;
+        assert_eq!(
+            (
+                resp.status().as_u16(),
+                json_of(resp).await["error"]["code"].clone()
+            ),
+            (422, json!("malformed_json"))
+        );
+        assert_eq!(status_of(&app, &a).await.status, "delivered");
+
+        // Every report read is in the audit log, by the SMS system.
+        let audit = pintu_store::query_all(
+            app.pintu.store.conn(),
+            "SELECT record_id, actor, detail FROM audit_log WHERE action = 'message.delivery_report'",
+            vec![],
+        )
+        .await
+        .expect("audit");
+        let details: Vec<(String, String, String)> = audit
+            .iter()
+            .map(|r| {
+                (
+                    pintu_store::col::<String>(r, "record_id").expect("record"),
+                    pintu_store::col::<String>(r, "actor").expect("actor"),
+                    pintu_store::col::<String>(r, "detail").expect("detail"),
+                )
+            })
+            .collect();
+        assert_eq!(details.len(), 6, "{backend:?} {details:?}");
+        assert!(details.iter().all(|(_, actor, _)| actor == "system:sms"));
+        assert!(details.contains(&(
+            a.clone(),
+            "system:sms".into(),
+            "reported=delivered was=sent now=delivered".into()
+        )));
+
+        // Officers see it delivered, with when.
+        if backend == pintu_testkit::Backend::Sqlite {
+            let (page, _) = crate::pages::logged_in(&app, "kab").await;
+            let html = page
+                .get(app.url("/messages"))
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html");
+            let row = html
+                .split(&format!("<tr id=\"message-{a}\""))
+                .nth(1)
+                .and_then(|r| r.split("</tr>").next())
+                .expect("the delivered message's row");
+            assert!(
+                row.contains("Diterima") && row.contains("class=\"delivered-at\""),
+                "{row}"
+            );
+            assert!(
+                row.contains(&at.format("%Y-%m-%d %H:%M").to_string()),
+                "{row}"
+            );
+            assert!(html.contains("Nomor tidak aktif"));
+        }
+    }
+}
