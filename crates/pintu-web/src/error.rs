@@ -190,6 +190,11 @@ pub const ERROR_CODES: &[&str] = &[
     "step_status_unchanged",
     "step_already_finished",
     "call_reason_unknown",
+    // the public check
+    "age_out_of_range",
+    "household_size_out_of_range",
+    "members_exceed_household",
+    "no_other_member",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

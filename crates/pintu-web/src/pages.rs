@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_matching::router())
         .merge(crate::pages_applications::router())
         .merge(crate::pages_cases::router())
+        .merge(crate::pages_check::router())
         .merge(crate::pages_calls::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
