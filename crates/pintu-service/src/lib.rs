@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod cases;
+pub mod check;
 pub mod complaints;
 pub mod demo;
 pub mod error;

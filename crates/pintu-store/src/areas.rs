@@ -128,6 +128,17 @@ impl Store {
         rows.iter().map(area_from_row).collect()
     }
 
+    /// Every area of one level, by code (the 514 regencies for the public check's question).
+    pub async fn areas_at_level(&self, level: AreaLevel) -> Result<Vec<Area>> {
+        let rows = query_all(
+            self.conn(),
+            "SELECT code, parent_code, level, name FROM areas WHERE level = ? ORDER BY code",
+            vec![i16::from(level.depth()).into()],
+        )
+        .await?;
+        rows.iter().map(area_from_row).collect()
+    }
+
     /// The area and its ancestors, from the province down: for breadcrumbs and addresses.
     pub async fn area_path(&self, code: &AreaCode) -> Result<Vec<Area>> {
         let mut codes = vec![code.clone()];

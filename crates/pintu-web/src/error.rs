@@ -203,6 +203,11 @@ pub const ERROR_CODES: &[&str] = &[
     "change_request_pending",
     "change_request_decided",
     "change_request_reason_required",
+    // the public check
+    "age_out_of_range",
+    "household_size_out_of_range",
+    "members_exceed_household",
+    "no_other_member",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

@@ -18,6 +18,7 @@ pub mod pages;
 mod pages_applications;
 mod pages_calls;
 mod pages_cases;
+mod pages_check;
 mod pages_complaints;
 mod pages_imports;
 mod pages_matching;

@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_matching::router())
         .merge(crate::pages_applications::router())
         .merge(crate::pages_cases::router())
+        .merge(crate::pages_check::router())
         .merge(crate::pages_calls::router())
         .merge(crate::pages_residents::router())
         .merge(crate::pages_review::router())
@@ -98,6 +99,23 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The frame of a page seen without an officer's session: no menu, no CSRF token.
+    pub(crate) fn public(tr: Tr, title: String, nav: &'static str, path: &str) -> Layout {
+        Layout {
+            title,
+            tr,
+            user_name: None,
+            csrf: String::new(),
+            nav,
+            htmx: HTMX_PATH,
+            path: path.to_string(),
+            may_import: false,
+            may_read_registry: false,
+            resident_name: None,
+            may_take_applications: false,
+        }
+    }
+
     pub(crate) fn for_user(u: &PageUser, title_key: &str, nav: &'static str, path: &str) -> Layout {
         Layout {
             title: u.tr.t(title_key),
@@ -146,19 +164,7 @@ pub fn error_page(tr: Tr, e: Error, request_id: Option<String>) -> Response {
     let api = crate::error::ApiError::from_service(e);
     let page = ErrorPage {
         message: tr.error(api.code),
-        l: Layout {
-            title: tr.t("error-page-title"),
-            tr,
-            user_name: None,
-            csrf: String::new(),
-            nav: "",
-            htmx: HTMX_PATH,
-            path: "/".into(),
-            may_import: false,
-            may_read_registry: false,
-            resident_name: None,
-            may_take_applications: false,
-        },
+        l: Layout::public(tr.clone(), tr.t("error-page-title"), "", "/"),
         request_id: if api.status.is_server_error() {
             request_id
         } else {
@@ -218,19 +224,7 @@ pub(crate) fn check_csrf(u: &PageUser, token: &str) -> Result<(), Response> {
 pub(crate) fn error_page_code(tr: &Tr, status: StatusCode, code: &str) -> Response {
     let page = ErrorPage {
         message: tr.error(code),
-        l: Layout {
-            title: tr.t("error-page-title"),
-            tr: tr.clone(),
-            user_name: None,
-            csrf: String::new(),
-            nav: "",
-            htmx: HTMX_PATH,
-            path: "/".into(),
-            may_import: false,
-            may_read_registry: false,
-            resident_name: None,
-            may_take_applications: false,
-        },
+        l: Layout::public(tr.clone(), tr.t("error-page-title"), "", "/"),
         request_id: None,
     };
     (status, render(&page)).into_response()
@@ -264,19 +258,9 @@ struct LoginPage {
 }
 
 fn login_layout(tr: Tr, csrf: String) -> Layout {
-    Layout {
-        title: tr.t("login-title"),
-        tr,
-        user_name: None,
-        csrf,
-        nav: "login",
-        htmx: HTMX_PATH,
-        path: "/login".into(),
-        may_import: false,
-        may_read_registry: false,
-        resident_name: None,
-        may_take_applications: false,
-    }
+    let mut l = Layout::public(tr.clone(), tr.t("login-title"), "login", "/login");
+    l.csrf = csrf;
+    l
 }
 
 /// The login form. A CSRF token goes in a cookie and in the form (double submit), since

@@ -29,7 +29,7 @@ use crate::AppState;
 use crate::api_programmes::{RuleFieldsOut, check_text, rule_fields_of};
 use crate::error::RuleErrorOut;
 use crate::i18n::{Lang, Tr};
-use crate::pages::{CsrfForm, FormErrors, HTMX_PATH, Layout, check_csrf, error_page, render};
+use crate::pages::{CsrfForm, FormErrors, Layout, check_csrf, error_page, render};
 use crate::session::{PageUser, SESSION_COOKIE, page_lang};
 
 pub fn router() -> Router<AppState> {
@@ -99,19 +99,7 @@ impl Visitor {
                 l.title = title;
                 l
             }
-            None => Layout {
-                tr: self.tr.clone(),
-                title,
-                user_name: None,
-                csrf: String::new(),
-                nav: "programmes",
-                htmx: HTMX_PATH,
-                path: path.to_string(),
-                may_import: false,
-                may_read_registry: false,
-                resident_name: None,
-                may_take_applications: false,
-            },
+            None => Layout::public(self.tr.clone(), title, "programmes", path),
         }
     }
 

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::i18n::Tr;
 use crate::pages::{
-    CsrfForm, Entitlements, FormErrors, HTMX_PATH, Layout, check_csrf, constant_time_eq, cookie,
+    CsrfForm, Entitlements, FormErrors, Layout, check_csrf, constant_time_eq, cookie,
     entitlements_of, error_page, error_page_code, list_or_errors, render, secure,
 };
 use crate::pages_applications::in_lang;
@@ -61,19 +61,12 @@ fn layout(
     path: &str,
     r: Option<&ResidentPage>,
 ) -> Layout {
-    Layout {
-        title: tr.t(title_key),
-        tr,
-        user_name: None,
-        csrf: r.map(|r| r.resident.csrf_token.clone()).unwrap_or_default(),
-        nav,
-        htmx: HTMX_PATH,
-        path: path.to_string(),
-        may_import: false,
-        may_read_registry: false,
-        resident_name: r.map(|r| r.resident.person.full_name.clone()),
-        may_take_applications: false,
+    let mut l = Layout::public(tr.clone(), tr.t(title_key), nav, path);
+    if let Some(r) = r {
+        l.csrf = r.resident.csrf_token.clone();
+        l.resident_name = Some(r.resident.person.full_name.clone());
     }
+    l
 }
 
 fn resident_layout(r: &ResidentPage, title_key: &str, nav: &'static str, path: &str) -> Layout {

@@ -6,6 +6,7 @@ mod authz;
 mod browser;
 mod calls;
 mod cases;
+mod check;
 mod cli;
 mod complaints;
 mod imports;
