@@ -17,10 +17,14 @@ pub enum Role {
     /// The provincial ombudsman (Ombudsman RI's representative office): works the
     /// complaints escalated to the province, and reads their reports; no registry access.
     Ombudsman,
+    /// An officer of a programme's owner agency (a ministry's unit, BPJS, a regional
+    /// office): decides the applications to their one programme, in their area if they
+    /// have one (any level), nationally if not; no registry access.
+    AgencyOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::VillageOfficer,
         Role::SubdistrictOfficer,
         Role::DistrictOfficer,
@@ -28,6 +32,7 @@ impl Role {
         Role::NationalOfficer,
         Role::Admin,
         Role::Ombudsman,
+        Role::AgencyOfficer,
     ];
 
     pub fn code(self) -> &'static str {
@@ -39,6 +44,7 @@ impl Role {
             Role::NationalOfficer => "national_officer",
             Role::Admin => "admin",
             Role::Ombudsman => "ombudsman",
+            Role::AgencyOfficer => "agency_officer",
         }
     }
 
@@ -55,13 +61,17 @@ impl Role {
             Role::SubdistrictOfficer => Some(AreaLevel::District),
             Role::DistrictOfficer => Some(AreaLevel::Regency),
             Role::ProvinceOfficer | Role::Ombudsman => Some(AreaLevel::Province),
-            Role::NationalOfficer | Role::Admin => None,
+            Role::NationalOfficer | Role::Admin | Role::AgencyOfficer => None,
         }
     }
 
     /// Checks that a home area fits the role: a village officer's area is a village, a
     /// national officer has none.
     pub fn check_area(self, area: Option<&AreaCode>) -> Result<(), &'static str> {
+        if self == Role::AgencyOfficer {
+            // An agency works nationally or in any one area.
+            return Ok(());
+        }
         match (self.area_level(), area) {
             (None, None) => Ok(()),
             (None, Some(_)) => Err("national_role_has_no_area"),
@@ -198,7 +208,10 @@ impl Actor {
     /// village office decides only the conflicts sent to it for field verification.
     pub fn may_review(&self) -> bool {
         match self {
-            Actor::Officer { role, .. } => !matches!(role, Role::VillageOfficer | Role::Ombudsman),
+            Actor::Officer { role, .. } => !matches!(
+                role,
+                Role::VillageOfficer | Role::Ombudsman | Role::AgencyOfficer
+            ),
             Actor::System { .. } => true,
             Actor::Resident { .. } => false,
         }
@@ -213,7 +226,7 @@ impl Actor {
     /// own household, through the portal's services, never the registry.
     pub fn may_read_registry(&self) -> bool {
         match self {
-            Actor::Officer { role, .. } => *role != Role::Ombudsman,
+            Actor::Officer { role, .. } => !matches!(role, Role::Ombudsman | Role::AgencyOfficer),
             Actor::System { .. } => true,
             Actor::Resident { .. } => false,
         }
@@ -234,7 +247,7 @@ impl Actor {
     /// Complaints are recorded by every officer except the ombudsman, whose cases arrive
     /// by escalation.
     pub fn may_record_complaints(&self) -> bool {
-        matches!(self, Actor::Officer { role, .. } if *role != Role::Ombudsman)
+        matches!(self, Actor::Officer { role, .. } if !matches!(role, Role::Ombudsman | Role::AgencyOfficer))
             || matches!(self, Actor::System { .. })
     }
 }

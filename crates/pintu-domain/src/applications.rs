@@ -80,6 +80,12 @@ impl Action {
         matches!(self, Action::Reject | Action::Withdraw)
     }
 
+    /// Whether an agency officer may take this step (on their own programme's applications):
+    /// the decision and the enrolment.
+    pub fn allowed_for_agency(self) -> bool {
+        matches!(self, Action::Approve | Action::Reject | Action::Enrol)
+    }
+
     /// Whether the applicant may take this step from the portal: submit their draft, or
     /// withdraw.
     pub fn allowed_for_applicant(self) -> bool {

@@ -14,7 +14,7 @@ use pintu_domain::applications::{
 };
 use pintu_domain::messages::Template;
 use pintu_domain::programmes::Document;
-use pintu_domain::{AreaCode, Invalid};
+use pintu_domain::{AreaCode, Invalid, Role};
 use pintu_store::applications::{
     self as q, ApplicationFilter, ApplicationRow, DocumentRow, EventRow, NewApplication,
 };
@@ -174,6 +174,7 @@ fn applications_role(ctx: &Ctx) -> Result<pintu_domain::Role> {
 fn may_step(ctx: &Ctx, action: Action) -> bool {
     match &ctx.actor {
         pintu_domain::Actor::Resident { .. } => action.allowed_for_applicant(),
+        _ if ctx.actor.role() == Some(Role::AgencyOfficer) => action.allowed_for_agency(),
         _ => applications_role(ctx).is_ok_and(|role| action.allowed_for(role)),
     }
 }
@@ -491,10 +492,30 @@ impl Pintu {
         Ok(out)
     }
 
-    /// An application the actor may see: in an officer's area, or of the resident's own
-    /// household.
+    /// The programme an agency officer decides the applications of; `None` for anyone who
+    /// is not an agency officer.
+    pub(crate) async fn agency_programme(&self, ctx: &Ctx) -> Result<Option<String>> {
+        if ctx.actor.role() != Some(Role::AgencyOfficer) {
+            return Ok(None);
+        }
+        let user_id = ctx.actor.user_id().ok_or(Error::Forbidden)?;
+        pintu_store::users::user_by_id(self.store.conn(), user_id)
+            .await?
+            .and_then(|u| u.programme_code)
+            .map(Some)
+            .ok_or(Error::Forbidden)
+    }
+
+    /// An application the actor may see: in an officer's area, of the resident's own
+    /// household, or to the agency officer's programme in their area.
     async fn application_in(&self, ctx: &Ctx, id: &str) -> Result<ApplicationRow> {
         let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
+        if let Some(programme) = self.agency_programme(ctx).await? {
+            return q::get(self.store.conn(), &ctx.actor.scope(), &id)
+                .await?
+                .filter(|a| a.programme_code == programme)
+                .ok_or(Error::NotFound);
+        }
         if ctx.actor.is_resident() {
             return q::get(self.store.conn(), &Scope::National, &id)
                 .await?
@@ -586,8 +607,15 @@ impl Pintu {
         before: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Page<ApplicationRow>> {
-        applications_role(ctx)?;
-        let scope = self.narrowed_scope(ctx, area).await?;
+        // An agency officer lists their programme's applications, nothing else.
+        let agency = self.agency_programme(ctx).await?;
+        let scope = match &agency {
+            Some(_) => self.area_scope(ctx, area).await?,
+            None => {
+                applications_role(ctx)?;
+                self.narrowed_scope(ctx, area).await?
+            }
+        };
         let limit = page_limit(limit)?;
         let before = id_cursor("before", before)?;
         let state = match state.map(str::trim).filter(|s| !s.is_empty()) {
@@ -598,9 +626,12 @@ impl Pintu {
                     .code(),
             ),
         };
-        let programme = programme
-            .map(|p| p.trim().to_ascii_uppercase())
-            .filter(|p| !p.is_empty());
+        let programme = match agency {
+            Some(own) => Some(own),
+            None => programme
+                .map(|p| p.trim().to_ascii_uppercase())
+                .filter(|p| !p.is_empty()),
+        };
         let rows = q::list(
             self.store.conn(),
             &scope,
@@ -790,6 +821,9 @@ impl Pintu {
         content: Vec<u8>,
         now: DateTime<Utc>,
     ) -> Result<DocumentRow> {
+        if self.agency_programme(ctx).await?.is_some() {
+            return Err(Error::Forbidden);
+        }
         let application = self.application_in(ctx, id).await?;
         let detail = self.detail(ctx, application).await?;
         let application = &detail.application;

@@ -269,6 +269,44 @@ impl Pintu {
         area: Option<&str>,
         password: &str,
     ) -> Result<UserRow> {
+        self.add_user(ctx, username, display_name, role, area, None, password)
+            .await
+    }
+
+    /// Creates an agency officer's account: they decide the applications to `programme`
+    /// (its code), in `area` if given; their API tokens carry the same limits.
+    pub async fn create_agency_officer(
+        &self,
+        ctx: &Ctx,
+        username: &str,
+        display_name: &str,
+        programme: &str,
+        area: Option<&str>,
+        password: &str,
+    ) -> Result<UserRow> {
+        self.add_user(
+            ctx,
+            username,
+            display_name,
+            Role::AgencyOfficer.code(),
+            area,
+            Some(programme),
+            password,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn add_user(
+        &self,
+        ctx: &Ctx,
+        username: &str,
+        display_name: &str,
+        role: &str,
+        area: Option<&str>,
+        programme: Option<&str>,
+        password: &str,
+    ) -> Result<UserRow> {
         if !ctx.actor.may_manage_users() {
             return Err(Error::Forbidden);
         }
@@ -309,6 +347,27 @@ impl Pintu {
         if password.chars().count() < MIN_PASSWORD_CHARS {
             errors.push("password", "password_too_short");
         }
+        let programme = match (role, programme.map(str::trim).filter(|p| !p.is_empty())) {
+            (Some(Role::AgencyOfficer), None) => {
+                errors.push("programme", "required");
+                None
+            }
+            (Some(Role::AgencyOfficer), Some(code)) => {
+                let code = code.to_ascii_uppercase();
+                if pintu_store::programmes::by_code(self.store.conn(), &code)
+                    .await?
+                    .is_none()
+                {
+                    errors.push("programme", "programme_unknown");
+                }
+                Some(code)
+            }
+            (_, Some(_)) => {
+                errors.push("programme", "programme_only_for_agency");
+                None
+            }
+            (_, None) => None,
+        };
         let role = match role {
             Some(r) if errors.is_empty() => r,
             _ => return Err(Error::Invalid(errors)),
@@ -327,6 +386,7 @@ impl Pintu {
             language: "id".into(),
             disabled: false,
             created_at: Utc::now(),
+            programme_code: programme,
         };
         users::insert_user(self.store.conn(), &user)
             .await
@@ -344,7 +404,10 @@ impl Pintu {
                 "user",
                 Some(&user.id),
                 user.area_code.as_deref(),
-                Some(format!("role={}", user.role)),
+                Some(match &user.programme_code {
+                    Some(p) => format!("role={} programme={p}", user.role),
+                    None => format!("role={}", user.role),
+                }),
             )
             .await?;
         Ok(user)

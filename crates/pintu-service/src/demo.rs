@@ -262,7 +262,65 @@ impl Pintu {
                 area_name,
             });
         }
+        // The Ministry of Social Affairs' PKH unit decides the PKH applications.
+        match self
+            .create_agency_officer(
+                &ctx,
+                "dinsos",
+                "Petugas PKH Kementerian Sosial",
+                "PKH",
+                None,
+                DEMO_PASSWORD,
+            )
+            .await
+        {
+            Ok(_) | Err(Error::Conflict { .. }) => out.push(DemoLogin {
+                username: "dinsos".into(),
+                password: DEMO_PASSWORD.to_string(),
+                role: "agency_officer (PKH)".into(),
+                area_code: None,
+                area_name: None,
+            }),
+            // No PKH in the catalogue: no agency officer.
+            Err(Error::Invalid(_)) => {}
+            Err(e) => return Err(e),
+        }
         Ok(out)
+    }
+
+    /// A resident of the demo who can log in to the portal: a living person of the first
+    /// village of `regency` with a NIK and a phone number. Returns their NIK, birth date and
+    /// name.
+    pub async fn demo_resident(
+        &self,
+        regency: &AreaCode,
+    ) -> Result<Option<(String, chrono::NaiveDate, String)>> {
+        let Some(village) = self
+            .store
+            .villages_within(regency)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let row = pintu_store::query_one(
+            self.store.conn(),
+            "SELECT nik, birth_date, full_name FROM persons WHERE village_code = ? \
+             AND nik IS NOT NULL AND phone IS NOT NULL AND life_status = 'alive' \
+             ORDER BY id LIMIT 1",
+            vec![village.as_str().into()],
+        )
+        .await?;
+        row.map(|r| {
+            Ok((
+                pintu_store::col(&r, "nik")?,
+                pintu_store::col(&r, "birth_date")?,
+                pintu_store::col(&r, "full_name")?,
+            ))
+        })
+        .transpose()
+        .map_err(|e: pintu_store::StoreError| Error::from(e))
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Ddl {
     /// with its key index on PostgreSQL).
     Clustered(Box<TableCreateStatement>),
     DropIndex(Box<sea_orm::sea_query::IndexDropStatement>),
+    /// A column added to a table (one per statement, as SQLite requires).
+    Alter(Box<sea_orm::sea_query::TableAlterStatement>),
     /// A statement for PostgreSQL alone, where SQLite has no equivalent.
     Postgres(&'static str),
 }
@@ -44,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (11, "household cases", cases),
     (12, "the call centre's log", calls),
     (13, "the resident's door", residents),
+    (14, "agency officers' programmes", agency_officers),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1421,6 +1424,16 @@ fn residents() -> Vec<Ddl> {
     ]
 }
 
+fn agency_officers() -> Vec<Ddl> {
+    // The programme an agency officer decides applications of (their API tokens with them).
+    vec![Ddl::Alter(Box::new(
+        Table::alter()
+            .table("users")
+            .add_column(ColumnDef::new("programme_code").string_len(24).null())
+            .to_owned(),
+    ))]
+}
+
 /// The secondary indexes an initial bulk load drops and builds once at the end: building an
 /// index from sorted data is many times faster than maintaining it row by row when keys
 /// arrive in random order (NIK, KK number, name, area). The indexes on a household id stay
@@ -1497,6 +1510,7 @@ impl Store {
                         tx.execute(&*t).await?
                     }
                     Ddl::DropIndex(i) => tx.execute(&*i).await?,
+                    Ddl::Alter(a) => tx.execute(&*a).await?,
                     Ddl::Postgres(sql) => {
                         if backend == sea_orm::DbBackend::Postgres {
                             tx.execute_unprepared(sql).await?;

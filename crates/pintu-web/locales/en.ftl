@@ -1309,3 +1309,5 @@ error-age_out_of_range = Enter an age from 0 to 120 years.
 error-household_size_out_of_range = Enter a number from 1 to 30.
 error-members_exceed_household = The children and older members you counted, plus you, are more than the people in your household. Check the numbers.
 error-no_other_member = You live alone: choose "No" or "Yes, me".
+error-programme_only_for_agency = Only an agency officer's account is tied to a programme.
+me-login-link = Residents: my household

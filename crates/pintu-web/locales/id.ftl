@@ -1303,3 +1303,5 @@ error-age_out_of_range = Isi umur antara 0 dan 120 tahun.
 error-household_size_out_of_range = Isi angka antara 1 dan 30.
 error-members_exceed_household = Jumlah anak dan anggota lanjut usia yang Anda hitung, ditambah Anda, lebih banyak dari jumlah orang di rumah tangga. Periksa kembali angkanya.
 error-no_other_member = Anda tinggal sendiri: pilih "Tidak" atau "Ya, saya".
+error-programme_only_for_agency = Hanya akun petugas instansi yang terikat pada satu program.
+me-login-link = Warga: rumah tangga saya

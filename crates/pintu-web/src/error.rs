@@ -203,6 +203,7 @@ pub const ERROR_CODES: &[&str] = &[
     "change_request_pending",
     "change_request_decided",
     "change_request_reason_required",
+    "programme_only_for_agency",
     // the public check
     "age_out_of_range",
     "household_size_out_of_range",

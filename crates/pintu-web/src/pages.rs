@@ -96,6 +96,8 @@ pub struct Layout {
     pub may_take_applications: bool,
     /// The resident logged in to the portal: the portal's menu instead of the officers'.
     pub resident_name: Option<String>,
+    /// Show the applications menu entry (registry officers and agency officers).
+    pub applications_menu: bool,
 }
 
 impl Layout {
@@ -113,6 +115,7 @@ impl Layout {
             may_read_registry: false,
             resident_name: None,
             may_take_applications: false,
+            applications_menu: false,
         }
     }
 
@@ -133,6 +136,10 @@ impl Layout {
                 .actor
                 .role()
                 .is_some_and(pintu_domain::applications::may_take_applications),
+            applications_menu: u.ctx.actor.role().is_some_and(|r| {
+                pintu_domain::applications::may_take_applications(r)
+                    || r == pintu_domain::Role::AgencyOfficer
+            }),
         }
     }
 }
@@ -412,7 +419,11 @@ struct DashboardPage {
 }
 
 async fn dashboard(State(state): State<AppState>, u: PageUser) -> Response {
-    // The ombudsman has no registry to count: their home is the complaints.
+    // An agency officer's home is their programme's applications; the ombudsman, who has no
+    // registry to count either, works the complaints.
+    if u.ctx.actor.role() == Some(pintu_domain::Role::AgencyOfficer) {
+        return Redirect::to("/applications").into_response();
+    }
     if !u.ctx.actor.may_read_registry() {
         return Redirect::to("/complaints").into_response();
     }

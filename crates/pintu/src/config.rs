@@ -57,6 +57,16 @@ impl Default for SmsConfig {
 }
 
 impl SmsConfig {
+    /// Where the `file` gateway writes messages.
+    pub fn file_path(&self, files_dir: &str) -> String {
+        self.file.clone().unwrap_or_else(|| {
+            std::path::Path::new(files_dir)
+                .join("sms-outbox.jsonl")
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
+
     /// The configured gateway.
     pub fn gateway(
         &self,
@@ -64,15 +74,7 @@ impl SmsConfig {
     ) -> anyhow::Result<Box<dyn pintu_service::messages::Gateway>> {
         use pintu_service::messages::{FileGateway, HttpGateway};
         match self.gateway.as_str() {
-            "file" => {
-                let path = self.file.clone().unwrap_or_else(|| {
-                    std::path::Path::new(files_dir)
-                        .join("sms-outbox.jsonl")
-                        .to_string_lossy()
-                        .into_owned()
-                });
-                Ok(Box::new(FileGateway::new(path)))
-            }
+            "file" => Ok(Box::new(FileGateway::new(self.file_path(files_dir)))),
             "http" => {
                 let url = self
                     .url

@@ -135,14 +135,18 @@ enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        /// village_officer, subdistrict_officer, district_officer, province_officer, national_officer, admin or ombudsman (a province).
+        /// village_officer, subdistrict_officer, district_officer, province_officer, national_officer, admin, ombudsman (a province) or agency_officer (with --programme).
         #[arg(long)]
         role: String,
-        /// Home area code (none for national_officer and admin).
+        /// Home area code (none for national_officer and admin; any level or none for
+        /// agency_officer).
         #[arg(long)]
         area: Option<String>,
         #[arg(long, default_value = "")]
         name: String,
+        /// For agency_officer: the code of the programme whose applications they decide.
+        #[arg(long)]
+        programme: Option<String>,
     },
     /// Print a new API token for a user.
     Token {
@@ -272,16 +276,44 @@ async fn run() -> anyhow::Result<()> {
                     role,
                     area,
                     name,
+                    programme,
                 } => {
                     let mut password = String::new();
                     std::io::stdin()
                         .read_to_string(&mut password)
                         .context("reading the password from standard input")?;
                     let password = password.trim_end_matches(['\n', '\r']);
-                    let user = pintu
-                        .create_user(&ctx, &username, &name, &role, area.as_deref(), password)
-                        .await
-                        .map_err(describe)?;
+                    let user = match programme {
+                        Some(p) if role == "agency_officer" => {
+                            pintu
+                                .create_agency_officer(
+                                    &ctx,
+                                    &username,
+                                    &name,
+                                    &p,
+                                    area.as_deref(),
+                                    password,
+                                )
+                                .await
+                        }
+                        Some(_) => Err(pintu_service::Error::invalid(
+                            "programme",
+                            "programme_only_for_agency",
+                        )),
+                        None => {
+                            pintu
+                                .create_user(
+                                    &ctx,
+                                    &username,
+                                    &name,
+                                    &role,
+                                    area.as_deref(),
+                                    password,
+                                )
+                                .await
+                        }
+                    }
+                    .map_err(describe)?;
                     println!(
                         "created {} ({}{})",
                         user.username,
@@ -781,6 +813,17 @@ async fn demo(
                 .unwrap_or_else(|| "national".into())
         );
     }
+    if let Some((nik, born, name)) = pintu.demo_resident(&regency).await.map_err(describe)? {
+        let outbox = match cfg.sms.gateway.as_str() {
+            "file" => cfg.sms.file_path(&cfg.files.dir),
+            _ => "the SMS aggregator".into(),
+        };
+        println!(
+            "\nResident portal: /me/login as {name} (NIK {nik}, born {born}); the login code \
+             is sent by SMS: {outbox}."
+        );
+    }
+    println!("Anyone: /check asks a few questions and tells what they might be entitled to.");
     println!();
     if no_serve {
         return Ok(());

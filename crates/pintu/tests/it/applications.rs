@@ -953,3 +953,195 @@ async fn a_village_list_becomes_applications_in_one_action_and_each_person_is_to
         }
     }
 }
+
+/// An agency officer's account for `programme` (in `area`, if any) and their API token.
+async fn agency(app: &TestApp, username: &str, programme: &str, area: Option<&str>) -> String {
+    let ctx = pintu_service::Ctx::system("test");
+    app.pintu
+        .create_agency_officer(
+            &ctx,
+            username,
+            username,
+            programme,
+            area,
+            pintu_testkit::TEST_PASSWORD,
+        )
+        .await
+        .expect("agency officer");
+    app.pintu
+        .issue_api_token(&ctx, username, "agency")
+        .await
+        .expect("token")
+}
+
+#[tokio::test]
+async fn an_agency_officer_decides_the_applications_of_their_own_programme_only() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kec = app
+            .officer("kec", "subdistrict_officer", Some("35.07.01"))
+            .await;
+        let people = family(&app, &desa.token, VILLAGE, 1, 2).await;
+        programme_with_documents(&app.pintu.store, "BANTU-T", Some("35.07")).await;
+        programme_with_documents(&app.pintu.store, "BANTU-X", Some("35.07")).await;
+        // An account tied to no programme, or to an unknown one, is refused.
+        let ctx = pintu_service::Ctx::system("test");
+        let none = app
+            .pintu
+            .create_user(
+                &ctx,
+                "tanpa",
+                "tanpa",
+                "agency_officer",
+                None,
+                "kata sandi panjang",
+            )
+            .await;
+        assert!(matches!(none, Err(pintu_service::Error::Invalid(_))));
+        let unknown = app
+            .pintu
+            .create_agency_officer(&ctx, "entah", "entah", "NOPE", None, "kata sandi panjang")
+            .await;
+        assert!(matches!(unknown, Err(pintu_service::Error::Invalid(_))));
+        let dinsos = agency(&app, "dinsos", "BANTU-T", None).await;
+        let elsewhere = agency(&app, "dinsos-lain", "BANTU-T", Some("35.08")).await;
+
+        // Two applications forwarded with their documents checked: BANTU-T and BANTU-X.
+        let mut ids = Vec::new();
+        for code in ["BANTU-T", "BANTU-X"] {
+            let d = json_of(
+                app.post(
+                    &desa.token,
+                    "/api/v1/applications",
+                    &json!({"person_id": people[0], "programme": code}),
+                )
+                .await,
+            )
+            .await;
+            let id = d["application"]["id"].as_str().expect("id").to_string();
+            for req in ["0", "1"] {
+                let doc =
+                    json_of(upload(&app, &desa.token, &id, Some(req), "d.pdf", PDF.to_vec()).await)
+                        .await;
+                let path = format!(
+                    "/api/v1/applications/{id}/documents/{}/check",
+                    doc["id"].as_str().expect("doc")
+                );
+                assert_eq!(app.post(&desa.token, &path, &json!({})).await.status(), 200);
+            }
+            assert_eq!(
+                step(&app, &desa.token, &id, json!({"action": "submit"}))
+                    .await
+                    .status(),
+                200
+            );
+            assert_eq!(
+                step(&app, &kec.token, &id, json!({"action": "forward"}))
+                    .await
+                    .status(),
+                200
+            );
+            ids.push(id);
+        }
+        let (mine, theirs) = (&ids[0], &ids[1]);
+
+        // The agency lists and reads only its programme's applications.
+        let list = json_of(
+            app.get(&dinsos, "/api/v1/applications?programme=BANTU-X")
+                .await,
+        )
+        .await;
+        let listed: Vec<&str> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|a| a["id"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(listed, [mine.as_str()]);
+        let d = json_of(
+            app.get(&dinsos, &format!("/api/v1/applications/{mine}"))
+                .await,
+        )
+        .await;
+        assert_eq!(d["actions"], json!(["approve", "reject"]));
+        assert_eq!(
+            app.get(&dinsos, &format!("/api/v1/applications/{theirs}"))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get(&elsewhere, &format!("/api/v1/applications/{mine}"))
+                .await
+                .status(),
+            404
+        );
+        // It reads the documents, and neither hands any in nor touches the registry.
+        let doc = d["requirements"][0]["documents"][0]["id"]
+            .as_str()
+            .expect("doc");
+        let resp = app
+            .get(
+                &dinsos,
+                &format!("/api/v1/applications/{mine}/documents/{doc}"),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        let resp = upload(&app, &dinsos, mine, None, "x.pdf", PDF.to_vec()).await;
+        assert_eq!(resp.status(), 403);
+        assert_eq!(app.get(&dinsos, "/api/v1/persons").await.status(), 403);
+        let resp = app
+            .post(
+                &dinsos,
+                "/api/v1/applications",
+                &json!({"person_id": people[1], "programme": "BANTU-T"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 403);
+        let resp = step(
+            &app,
+            &dinsos,
+            mine,
+            json!({"action": "withdraw", "reason": "x"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 403);
+        let resp = step(&app, &dinsos, theirs, json!({"action": "approve"})).await;
+        assert_eq!(resp.status(), 404);
+
+        // It decides and enrols through the API.
+        let resp = step(&app, &dinsos, mine, json!({"action": "approve"})).await;
+        assert_eq!(resp.status(), 200);
+        let resp = step(&app, &dinsos, mine, json!({"action": "enrol"})).await;
+        assert_eq!(resp.status(), 200);
+        let d = json_of(resp).await;
+        assert_eq!(d["application"]["state"], "enrolled");
+        assert!(d["events"].to_string().contains("user:dinsos"));
+        let other = json_of(
+            app.get(&kec.token, &format!("/api/v1/applications/{theirs}"))
+                .await,
+        )
+        .await;
+        assert_eq!(other["application"]["state"], "forwarded");
+
+        // In the browser, the agency's home is its programme's applications.
+        let (c, _) = crate::pages::logged_in(&app, "dinsos").await;
+        let resp = c.get(app.url("/")).send().await.expect("home");
+        assert_eq!(resp.headers()["location"], "/applications");
+        let page = c
+            .get(app.url("/applications"))
+            .send()
+            .await
+            .expect("list")
+            .text()
+            .await
+            .expect("html");
+        assert!(page.contains(mine.as_str()) && !page.contains(theirs.as_str()));
+        assert!(
+            page.contains("href=\"/applications\""),
+            "the menu has applications"
+        );
+        assert!(!page.contains("href=\"/persons\""), "and no registry");
+    }
+}

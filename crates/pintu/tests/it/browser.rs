@@ -1108,3 +1108,89 @@ async fn run_scenario(
     )
     .await;
 }
+
+/// A resident logs in to the portal with their NIK, birth date and the code sent by SMS,
+/// reads what they might get, applies online and hands in a photo of a document.
+#[tokio::test]
+async fn a_resident_logs_in_applies_online_and_hands_in_a_document_in_the_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let resp = app
+        .post(
+            &desa.token,
+            "/api/v1/households",
+            &crate::household(VILLAGE, HEAD_NIK, HEAD),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    crate::applications::programme_with_documents(&app.pintu.store, "BANTU-T", Some("35.07")).await;
+    let pdf = std::env::temp_dir().join(format!("kk-{}.pdf", std::process::id()));
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+    )
+    .expect("pdf");
+    let pintu = app.pintu.clone();
+    let file = pdf.to_string_lossy().into_owned();
+    in_browser(|c| resident_scenario(c, app.base.clone(), pintu, file)).await;
+    let _ = std::fs::remove_file(pdf);
+}
+
+async fn resident_scenario(c: Client, base: String, pintu: pintu_service::Pintu, pdf: String) {
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    click(&c, "resident-link").await;
+    wait_text(&c, Locator::Css("main h1"), "Warga: masuk").await;
+    fill(&c, "nik", HEAD_NIK).await;
+    set_date(&c, "birth_date", "1978-03-15").await;
+    click(&c, "login-submit").await;
+    wait_for(&c, Locator::Id("code-form")).await;
+    let url = c.current_url().await.expect("url").to_string();
+    assert!(!url.contains(HEAD_NIK), "the NIK is in no address: {url}");
+    let row = pintu_store::query_one(
+        pintu.store.conn(),
+        "SELECT body FROM outbox_messages WHERE template = 'login_code' ORDER BY id DESC LIMIT 1",
+        vec![],
+    )
+    .await
+    .expect("query")
+    .expect("a code was sent");
+    let body: String = pintu_store::col(&row, "body").expect("body");
+    let code = body
+        .split(|ch: char| !ch.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("six digits")
+        .to_string();
+    fill(&c, "code", &code).await;
+    click(&c, "code-submit").await;
+    wait_text(&c, Locator::Css("main h1"), HEAD).await;
+    let household = text_of(&c, Locator::Id("members")).await;
+    assert!(household.contains(WIFE) && !household.contains(HEAD_NIK));
+
+    // What might the head get, and applying from there.
+    wait_for(&c, Locator::Css("#members a.button"))
+        .await
+        .click()
+        .await
+        .expect("open why");
+    wait_text(&c, Locator::Css("main h1"), "Yang mungkin didapat").await;
+    click(&c, "apply-BANTU-T").await;
+    wait_text(&c, Locator::Id("notice"), "Permohonan Anda sudah dikirim").await;
+    assert!(path_of(&c).await.starts_with("/me/applications/"));
+    wait_text(&c, Locator::Id("state"), "Diajukan").await;
+
+    // A photo or PDF of the family card.
+    select(&c, "requirement", "0").await;
+    wait_for(&c, Locator::Id("file"))
+        .await
+        .send_keys(&pdf)
+        .await
+        .expect("choose the file");
+    click(&c, "document-submit").await;
+    wait_text(&c, Locator::Id("notice"), "Dokumen sudah diserahkan").await;
+    wait_text(&c, Locator::Id("requirement-0"), ".pdf").await;
+
+    // Home again: the application and the document are listed.
+    c.goto(&format!("{base}/me")).await.expect("home");
+    wait_text(&c, Locator::Id("my-applications"), "BANTU-T").await;
+    wait_text(&c, Locator::Id("my-documents"), ".pdf").await;
+}
