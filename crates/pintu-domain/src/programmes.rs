@@ -475,6 +475,51 @@ impl From<&Programme> for ProgrammeInput {
     }
 }
 
+/// Most questions a programme's call-centre script keeps.
+pub const MAX_QUESTIONS: usize = 30;
+
+/// A question residents ask about a programme and the call centre's answer, in Bahasa
+/// Indonesia and English, kept with the programme in the catalogue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    pub question_id: String,
+    pub question_en: String,
+    pub answer_id: String,
+    pub answer_en: String,
+}
+
+/// Checks a programme's questions: blank rows are dropped, every other row needs its
+/// question and answer in both languages (questions up to 300 characters, answers 2,000).
+pub fn check_questions(list: &[Question]) -> Result<Vec<Question>, Invalid> {
+    let mut errors = Invalid::default();
+    let mut out = Vec::new();
+    let rows: Vec<&Question> = list
+        .iter()
+        .filter(|q| {
+            [&q.question_id, &q.question_en, &q.answer_id, &q.answer_en]
+                .iter()
+                .any(|t| !t.trim().is_empty())
+        })
+        .collect();
+    if rows.len() > MAX_QUESTIONS {
+        errors.push("questions", "too_many_questions");
+        return Err(errors);
+    }
+    for (i, q) in rows.into_iter().enumerate() {
+        let mut field = |name: &str, value: &str, max: usize| {
+            required_text(value, &format!("questions[{i}].{name}"), max, &mut errors)
+        };
+        let checked = Question {
+            question_id: field("question_id", &q.question_id, 300),
+            question_en: field("question_en", &q.question_en, 300),
+            answer_id: field("answer_id", &q.answer_id, 2_000),
+            answer_en: field("answer_en", &q.answer_en, 2_000),
+        };
+        out.push(checked);
+    }
+    errors.or_ok(out)
+}
+
 /// Whether `actor` keeps a programme covering `area` (none: national): district back offices
 /// and above whose area contains the programme's; a national programme only national officers
 /// and administrators (and the system).

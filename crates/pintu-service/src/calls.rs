@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use pintu_domain::calls::{Outcome, Reason};
+use pintu_domain::programmes::{Question, check_questions};
 use pintu_domain::{AreaCode, Invalid};
 use pintu_store::calls::{self as q, CallRow};
 use pintu_store::new_id;
@@ -270,6 +271,63 @@ impl Pintu {
             "Whom to contact?",
             Some(contact),
         );
+        // Then the programme's own questions, as its keepers wrote them.
+        for q in pintu_store::programmes::questions(self.store.conn(), &g.id).await? {
+            lines.push(if en {
+                ScriptLine {
+                    question: q.question_en,
+                    answer: q.answer_en,
+                }
+            } else {
+                ScriptLine {
+                    question: q.question_id,
+                    answer: q.answer_id,
+                }
+            });
+        }
         Ok(lines)
+    }
+
+    /// A programme's own call-centre questions and answers, in order.
+    pub async fn programme_questions(&self, code: &str) -> Result<Vec<Question>> {
+        let d = self.programme(code).await?;
+        Ok(pintu_store::programmes::questions(self.store.conn(), &d.programme.id).await?)
+    }
+
+    /// Replaces a programme's call-centre questions (its keepers only: district back offices
+    /// and above whose area holds the programme's). Blank rows are dropped.
+    pub async fn set_programme_questions(
+        &self,
+        ctx: &Ctx,
+        code: &str,
+        list: &[Question],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Question>> {
+        let d = self.programme(code).await?;
+        if !self.may_manage_programme(ctx, &d.programme.code).await? {
+            return Err(Error::Forbidden);
+        }
+        let list = check_questions(list).map_err(Error::Invalid)?;
+        let tx = self.store.begin().await?;
+        pintu_store::programmes::replace_questions(
+            &tx,
+            &d.programme.id,
+            &list,
+            &ctx.actor.label(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.audit
+            .record(
+                ctx,
+                "programme.questions",
+                "programme",
+                Some(&d.programme.id),
+                d.programme.area_code.as_deref(),
+                Some(format!("questions={}", list.len())),
+            )
+            .await?;
+        Ok(list)
     }
 }

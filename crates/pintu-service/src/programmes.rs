@@ -104,6 +104,8 @@ pub struct CatalogueEntry {
     pub programme: Programme,
     pub rule: String,
     pub rule_effective_from: NaiveDate,
+    /// The call centre's questions and answers (`questions = [...]` in the file).
+    pub questions: Vec<d::Question>,
 }
 
 /// The JSON of a list of strings or documents as stored.
@@ -327,6 +329,24 @@ pub fn parse_catalogue(
                 continue;
             }
         };
+        let questions = match t.remove("questions") {
+            None => Vec::new(),
+            Some(v) => match v.try_into::<Vec<d::Question>>() {
+                Ok(list) => match d::check_questions(&list) {
+                    Ok(list) => list,
+                    Err(inv) => {
+                        for f in inv.0 {
+                            problems.push(format!("{name}: {}: {}", f.field, f.code));
+                        }
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    problems.push(format!("{name}: questions: {}", e.to_string().trim()));
+                    continue;
+                }
+            },
+        };
         let input: ProgrammeInput = match toml::Value::Table(t).try_into() {
             Ok(input) => input,
             Err(e) => {
@@ -365,6 +385,7 @@ pub fn parse_catalogue(
             programme,
             rule,
             rule_effective_from,
+            questions,
         });
     }
     let mut codes: BTreeSet<String> = known.clone();
@@ -471,6 +492,9 @@ async fn insert_programme(
         },
     )
     .await?;
+    if !e.questions.is_empty() {
+        q::replace_questions(tx, &id, &e.questions, actor, at).await?;
+    }
     Ok(id)
 }
 
@@ -598,6 +622,7 @@ impl Pintu {
             rule_effective_from: p.active_from,
             rule: rule.trim().to_string(),
             programme: p,
+            questions: Vec::new(),
         };
         let id = insert_programme(&tx, &entry, &actor, at).await?;
         tx.commit().await?;
@@ -937,6 +962,20 @@ impl Pintu {
                 audit.push(("programme.update", old.id.clone(), e.programme.area.clone()));
                 report.updated.push(code.clone());
             }
+            // The questions of the file replace the stored ones; a file without any keeps them.
+            let questions_changed =
+                !e.questions.is_empty() && q::questions(&tx, &old.id).await? != e.questions;
+            if questions_changed {
+                q::replace_questions(&tx, &old.id, &e.questions, &actor, at).await?;
+                audit.push((
+                    "programme.questions",
+                    old.id.clone(),
+                    e.programme.area.clone(),
+                ));
+                if !changed {
+                    report.updated.push(code.clone());
+                }
+            }
             let latest = q::rules(&tx, &old.id).await?.pop();
             if latest.as_ref().map(|r| r.rule.trim()) != Some(e.rule.trim()) {
                 let effective_from = e.rule_effective_from.max(today());
@@ -959,7 +998,7 @@ impl Pintu {
                     e.programme.area.clone(),
                 ));
                 report.new_rule_versions.push(code.clone());
-            } else if !changed {
+            } else if !changed && !questions_changed {
                 report.unchanged.push(code);
             }
         }
@@ -993,6 +1032,32 @@ mod tests {
             en: "Family card".into(),
         }];
         assert_eq!(documents_of(&json(&docs)), docs);
+    }
+
+    #[test]
+    fn a_catalogues_questions_are_read_and_checked() {
+        let text = r#"
+[[programme]]
+code = "ABC"
+name_id = "A"
+name_en = "A"
+owner_agency = "X"
+guarantee = "health"
+kind = "service"
+target = "person"
+active_from = "2020-01-01"
+rule = "age < 5"
+questions = [
+  { question_id = "Kapan?", question_en = "When?", answer_id = "Besok.", answer_en = "Tomorrow." },
+]
+"#;
+        let entries = parse_catalogue(text, &BTreeSet::new()).expect("valid");
+        assert_eq!(entries[0].questions[0].answer_en, "Tomorrow.");
+        let half = text.replace(", answer_en = \"Tomorrow.\"", "");
+        let err = parse_catalogue(&half, &BTreeSet::new()).expect_err("half a question");
+        assert!(err.contains("ABC: questions"), "{err}");
+        let shipped = parse_catalogue(SHIPPED_CATALOGUE, &BTreeSet::new()).expect("shipped");
+        assert!(shipped.iter().any(|e| !e.questions.is_empty()));
     }
 
     #[test]

@@ -463,3 +463,62 @@ pub async fn remove_quota(
     .await?;
     Ok(n == 1)
 }
+
+/// A programme's call-centre questions, in order.
+pub async fn questions(
+    c: &impl ConnectionTrait,
+    programme_id: &str,
+) -> Result<Vec<pintu_domain::programmes::Question>> {
+    let rows = crate::query_all(
+        c,
+        "SELECT question_id, question_en, answer_id, answer_en FROM programme_questions \
+         WHERE programme_id = ? ORDER BY position",
+        vec![programme_id.into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(pintu_domain::programmes::Question {
+                question_id: col(r, "question_id")?,
+                question_en: col(r, "question_en")?,
+                answer_id: col(r, "answer_id")?,
+                answer_en: col(r, "answer_en")?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces a programme's call-centre questions with `list`, in the caller's transaction.
+pub async fn replace_questions(
+    c: &impl ConnectionTrait,
+    programme_id: &str,
+    list: &[pintu_domain::programmes::Question],
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    execute(
+        c,
+        "DELETE FROM programme_questions WHERE programme_id = ?",
+        vec![programme_id.into()],
+    )
+    .await?;
+    for (i, q) in list.iter().enumerate() {
+        execute(
+            c,
+            "INSERT INTO programme_questions (programme_id, position, question_id, question_en, \
+             answer_id, answer_en, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                programme_id.into(),
+                (i as i32).into(),
+                q.question_id.clone().into(),
+                q.question_en.clone().into(),
+                q.answer_id.clone().into(),
+                q.answer_en.clone().into(),
+                by.into(),
+                at.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}

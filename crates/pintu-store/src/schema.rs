@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (12, "the call centre's log", calls),
     (13, "the resident's door", residents),
     (14, "agency officers' programmes", agency_officers),
+    (15, "programmes' call-centre questions", programme_questions),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1432,6 +1433,30 @@ fn agency_officers() -> Vec<Ddl> {
             .add_column(ColumnDef::new("programme_code").string_len(24).null())
             .to_owned(),
     ))]
+}
+
+fn programme_questions() -> Vec<Ddl> {
+    // The questions residents ask about a programme and the call centre's answers, in
+    // order, in both languages.
+    let questions = Table::create()
+        .table("programme_questions")
+        .if_not_exists()
+        .col(ref_id("programme_id"))
+        .col(ColumnDef::new("position").integer().not_null())
+        .col(text_nn("question_id"))
+        .col(text_nn("question_en"))
+        .col(text_nn("answer_id"))
+        .col(text_nn("answer_en"))
+        .col(text_nn("updated_by"))
+        .col(instant("updated_at"))
+        .primary_key(Index::create().col("programme_id").col("position"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("programme_questions", "programme_id")
+                .to("programmes", "id"),
+        )
+        .to_owned();
+    vec![Ddl::Table(Box::new(questions))]
 }
 
 /// The secondary indexes an initial bulk load drops and builds once at the end: building an

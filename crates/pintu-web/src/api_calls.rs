@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use pintu_domain::programmes::Question;
 use pintu_service::calls::CallInput;
 use pintu_store::calls::CallRow;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(log_call, list_calls))
         .routes(routes!(script))
+        .routes(routes!(get_questions, put_questions))
 }
 
 /// A call the call centre took.
@@ -152,4 +154,70 @@ async fn script(
             })
             .collect(),
     ))
+}
+
+/// A resident's question about a programme and the call centre's answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuestionIo {
+    pub question_id: String,
+    pub question_en: String,
+    pub answer_id: String,
+    pub answer_en: String,
+}
+
+impl From<Question> for QuestionIo {
+    fn from(q: Question) -> Self {
+        QuestionIo {
+            question_id: q.question_id,
+            question_en: q.question_en,
+            answer_id: q.answer_id,
+            answer_en: q.answer_en,
+        }
+    }
+}
+
+/// A programme's own questions for the call centre's script, in order, both languages.
+#[utoipa::path(get, path = "/api/v1/programmes/{code}/questions", tag = "calls", params(("code" = String, Path)),
+    responses((status = 200, body = Vec<QuestionIo>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_questions(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<QuestionIo>>, ApiError> {
+    let list = s
+        .pintu
+        .programme_questions(&code)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Replace a programme's questions (its keepers: district back offices and above whose
+/// area holds the programme's). At most 30; blank rows are dropped; every other row needs
+/// both languages.
+#[utoipa::path(put, path = "/api/v1/programmes/{code}/questions", tag = "calls", params(("code" = String, Path)),
+    request_body = Vec<QuestionIo>,
+    responses((status = 200, body = Vec<QuestionIo>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_questions(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<Vec<QuestionIo>>,
+) -> Result<Json<Vec<QuestionIo>>, ApiError> {
+    let list: Vec<Question> = b
+        .into_iter()
+        .map(|q| Question {
+            question_id: q.question_id,
+            question_en: q.question_en,
+            answer_id: q.answer_id,
+            answer_en: q.answer_en,
+        })
+        .collect();
+    let saved = s
+        .pintu
+        .set_programme_questions(&c.ctx, &code, &list, Utc::now())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(saved.into_iter().map(Into::into).collect()))
 }

@@ -204,6 +204,7 @@ pub const ERROR_CODES: &[&str] = &[
     "change_request_decided",
     "change_request_reason_required",
     "programme_only_for_agency",
+    "too_many_questions",
     // the public check
     "age_out_of_range",
     "household_size_out_of_range",

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use pintu_domain::calls::{Outcome, Reason};
+use pintu_domain::programmes::Question;
 use pintu_service::Error;
 use pintu_service::calls::{CallInput, ScriptLine};
 use pintu_store::applications::ApplicationRow;
@@ -28,6 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/call-centre/search", post(search))
         .route("/call-centre/persons/{id}", get(person_console))
         .route("/call-centre/calls", post(log))
+        .route(
+            "/programmes/{code}/questions",
+            get(questions_form).post(save_questions),
+        )
 }
 
 /// The choices of a call's reason and outcome, as the forms list them.
@@ -364,5 +369,172 @@ async fn log(State(state): State<AppState>, u: PageUser, Form(f): Form<LogForm>)
             }
             Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
         },
+    }
+}
+
+// ---- a programme's questions -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "programme_questions.html")]
+struct QuestionsPage {
+    l: Layout,
+    code: String,
+    name: String,
+    /// The questions, then blank rows to add more.
+    rows: Vec<Question>,
+    errors: FormErrors,
+}
+
+impl QuestionsPage {
+    /// Whether a field of row `i` has an error.
+    fn bad(&self, i: &usize, field: &str) -> bool {
+        self.errors.has(&format!("questions[{i}].{field}"))
+    }
+}
+
+/// Blank rows offered under the questions kept.
+const BLANK_ROWS: usize = 3;
+
+async fn questions_page(
+    state: &AppState,
+    u: &PageUser,
+    code: &str,
+    mut rows: Vec<Question>,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Response {
+    let d = match state.pintu.programme(code).await {
+        Ok(d) => d,
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    match state.pintu.may_manage_programme(&u.ctx, code).await {
+        Ok(true) => {}
+        Ok(false) => return error_page(u.tr.clone(), Error::Forbidden, u.ctx.request_id.clone()),
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+    rows.extend(std::iter::repeat_n(Question::default(), BLANK_ROWS));
+    let g = d.programme;
+    let path = format!("/programmes/{}/questions", g.code);
+    (
+        status,
+        render(&QuestionsPage {
+            l: Layout::for_user(u, "questions-title", "programmes", &path),
+            name: if u.tr.lang == Lang::En {
+                g.name_en
+            } else {
+                g.name_id
+            },
+            code: g.code,
+            rows,
+            errors,
+        }),
+    )
+        .into_response()
+}
+
+async fn questions_form(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(code): Path<String>,
+) -> Response {
+    let rows = match state.pintu.programme_questions(&code).await {
+        Ok(rows) => rows,
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    questions_page(
+        &state,
+        &u,
+        &code,
+        rows,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The rows of the questions form: its fields in order, a row starting at each
+/// `question_id`.
+fn rows_of(fields: &[(String, String)]) -> Vec<Question> {
+    let mut rows: Vec<Question> = Vec::new();
+    for (name, value) in fields {
+        if name == "question_id" {
+            rows.push(Question::default());
+        }
+        let Some(row) = rows.last_mut() else { continue };
+        let value = value.clone();
+        match name.as_str() {
+            "question_id" => row.question_id = value,
+            "question_en" => row.question_en = value,
+            "answer_id" => row.answer_id = value,
+            "answer_en" => row.answer_en = value,
+            _ => {}
+        }
+    }
+    rows
+}
+
+async fn save_questions(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if let Err(r) = check_csrf(&u, csrf) {
+        return r;
+    }
+    let rows = rows_of(&fields);
+    match state
+        .pintu
+        .set_programme_questions(&u.ctx, &code, &rows, Utc::now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/programmes/{}?notice=programme-questions-saved",
+            code.trim().to_ascii_uppercase()
+        ))
+        .into_response(),
+        Err(e) => match FormErrors::from_error(e, &u.tr) {
+            Ok((status, errors)) => {
+                let kept = rows
+                    .into_iter()
+                    .filter(|q| {
+                        [&q.question_id, &q.question_en, &q.answer_id, &q.answer_en]
+                            .iter()
+                            .any(|t| !t.trim().is_empty())
+                    })
+                    .collect();
+                questions_page(&state, &u, &code, kept, errors, status).await
+            }
+            Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_questions_form_is_read_row_by_row() {
+        let f = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let rows = rows_of(&[
+            f("csrf", "x"),
+            f("question_id", "Kapan?"),
+            f("question_en", "When?"),
+            f("answer_id", "Besok"),
+            f("answer_en", "Tomorrow"),
+            f("question_id", ""),
+            f("question_en", ""),
+            f("answer_id", ""),
+            f("answer_en", ""),
+        ]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].answer_en, "Tomorrow");
+        assert_eq!(rows[1], Question::default());
     }
 }

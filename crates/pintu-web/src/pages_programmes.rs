@@ -47,7 +47,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Notices a redirect may ask a programme page to show.
-const NOTICES: [&str; 7] = [
+const NOTICES: [&str; 8] = [
     "programme-created",
     "programme-saved",
     "programme-rule-saved",
@@ -55,6 +55,7 @@ const NOTICES: [&str; 7] = [
     "programme-quota-removed",
     "programme-was-ended",
     "programme-deleted",
+    "programme-questions-saved",
 ];
 
 fn notice(tr: &Tr, n: Option<&str>) -> Option<String> {
@@ -555,6 +556,8 @@ struct DetailPage {
     quota_value: String,
     errors: FormErrors,
     notice: Option<String>,
+    /// The residents' questions and the call centre's answers, in the page's language.
+    questions: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -624,7 +627,18 @@ async fn detail_page(
             may_change,
         });
     }
+    let questions = match state.pintu.programme_questions(&d.programme.code).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|q| match tr.lang {
+                Lang::En => (q.question_en, q.answer_en),
+                _ => (q.question_id, q.answer_id),
+            })
+            .collect(),
+        Err(e) => return v.error(e),
+    };
     let page = DetailPage {
+        questions,
         l: v.layout(p.name.clone(), &format!("/programmes/{}", d.programme.code)),
         p,
         versions: versions(&d),

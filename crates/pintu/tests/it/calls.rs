@@ -150,7 +150,9 @@ async fn calls_are_logged_for_the_officers_area_and_scripts_come_from_the_catalo
         )
         .await;
         let lines = script.as_array().expect("lines");
-        assert_eq!(lines.len(), 5);
+        // The five answers from the programme's form, then its own questions.
+        assert_eq!(lines.len(), 7);
+        assert_eq!(lines[5]["question"], "Kapan bantuan PKH cair?");
         assert_eq!(lines[0]["question"], "Apa itu Program Keluarga Harapan?");
         assert!(
             lines[2]["answer"]
@@ -356,4 +358,133 @@ async fn the_call_centre_console_finds_the_caller_answers_and_logs_the_call() {
         html.contains("<option value=\"call_centre\" selected>"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn a_programmes_keepers_edit_its_questions_for_the_call_centre_script() {
+    for backend in backends() {
+        let app: TestApp = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        crate::applications::programme_with_documents(&app.pintu.store, "BANTU-T", Some("35.07"))
+            .await;
+        let shipped = json_of(
+            app.get(&kab.token, "/api/v1/programmes/PKH/questions")
+                .await,
+        )
+        .await;
+        assert_eq!(shipped.as_array().map(Vec::len), Some(2));
+
+        let list = json!([
+            {"question_id": "Kapan pendaftaran dibuka?", "question_en": "When does registration open?", "answer_id": "Setiap Januari.", "answer_en": "Every January."},
+            {"question_id": "", "question_en": "", "answer_id": "", "answer_en": ""}
+        ]);
+        let put = |token: String, body: Value| {
+            let app = &app;
+            async move {
+                app.client
+                    .put(app.url("/api/v1/programmes/BANTU-T/questions"))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("put")
+            }
+        };
+        // A village office does not keep the catalogue.
+        assert_eq!(put(desa.token.clone(), list.clone()).await.status(), 403);
+        let half = json!([{"question_id": "Kapan?", "question_en": "", "answer_id": "Besok", "answer_en": "Tomorrow"}]);
+        let (status, code, field) = error_of(put(kab.token.clone(), half).await).await;
+        assert_eq!(
+            (status, code, field),
+            (422, json!("required"), json!("questions[0].question_en"))
+        );
+        let resp = put(kab.token.clone(), list).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            json_of(resp).await.as_array().map(Vec::len),
+            Some(1),
+            "blank rows dropped"
+        );
+
+        let en = json_of(
+            app.client
+                .get(app.url("/api/v1/programmes/BANTU-T/script"))
+                .bearer_auth(&kab.token)
+                .header("accept-language", "en")
+                .send()
+                .await
+                .expect("script"),
+        )
+        .await;
+        let last = en
+            .as_array()
+            .and_then(|l| l.last())
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            last,
+            json!({"question": "When does registration open?", "answer": "Every January."})
+        );
+
+        // In the browser: the programme page lists them, the form edits them.
+        let (c, csrf) = crate::pages::logged_in(&app, "kab").await;
+        let page = c
+            .get(app.url("/programmes/BANTU-T"))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(
+            page.contains("Kapan pendaftaran dibuka?") && page.contains("id=\"questions-link\"")
+        );
+        let form = c
+            .get(app.url("/programmes/BANTU-T/questions"))
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(form.status(), 200);
+        let resp = c
+            .post(app.url("/programmes/BANTU-T/questions"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("question_id", "Siapa yang mendapat?"),
+                ("question_en", "Who gets it?"),
+                ("answer_id", "Warga dewasa."),
+                ("answer_en", ""),
+            ])
+            .send()
+            .await
+            .expect("save");
+        assert_eq!(resp.status(), 422);
+        let resp = c
+            .post(app.url("/programmes/BANTU-T/questions"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("question_id", "Siapa yang mendapat?"),
+                ("question_en", "Who gets it?"),
+                ("answer_id", "Warga dewasa."),
+                ("answer_en", "Adults."),
+            ])
+            .send()
+            .await
+            .expect("save");
+        assert_eq!(resp.status(), 303);
+        let saved = json_of(
+            app.get(&kab.token, "/api/v1/programmes/BANTU-T/questions")
+                .await,
+        )
+        .await;
+        assert_eq!(saved[0]["answer_en"], "Adults.");
+        assert_eq!(saved.as_array().map(Vec::len), Some(1));
+        let (v, _) = crate::pages::logged_in(&app, "desa").await;
+        let resp = v
+            .get(app.url("/programmes/BANTU-T/questions"))
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(resp.status(), 403);
+    }
 }
