@@ -42,6 +42,9 @@ codes! {
         PreIdentified = "pre_identified",
         /// A one-time code to log in to the resident portal (in `reason`).
         LoginCode = "login_code",
+        /// A complaint resolved, with the answer (in `reason`; the reference in
+        /// `programme`).
+        ComplaintResolved = "complaint_resolved",
     }
 }
 
@@ -148,6 +151,16 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             &format!("Pintu: You may be eligible for {programme}. "),
             "Bring your KTP and KK to the village office to complete the application.",
             "",
+        ),
+        (Template::ComplaintResolved, Lang::Id) => fit(
+            &format!("Pintu: aduan {programme} selesai. Jawaban: "),
+            reason.unwrap_or("-"),
+            ". Info: kantor desa/kelurahan.",
+        ),
+        (Template::ComplaintResolved, Lang::En) => fit(
+            &format!("Pintu: complaint {programme} is resolved. Answer: "),
+            reason.unwrap_or("-"),
+            ". Ask your village office.",
         ),
         (Template::LoginCode, Lang::Id) => fit(
             "Pintu: kode masuk Anda ",

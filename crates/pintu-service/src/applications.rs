@@ -44,6 +44,10 @@ pub struct NewApplicationInput {
     /// For `matching`: the run whose village list named the person.
     #[serde(default)]
     pub run_id: Option<String>,
+    /// The open exclusion complaint it answers (the complainant or a member of their
+    /// household applies); the two are linked both ways.
+    #[serde(default)]
+    pub complaint_id: Option<String>,
 }
 
 /// A step to take: `submit`, `forward`, `approve`, `reject`, `enrol` or `withdraw`.
@@ -315,6 +319,57 @@ impl Pintu {
                 }
             },
         };
+        let complaint = match input
+            .complaint_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            None => None,
+            Some(_) if ctx.actor.is_resident() => {
+                invalid.push("complaint_id", "complaint_not_found");
+                None
+            }
+            Some(cid) => {
+                let found = match pintu_store::parse_id(cid) {
+                    Some(id) => pintu_store::complaints::get(c, &scope, &id).await?,
+                    None => None,
+                };
+                match found {
+                    None => {
+                        invalid.push("complaint_id", "complaint_not_found");
+                        None
+                    }
+                    Some(k) if k.category != "exclusion_error" => {
+                        invalid.push("complaint_id", "complaint_not_exclusion");
+                        None
+                    }
+                    Some(k) if k.status != "open" => {
+                        invalid.push("complaint_id", "complaint_not_open");
+                        None
+                    }
+                    Some(k) => {
+                        // The complainant applies, or a member of their household.
+                        let complainant = match &k.complainant_person_id {
+                            Some(id) => pintu_store::registry::person(c, &scope, id).await?,
+                            None => None,
+                        };
+                        let related = match (&person, &complainant) {
+                            (Some(p), Some(by)) => {
+                                p.id == by.id
+                                    || (p.household_id.is_some()
+                                        && p.household_id == by.household_id)
+                            }
+                            _ => false,
+                        };
+                        if !related {
+                            invalid.push("complaint_id", "complaint_person_mismatch");
+                        }
+                        Some(k)
+                    }
+                }
+            }
+        };
         invalid.or_ok(()).map_err(Error::Invalid)?;
         let (Some(person), Some(programme)) = (person, programme) else {
             return Err(Error::Internal(anyhow::anyhow!("validated application")));
@@ -353,12 +408,33 @@ impl Pintu {
                 state: State::Draft.code(),
                 note: note.as_deref(),
                 run_id: run_id.as_deref(),
+                complaint_id: complaint.as_ref().map(|k| k.id.as_str()),
                 actor: &actor,
                 at: now,
             },
             note.clone(),
         )
         .await?;
+        if let Some(k) = &complaint {
+            // The complaint's history names the application it opened.
+            let note = format!("{} {id}", programme.code);
+            pintu_store::complaints::insert_event(
+                &tx,
+                &pintu_store::complaints::NewEvent {
+                    complaint_id: &k.id,
+                    village_code: &k.village_code,
+                    at: now,
+                    actor: &actor,
+                    action: "application",
+                    level: &k.level,
+                    unit: k.unit.as_deref(),
+                    officer: None,
+                    due_at: None,
+                    note: Some(&note),
+                },
+            )
+            .await?;
+        }
         tx.commit().await?;
         self.audit_application(
             ctx,
@@ -456,6 +532,7 @@ impl Pintu {
                     state: State::Draft.code(),
                     note: None,
                     run_id: Some(&run.row.id),
+                    complaint_id: None,
                     actor: &actor,
                     at: now,
                 },
@@ -639,6 +716,7 @@ impl Pintu {
                 programme_code: programme.as_deref(),
                 state,
                 person_id: None,
+                complaint_id: None,
                 before: before.as_deref(),
             },
             limit,

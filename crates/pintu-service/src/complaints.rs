@@ -83,6 +83,10 @@ pub struct Step {
 #[derive(Debug, Clone, Serialize)]
 pub struct ComplaintDetail {
     pub complaint: ComplaintRow,
+    /// The messages sent to the complainant about it.
+    pub messages: Vec<pintu_store::outbox::MessageRow>,
+    /// The applications opened from it (an exclusion complaint).
+    pub applications: Vec<pintu_store::applications::ApplicationRow>,
     pub events: Vec<EventRow>,
     pub attachments: Vec<AttachmentRow>,
     pub callbacks: Vec<CallbackRow>,
@@ -486,7 +490,19 @@ impl Pintu {
                 None,
             )
             .await?;
+        let applications = pintu_store::applications::list(
+            c,
+            &Scope::National,
+            &pintu_store::applications::ApplicationFilter {
+                complaint_id: Some(&id),
+                ..Default::default()
+            },
+            20,
+        )
+        .await?;
         Ok(ComplaintDetail {
+            messages: self.messages_about(&id).await?,
+            applications,
             overdue: complaint.status == "open" && complaint.due_at < now,
             complaint,
             events,
@@ -668,6 +684,33 @@ impl Pintu {
                 now,
             )
             .await?;
+        if let Action::Resolve(_) = action {
+            // The complainant is told the answer by SMS, queued with the resolution: at
+            // their registered number, or at the contact an unregistered one gave.
+            let registered = match &current.complainant_person_id {
+                Some(id) => pintu_store::registry::person(&tx, &Scope::National, id).await?,
+                None => None,
+            };
+            let phone = registered
+                .as_ref()
+                .and_then(|p| p.phone.clone())
+                .or_else(|| current.contact.clone());
+            crate::messages::queue(
+                &tx,
+                &crate::messages::Notice {
+                    person_id: current.complainant_person_id.as_deref().unwrap_or(""),
+                    village_code: &current.village_code,
+                    phone: phone.as_deref(),
+                    template: pintu_domain::messages::Template::ComplaintResolved,
+                    programme: &current.reference,
+                    reason: note.as_deref(),
+                    subject_type: "complaint",
+                    subject_id: &current.id,
+                },
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         self.audit
             .record(

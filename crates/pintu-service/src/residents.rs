@@ -122,6 +122,18 @@ pub struct Me {
     pub applications: Vec<ApplicationRow>,
     pub documents: Vec<MyDocument>,
     pub change_requests: Vec<ChangeRequestRow>,
+    /// The complaints the resident made (through any channel), newest first.
+    pub complaints: Vec<pintu_store::complaints::ComplaintRow>,
+}
+
+/// A complaint made in the portal.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MyComplaint {
+    /// One of the complaint categories (`exclusion_error`, `benefit_delay` ...).
+    pub category: String,
+    #[serde(default)]
+    pub programme: Option<String>,
+    pub description: String,
 }
 
 /// A change the resident asks for: `phone` (their own number) or `address` (the
@@ -504,6 +516,16 @@ impl Pintu {
         let language = q::language_of(c, person_id)
             .await?
             .unwrap_or_else(|| "id".into());
+        let complaints = pintu_store::complaints::list(
+            c,
+            &Scope::National,
+            &pintu_store::complaints::ComplaintFilter {
+                complainant: Some(person_id),
+                ..Default::default()
+            },
+            50,
+        )
+        .await?;
         self.audit
             .record(
                 ctx,
@@ -532,7 +554,56 @@ impl Pintu {
             applications,
             documents,
             change_requests,
+            complaints,
         })
+    }
+
+    /// Records a complaint the resident makes in the portal (channel `portal`): theirs, at
+    /// their village's office, with its reference number.
+    pub async fn complain_online(
+        &self,
+        ctx: &Ctx,
+        input: &MyComplaint,
+        now: DateTime<Utc>,
+    ) -> Result<pintu_store::complaints::ComplaintRow> {
+        let (person_id, _) = resident_household(ctx)?;
+        let village = match &ctx.actor {
+            Actor::Resident { village, .. } => village.to_string(),
+            _ => return Err(Error::Forbidden),
+        };
+        // Recorded by the portal itself: the resident is no officer.
+        let portal = Ctx::new(
+            Actor::System {
+                job: "portal".into(),
+            },
+            ctx.request_id.clone(),
+        );
+        let complaint = self
+            .record_complaint(
+                &portal,
+                &crate::complaints::NewComplaint {
+                    channel: "portal".into(),
+                    village_code: village,
+                    complainant_person_id: Some(person_id.to_string()),
+                    category: input.category.clone(),
+                    programme: input.programme.clone(),
+                    description: input.description.clone(),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await?;
+        self.audit
+            .record(
+                ctx,
+                "resident.complaint",
+                "complaint",
+                Some(&complaint.id),
+                Some(&complaint.village_code),
+                Some(format!("reference={}", complaint.reference)),
+            )
+            .await?;
+        Ok(complaint)
     }
 
     /// A member of the resident's household; any other person does not exist for them.

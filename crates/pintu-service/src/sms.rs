@@ -266,7 +266,7 @@ impl Pintu {
                     programme: code.clone(),
                     channel: Some("sms".into()),
                     note: Some("Dari SMS".into()),
-                    run_id: None,
+                    ..NewApplicationInput::default()
                 };
                 match self.create_application(&ctx, &input, now).await {
                     Ok(d) => (

@@ -25,6 +25,8 @@ pub struct ApplicationRow {
     pub note: Option<String>,
     pub reason: Option<String>,
     pub run_id: Option<String>,
+    /// The exclusion complaint it was opened from.
+    pub complaint_id: Option<String>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -47,6 +49,7 @@ impl FromRow for ApplicationRow {
             note: col(row, "note")?,
             reason: col(row, "reason")?,
             run_id: col(row, "run_id")?,
+            complaint_id: col(row, "complaint_id")?,
             created_by: col(row, "created_by")?,
             created_at: col(row, "created_at")?,
             updated_at: col(row, "updated_at")?,
@@ -57,7 +60,7 @@ impl FromRow for ApplicationRow {
 const SELECT: &str = "SELECT a.id, a.person_id, p.full_name AS person_name, a.household_id, \
     a.programme_id, g.code AS programme_code, g.name_id AS programme_name_id, \
     g.name_en AS programme_name_en, a.village_code, a.channel, a.state, a.note, a.reason, \
-    a.run_id, a.created_by, a.created_at, a.updated_at \
+    a.run_id, a.complaint_id, a.created_by, a.created_at, a.updated_at \
     FROM applications a JOIN persons p ON p.id = a.person_id \
     JOIN programmes g ON g.id = a.programme_id";
 
@@ -73,6 +76,7 @@ pub struct NewApplication<'a> {
     pub state: &'a str,
     pub note: Option<&'a str>,
     pub run_id: Option<&'a str>,
+    pub complaint_id: Option<&'a str>,
     pub actor: &'a str,
     pub at: DateTime<Utc>,
 }
@@ -81,8 +85,8 @@ pub async fn insert(c: &impl ConnectionTrait, a: &NewApplication<'_>) -> Result<
     execute(
         c,
         "INSERT INTO applications (id, person_id, household_id, programme_id, village_code, \
-         channel, state, note, reason, run_id, created_by, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+         channel, state, note, reason, run_id, complaint_id, created_by, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
         vec![
             a.id.into(),
             a.person_id.into(),
@@ -93,6 +97,7 @@ pub async fn insert(c: &impl ConnectionTrait, a: &NewApplication<'_>) -> Result<
             a.state.into(),
             a.note.map(str::to_string).into(),
             a.run_id.map(str::to_string).into(),
+            a.complaint_id.map(str::to_string).into(),
             a.actor.into(),
             a.at.into(),
             a.at.into(),
@@ -119,6 +124,7 @@ pub struct ApplicationFilter<'a> {
     pub programme_code: Option<&'a str>,
     pub state: Option<&'a str>,
     pub person_id: Option<&'a str>,
+    pub complaint_id: Option<&'a str>,
     /// Only those older than this id (the previous page's cursor, newest first).
     pub before: Option<&'a str>,
 }
@@ -141,6 +147,7 @@ pub async fn list(
     eq("g.code", f.programme_code);
     eq("a.state", f.state);
     eq("a.person_id", f.person_id);
+    eq("a.complaint_id", f.complaint_id);
     if let Some(b) = f.before {
         sql.push_str(" AND a.id < ?");
         values.push(b.into());

@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     (13, "the resident's door", residents),
     (14, "agency officers' programmes", agency_officers),
     (15, "programmes' call-centre questions", programme_questions),
+    (
+        16,
+        "applications opened from complaints",
+        applications_from_complaints,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1457,6 +1462,24 @@ fn programme_questions() -> Vec<Ddl> {
         )
         .to_owned();
     vec![Ddl::Table(Box::new(questions))]
+}
+
+fn applications_from_complaints() -> Vec<Ddl> {
+    // The exclusion complaint an application was opened from (the complaint's page lists its
+    // applications, the application's page links back).
+    vec![
+        Ddl::Alter(Box::new(
+            Table::alter()
+                .table("applications")
+                .add_column(ColumnDef::new("complaint_id").string_len(36).null())
+                .to_owned(),
+        )),
+        index(
+            "ix_applications_complaint",
+            "applications",
+            &["complaint_id"],
+        ),
+    ]
 }
 
 /// The secondary indexes an initial bulk load drops and builds once at the end: building an

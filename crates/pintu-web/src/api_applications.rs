@@ -55,6 +55,8 @@ pub struct ApplicationOut {
     pub reason: Option<String>,
     /// The matching run whose village list named the person.
     pub run_id: Option<String>,
+    /// The exclusion complaint it was opened from.
+    pub complaint_id: Option<String>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -76,6 +78,7 @@ impl From<ApplicationRow> for ApplicationOut {
             note: a.note,
             reason: a.reason,
             run_id: a.run_id,
+            complaint_id: a.complaint_id,
             created_by: a.created_by,
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -203,6 +206,9 @@ pub struct ApplicationIn {
     pub note: Option<String>,
     /// For `matching`: the run whose village list named the person.
     pub run_id: Option<String>,
+    /// The open exclusion complaint it answers: the complainant or a member of their
+    /// household applies, and the two are linked both ways.
+    pub complaint_id: Option<String>,
 }
 
 /// Start an application. The person may have one open application per programme (409
@@ -222,6 +228,7 @@ async fn create_application(
         channel: b.channel,
         note: b.note,
         run_id: b.run_id,
+        complaint_id: b.complaint_id,
     };
     let d = s
         .pintu

@@ -231,6 +231,10 @@ pub struct ComplaintDetailOut {
     pub actions: Vec<String>,
     /// Open and past its deadline.
     pub overdue: bool,
+    /// The applications opened from it (an exclusion complaint).
+    pub applications: Vec<crate::api_applications::ApplicationOut>,
+    /// The messages sent to the complainant about it (the answer, when resolved).
+    pub messages: Vec<crate::api_messages::MessageOut>,
 }
 
 impl From<ComplaintDetail> for ComplaintDetailOut {
@@ -242,6 +246,8 @@ impl From<ComplaintDetail> for ComplaintDetailOut {
             callbacks: d.callbacks.into_iter().map(Into::into).collect(),
             actions: d.actions.into_iter().map(str::to_string).collect(),
             overdue: d.overdue,
+            applications: d.applications.into_iter().map(Into::into).collect(),
+            messages: d.messages.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -41,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_step))
         .routes(routes!(my_document))
         .routes(routes!(request_change))
+        .routes(routes!(complain))
         .routes(routes!(set_language))
         .routes(routes!(list_change_requests))
         .routes(routes!(confirm_change_request))
@@ -263,6 +264,41 @@ impl From<ChangeRequestRow> for ChangeRequestOut {
     }
 }
 
+/// A complaint the resident made, as they see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyComplaintOut {
+    pub id: String,
+    /// The reference to quote (`35.07-2026-000123`).
+    pub reference: String,
+    pub received_on: NaiveDate,
+    pub channel: String,
+    pub category: String,
+    pub programme: Option<String>,
+    pub description: String,
+    /// `open`, `resolved` or `closed`.
+    pub status: String,
+    /// The answer given.
+    pub response: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl From<pintu_store::complaints::ComplaintRow> for MyComplaintOut {
+    fn from(c: pintu_store::complaints::ComplaintRow) -> Self {
+        MyComplaintOut {
+            id: c.id,
+            reference: c.reference,
+            received_on: c.received_on,
+            channel: c.channel,
+            category: c.category,
+            programme: c.programme,
+            description: c.description,
+            status: c.status,
+            response: c.response,
+            resolved_at: c.resolved_at,
+        }
+    }
+}
+
 /// Everything about the resident's own household.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeOut {
@@ -276,6 +312,7 @@ pub struct MeOut {
     pub applications: Vec<ApplicationOut>,
     pub documents: Vec<MyDocumentOut>,
     pub change_requests: Vec<ChangeRequestOut>,
+    pub complaints: Vec<MyComplaintOut>,
 }
 
 impl From<Me> for MeOut {
@@ -327,6 +364,7 @@ impl From<Me> for MeOut {
                 })
                 .collect(),
             change_requests: m.change_requests.into_iter().map(Into::into).collect(),
+            complaints: m.complaints.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -515,6 +553,42 @@ async fn request_change(
     let row = s
         .pintu
         .request_change(&c.ctx, &input, Utc::now())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// A complaint to make.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MyComplaintIn {
+    /// `exclusion_error`, `inclusion_error`, `wrong_data`, `programme_information`,
+    /// `service_quality`, `benefit_delay`, `staff_conduct` or `other`.
+    pub category: String,
+    /// The programme concerned.
+    pub programme: Option<String>,
+    pub description: String,
+}
+
+/// Make a complaint (channel `portal`): it goes to my village office with a reference
+/// number, and its answer comes by SMS and shows in `GET /api/v1/me`.
+#[utoipa::path(post, path = "/api/v1/me/complaints", tag = "me", request_body = MyComplaintIn,
+    responses((status = 201, body = MyComplaintOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn complain(
+    State(s): State<AppState>,
+    ResidentApi(c): ResidentApi,
+    ApiJson(b): ApiJson<MyComplaintIn>,
+) -> Result<(StatusCode, Json<MyComplaintOut>), ApiError> {
+    let row = s
+        .pintu
+        .complain_online(
+            &c.ctx,
+            &pintu_service::residents::MyComplaint {
+                category: b.category,
+                programme: b.programme,
+                description: b.description,
+            },
+            Utc::now(),
+        )
         .await
         .map_err(|e| c.err(e))?;
     Ok((StatusCode::CREATED, Json(row.into())))

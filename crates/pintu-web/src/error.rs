@@ -205,6 +205,9 @@ pub const ERROR_CODES: &[&str] = &[
     "change_request_reason_required",
     "programme_only_for_agency",
     "too_many_questions",
+    "complaint_not_found",
+    "complaint_not_exclusion",
+    "complaint_person_mismatch",
     // the public check
     "age_out_of_range",
     "household_size_out_of_range",

@@ -144,6 +144,9 @@ struct NewForm {
     channel: String,
     #[serde(default)]
     note: String,
+    /// The exclusion complaint it answers, when opened from one.
+    #[serde(default)]
+    complaint: String,
 }
 
 #[derive(Template)]
@@ -217,7 +220,8 @@ async fn create(State(state): State<AppState>, u: PageUser, Form(f): Form<NewFor
         programme: f.programme.clone(),
         channel: Some(f.channel.clone()),
         note: Some(f.note.clone()),
-        run_id: None,
+        complaint_id: Some(f.complaint.clone()),
+        ..NewApplicationInput::default()
     };
     match state
         .pintu

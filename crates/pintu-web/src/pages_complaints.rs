@@ -746,6 +746,13 @@ struct DetailPage {
     /// What the officer had entered in the form that came back.
     posted: BTreeMap<String, String>,
     printed: String,
+    /// The applications opened from it.
+    applications: Vec<pintu_store::applications::ApplicationRow>,
+    /// The messages sent to the complainant about it.
+    messages: Vec<pintu_store::outbox::MessageRow>,
+    /// Whether an application can be opened from it (an open exclusion complaint of a
+    /// registered person, for an officer who takes applications): the complainant's id.
+    apply_for: Option<String>,
 }
 
 impl DetailPage {
@@ -900,6 +907,16 @@ async fn detail_page(
         .collect();
     let may_attach =
         (works || c.created_by == u.ctx.actor.label()) && attachments.len() < MAX_ATTACHMENTS;
+    let apply_for = c
+        .complainant_person_id
+        .clone()
+        .filter(|_| c.category == Category::ExclusionError.code() && open)
+        .filter(|_| {
+            u.ctx
+                .actor
+                .role()
+                .is_some_and(pintu_domain::applications::may_take_applications)
+        });
     let page = DetailPage {
         l: Layout::for_user(
             u,
@@ -919,6 +936,9 @@ async fn detail_page(
         errors,
         posted,
         printed: at(now),
+        applications: d.applications.clone(),
+        messages: d.messages.clone(),
+        apply_for,
         events,
         attachments,
         callbacks: d

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/applications/{id}/steps", post(step))
         .route("/me/applications/{id}/documents/{doc}", get(download))
         .route("/me/change", get(change_form).post(request_change))
+        .route("/me/complaints", get(complaint_form).post(complain))
         .route("/change-requests", get(requests_page))
         .route("/change-requests/{id}/confirm", post(confirm))
         .route("/change-requests/{id}/reject", post(reject))
@@ -724,6 +725,85 @@ async fn request_change(
         Ok(_) => Redirect::to("/me?notice=me-change-sent").into_response(),
         Err(e) => match FormErrors::from_error(e, &r.tr) {
             Ok((status, errors)) => change_page(&state, &r, f, errors, status).await,
+            Err(e) => failure(&r, e),
+        },
+    }
+}
+
+// ---- complaints ---------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "me_complaint.html")]
+struct ComplaintPage {
+    l: Layout,
+    categories: Vec<&'static str>,
+    f: ComplaintForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+struct ComplaintForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    programme: String,
+    #[serde(default)]
+    description: String,
+}
+
+fn complaint_page(
+    r: &ResidentPage,
+    f: ComplaintForm,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Response {
+    (
+        status,
+        render(&ComplaintPage {
+            l: resident_layout(r, "me-complaint-title", "me", "/me/complaints"),
+            categories: pintu_domain::complaints::Category::ALL
+                .iter()
+                .map(|c| c.code())
+                .collect(),
+            f,
+            errors,
+        }),
+    )
+        .into_response()
+}
+
+async fn complaint_form(r: ResidentPage) -> Response {
+    complaint_page(
+        &r,
+        ComplaintForm::default(),
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+}
+
+async fn complain(
+    State(state): State<AppState>,
+    r: ResidentPage,
+    Form(f): Form<ComplaintForm>,
+) -> Response {
+    if let Err(resp) = check(&r, &f.csrf) {
+        return resp;
+    }
+    let input = pintu_service::residents::MyComplaint {
+        category: f.category.clone(),
+        programme: Some(f.programme.clone()),
+        description: f.description.clone(),
+    };
+    match state
+        .pintu
+        .complain_online(r.ctx(), &input, Utc::now())
+        .await
+    {
+        Ok(_) => Redirect::to("/me?notice=me-complaint-sent").into_response(),
+        Err(e) => match FormErrors::from_error(e, &r.tr) {
+            Ok((status, errors)) => complaint_page(&r, f, errors, status),
             Err(e) => failure(&r, e),
         },
     }

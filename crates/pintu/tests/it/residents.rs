@@ -929,6 +929,66 @@ async fn the_portal_pages_log_a_resident_in_apply_and_ask_for_a_change() {
         .expect("html");
     assert!(home.contains("id=\"my-phone\">+6281311112222"), "{home}");
 
+    // A complaint from the portal; the officer's page offers an application from it.
+    let resp = c
+        .post(app.url("/me/complaints"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("category", ""),
+            ("description", ""),
+        ])
+        .send()
+        .await
+        .expect("complain");
+    assert_eq!(resp.status(), 422);
+    let resp = c
+        .post(app.url("/me/complaints"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("category", "exclusion_error"),
+            ("programme", "BANTU-T"),
+            ("description", "Istri saya tidak terdaftar."),
+        ])
+        .send()
+        .await
+        .expect("complain");
+    assert_eq!(resp.status(), 303);
+    let home = c
+        .get(app.url("/me"))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("html");
+    assert!(home.contains("35.07-"), "the reference is listed");
+    let complaints = json_of(app.get(&desa.token, "/api/v1/complaints").await).await;
+    let complaint_id = complaints["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let page = officer
+        .get(app.url(&format!("/complaints/{complaint_id}")))
+        .send()
+        .await
+        .expect("complaint")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("id=\"complaint-apply\""), "{page}");
+    let form = officer
+        .get(app.url(&format!(
+            "/applications/new?person={}&complaint={complaint_id}&programme=BANTU-T",
+            people[0]
+        )))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("html");
+    assert!(form.contains("id=\"from-complaint\""));
+
     // Logging out ends the portal session.
     let resp = c
         .post(app.url("/me/logout"))
@@ -943,4 +1003,111 @@ async fn the_portal_pages_log_a_resident_in_apply_and_ask_for_a_change() {
 
 fn uuid_like() -> String {
     "01930000-0000-7000-8000-000000000000".to_string()
+}
+
+#[tokio::test]
+async fn a_residents_complaint_is_answered_by_sms_and_an_exclusion_complaint_opens_an_application()
+{
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let nik_a = nik(VILLAGE, 1);
+        let (_, people) = register(&app, &desa.token, VILLAGE, &nik_a).await;
+        let (_, others) = register(&app, &desa.token, VILLAGE, &nik(VILLAGE, 2)).await;
+        programme_with_documents(&app.pintu.store, "BANTU-T", Some("35.07")).await;
+        let token = log_in(&app, &nik_a).await;
+
+        // Bad input is refused; a complaint in the portal goes to the village office.
+        let resp = app
+            .post(
+                &token,
+                "/api/v1/me/complaints",
+                &json!({"category": "", "description": "x"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 422);
+        let resp = app
+            .post(
+                &token,
+                "/api/v1/me/complaints",
+                &json!({"category": "exclusion_error", "programme": "BANTU-T", "description": "Anak saya tidak terdaftar padahal memenuhi syarat."}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let mine = json_of(resp).await;
+        assert_eq!(mine["channel"], "portal");
+        assert_eq!(mine["status"], "open");
+        let id = mine["id"].as_str().expect("id").to_string();
+        let me = json_of(app.get(&token, "/api/v1/me").await).await;
+        assert_eq!(me["complaints"][0]["reference"], mine["reference"]);
+
+        // The village office opens an application for the complainant's child from it.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/applications",
+                &json!({"person_id": others[0], "programme": "BANTU-T", "complaint_id": id}),
+            )
+            .await;
+        assert_eq!(
+            error_of(resp).await,
+            (422, "complaint_person_mismatch".into())
+        );
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/applications",
+                &json!({"person_id": people[1], "programme": "BANTU-T", "complaint_id": id}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let application = json_of(resp).await;
+        assert_eq!(application["application"]["complaint_id"], id.as_str());
+        let complaint = json_of(
+            app.get(&desa.token, &format!("/api/v1/complaints/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            complaint["applications"][0]["id"],
+            application["application"]["id"]
+        );
+        assert!(complaint["events"].to_string().contains("application"));
+
+        // Resolving it tells the complainant the answer by SMS.
+        let resp = app
+            .post(
+                &desa.token,
+                &format!("/api/v1/complaints/{id}/steps"),
+                &json!({"action": "resolve", "note": "Permohonan BANTU-T sudah dibuat untuk anak Anda."}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        let complaint = json_of(
+            app.get(&desa.token, &format!("/api/v1/complaints/{id}"))
+                .await,
+        )
+        .await;
+        let sms = complaint["messages"][0]["body"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        assert!(
+            sms.contains(mine["reference"].as_str().expect("reference"))
+                && sms.contains("BANTU-T sudah dibuat"),
+            "{sms}"
+        );
+        assert!(sms.len() <= 160);
+        let me = json_of(app.get(&token, "/api/v1/me").await).await;
+        assert_eq!(me["complaints"][0]["status"], "resolved");
+        // A resolved complaint opens no more applications.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/applications",
+                &json!({"person_id": people[2], "programme": "BANTU-T", "complaint_id": id}),
+            )
+            .await;
+        assert_eq!(error_of(resp).await, (422, "complaint_not_open".into()));
+    }
 }
