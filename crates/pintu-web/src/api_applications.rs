@@ -321,13 +321,20 @@ async fn step(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ApplicationStepIn>,
 ) -> Result<Json<ApplicationDetailOut>, ApiError> {
-    let input = StepInput {
-        action: b.action,
-        reason: b.reason,
-    };
+    take_step(&s, &c, &id, b.action, b.reason).await
+}
+
+/// Takes a step on an application for whoever calls (an officer, an agency, the applicant).
+pub(crate) async fn take_step(
+    s: &AppState,
+    c: &ApiCtx,
+    id: &str,
+    action: String,
+    reason: Option<String>,
+) -> Result<Json<ApplicationDetailOut>, ApiError> {
     let d = s
         .pintu
-        .application_step(&c.ctx, &id, &input, Utc::now())
+        .application_step(&c.ctx, id, &StepInput { action, reason }, Utc::now())
         .await
         .map_err(|e| c.err(e))?;
     Ok(Json(d.into()))
@@ -336,7 +343,7 @@ async fn step(
 /// The multipart form of a document.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-struct DocumentUpload {
+pub(crate) struct DocumentUpload {
     /// Which of the programme's required documents (0-based); absent for another.
     requirement: Option<String>,
     /// A PDF, JPEG or PNG of at most 5 MiB.

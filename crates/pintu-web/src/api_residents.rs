@@ -145,15 +145,8 @@ async fn logout(
     ResidentApi(c): ResidentApi,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_string()))
-        .unwrap_or_default();
-    s.pintu
-        .resident_logout(&token)
-        .await
-        .map_err(|e| c.err(e))?;
+    let token = crate::session::bearer(&headers).unwrap_or_default();
+    s.pintu.resident_logout(token).await.map_err(|e| c.err(e))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -470,32 +463,12 @@ async fn my_step(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MyStepIn>,
 ) -> Result<Json<ApplicationDetailOut>, ApiError> {
-    let input = pintu_service::applications::StepInput {
-        action: b.action,
-        reason: b.reason,
-    };
-    let d = s
-        .pintu
-        .application_step(&c.ctx, &id, &input, Utc::now())
-        .await
-        .map_err(|e| c.err(e))?;
-    Ok(Json(d.into()))
-}
-
-/// The multipart form of a document.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct MyDocumentUpload {
-    /// Which of the programme's required documents (0-based); absent for another.
-    requirement: Option<String>,
-    /// A photo (JPEG, PNG) or PDF of at most 5 MiB.
-    #[schema(format = Binary)]
-    file: Vec<u8>,
+    crate::api_applications::take_step(&s, &c, &id, b.action, b.reason).await
 }
 
 /// Hand in a document for one of my household's applications (while submitted).
 #[utoipa::path(post, path = "/api/v1/me/applications/{id}/documents", tag = "me", params(("id" = String, Path)),
-    request_body(content = MyDocumentUpload, content_type = "multipart/form-data"),
+    request_body(content = crate::api_applications::DocumentUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = DocumentOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn add_my_document(

@@ -362,42 +362,64 @@ async fn step(
     }
 }
 
+/// A document's form as posted, once its CSRF token is read.
+pub(crate) enum DocumentForm {
+    Ready {
+        requirement: Option<String>,
+        name: String,
+        bytes: Vec<u8>,
+    },
+    /// An error to show on the application's page (no file, too large).
+    OnPage(Error),
+    /// An error for the error page.
+    Page(StatusCode, &'static str),
+}
+
+/// Reads a document's multipart form (the officers' and the residents' alike): the CSRF
+/// token and what was handed in; the error page's status and code when it is no form.
+pub(crate) async fn document_form(
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(String, DocumentForm), (StatusCode, &'static str)> {
+    let form = form.map_err(|_| (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"))?;
+    let mut posted = read_multipart(form, "document_too_large").await;
+    let csrf = posted.fields.remove("csrf").unwrap_or_default();
+    let doc = match (posted.failed, posted.file) {
+        (Some((StatusCode::PAYLOAD_TOO_LARGE, code)), _) => {
+            DocumentForm::OnPage(Error::invalid("file", code))
+        }
+        (Some((status, code)), _) => DocumentForm::Page(status, code),
+        (None, None) => DocumentForm::OnPage(Error::invalid("file", "required")),
+        (None, Some((name, bytes))) => DocumentForm::Ready {
+            requirement: posted.fields.remove("requirement"),
+            name,
+            bytes,
+        },
+    };
+    Ok((csrf, doc))
+}
+
 async fn add_document(
     State(state): State<AppState>,
     u: PageUser,
     Path(id): Path<String>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let Ok(form) = form else {
-        return error_page_code(
-            &u.tr,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        );
+    let (csrf, doc) = match document_form(form).await {
+        Ok(read) => read,
+        Err((status, code)) => return error_page_code(&u.tr, status, code),
     };
-    let mut posted = read_multipart(form, "document_too_large").await;
-    let csrf = posted.fields.remove("csrf").unwrap_or_default();
     if let Err(r) = check_csrf(&u, &csrf) {
         return r;
     }
-    match posted.failed {
-        Some((StatusCode::PAYLOAD_TOO_LARGE, code)) => {
-            return failed(&state, &u, &id, Error::invalid("file", code), String::new()).await;
-        }
-        Some((status, code)) => return error_page_code(&u.tr, status, code),
-        None => {}
-    }
-    let Some((name, bytes)) = posted.file else {
-        return failed(
-            &state,
-            &u,
-            &id,
-            Error::invalid("file", "required"),
-            String::new(),
-        )
-        .await;
+    let (requirement, name, bytes) = match doc {
+        DocumentForm::Ready {
+            requirement,
+            name,
+            bytes,
+        } => (requirement, name, bytes),
+        DocumentForm::OnPage(e) => return failed(&state, &u, &id, e, String::new()).await,
+        DocumentForm::Page(status, code) => return error_page_code(&u.tr, status, code),
     };
-    let requirement = posted.fields.remove("requirement");
     match state
         .pintu
         .add_application_document(

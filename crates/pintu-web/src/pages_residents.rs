@@ -26,8 +26,7 @@ use crate::pages::{
     CsrfForm, Entitlements, FormErrors, Layout, check_csrf, constant_time_eq, cookie,
     entitlements_of, error_page, error_page_code, list_or_errors, render, secure,
 };
-use crate::pages_applications::in_lang;
-use crate::pages_complaints::read_multipart;
+use crate::pages_applications::{DocumentForm, document_form, in_lang};
 use crate::session::{
     CSRF_COOKIE, LANG_COOKIE, PageUser, RESIDENT_COOKIE, ResidentPage, page_lang,
 };
@@ -573,29 +572,22 @@ async fn add_document(
     Path(id): Path<String>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let Ok(form) = form else {
-        return error_page_code(
-            &r.tr,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-        );
+    let (csrf, doc) = match document_form(form).await {
+        Ok(read) => read,
+        Err((status, code)) => return error_page_code(&r.tr, status, code),
     };
-    let mut posted = read_multipart(form, "document_too_large").await;
-    let csrf = posted.fields.remove("csrf").unwrap_or_default();
     if let Err(resp) = check(&r, &csrf) {
         return resp;
     }
-    match posted.failed {
-        Some((StatusCode::PAYLOAD_TOO_LARGE, code)) => {
-            return failed(&state, &r, &id, Error::invalid("file", code)).await;
-        }
-        Some((status, code)) => return error_page_code(&r.tr, status, code),
-        None => {}
-    }
-    let Some((name, bytes)) = posted.file else {
-        return failed(&state, &r, &id, Error::invalid("file", "required")).await;
+    let (requirement, name, bytes) = match doc {
+        DocumentForm::Ready {
+            requirement,
+            name,
+            bytes,
+        } => (requirement, name, bytes),
+        DocumentForm::OnPage(e) => return failed(&state, &r, &id, e).await,
+        DocumentForm::Page(status, code) => return error_page_code(&r.tr, status, code),
     };
-    let requirement = posted.fields.remove("requirement");
     match state
         .pintu
         .add_application_document(

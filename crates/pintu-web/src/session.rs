@@ -32,6 +32,19 @@ impl ApiCtx {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`, if any.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 pub fn api_lang(parts: &Parts) -> Lang {
     headers_lang(&parts.headers)
 }
@@ -65,17 +78,7 @@ impl FromRequestParts<AppState> for ApiCtx {
                 .with_lang(lang)
                 .with_request_id(request_id.clone())
         };
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(unauthenticated)?;
+        let token = bearer(&parts.headers).ok_or_else(unauthenticated)?;
         let user = state
             .pintu
             .api_token_user(token)
@@ -168,17 +171,7 @@ impl FromRequestParts<AppState> for ResidentApi {
                 .with_lang(lang)
                 .with_request_id(request_id.clone())
         };
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(unauthenticated)?;
+        let token = bearer(&parts.headers).ok_or_else(unauthenticated)?;
         let resident = state
             .pintu
             .resident_session(token, request_id.clone())
