@@ -76,6 +76,7 @@ pub struct Member {
     pub sex: String,
     pub birth_date: NaiveDate,
     pub age: i32,
+    /// The relationship on the family card: `head`, `wife`, `child` ...
     pub relationship: Option<String>,
     pub alive: bool,
     /// Active programmes.
@@ -467,7 +468,11 @@ impl Pintu {
                 sex: p.sex.clone(),
                 birth_date: p.birth_date,
                 age: age_on(p.birth_date, on),
-                relationship: p.relationship.clone(),
+                relationship: p
+                    .relationship
+                    .as_deref()
+                    .and_then(pintu_domain::Relationship::parse)
+                    .map(|r| r.key().to_string()),
                 alive: p.life_status == "alive",
                 programmes,
             });

@@ -166,6 +166,8 @@ pub struct MemberOut {
     pub sex: String,
     pub birth_date: NaiveDate,
     pub age: i32,
+    /// On the family card: `head`, `husband`, `wife`, `child`, `child_in_law`, `grandchild`,
+    /// `parent`, `parent_in_law`, `other_relative` or `helper`.
     pub relationship: Option<String>,
     pub alive: bool,
     pub programmes: Vec<MyProgrammeOut>,
