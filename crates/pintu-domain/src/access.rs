@@ -280,6 +280,48 @@ mod tests {
     }
 
     #[test]
+    fn a_resident_sees_their_household_and_holds_no_officer_permission() {
+        let me = Actor::Resident {
+            person_id: "p1".into(),
+            household_id: Some("h1".into()),
+            village: code("35.07.12.2003"),
+        };
+        assert!(me.is_resident_of("p1", None));
+        assert!(me.is_resident_of("p2", Some("h1")));
+        assert!(!me.is_resident_of("p3", Some("h2")));
+        assert!(!me.is_resident_of("p3", None));
+        assert!(!me.may_read_registry() && !me.may_write_registry() && !me.may_import());
+        assert!(!me.may_review() && !me.may_record_complaints() && !me.may_manage_users());
+        assert_eq!(me.role(), None);
+        assert_eq!(me.label(), "resident:p1");
+        let officer = Actor::Officer {
+            user_id: "u".into(),
+            username: "u".into(),
+            role: Role::VillageOfficer,
+            area: Some(code("35.07.12.2003")),
+        };
+        assert!(
+            !officer.is_resident_of("p1", Some("h1")),
+            "an officer is no resident"
+        );
+    }
+
+    #[test]
+    fn an_agency_officer_works_anywhere_but_holds_no_registry_permission() {
+        assert!(Role::AgencyOfficer.check_area(None).is_ok());
+        assert!(Role::AgencyOfficer.check_area(Some(&code("35.07"))).is_ok());
+        let agency = Actor::Officer {
+            user_id: "u".into(),
+            username: "u".into(),
+            role: Role::AgencyOfficer,
+            area: None,
+        };
+        assert!(!agency.may_read_registry() && !agency.may_review());
+        assert!(!agency.may_record_complaints() && !agency.may_import());
+        assert_eq!(Role::parse("agency_officer"), Some(Role::AgencyOfficer));
+    }
+
+    #[test]
     fn narrowing_keeps_an_officer_inside_their_area() {
         let home = Scope::Within(code("35.07.12"));
         assert_eq!(

@@ -45,6 +45,11 @@ codes! {
         /// A complaint resolved, with the answer (in `reason`; the reference in
         /// `programme`).
         ComplaintResolved = "complaint_resolved",
+        /// A resident's change request confirmed (`programme` is its kind: `phone` or
+        /// `address`).
+        ChangeConfirmed = "change_confirmed",
+        /// A resident's change request rejected, with the reason.
+        ChangeRejected = "change_rejected",
     }
 }
 
@@ -151,6 +156,54 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             &format!("Pintu: You may be eligible for {programme}. "),
             "Bring your KTP and KK to the village office to complete the application.",
             "",
+        ),
+        (Template::ChangeConfirmed, Lang::Id) => fit(
+            &format!(
+                "Pintu: perubahan {} Anda sudah dicatat oleh kantor desa/kelurahan.",
+                if programme == "phone" {
+                    "nomor HP"
+                } else {
+                    "alamat"
+                }
+            ),
+            "",
+            "",
+        ),
+        (Template::ChangeConfirmed, Lang::En) => fit(
+            &format!(
+                "Pintu: your new {} was recorded by the village office.",
+                if programme == "phone" {
+                    "phone number"
+                } else {
+                    "address"
+                }
+            ),
+            "",
+            "",
+        ),
+        (Template::ChangeRejected, Lang::Id) => fit(
+            &format!(
+                "Pintu: permintaan ubah {} Anda ditolak. Alasan: ",
+                if programme == "phone" {
+                    "nomor HP"
+                } else {
+                    "alamat"
+                }
+            ),
+            reason.unwrap_or("-"),
+            ". Info: kantor desa/kelurahan.",
+        ),
+        (Template::ChangeRejected, Lang::En) => fit(
+            &format!(
+                "Pintu: your {} change was rejected. Reason: ",
+                if programme == "phone" {
+                    "phone number"
+                } else {
+                    "address"
+                }
+            ),
+            reason.unwrap_or("-"),
+            ". Ask your village office.",
         ),
         (Template::ComplaintResolved, Lang::Id) => fit(
             &format!("Pintu: aduan {programme} selesai. Jawaban: "),

@@ -934,6 +934,27 @@ impl Pintu {
                 _ => return Err(Error::Internal(anyhow::anyhow!("change request kind"))),
             }
         }
+        // The resident is told, at their number as it stands after the change.
+        let person = reg::person(&tx, &Scope::National, &request.person_id).await?;
+        crate::messages::queue(
+            &tx,
+            &Notice {
+                person_id: &request.person_id,
+                village_code: &request.village_code,
+                phone: person.as_ref().and_then(|p| p.phone.as_deref()),
+                template: if confirm {
+                    Template::ChangeConfirmed
+                } else {
+                    Template::ChangeRejected
+                },
+                programme: &request.kind,
+                reason: reason.as_deref(),
+                subject_type: "change_request",
+                subject_id: &request.id,
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.audit
             .record(

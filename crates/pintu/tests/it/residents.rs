@@ -575,6 +575,19 @@ async fn change_requests_are_confirmed_or_rejected_by_an_officer_of_the_area() {
             )
             .await;
         assert_eq!(error_of(resp).await, (409, "change_request_decided".into()));
+        // The resident is told at the new number.
+        let told = query_one(
+            app.pintu.store.conn(),
+            "SELECT recipient, body FROM outbox_messages WHERE template = 'change_confirmed'",
+            vec![],
+        )
+        .await
+        .expect("query")
+        .expect("a message");
+        assert_eq!(
+            col::<String>(&told, "recipient").expect("to"),
+            "6281311112222"
+        );
         let person = json_of(
             app.get(&desa.token, &format!("/api/v1/persons/{}", people[0]))
                 .await,
@@ -606,6 +619,16 @@ async fn change_requests_are_confirmed_or_rejected_by_an_officer_of_the_area() {
             )
             .await;
         assert_eq!(resp.status(), 200);
+        let rejected = query_one(
+            app.pintu.store.conn(),
+            "SELECT body FROM outbox_messages WHERE template = 'change_rejected'",
+            vec![],
+        )
+        .await
+        .expect("query")
+        .expect("a message");
+        let body: String = col(&rejected, "body").expect("body");
+        assert!(body.contains("Alamat belum sesuai KK"), "{body}");
         let household = json_of(
             app.get(&desa.token, &format!("/api/v1/households/{household_id}"))
                 .await,
