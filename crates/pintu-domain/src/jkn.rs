@@ -7,10 +7,76 @@
 //! workers and others who pay themselves, by class), BP (not working: pensioners and
 //! others with means). The rates are data ([`Tariffs`], `data/tariffs/jkn.toml`).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::complaints::codes;
 use crate::rules::{PersonFacts, Subjects, age_on};
+
+codes! {
+    /// A JKN membership's segment (who pays the contribution).
+    Segment {
+        PbiApbn = "PBI-APBN",
+        PbiApbd = "PBI-APBD",
+        Ppu = "PPU",
+        Pbpu = "PBPU",
+        Bp = "BP",
+    }
+}
+
+codes! {
+    /// Where a membership stands.
+    MemberStatus {
+        Active = "active",
+        /// Contributions in arrears: no cover until they are paid.
+        Suspended = "suspended",
+        Inactive = "inactive",
+    }
+}
+
+codes! {
+    /// Why a member may change their primary care provider (FKTP) before three months.
+    FktpException {
+        MovedHouse = "moved_house",
+        OfficialAssignment = "official_assignment",
+    }
+}
+
+/// Months a member stays with a primary care provider before they may change it.
+pub const FKTP_MONTHS: u32 = 3;
+
+impl Segment {
+    /// PBI members are in class 3, paid by the state or the region.
+    pub fn fixed_class(self) -> Option<i64> {
+        match self {
+            Segment::PbiApbn | Segment::PbiApbd => Some(3),
+            _ => None,
+        }
+    }
+}
+
+/// The first day of the month after `d`.
+pub fn first_of_next_month(d: NaiveDate) -> NaiveDate {
+    let first = d.with_day(1).unwrap_or(d);
+    first.checked_add_months(Months::new(1)).unwrap_or(first)
+}
+
+/// When a change of FKTP asked for on `today` takes effect: the 1st of the next month, once
+/// the member has been with the current one since `since` for three months, or sooner with
+/// an exception (a move, an official assignment). Otherwise the code of why not.
+pub fn fktp_change_effective(
+    since: NaiveDate,
+    today: NaiveDate,
+    exception: Option<FktpException>,
+) -> Result<NaiveDate, &'static str> {
+    let allowed_from = since
+        .checked_add_months(Months::new(FKTP_MONTHS))
+        .unwrap_or(since);
+    if exception.is_none() && today < allowed_from {
+        return Err("fktp_change_too_soon");
+    }
+    Ok(first_of_next_month(today))
+}
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PbpuRate {
@@ -535,5 +601,52 @@ mod tests {
                 .programmes
                 .is_empty()
         );
+    }
+}
+
+#[cfg(test)]
+mod membership_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn an_fktp_changes_after_three_months_from_the_first_of_the_next_month() {
+        assert_eq!(
+            fktp_change_effective(d("2026-01-15"), d("2026-04-14"), None),
+            Err("fktp_change_too_soon")
+        );
+        assert_eq!(
+            fktp_change_effective(d("2026-01-15"), d("2026-04-15"), None),
+            Ok(d("2026-05-01"))
+        );
+        // Month ends and the turn of the year.
+        assert_eq!(
+            fktp_change_effective(d("2025-11-30"), d("2026-02-28"), None),
+            Ok(d("2026-03-01"))
+        );
+        assert_eq!(
+            fktp_change_effective(d("2026-08-31"), d("2026-12-31"), None),
+            Ok(d("2027-01-01"))
+        );
+        // A move lets the member change at once, still from the next month.
+        assert_eq!(
+            fktp_change_effective(
+                d("2026-06-01"),
+                d("2026-06-02"),
+                Some(FktpException::MovedHouse)
+            ),
+            Ok(d("2026-07-01"))
+        );
+    }
+
+    #[test]
+    fn segments_read_their_codes_and_pbi_is_class_three() {
+        assert_eq!(Segment::parse("PBPU"), Some(Segment::Pbpu));
+        assert_eq!(Segment::parse("pbpu"), None);
+        assert_eq!(Segment::PbiApbd.fixed_class(), Some(3));
+        assert_eq!(Segment::Ppu.fixed_class(), None);
     }
 }

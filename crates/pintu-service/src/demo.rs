@@ -288,6 +288,43 @@ impl Pintu {
         Ok(out)
     }
 
+    /// Registers the demo resident's family in JKN (PBPU, class 3, the regency's first
+    /// FKTP), so the portal shows a digital card. Returns whether it did.
+    pub async fn record_demo_membership(&self, regency: &AreaCode) -> Result<bool> {
+        let Some((nik, _, _)) = self.demo_resident(regency).await? else {
+            return Ok(false);
+        };
+        let c = self.store.conn();
+        let Some(person) =
+            pintu_store::registry::person_by_nik(c, &pintu_domain::access::Scope::National, &nik)
+                .await?
+        else {
+            return Ok(false);
+        };
+        let Some(fktp) = pintu_store::jkn::facilities(c, Some(regency.as_str()))
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(false);
+        };
+        let input = crate::membership::MembershipInput {
+            person_id: person.id,
+            segment: "PBPU".into(),
+            class: Some(3),
+            fktp: fktp.code,
+            start_date: None,
+        };
+        match self
+            .register_membership(&Ctx::system("demo"), &input, Utc::now())
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A resident of the demo who can log in to the portal: a living person of the first
     /// village of `regency` with a NIK and a phone number. Returns their NIK, birth date and
     /// name.

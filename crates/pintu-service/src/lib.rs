@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod imports;
 pub mod matching;
+pub mod membership;
 pub mod messages;
 pub mod programmes;
 pub mod registry;

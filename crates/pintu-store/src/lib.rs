@@ -11,6 +11,7 @@ pub mod cases;
 pub mod complaints;
 pub mod facts;
 pub mod imports;
+pub mod jkn;
 pub mod jobs;
 pub mod matching;
 pub mod outbox;

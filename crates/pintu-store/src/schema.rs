@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "applications opened from complaints",
         applications_from_complaints,
     ),
+    (
+        17,
+        "JKN membership and primary care providers",
+        jkn_membership,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1478,6 +1483,78 @@ fn applications_from_complaints() -> Vec<Ddl> {
             "ix_applications_complaint",
             "applications",
             &["complaint_id"],
+        ),
+    ]
+}
+
+fn jkn_membership() -> Vec<Ddl> {
+    // Primary care providers (FKTP: puskesmas, clinics, family doctors) members choose.
+    let facilities = Table::create()
+        .table("facilities")
+        .if_not_exists()
+        .col(
+            ColumnDef::new("code")
+                .string_len(16)
+                .not_null()
+                .primary_key(),
+        )
+        .col(text_nn("name"))
+        .col(ColumnDef::new("kind").string_len(16).not_null())
+        .col(area_col("regency_code"))
+        .col(text("address"))
+        .col(ColumnDef::new("active").boolean().not_null())
+        .to_owned();
+    // A person's JKN membership: card, segment, class, FKTP (and the one they move to on
+    // the first of next month), status.
+    let members = Table::create()
+        .table("jkn_members")
+        .if_not_exists()
+        .col(id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("household_id").string_len(36).null())
+        .col(ColumnDef::new("card_number").string_len(13).not_null())
+        .col(ColumnDef::new("segment").string_len(10).not_null())
+        .col(ColumnDef::new("class").integer().not_null())
+        .col(ColumnDef::new("fktp_code").string_len(16).not_null())
+        .col(ColumnDef::new("fktp_since").date().not_null())
+        .col(ColumnDef::new("next_fktp_code").string_len(16).null())
+        .col(ColumnDef::new("next_fktp_on").date().null())
+        .col(ColumnDef::new("start_date").date().not_null())
+        .col(ColumnDef::new("status").string_len(12).not_null())
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("jkn_members", "person_id")
+                .to("persons", "id"),
+        )
+        .to_owned();
+    // Every change of FKTP asked for, with its exception and reason.
+    let changes = Table::create()
+        .table("fktp_changes")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("from_code").string_len(16).not_null())
+        .col(ColumnDef::new("to_code").string_len(16).not_null())
+        .col(ColumnDef::new("effective_on").date().not_null())
+        .col(ColumnDef::new("exception").string_len(24).null())
+        .col(text("reason"))
+        .col(text_nn("actor"))
+        .col(instant("at"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(facilities)),
+        Ddl::Table(Box::new(members)),
+        unique("ux_jkn_members_card", "jkn_members", &["card_number"]),
+        index("ix_jkn_members_area", "jkn_members", &["village_code"]),
+        index("ix_jkn_members_household", "jkn_members", &["household_id"]),
+        Ddl::Table(Box::new(changes)),
+        index(
+            "ix_fktp_changes_person",
+            "fktp_changes",
+            &["person_id", "at"],
         ),
     ]
 }

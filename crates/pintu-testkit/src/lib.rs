@@ -181,6 +181,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     pintu_service::programmes::load_catalogue(&store, None)
         .await
         .expect("programme catalogue");
+    pintu_service::membership::load_facilities(&store)
+        .await
+        .expect("facilities");
     let files = scratch_dir().join(format!("files-{}", pintu_store::new_id()));
     let pintu = Pintu::new(store)
         .with_files_dir(files)

@@ -63,6 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::api_cases::router())
         .merge(crate::api_calls::router())
         .merge(crate::api_residents::router())
+        .merge(crate::api_membership::router())
 }
 
 /// JSON bodies with errors in the API's shape: 400 malformed, 413 too large, 415 wrong type.

@@ -208,6 +208,17 @@ pub const ERROR_CODES: &[&str] = &[
     "complaint_not_found",
     "complaint_not_exclusion",
     "complaint_person_mismatch",
+    // JKN membership
+    "segment_unknown",
+    "class_invalid",
+    "fktp_unknown",
+    "fktp_same",
+    "fktp_change_too_soon",
+    "exception_unknown",
+    "jkn_member_exists",
+    "jkn_member_changed",
+    "card_number_invalid",
+    "facilities_invalid",
     // the public check
     "age_out_of_range",
     "household_size_out_of_range",

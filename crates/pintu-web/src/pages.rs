@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_check::router())
         .merge(crate::pages_calls::router())
         .merge(crate::pages_residents::router())
+        .merge(crate::pages_membership::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())

@@ -120,6 +120,11 @@ enum Command {
         #[command(subcommand)]
         command: ProgrammesCommand,
     },
+    /// The primary care providers (FKTP) JKN members choose.
+    Facilities {
+        #[command(subcommand)]
+        command: FacilitiesCommand,
+    },
     /// Print the OpenAPI document of the API.
     Openapi,
     /// Benchmarks (results go in docs/benchmarks.md).
@@ -168,6 +173,13 @@ enum ComplaintsCommand {
 enum MessagesCommand {
     /// Send every message that is due through the configured gateway.
     Dispatch,
+}
+
+#[derive(Subcommand)]
+enum FacilitiesCommand {
+    /// Add the facilities of a CSV file (code,name,kind,regency_code,address) and update
+    /// those whose code exists. A file with any error changes nothing.
+    Load { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -369,6 +381,21 @@ async fn run() -> anyhow::Result<()> {
                     ),
                 }
             }
+            Ok(())
+        }
+        Command::Facilities {
+            command: FacilitiesCommand::Load { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = open(&cfg).await?;
+            store.migrate().await?;
+            let pintu = app_pintu(&cfg, store)?;
+            let n = pintu
+                .load_facility_list(&Ctx::system("cli"), &text)
+                .await
+                .map_err(describe)?;
+            println!("facilities added or updated: {n}");
             Ok(())
         }
         Command::Programmes {
@@ -608,6 +635,9 @@ fn spawn_dispatcher(
 /// Loads the programme catalogue shipped with Pintu into an empty catalogue, as `migrate`
 /// loads the areas: a new installation has programmes to show and match.
 async fn load_programmes(store: &Store) -> anyhow::Result<usize> {
+    pintu_service::membership::load_facilities(store)
+        .await
+        .map_err(describe)?;
     pintu_service::programmes::load_catalogue(store, None)
         .await
         .map_err(describe)
@@ -775,6 +805,13 @@ async fn demo(
         .map_err(describe)?;
     if applications > 0 {
         println!("Started {applications} sample applications at different stages.");
+    }
+    if pintu
+        .record_demo_membership(&regency)
+        .await
+        .map_err(describe)?
+    {
+        println!("Registered the demo resident's family in JKN (PBPU, class 3).");
     }
     if pintu.record_demo_cases(&regency).await.map_err(describe)? > 0 {
         println!("Opened a sample household case with a follow-up overdue.");

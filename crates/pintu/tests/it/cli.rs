@@ -127,3 +127,74 @@ fn a_matching_run_from_the_command_line_lists_every_shipped_programme() {
     assert!(!bad.status.success());
     assert!(text(&bad.stderr).contains("area"), "{}", text(&bad.stderr));
 }
+
+#[test]
+fn facilities_and_agency_officers_come_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/pintu.db?mode=rwc", dir.path().display());
+    // A new installation: the areas, the example catalogue and facilities.
+    let migrate = pintu(&db, &["migrate"], None);
+    assert!(migrate.status.success(), "{}", text(&migrate.stderr));
+    let file = dir.path().join("fktp.csv");
+    std::fs::write(
+        &file,
+        "code,name,kind,regency_code,address\n0507X001,Puskesmas Contoh,puskesmas,35.07,\n",
+    )
+    .expect("csv");
+    let loaded = pintu(
+        &db,
+        &["facilities", "load", &file.display().to_string()],
+        None,
+    );
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    assert!(text(&loaded.stdout).contains("facilities added or updated: 1"));
+    std::fs::write(
+        &file,
+        "code,name,kind,regency_code,address\nX,,hospital,35.07,\n",
+    )
+    .expect("csv");
+    let bad = pintu(
+        &db,
+        &["facilities", "load", &file.display().to_string()],
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("line 2"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    let agency = pintu(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "pkh",
+            "--role",
+            "agency_officer",
+            "--programme",
+            "PKH",
+        ],
+        Some("a long passphrase\n"),
+    );
+    assert!(agency.status.success(), "{}", text(&agency.stderr));
+    let wrong = pintu(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "desa",
+            "--role",
+            "village_officer",
+            "--area",
+            "35.07.01.2001",
+            "--programme",
+            "PKH",
+        ],
+        Some("a long passphrase\n"),
+    );
+    assert!(!wrong.status.success());
+}

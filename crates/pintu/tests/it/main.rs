@@ -11,6 +11,7 @@ mod cli;
 mod complaints;
 mod imports;
 mod matching;
+mod membership;
 mod messages;
 mod openapi;
 mod pages;

@@ -726,7 +726,7 @@ fn input_value(html: &str, name: &str) -> String {
 }
 
 /// Logs a resident in through the portal's pages; returns the client holding the session.
-async fn portal(app: &TestApp, nik: &str) -> (reqwest::Client, String) {
+pub(crate) async fn portal(app: &TestApp, nik: &str) -> (reqwest::Client, String) {
     let c = app.browser_client();
     let page = c
         .get(app.url("/me/login"))
@@ -1024,7 +1024,7 @@ async fn the_portal_pages_log_a_resident_in_apply_and_ask_for_a_change() {
     assert_eq!(resp.status(), 303);
 }
 
-fn uuid_like() -> String {
+pub(crate) fn uuid_like() -> String {
     "01930000-0000-7000-8000-000000000000".to_string()
 }
 

@@ -1,0 +1,491 @@
+//! JKN membership (PAY-1): a person's card, segment, class, primary care provider (FKTP),
+//! start date and status. A PBPU family registers every member of the household in one
+//! class. The FKTP changes after three months with it (or sooner after a move or an official
+//! assignment), from the first of the next month — a rule kept here, whoever asks: an
+//! officer, or the resident in the portal. A facility checks a card's coverage and learns
+//! only whether it is active, its class and its FKTP.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pintu_domain::access::Scope;
+use pintu_domain::jkn::{FktpException, MemberStatus, Segment, fktp_change_effective};
+use pintu_domain::{Actor, Invalid};
+use pintu_store::jkn::{self as q, FacilityRow, MemberRow, NewFktpChange};
+use pintu_store::new_id;
+use pintu_store::registry::{self as reg, PersonRow};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::registry::registry_scope;
+use crate::{Ctx, Error, Pintu, Result, today};
+
+/// The example list of primary care providers shipped with Pintu.
+pub const SHIPPED_FACILITIES: &str = include_str!("../../../data/facilities/fktp.csv");
+
+/// Registering a membership.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MembershipInput {
+    pub person_id: String,
+    /// `PBI-APBN`, `PBI-APBD`, `PPU`, `PBPU` or `BP`.
+    pub segment: String,
+    /// 1, 2 or 3 (PBI is always 3).
+    #[serde(default)]
+    pub class: Option<i64>,
+    /// The FKTP's code.
+    pub fktp: String,
+    /// `YYYY-MM-DD`; today when absent.
+    #[serde(default)]
+    pub start_date: Option<String>,
+}
+
+/// Asking for another FKTP.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FktpInput {
+    pub fktp: String,
+    /// `moved_house` or `official_assignment`, to change before three months.
+    #[serde(default)]
+    pub exception: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A membership as shown: with its facilities' names and the household's other cards.
+#[derive(Debug, Clone, Serialize)]
+pub struct Membership {
+    pub member: MemberRow,
+    pub fktp: Option<FacilityRow>,
+    pub next_fktp: Option<FacilityRow>,
+    /// When the member may change FKTP without an exception.
+    pub fktp_change_from: NaiveDate,
+    /// The household's members with a card (the member included).
+    pub family: Vec<MemberRow>,
+}
+
+/// What a facility learns of a card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    pub active: bool,
+    pub class: i32,
+    pub fktp_code: String,
+    pub fktp_name: Option<String>,
+}
+
+/// Reads a facility list in CSV (`code,name,kind,regency_code,address`).
+pub fn parse_facilities(text: &str) -> std::result::Result<Vec<FacilityRow>, String> {
+    let mut out = Vec::new();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| format!("line {}: {e}", i + 2))?;
+        let field = |n: usize| row.get(n).map(str::trim).unwrap_or("").to_string();
+        let (code, name, kind, regency) = (field(0), field(1), field(2), field(3));
+        if code.is_empty()
+            || code.len() > 16
+            || name.is_empty()
+            || !matches!(kind.as_str(), "puskesmas" | "clinic" | "doctor")
+            || pintu_domain::AreaCode::parse(&regency).is_err()
+        {
+            return Err(format!(
+                "line {}: needs a code (up to 16 characters), a name, a kind (puskesmas, clinic or doctor) and a regency code",
+                i + 2
+            ));
+        }
+        let address = field(4);
+        out.push(FacilityRow {
+            code,
+            name,
+            kind,
+            regency_code: regency,
+            address: (!address.is_empty()).then_some(address),
+            active: true,
+        });
+    }
+    Ok(out)
+}
+
+/// Loads the shipped example facilities into an empty list. Returns how many.
+pub async fn load_facilities(store: &pintu_store::Store) -> Result<usize> {
+    if q::count_facilities(store.conn()).await? > 0 {
+        return Ok(0);
+    }
+    let rows = parse_facilities(SHIPPED_FACILITIES)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("shipped facilities: {e}")))?;
+    let tx = store.begin().await?;
+    for f in &rows {
+        q::upsert_facility(&tx, f).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// A new card number: 13 digits, starting `000` as KIS cards do.
+fn card_number() -> String {
+    format!("000{:010}", rand::rng().random_range(0..10_000_000_000u64))
+}
+
+impl Pintu {
+    /// The person `id` as the actor may see them: in an officer's area, or of the
+    /// resident's own household.
+    async fn member_person(&self, ctx: &Ctx, id: &str) -> Result<PersonRow> {
+        let id = pintu_store::parse_id(id).ok_or(Error::NotFound)?;
+        let c = self.store.conn();
+        if ctx.actor.is_resident() {
+            return reg::person(c, &Scope::National, &id)
+                .await?
+                .filter(|p| ctx.actor.is_resident_of(&p.id, p.household_id.as_deref()))
+                .ok_or(Error::NotFound);
+        }
+        reg::person(c, &registry_scope(ctx)?, &id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Registers a person's JKN membership (an officer of their area). A PBPU family
+    /// registers every living member of the household without a card, in the same class
+    /// and with the same FKTP. Returns the person's membership.
+    pub async fn register_membership(
+        &self,
+        ctx: &Ctx,
+        input: &MembershipInput,
+        now: DateTime<Utc>,
+    ) -> Result<Membership> {
+        if !ctx.actor.may_write_registry() {
+            return Err(Error::Forbidden);
+        }
+        let person = self.member_person(ctx, &input.person_id).await?;
+        let c = self.store.conn();
+        let mut invalid = Invalid::default();
+        if person.life_status != "alive" {
+            invalid.push("person_id", "person_not_alive");
+        }
+        let segment = Segment::parse(&input.segment);
+        if segment.is_none() {
+            invalid.push("segment", "segment_unknown");
+        }
+        let class = match (segment.and_then(Segment::fixed_class), input.class) {
+            (Some(fixed), _) => fixed,
+            (None, Some(k @ 1..=3)) => k,
+            (None, Some(_)) => {
+                invalid.push("class", "class_invalid");
+                3
+            }
+            (None, None) => {
+                invalid.push("class", "required");
+                3
+            }
+        };
+        let fktp = q::facility(c, input.fktp.trim()).await?;
+        match &fktp {
+            None => invalid.push("fktp", "fktp_unknown"),
+            Some(f) if !f.active => invalid.push("fktp", "fktp_unknown"),
+            Some(_) => {}
+        }
+        let start = match input.start_date.as_deref().map(str::trim) {
+            None | Some("") => today(),
+            Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                Ok(d) => d,
+                Err(_) => {
+                    invalid.push("start_date", "date_invalid");
+                    today()
+                }
+            },
+        };
+        invalid.or_ok(()).map_err(Error::Invalid)?;
+        let (Some(segment), Some(fktp)) = (segment, fktp) else {
+            return Err(Error::Internal(anyhow::anyhow!("validated membership")));
+        };
+        if q::member(c, &Scope::National, &person.id).await?.is_some() {
+            return Err(Error::Conflict {
+                code: "jkn_member_exists",
+                field: Some("person_id".into()),
+            });
+        }
+        // A PBPU family joins together: everyone on the card in one class.
+        let mut joining = vec![person.clone()];
+        if segment == Segment::Pbpu
+            && let Some(h) = &person.household_id
+        {
+            for m in reg::household_members(c, &Scope::National, h).await? {
+                if m.id != person.id
+                    && m.life_status == "alive"
+                    && q::member(c, &Scope::National, &m.id).await?.is_none()
+                {
+                    joining.push(m);
+                }
+            }
+        }
+        let tx = self.store.begin().await?;
+        for p in &joining {
+            let mut row = MemberRow {
+                person_id: p.id.clone(),
+                person_name: p.full_name.clone(),
+                village_code: p.village_code.clone(),
+                household_id: p.household_id.clone(),
+                card_number: card_number(),
+                segment: segment.code().into(),
+                class: class as i32,
+                fktp_code: fktp.code.clone(),
+                fktp_since: start,
+                next_fktp_code: None,
+                next_fktp_on: None,
+                start_date: start,
+                status: MemberStatus::Active.code().into(),
+                created_at: now,
+                updated_at: now,
+            };
+            // A card number taken already (one in ten billion) is drawn again.
+            while q::member_by_card(&tx, &row.card_number).await?.is_some() {
+                row.card_number = card_number();
+            }
+            q::insert_member(&tx, &row).await?;
+        }
+        tx.commit().await?;
+        for p in &joining {
+            self.audit
+                .record(
+                    ctx,
+                    "jkn.register",
+                    "person",
+                    Some(&p.id),
+                    Some(&p.village_code),
+                    Some(format!("segment={} class={class}", segment.code())),
+                )
+                .await?;
+        }
+        self.membership(ctx, &person.id).await
+    }
+
+    /// A person's membership, with a move of FKTP that is due made current first.
+    pub async fn membership(&self, ctx: &Ctx, person_id: &str) -> Result<Membership> {
+        let person = self.member_person(ctx, person_id).await?;
+        let c = self.store.conn();
+        let mut member = q::member(c, &Scope::National, &person.id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let on = today();
+        if member.next_fktp_on.is_some_and(|d| d <= on) {
+            q::settle_fktp(c, &member, Utc::now()).await?;
+            member = q::member(c, &Scope::National, &person.id)
+                .await?
+                .ok_or(Error::NotFound)?;
+        }
+        let fktp = q::facility(c, &member.fktp_code).await?;
+        let next_fktp = match &member.next_fktp_code {
+            Some(code) => q::facility(c, code).await?,
+            None => None,
+        };
+        let family = match &member.household_id {
+            Some(h) => q::household_members(c, h).await?,
+            None => vec![member.clone()],
+        };
+        self.audit
+            .record(
+                ctx,
+                "jkn.read",
+                "person",
+                Some(&member.person_id),
+                Some(&member.village_code),
+                None,
+            )
+            .await?;
+        Ok(Membership {
+            fktp_change_from: member
+                .fktp_since
+                .checked_add_months(chrono::Months::new(pintu_domain::jkn::FKTP_MONTHS))
+                .unwrap_or(member.fktp_since),
+            member,
+            fktp,
+            next_fktp,
+            family,
+        })
+    }
+
+    /// Asks for another FKTP: after three months with the current one, or sooner with an
+    /// exception and its reason; it takes effect on the first of the next month. Officers
+    /// of the area and the resident (for their household) may ask.
+    pub async fn change_fktp(
+        &self,
+        ctx: &Ctx,
+        person_id: &str,
+        input: &FktpInput,
+        now: DateTime<Utc>,
+    ) -> Result<Membership> {
+        if !ctx.actor.is_resident() && !ctx.actor.may_write_registry() {
+            return Err(Error::Forbidden);
+        }
+        let current = self.membership(ctx, person_id).await?;
+        let m = &current.member;
+        let c = self.store.conn();
+        let mut invalid = Invalid::default();
+        let to = q::facility(c, input.fktp.trim()).await?;
+        match &to {
+            None => invalid.push("fktp", "fktp_unknown"),
+            Some(f) if !f.active => invalid.push("fktp", "fktp_unknown"),
+            Some(f) if f.code == m.fktp_code => invalid.push("fktp", "fktp_same"),
+            Some(_) => {}
+        }
+        let exception = match input.exception.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(e) => match FktpException::parse(e) {
+                Some(x) => Some(x),
+                None => {
+                    invalid.push("exception", "exception_unknown");
+                    None
+                }
+            },
+        };
+        let reason = input
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        if exception.is_some() && reason.is_none() {
+            invalid.push("reason", "required");
+        }
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            invalid.push("reason", "too_long");
+        }
+        invalid.or_ok(()).map_err(Error::Invalid)?;
+        let Some(to) = to else {
+            return Err(Error::Internal(anyhow::anyhow!("validated FKTP")));
+        };
+        let effective =
+            fktp_change_effective(m.fktp_since, today(), exception).map_err(|code| {
+                Error::Conflict {
+                    code,
+                    field: Some("fktp".into()),
+                }
+            })?;
+        let actor = ctx.actor.label();
+        let tx = self.store.begin().await?;
+        if !q::schedule_fktp(&tx, m, &to.code, effective, now).await? {
+            return Err(Error::Conflict {
+                code: "jkn_member_changed",
+                field: None,
+            });
+        }
+        q::insert_fktp_change(
+            &tx,
+            &NewFktpChange {
+                id: &new_id(),
+                person_id: &m.person_id,
+                village_code: &m.village_code,
+                from_code: &m.fktp_code,
+                to_code: &to.code,
+                effective_on: effective,
+                exception: exception.map(FktpException::code),
+                reason,
+                actor: &actor,
+                at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.audit
+            .record(
+                ctx,
+                "jkn.fktp_change",
+                "person",
+                Some(&m.person_id),
+                Some(&m.village_code),
+                Some(format!("to={} from={effective}", to.code)),
+            )
+            .await?;
+        self.membership(ctx, &m.person_id).await
+    }
+
+    /// A facility's check of a card: whether it covers care today, its class and its FKTP —
+    /// nothing else. Any authenticated API account may ask; each check is audited.
+    pub async fn coverage(&self, ctx: &Ctx, card: &str) -> Result<Coverage> {
+        if matches!(ctx.actor, Actor::Resident { .. }) {
+            return Err(Error::Forbidden);
+        }
+        let card = card.trim();
+        if card.len() != 13 || !card.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid("card", "card_number_invalid"));
+        }
+        let m = q::member_by_card(self.store.conn(), card)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let on = today();
+        let fktp_code = match (&m.next_fktp_code, m.next_fktp_on) {
+            (Some(next), Some(d)) if d <= on => next.clone(),
+            _ => m.fktp_code.clone(),
+        };
+        let fktp_name = q::facility(self.store.conn(), &fktp_code)
+            .await?
+            .map(|f| f.name);
+        self.audit
+            .record(
+                ctx,
+                "jkn.coverage_check",
+                "person",
+                Some(&m.person_id),
+                Some(&m.village_code),
+                None,
+            )
+            .await?;
+        Ok(Coverage {
+            active: m.status == MemberStatus::Active.code() && m.start_date <= on,
+            class: m.class,
+            fktp_code,
+            fktp_name,
+        })
+    }
+
+    /// Adds or updates the facilities of a CSV list (district back offices and above, or
+    /// the system). A list with any error changes nothing. Returns how many.
+    pub async fn load_facility_list(&self, ctx: &Ctx, text: &str) -> Result<usize> {
+        if !pintu_domain::programmes::may_manage(&ctx.actor, None)
+            && !matches!(ctx.actor, Actor::System { .. })
+        {
+            return Err(Error::Forbidden);
+        }
+        let rows = parse_facilities(text).map_err(|m| {
+            Error::Invalid(Invalid::one(
+                format!("facilities: {m}"),
+                "facilities_invalid",
+            ))
+        })?;
+        let tx = self.store.begin().await?;
+        for f in &rows {
+            q::upsert_facility(&tx, f).await?;
+        }
+        tx.commit().await?;
+        self.audit
+            .record(
+                ctx,
+                "facilities.load",
+                "facility",
+                None,
+                None,
+                Some(format!("facilities={}", rows.len())),
+            )
+            .await?;
+        Ok(rows.len())
+    }
+
+    /// The facilities of a regency (all when `None`).
+    pub async fn facilities(&self, regency: Option<&str>) -> Result<Vec<FacilityRow>> {
+        Ok(q::facilities(self.store.conn(), regency).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_facilities_read_and_bad_lines_are_named() {
+        let rows = parse_facilities(SHIPPED_FACILITIES).expect("shipped list");
+        assert!(rows.iter().any(|f| f.regency_code == "35.07"));
+        let err = parse_facilities("code,name,kind,regency_code,address\nX,,hospital,35.07,\n")
+            .expect_err("bad line");
+        assert!(err.starts_with("line 2"), "{err}");
+    }
+
+    #[test]
+    fn card_numbers_have_thirteen_digits() {
+        let n = card_number();
+        assert_eq!(n.len(), 13);
+        assert!(n.starts_with("000") && n.bytes().all(|b| b.is_ascii_digit()));
+    }
+}

@@ -1,0 +1,274 @@
+//! JKN memberships, the primary care providers (FKTP) members choose, and changes of FKTP.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pintu_domain::access::Scope;
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+
+use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one, scope_filter};
+
+/// A primary care provider.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FacilityRow {
+    pub code: String,
+    pub name: String,
+    /// `puskesmas`, `clinic` or `doctor`.
+    pub kind: String,
+    pub regency_code: String,
+    pub address: Option<String>,
+    pub active: bool,
+}
+
+impl FromRow for FacilityRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(FacilityRow {
+            code: col(row, "code")?,
+            name: col(row, "name")?,
+            kind: col(row, "kind")?,
+            regency_code: col(row, "regency_code")?,
+            address: col(row, "address")?,
+            active: col(row, "active")?,
+        })
+    }
+}
+
+const FACILITY: &str = "SELECT code, name, kind, regency_code, address, active FROM facilities";
+
+pub async fn facility(c: &impl ConnectionTrait, code: &str) -> Result<Option<FacilityRow>> {
+    fetch_one(c, &format!("{FACILITY} WHERE code = ?"), vec![code.into()]).await
+}
+
+/// Facilities of a regency (all when `None`), by name.
+pub async fn facilities(
+    c: &impl ConnectionTrait,
+    regency: Option<&str>,
+) -> Result<Vec<FacilityRow>> {
+    match regency {
+        Some(r) => {
+            fetch_all(
+                c,
+                &format!("{FACILITY} WHERE regency_code = ? ORDER BY name"),
+                vec![r.into()],
+            )
+            .await
+        }
+        None => fetch_all(c, &format!("{FACILITY} ORDER BY name"), vec![]).await,
+    }
+}
+
+pub async fn count_facilities(c: &impl ConnectionTrait) -> Result<i64> {
+    let row = crate::query_one(c, "SELECT COUNT(*) AS n FROM facilities", vec![]).await?;
+    row.map(|r| col::<i64>(&r, "n"))
+        .transpose()
+        .map(|n| n.unwrap_or(0))
+}
+
+/// Adds a facility or changes it (by code).
+pub async fn upsert_facility(c: &impl ConnectionTrait, f: &FacilityRow) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO facilities (code, name, kind, regency_code, address, active) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+         kind = excluded.kind, regency_code = excluded.regency_code, \
+         address = excluded.address, active = excluded.active",
+        vec![
+            f.code.clone().into(),
+            f.name.clone().into(),
+            f.kind.clone().into(),
+            f.regency_code.clone().into(),
+            f.address.clone().into(),
+            f.active.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A membership as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberRow {
+    pub person_id: String,
+    pub person_name: String,
+    pub village_code: String,
+    pub household_id: Option<String>,
+    pub card_number: String,
+    pub segment: String,
+    pub class: i32,
+    pub fktp_code: String,
+    pub fktp_since: NaiveDate,
+    pub next_fktp_code: Option<String>,
+    pub next_fktp_on: Option<NaiveDate>,
+    pub start_date: NaiveDate,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl FromRow for MemberRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(MemberRow {
+            person_id: col(row, "person_id")?,
+            person_name: col(row, "person_name")?,
+            village_code: col(row, "village_code")?,
+            household_id: col(row, "household_id")?,
+            card_number: col(row, "card_number")?,
+            segment: col(row, "segment")?,
+            class: col(row, "class")?,
+            fktp_code: col(row, "fktp_code")?,
+            fktp_since: col(row, "fktp_since")?,
+            next_fktp_code: col(row, "next_fktp_code")?,
+            next_fktp_on: col(row, "next_fktp_on")?,
+            start_date: col(row, "start_date")?,
+            status: col(row, "status")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+}
+
+const MEMBER: &str = "SELECT m.person_id, p.full_name AS person_name, m.village_code, \
+     m.household_id, m.card_number, m.segment, m.class, m.fktp_code, m.fktp_since, \
+     m.next_fktp_code, m.next_fktp_on, m.start_date, m.status, m.created_at, m.updated_at \
+     FROM jkn_members m JOIN persons p ON p.id = m.person_id";
+
+pub async fn insert_member(c: &impl ConnectionTrait, m: &MemberRow) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO jkn_members (person_id, village_code, household_id, card_number, segment, \
+         class, fktp_code, fktp_since, next_fktp_code, next_fktp_on, start_date, status, \
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)",
+        vec![
+            m.person_id.clone().into(),
+            m.village_code.clone().into(),
+            m.household_id.clone().into(),
+            m.card_number.clone().into(),
+            m.segment.clone().into(),
+            m.class.into(),
+            m.fktp_code.clone().into(),
+            m.fktp_since.into(),
+            m.start_date.into(),
+            m.status.clone().into(),
+            m.created_at.into(),
+            m.updated_at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A person's membership, if in `scope`.
+pub async fn member(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    person_id: &str,
+) -> Result<Option<MemberRow>> {
+    let (area, mut values) = scope_filter(scope, "m.village_code");
+    values.insert(0, person_id.into());
+    fetch_one(
+        c,
+        &format!("{MEMBER} WHERE m.person_id = ? AND {area}"),
+        values,
+    )
+    .await
+}
+
+pub async fn member_by_card(c: &impl ConnectionTrait, card: &str) -> Result<Option<MemberRow>> {
+    fetch_one(
+        c,
+        &format!("{MEMBER} WHERE m.card_number = ?"),
+        vec![card.into()],
+    )
+    .await
+}
+
+/// The memberships of a household, by name.
+pub async fn household_members(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+) -> Result<Vec<MemberRow>> {
+    fetch_all(
+        c,
+        &format!("{MEMBER} WHERE m.household_id = ? ORDER BY p.full_name"),
+        vec![household_id.into()],
+    )
+    .await
+}
+
+/// Schedules a move to `to` from `on` (the first of a month). A move already due by `today`
+/// is folded into the current FKTP first. `false` if the membership changed meanwhile.
+pub async fn schedule_fktp(
+    c: &impl ConnectionTrait,
+    m: &MemberRow,
+    to: &str,
+    on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE jkn_members SET next_fktp_code = ?, next_fktp_on = ?, updated_at = ? \
+         WHERE person_id = ? AND updated_at = ?",
+        vec![
+            to.into(),
+            on.into(),
+            now.into(),
+            m.person_id.clone().into(),
+            m.updated_at.into(),
+        ],
+    )
+    .await?
+        == 1)
+}
+
+/// Makes a move that is due the current FKTP.
+pub async fn settle_fktp(
+    c: &impl ConnectionTrait,
+    m: &MemberRow,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE jkn_members SET fktp_code = next_fktp_code, fktp_since = next_fktp_on, \
+         next_fktp_code = NULL, next_fktp_on = NULL, updated_at = ? \
+         WHERE person_id = ? AND updated_at = ? AND next_fktp_code IS NOT NULL",
+        vec![now.into(), m.person_id.clone().into(), m.updated_at.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// A change of FKTP as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFktpChange<'a> {
+    pub id: &'a str,
+    pub person_id: &'a str,
+    pub village_code: &'a str,
+    pub from_code: &'a str,
+    pub to_code: &'a str,
+    pub effective_on: NaiveDate,
+    pub exception: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_fktp_change(c: &impl ConnectionTrait, f: &NewFktpChange<'_>) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO fktp_changes (id, person_id, village_code, from_code, to_code, \
+         effective_on, exception, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            f.id.into(),
+            f.person_id.into(),
+            f.village_code.into(),
+            f.from_code.into(),
+            f.to_code.into(),
+            f.effective_on.into(),
+            f.exception.map(str::to_string).into(),
+            f.reason.map(str::to_string).into(),
+            f.actor.into(),
+            f.at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,362 @@
+//! JKN membership pages (PAY-1): a person's membership (register it, change the FKTP), the
+//! digital card (KIS digital) with a QR code a facility scans to check coverage, and the
+//! same for the resident's household in the portal.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use pintu_domain::{AreaCode, AreaLevel};
+use pintu_service::Error;
+use pintu_service::membership::{FktpInput, Membership, MembershipInput};
+use pintu_store::jkn::FacilityRow;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::i18n::Tr;
+use crate::pages::{FormErrors, Layout, check_csrf, constant_time_eq, error_page, render};
+use crate::session::{PageUser, ResidentPage};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/persons/{id}/jkn", get(officer_page).post(register))
+        .route("/persons/{id}/jkn/fktp", post(officer_fktp))
+        .route("/persons/{id}/jkn/card", get(officer_card))
+        .route("/me/persons/{id}/jkn", get(resident_page))
+        .route("/me/persons/{id}/jkn/fktp", post(resident_fktp))
+        .route("/me/persons/{id}/jkn/card", get(resident_card))
+}
+
+/// The QR code of a card number, as inline SVG.
+fn qr_svg(card: &str) -> String {
+    qrcode::QrCode::new(card.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color>()
+                .min_dimensions(180, 180)
+                .quiet_zone(true)
+                .build()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "jkn.html")]
+struct JknPage {
+    l: Layout,
+    /// Where the page lives: `/persons/{id}/jkn` or `/me/persons/{id}/jkn`.
+    base: String,
+    person_name: String,
+    m: Option<Membership>,
+    facilities: Vec<FacilityRow>,
+    /// Whether the viewer may register a membership (an officer of the area).
+    may_register: bool,
+    f: JknForm,
+    errors: FormErrors,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct JknForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    segment: String,
+    #[serde(default)]
+    class: String,
+    #[serde(default)]
+    fktp: String,
+    #[serde(default)]
+    start_date: String,
+    #[serde(default)]
+    exception: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Who is looking: an officer or a resident, with what the page needs of them.
+struct Viewer<'a> {
+    ctx: &'a pintu_service::Ctx,
+    tr: &'a Tr,
+    layout: Layout,
+    base: String,
+    may_register: bool,
+}
+
+async fn page(
+    state: &AppState,
+    v: Viewer<'_>,
+    id: &str,
+    f: JknForm,
+    errors: FormErrors,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let m = match state.pintu.membership(v.ctx, id).await {
+        Ok(m) => Some(m),
+        Err(Error::NotFound) => None,
+        Err(e) => return error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+    };
+    // Without a membership, the person (and whether the viewer may see them) is read.
+    let (person_name, village) = match &m {
+        Some(m) => (m.member.person_name.clone(), m.member.village_code.clone()),
+        None => match person_of(state, v.ctx, id).await {
+            Ok(p) => p,
+            Err(e) => return error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+        },
+    };
+    let regency = AreaCode::parse(&village)
+        .ok()
+        .and_then(|a| a.ancestor(AreaLevel::Regency))
+        .map(|a| a.to_string());
+    let facilities = match state.pintu.facilities(regency.as_deref()).await {
+        Ok(list) => list,
+        Err(e) => return error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+    };
+    (
+        status,
+        render(&JknPage {
+            l: v.layout,
+            base: v.base,
+            person_name,
+            may_register: v.may_register && m.is_none(),
+            m,
+            facilities,
+            f,
+            errors,
+            notice,
+        }),
+    )
+        .into_response()
+}
+
+/// The person's name and village, when they have no membership yet (officers only).
+async fn person_of(
+    state: &AppState,
+    ctx: &pintu_service::Ctx,
+    id: &str,
+) -> Result<(String, String), Error> {
+    if ctx.actor.is_resident() {
+        let me = state.pintu.me(ctx).await?;
+        let member = me
+            .members
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or(Error::NotFound)?;
+        let village = me.household.map(|h| h.village_code).unwrap_or_default();
+        return Ok((member.full_name, village));
+    }
+    let d = state.pintu.person(ctx, id).await?;
+    Ok((d.person.full_name, d.person.village_code))
+}
+
+fn officer_viewer<'a>(u: &'a PageUser, id: &str) -> Viewer<'a> {
+    Viewer {
+        ctx: &u.ctx,
+        tr: &u.tr,
+        layout: Layout::for_user(u, "jkn-title", "persons", &format!("/persons/{id}/jkn")),
+        base: format!("/persons/{id}/jkn"),
+        may_register: u.ctx.actor.may_write_registry(),
+    }
+}
+
+fn resident_viewer<'a>(r: &'a ResidentPage, id: &str) -> Viewer<'a> {
+    let path = format!("/me/persons/{id}/jkn");
+    let mut l = Layout::public(r.tr.clone(), r.tr.t("jkn-title"), "me", &path);
+    l.csrf = r.resident.csrf_token.clone();
+    l.resident_name = Some(r.resident.person.full_name.clone());
+    Viewer {
+        ctx: r.ctx(),
+        tr: &r.tr,
+        layout: l,
+        base: path,
+        may_register: false,
+    }
+}
+
+fn notice_of(n: &str) -> Option<String> {
+    Some(n.to_string())
+}
+
+async fn officer_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    page(
+        &state,
+        officer_viewer(&u, &id),
+        &id,
+        JknForm::default(),
+        FormErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn resident_page(
+    State(state): State<AppState>,
+    r: ResidentPage,
+    Path(id): Path<String>,
+) -> Response {
+    page(
+        &state,
+        resident_viewer(&r, &id),
+        &id,
+        JknForm::default(),
+        FormErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn register(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<JknForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let input = MembershipInput {
+        person_id: id.clone(),
+        segment: f.segment.clone(),
+        class: f.class.trim().parse().ok(),
+        fktp: f.fktp.clone(),
+        start_date: Some(f.start_date.clone()),
+    };
+    match state
+        .pintu
+        .register_membership(&u.ctx, &input, Utc::now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/persons/{id}/jkn")).into_response(),
+        Err(e) => after_error(&state, officer_viewer(&u, &id), &id, f, e).await,
+    }
+}
+
+async fn after_error(state: &AppState, v: Viewer<'_>, id: &str, f: JknForm, e: Error) -> Response {
+    match FormErrors::from_error(e, v.tr) {
+        Ok((status, errors)) => page(state, v, id, f, errors, None, status).await,
+        Err(e) => error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+    }
+}
+
+fn fktp_input(f: &JknForm) -> FktpInput {
+    FktpInput {
+        fktp: f.fktp.clone(),
+        exception: Some(f.exception.clone()),
+        reason: Some(f.reason.clone()),
+    }
+}
+
+async fn officer_fktp(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<JknForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    match state
+        .pintu
+        .change_fktp(&u.ctx, &id, &fktp_input(&f), Utc::now())
+        .await
+    {
+        Ok(_) => {
+            page(
+                &state,
+                officer_viewer(&u, &id),
+                &id,
+                JknForm::default(),
+                FormErrors::default(),
+                notice_of("jkn-fktp-changed"),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => after_error(&state, officer_viewer(&u, &id), &id, f, e).await,
+    }
+}
+
+async fn resident_fktp(
+    State(state): State<AppState>,
+    r: ResidentPage,
+    Path(id): Path<String>,
+    Form(f): Form<JknForm>,
+) -> Response {
+    if !constant_time_eq(&r.resident.csrf_token, &f.csrf) {
+        return crate::pages::error_page_code(&r.tr, StatusCode::FORBIDDEN, "csrf_invalid");
+    }
+    match state
+        .pintu
+        .change_fktp(r.ctx(), &id, &fktp_input(&f), Utc::now())
+        .await
+    {
+        Ok(_) => {
+            page(
+                &state,
+                resident_viewer(&r, &id),
+                &id,
+                JknForm::default(),
+                FormErrors::default(),
+                notice_of("jkn-fktp-changed"),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => after_error(&state, resident_viewer(&r, &id), &id, f, e).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jkn_card.html")]
+struct CardPage {
+    l: Layout,
+    m: Membership,
+    qr: String,
+}
+
+async fn card(state: &AppState, v: Viewer<'_>, id: &str) -> Response {
+    match state.pintu.membership(v.ctx, id).await {
+        Ok(m) => render(&CardPage {
+            qr: qr_svg(&m.member.card_number),
+            l: v.layout,
+            m,
+        }),
+        Err(e) => error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+    }
+}
+
+async fn officer_card(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    card(&state, officer_viewer(&u, &id), &id).await
+}
+
+async fn resident_card(
+    State(state): State<AppState>,
+    r: ResidentPage,
+    Path(id): Path<String>,
+) -> Response {
+    card(&state, resident_viewer(&r, &id), &id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_number_becomes_an_svg_qr_code() {
+        let svg = qr_svg("0001234567890");
+        assert!(svg.contains("<svg") && svg.contains("</svg>"));
+    }
+}

@@ -1,0 +1,313 @@
+//! JKN membership through the API on every backend and in the pages: registering (a PBPU
+//! family joins together), the FKTP rule (three months, exceptions, the first of the next
+//! month) enforced for officers and residents alike, the coverage check that tells a
+//! facility only what it needs, the digital card with its QR code, and the area scope.
+
+use pintu_testkit::{backends, spawn_app};
+use serde_json::json;
+
+use crate::{OTHER_DISTRICT_VILLAGE, VILLAGE, household, json_of, nik};
+
+#[tokio::test]
+async fn a_family_joins_jkn_changes_fktp_by_the_rule_and_a_facility_checks_the_card() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let far = app
+            .officer(
+                "jauh",
+                "subdistrict_officer",
+                Some(&OTHER_DISTRICT_VILLAGE[..8]),
+            )
+            .await;
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/households",
+                &household(VILLAGE, &nik(VILLAGE, 1), "Budi Santoso"),
+            )
+            .await;
+        let people: Vec<String> = json_of(resp).await["person_ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .map(|v| v.as_str().expect("id").to_string())
+            .collect();
+        let facilities = json_of(
+            app.get(&desa.token, "/api/v1/facilities?regency=35.07")
+                .await,
+        )
+        .await;
+        let codes: Vec<&str> = facilities
+            .as_array()
+            .expect("facilities")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        assert!(codes.len() >= 2, "{facilities}");
+        let (first, second) = (codes[0].to_string(), codes[1].to_string());
+        let jkn = |id: &str| format!("/api/v1/persons/{id}/jkn");
+
+        // Bad input, each field named.
+        for (body, field) in [
+            (
+                json!({"segment": "GOLD", "class": 1, "fktp": first}),
+                "segment",
+            ),
+            (
+                json!({"segment": "PBPU", "class": 4, "fktp": first}),
+                "class",
+            ),
+            (
+                json!({"segment": "PBPU", "class": 1, "fktp": "NOPE"}),
+                "fktp",
+            ),
+        ] {
+            let resp = app.post(&desa.token, &jkn(&people[0]), &body).await;
+            assert_eq!(resp.status(), 422);
+            assert_eq!(json_of(resp).await["error"]["field"], field);
+        }
+        // Outside the officer's area the person does not exist.
+        let resp = app
+            .post(
+                &far.token,
+                &jkn(&people[0]),
+                &json!({"segment": "PBPU", "class": 2, "fktp": first}),
+            )
+            .await;
+        assert_eq!(resp.status(), 404);
+
+        // PBPU: the whole family joins, in one class.
+        let resp = app
+            .post(
+                &desa.token,
+                &jkn(&people[0]),
+                &json!({"segment": "PBPU", "class": 2, "fktp": first, "start_date": "2026-01-05"}),
+            )
+            .await;
+        let m = json_of(resp).await;
+        assert!(m["card_number"].is_string(), "{m}");
+        assert_eq!(m["family"].as_array().map(Vec::len), Some(3));
+        assert!(
+            m["family"]
+                .as_array()
+                .expect("family")
+                .iter()
+                .all(|f| f["class"] == 2)
+        );
+        let card = m["card_number"].as_str().expect("card").to_string();
+        assert_eq!(card.len(), 13);
+        let again = app
+            .post(
+                &desa.token,
+                &jkn(&people[1]),
+                &json!({"segment": "PBI-APBN", "fktp": first}),
+            )
+            .await;
+        assert_eq!(again.status(), 409, "the wife joined with the family");
+
+        // The FKTP: three months with it, then from the first of the next month.
+        let fktp = |body: serde_json::Value| {
+            let app = &app;
+            let token = desa.token.clone();
+            let path = format!("{}/fktp", jkn(&people[0]));
+            async move { app.post(&token, &path, &body).await }
+        };
+        let resp = fktp(json!({"fktp": first})).await;
+        assert_eq!(json_of(resp).await["error"]["code"], "fktp_same");
+        let resp = fktp(json!({"fktp": second})).await;
+        assert_eq!(resp.status(), 200, "since January: more than three months");
+        let m = json_of(resp).await;
+        assert_eq!(m["next_fktp"]["code"], second.as_str());
+        let next_on = m["next_fktp_on"].as_str().expect("date");
+        assert!(next_on.ends_with("-01"), "{next_on}");
+
+        // A child registered today (PBI) may not change before three months without a reason.
+        let resp = app
+            .post(
+                &desa.token,
+                &jkn(&people[2]),
+                &json!({"segment": "PBI-APBN", "fktp": first}),
+            )
+            .await;
+        assert_eq!(resp.status(), 409, "the child joined with the family too");
+
+        // The coverage check tells a facility only the cover, the class and the FKTP.
+        let check = json_of(
+            app.get(&far.token, &format!("/api/v1/coverage/check?card={card}"))
+                .await,
+        )
+        .await;
+        let keys: Vec<&str> = check
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["active", "class", "fktp_code", "fktp_name"]);
+        assert_eq!(check["active"], true);
+        assert_eq!(check["class"], 2);
+        assert_eq!(
+            app.get(&far.token, "/api/v1/coverage/check?card=123")
+                .await
+                .status(),
+            422
+        );
+        assert_eq!(
+            app.get(&far.token, "/api/v1/coverage/check?card=0009999999999")
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.client
+                .get(app.url(&format!("/api/v1/coverage/check?card={card}")))
+                .send()
+                .await
+                .expect("anon")
+                .status(),
+            401
+        );
+
+        // The resident: their own household's cards, and the same FKTP rule.
+        let token = crate::residents::log_in(&app, &nik(VILLAGE, 1)).await;
+        let mine = app
+            .get(&token, &format!("/api/v1/me/persons/{}/jkn", people[1]))
+            .await;
+        assert_eq!(mine.status(), 200);
+        let resp = app
+            .post(
+                &token,
+                &format!("/api/v1/me/persons/{}/jkn/fktp", people[1]),
+                &json!({"fktp": second, "exception": "moved_house"}),
+            )
+            .await;
+        assert_eq!(json_of(resp).await["error"]["field"], "reason");
+        let resp = app
+            .post(
+                &token,
+                &format!("/api/v1/me/persons/{}/jkn/fktp", people[1]),
+                &json!({"fktp": second, "exception": "moved_house", "reason": "Pindah ke dusun sebelah"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            app.get(&token, "/api/v1/coverage/check?card=0009999999999")
+                .await
+                .status(),
+            401
+        );
+
+        // The pages: the membership, the card with its QR code, for the officer and the resident.
+        let (c, _) = crate::pages::logged_in(&app, "desa").await;
+        let page = c
+            .get(app.url(&format!("/persons/{}/jkn", people[0])))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(page.contains(&card) && page.contains("id=\"fktp-form\""));
+        let card_page = c
+            .get(app.url(&format!("/persons/{}/jkn/card", people[0])))
+            .send()
+            .await
+            .expect("card")
+            .text()
+            .await
+            .expect("html");
+        assert!(card_page.contains("<svg") && card_page.contains(&card));
+        // And the resident's own.
+        let (rc, _) = crate::residents::portal(&app, &nik(VILLAGE, 1)).await;
+        let mine = rc
+            .get(app.url(&format!("/me/persons/{}/jkn/card", people[1])))
+            .send()
+            .await
+            .expect("card");
+        assert_eq!(mine.status(), 200);
+        assert!(mine.text().await.expect("html").contains("<svg"));
+        let other = rc
+            .get(app.url(&format!(
+                "/me/persons/{}/jkn",
+                crate::residents::uuid_like()
+            )))
+            .send()
+            .await
+            .expect("other");
+        assert_eq!(other.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn an_officer_registers_a_membership_in_the_browser_pages() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let resp = app
+        .post(
+            &desa.token,
+            "/api/v1/households",
+            &household(VILLAGE, &nik(VILLAGE, 1), "Budi Santoso"),
+        )
+        .await;
+    let head = json_of(resp).await["person_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (c, csrf) = crate::pages::logged_in(&app, "desa").await;
+    let page = c
+        .get(app.url(&format!("/persons/{head}/jkn")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("id=\"register-form\""));
+    let resp = c
+        .post(app.url(&format!("/persons/{head}/jkn")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("segment", "PBPU"),
+            ("class", "3"),
+            ("fktp", ""),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 422);
+    let resp = c
+        .post(app.url(&format!("/persons/{head}/jkn")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("segment", "PBI-APBN"),
+            ("class", "3"),
+            ("fktp", "0507P001"),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 303);
+    let page = c
+        .get(app.url(&format!("/persons/{head}/jkn")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("id=\"card-number\""));
+    // Changing the FKTP of a member of a few days needs an exception.
+    let resp = c
+        .post(app.url(&format!("/persons/{head}/jkn/fktp")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("fktp", "0507P002"),
+            ("exception", ""),
+            ("reason", ""),
+        ])
+        .send()
+        .await
+        .expect("fktp");
+    assert_eq!(resp.status(), 409);
+}
