@@ -104,12 +104,66 @@ pub struct PbiRate {
     pub monthly: i64,
 }
 
+/// The penalty for in-patient care soon after a membership is reactivated.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DendaRule {
+    pub effective_from: NaiveDate,
+    /// The share of the case's estimated tariff per month in arrears, in thousandths.
+    pub per_mille: i64,
+    pub max_months: i64,
+    pub cap: i64,
+    pub days_after_reactivation: i64,
+}
+
 /// The contribution rates, each with the date it applies from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Tariffs {
     pub pbpu: Vec<PbpuRate>,
     pub ppu: Vec<PpuRate>,
     pub pbi: Vec<PbiRate>,
+    #[serde(default)]
+    pub denda: Vec<DendaRule>,
+}
+
+/// What the penalty comes to for one in-patient case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Denda {
+    /// Whether the case falls within the days after reactivation the penalty applies to.
+    pub applies: bool,
+    /// The months in arrears counted (at most the rule's maximum).
+    pub months_counted: i64,
+    /// In rupiah, after the cap.
+    pub amount: i64,
+    pub capped: bool,
+}
+
+/// The penalty for an in-patient case admitted on `admitted_on`, of estimated tariff
+/// `case_tariff`, for a membership reactivated on `reactivated_on` after `months` in arrears.
+pub fn denda(
+    rule: &DendaRule,
+    case_tariff: i64,
+    months: i64,
+    reactivated_on: NaiveDate,
+    admitted_on: NaiveDate,
+) -> Denda {
+    let days = (admitted_on - reactivated_on).num_days();
+    let applies = (0..=rule.days_after_reactivation).contains(&days) && months > 0;
+    if !applies {
+        return Denda {
+            applies: false,
+            months_counted: 0,
+            amount: 0,
+            capped: false,
+        };
+    }
+    let months_counted = months.min(rule.max_months);
+    let full = case_tariff.max(0) * rule.per_mille * months_counted / 1000;
+    Denda {
+        applies,
+        months_counted,
+        amount: full.min(rule.cap),
+        capped: full > rule.cap,
+    }
 }
 
 /// The entry in force on `on`: the latest whose date is on or before it.
@@ -130,6 +184,10 @@ impl Tariffs {
 
     pub fn ppu(&self, on: NaiveDate) -> Option<&PpuRate> {
         in_force(&self.ppu, on, |r| r.effective_from)
+    }
+
+    pub fn denda(&self, on: NaiveDate) -> Option<&DendaRule> {
+        in_force(&self.denda, on, |r| r.effective_from)
     }
 
     pub fn pbi(&self, on: NaiveDate) -> Option<&PbiRate> {
@@ -434,6 +492,7 @@ mod tests {
                     subsidy: 7_000,
                 },
             ],
+            denda: Vec::new(),
             ppu: vec![PpuRate {
                 effective_from: d(2020, 10, 1),
                 employer_per_mille: 40,
@@ -640,6 +699,83 @@ mod membership_tests {
             ),
             Ok(d("2026-07-01"))
         );
+    }
+
+    #[test]
+    fn the_denda_follows_the_rule_in_a_table_of_cases() {
+        let rule = DendaRule {
+            effective_from: d("2020-07-01"),
+            per_mille: 50,
+            max_months: 12,
+            cap: 30_000_000,
+            days_after_reactivation: 45,
+        };
+        // (case tariff, months in arrears, reactivated, admitted) → (applies, months, amount, capped)
+        let cases = [
+            // 5 % × 10,000,000 × 3 months
+            (
+                10_000_000,
+                3,
+                "2026-03-01",
+                "2026-03-10",
+                (true, 3, 1_500_000, false),
+            ),
+            // the 45th day still counts, the 46th not
+            (
+                10_000_000,
+                3,
+                "2026-03-01",
+                "2026-04-15",
+                (true, 3, 1_500_000, false),
+            ),
+            (
+                10_000_000,
+                3,
+                "2026-03-01",
+                "2026-04-16",
+                (false, 0, 0, false),
+            ),
+            // admitted before reactivation: not this rule
+            (
+                10_000_000,
+                3,
+                "2026-03-01",
+                "2026-02-28",
+                (false, 0, 0, false),
+            ),
+            // at most 12 months: 5 % × 20,000,000 × 12 = 12,000,000
+            (
+                20_000_000,
+                24,
+                "2026-03-01",
+                "2026-03-02",
+                (true, 12, 12_000_000, false),
+            ),
+            // capped at 30,000,000: 5 % × 80,000,000 × 12 = 48,000,000
+            (
+                80_000_000,
+                12,
+                "2026-03-01",
+                "2026-03-02",
+                (true, 12, 30_000_000, true),
+            ),
+            // no arrears, no penalty
+            (
+                10_000_000,
+                0,
+                "2026-03-01",
+                "2026-03-02",
+                (false, 0, 0, false),
+            ),
+        ];
+        for (tariff, months, re, ad, (applies, counted, amount, capped)) in cases {
+            let got = denda(&rule, tariff, months, d(re), d(ad));
+            assert_eq!(
+                (got.applies, got.months_counted, got.amount, got.capped),
+                (applies, counted, amount, capped),
+                "{tariff} {months} {re} {ad}"
+            );
+        }
     }
 
     #[test]

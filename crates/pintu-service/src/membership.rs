@@ -69,6 +69,79 @@ pub struct Coverage {
     pub fktp_name: Option<String>,
 }
 
+/// The penalty calculator's question: an in-patient case soon after a reactivation.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DendaQuestion {
+    /// The case's estimated tariff (INA-CBG), in rupiah.
+    pub case_tariff: Option<String>,
+    /// Months in arrears paid at reactivation.
+    pub months_in_arrears: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub reactivated_on: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub admitted_on: Option<String>,
+}
+
+/// The penalty (denda) for an in-patient case within the days after a reactivation, by the
+/// rule in force on the admission date (`data/tariffs/jkn.toml`). Keeps nothing.
+pub fn denda_of(
+    q: &DendaQuestion,
+) -> Result<(pintu_domain::jkn::Denda, pintu_domain::jkn::DendaRule)> {
+    let mut invalid = Invalid::default();
+    let mut number = |v: &Option<String>, field: &str, max: i64| -> i64 {
+        let raw: String = v
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !matches!(c, '.' | ',' | ' '))
+            .collect();
+        match raw.parse::<i64>() {
+            Ok(n) if (0..=max).contains(&n) => n,
+            Ok(_) => {
+                invalid.push(field, "value_out_of_range");
+                0
+            }
+            Err(_) => {
+                invalid.push(
+                    field,
+                    if raw.is_empty() {
+                        "required"
+                    } else {
+                        "value_invalid"
+                    },
+                );
+                0
+            }
+        }
+    };
+    let tariff = number(&q.case_tariff, "case_tariff", 10_000_000_000);
+    let months = number(&q.months_in_arrears, "months_in_arrears", 600);
+    let mut date = |v: &Option<String>, field: &str| match NaiveDate::parse_from_str(
+        v.as_deref().unwrap_or("").trim(),
+        "%Y-%m-%d",
+    ) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            invalid.push(field, "date_invalid");
+            None
+        }
+    };
+    let reactivated = date(&q.reactivated_on, "reactivated_on");
+    let admitted = date(&q.admitted_on, "admitted_on");
+    invalid.or_ok(()).map_err(Error::Invalid)?;
+    let (Some(reactivated), Some(admitted)) = (reactivated, admitted) else {
+        return Err(Error::Internal(anyhow::anyhow!("validated dates")));
+    };
+    let rule = crate::matching::tariffs()?
+        .denda(admitted)
+        .cloned()
+        .ok_or_else(|| Error::invalid("admitted_on", "no_rule_in_force"))?;
+    Ok((
+        pintu_domain::jkn::denda(&rule, tariff, months, reactivated, admitted),
+        rule,
+    ))
+}
+
 /// Reads a facility list in CSV (`code,name,kind,regency_code,address`).
 pub fn parse_facilities(text: &str) -> std::result::Result<Vec<FacilityRow>, String> {
     let mut out = Vec::new();

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(facilities))
         .routes(routes!(my_membership))
         .routes(routes!(my_fktp))
+        .routes(routes!(denda))
 }
 
 /// A primary care provider.
@@ -275,6 +276,59 @@ async fn facilities(
         .await
         .map_err(|e| c.err(e))?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DendaQuery {
+    /// The case's estimated tariff (INA-CBG), in rupiah.
+    pub case_tariff: Option<String>,
+    /// Months in arrears paid at reactivation.
+    pub months_in_arrears: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub reactivated_on: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub admitted_on: Option<String>,
+}
+
+/// The penalty for one in-patient case, and the rule that made it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DendaOut {
+    /// Whether the admission falls within the days after reactivation the penalty covers.
+    pub applies: bool,
+    pub months_counted: i64,
+    /// In rupiah, after the cap.
+    pub amount: i64,
+    pub capped: bool,
+    pub per_mille: i64,
+    pub max_months: i64,
+    pub cap: i64,
+    pub days_after_reactivation: i64,
+}
+
+/// The penalty (denda) for in-patient care within 45 days after a membership's
+/// reactivation: 5 % of the case's estimated tariff per month in arrears (at most 12), capped
+/// at Rp 30,000,000 — the numbers as data (`data/tariffs/jkn.toml`). Keeps nothing.
+#[utoipa::path(get, path = "/api/v1/jkn/denda", tag = "jkn", params(DendaQuery),
+    responses((status = 200, body = DendaOut), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn denda(c: ApiCtx, Query(q): Query<DendaQuery>) -> Result<Json<DendaOut>, ApiError> {
+    let (d, rule) =
+        pintu_service::membership::denda_of(&pintu_service::membership::DendaQuestion {
+            case_tariff: q.case_tariff,
+            months_in_arrears: q.months_in_arrears,
+            reactivated_on: q.reactivated_on,
+            admitted_on: q.admitted_on,
+        })
+        .map_err(|e| c.err(e))?;
+    Ok(Json(DendaOut {
+        applies: d.applies,
+        months_counted: d.months_counted,
+        amount: d.amount,
+        capped: d.capped,
+        per_mille: rule.per_mille,
+        max_months: rule.max_months,
+        cap: rule.cap,
+        days_after_reactivation: rule.days_after_reactivation,
+    }))
 }
 
 /// The JKN membership of a member of my household.

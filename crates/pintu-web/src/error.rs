@@ -219,6 +219,8 @@ pub const ERROR_CODES: &[&str] = &[
     "jkn_member_changed",
     "card_number_invalid",
     "facilities_invalid",
+    "value_out_of_range",
+    "no_rule_in_force",
     // the public check
     "age_out_of_range",
     "household_size_out_of_range",

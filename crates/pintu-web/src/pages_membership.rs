@@ -28,6 +28,64 @@ pub fn router() -> Router<AppState> {
         .route("/me/persons/{id}/jkn", get(resident_page))
         .route("/me/persons/{id}/jkn/fktp", post(resident_fktp))
         .route("/me/persons/{id}/jkn/card", get(resident_card))
+        .route("/jkn/denda", get(denda_page))
+}
+
+#[derive(Template)]
+#[template(path = "jkn_denda.html")]
+struct DendaPage {
+    l: Layout,
+    q: pintu_service::membership::DendaQuestion,
+    result: Option<(pintu_domain::jkn::Denda, pintu_domain::jkn::DendaRule)>,
+    errors: FormErrors,
+}
+
+impl DendaPage {
+    fn v<'a>(&self, value: &'a Option<String>) -> &'a str {
+        value.as_deref().unwrap_or("")
+    }
+
+    fn rupiah(&self, n: &i64) -> String {
+        let digits = n.to_string();
+        let mut out = String::from("Rp ");
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push('.');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+/// The penalty calculator for facilities and officers: the question in the address (it holds
+/// no personal data), the answer under it.
+async fn denda_page(
+    u: PageUser,
+    axum::extract::Query(q): axum::extract::Query<pintu_service::membership::DendaQuestion>,
+) -> Response {
+    let asked = q.case_tariff.is_some() || q.admitted_on.is_some();
+    let (status, result, errors) = if asked {
+        match pintu_service::membership::denda_of(&q) {
+            Ok(r) => (StatusCode::OK, Some(r), FormErrors::default()),
+            Err(e) => match FormErrors::from_error(e, &u.tr) {
+                Ok((status, errors)) => (status, None, errors),
+                Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+            },
+        }
+    } else {
+        (StatusCode::OK, None, FormErrors::default())
+    };
+    (
+        status,
+        render(&DendaPage {
+            l: Layout::for_user(&u, "denda-title", "programmes", "/jkn/denda"),
+            q,
+            result,
+            errors,
+        }),
+    )
+        .into_response()
 }
 
 /// The QR code of a card number, as inline SVG.

@@ -311,3 +311,54 @@ async fn an_officer_registers_a_membership_in_the_browser_pages() {
         .expect("fktp");
     assert_eq!(resp.status(), 409);
 }
+
+#[tokio::test]
+async fn the_denda_calculator_follows_the_rule_kept_as_data() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let ask = |q: &str| {
+        let app = &app;
+        let token = desa.token.clone();
+        let path = format!("/api/v1/jkn/denda?{q}");
+        async move { app.get(&token, &path).await }
+    };
+    let d = json_of(
+        ask("case_tariff=80.000.000&months_in_arrears=14&reactivated_on=2026-03-01&admitted_on=2026-04-15").await,
+    )
+    .await;
+    assert_eq!(
+        (
+            d["applies"].clone(),
+            d["months_counted"].clone(),
+            d["amount"].clone(),
+            d["capped"].clone()
+        ),
+        (json!(true), json!(12), json!(30_000_000), json!(true))
+    );
+    let d = json_of(ask("case_tariff=10000000&months_in_arrears=3&reactivated_on=2026-03-01&admitted_on=2026-04-16").await).await;
+    assert_eq!(d["applies"], false);
+    let resp =
+        ask("case_tariff=abc&months_in_arrears=3&reactivated_on=2026-03-01&admitted_on=x").await;
+    assert_eq!(resp.status(), 422);
+    assert_eq!(json_of(resp).await["error"]["field"], "case_tariff");
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/jkn/denda"))
+            .send()
+            .await
+            .expect("anon")
+            .status(),
+        401
+    );
+
+    let (c, _) = crate::pages::logged_in(&app, "desa").await;
+    let page = c
+        .get(app.url("/jkn/denda?case_tariff=10000000&months_in_arrears=3&reactivated_on=2026-03-01&admitted_on=2026-03-10"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("Rp 1.500.000"), "{page}");
+}
