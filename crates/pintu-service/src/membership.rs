@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
 use pintu_domain::jkn::{FktpException, MemberStatus, Segment, fktp_change_effective};
 use pintu_domain::{Actor, Invalid};
-use pintu_store::jkn::{self as q, FacilityRow, MemberRow, NewFktpChange};
+use pintu_store::jkn::{self as q, BillRow, FacilityRow, MemberRow, NewFktpChange};
 use pintu_store::new_id;
 use pintu_store::registry::{self as reg, PersonRow};
 use rand::Rng;
@@ -58,6 +58,31 @@ pub struct Membership {
     pub fktp_change_from: NaiveDate,
     /// The household's members with a card (the member included).
     pub family: Vec<MemberRow>,
+    /// The family's bills, newest first (PBPU and BP families).
+    pub bills: Vec<BillRow>,
+    /// Open bills past their due date, in rupiah.
+    pub arrears: i64,
+}
+
+/// What a billing run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BillingRun {
+    pub period: String,
+    /// Families with paying members (PBPU, BP).
+    pub families: u64,
+    /// Bills issued by this run.
+    pub billed: u64,
+    /// Families billed for the period already (by an earlier run).
+    pub already_billed: u64,
+    /// The amount of the bills this run issued, in rupiah.
+    pub amount: i64,
+    /// Memberships suspended because a bill of an earlier month is still open.
+    pub suspended: u64,
+}
+
+/// The first day of a `YYYY-MM` period.
+fn period_start(period: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{}-01", period.trim()), "%Y-%m-%d").ok()
 }
 
 /// What a facility learns of a card.
@@ -345,10 +370,15 @@ impl Pintu {
             Some(code) => q::facility(c, code).await?,
             None => None,
         };
-        let family = match &member.household_id {
-            Some(h) => q::household_members(c, h).await?,
-            None => vec![member.clone()],
+        let (family, bills) = match &member.household_id {
+            Some(h) => (q::household_members(c, h).await?, q::bills_of(c, h).await?),
+            None => (vec![member.clone()], Vec::new()),
         };
+        let arrears = bills
+            .iter()
+            .filter(|b| b.status == "open" && b.due_on < on)
+            .map(|b| b.amount)
+            .sum();
         self.audit
             .record(
                 ctx,
@@ -368,7 +398,104 @@ impl Pintu {
             fktp,
             next_fktp,
             family,
+            bills,
+            arrears,
         })
+    }
+
+    /// The monthly billing run of `period` (`YYYY-MM`) in the actor's area (district back
+    /// offices and above, or the system): one bill per PBPU or BP family — the members'
+    /// contributions at the class rates in force on the 1st, less the state's subsidy —
+    /// on the family's virtual account, due on the 10th. A family billed for the period
+    /// already is left as it is, so running it again (or after a crash) bills nobody twice.
+    /// Then every family with a bill of a month before `on`'s still open is suspended.
+    pub async fn run_billing(
+        &self,
+        ctx: &Ctx,
+        period: &str,
+        on: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<BillingRun> {
+        if !ctx.actor.may_run_matching() {
+            return Err(Error::Forbidden);
+        }
+        let start =
+            period_start(period).ok_or_else(|| Error::invalid("period", "period_invalid"))?;
+        let period = start.format("%Y-%m").to_string();
+        let due_on = start + chrono::Duration::days(9);
+        let tariffs = crate::matching::tariffs()?;
+        let scope = ctx.actor.scope();
+        let c = self.store.conn();
+        let members = q::paying_members(c, &scope).await?;
+        let mut run = BillingRun {
+            period: period.clone(),
+            ..BillingRun::default()
+        };
+        let mut families: Vec<Vec<&MemberRow>> = Vec::new();
+        for m in &members {
+            match families.last_mut() {
+                Some(f) if f[0].household_id == m.household_id => f.push(m),
+                _ => families.push(vec![m]),
+            }
+        }
+        run.families = families.len() as u64;
+        for chunk in families.chunks(500) {
+            let tx = self.store.begin().await?;
+            for family in chunk {
+                let mut amount = 0;
+                for m in family {
+                    let rate = tariffs.pbpu(i64::from(m.class), start).ok_or_else(|| {
+                        Error::Internal(anyhow::anyhow!("no class {} rate on {start}", m.class))
+                    })?;
+                    amount += rate.monthly - rate.subsidy;
+                }
+                let account = family
+                    .iter()
+                    .map(|m| m.card_number.as_str())
+                    .min()
+                    .unwrap_or_default();
+                let bill = BillRow {
+                    id: new_id(),
+                    household_id: family[0].household_id.clone().unwrap_or_default(),
+                    village_code: family[0].village_code.clone(),
+                    period: period.clone(),
+                    va_number: format!("88888{account}"),
+                    members: family.len() as i32,
+                    amount,
+                    due_on,
+                    status: "open".into(),
+                    created_at: now,
+                };
+                if q::insert_bill(&tx, &bill).await? {
+                    run.billed += 1;
+                    run.amount += amount;
+                } else {
+                    run.already_billed += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        // Unpaid by the due date: suspended from the 1st of the next month.
+        let this_month = on.format("%Y-%m").to_string();
+        let last_overdue = period_start(&this_month)
+            .and_then(|d| d.checked_sub_months(chrono::Months::new(1)))
+            .map(|d| d.format("%Y-%m").to_string())
+            .unwrap_or_default();
+        run.suspended = q::suspend_unpaid(c, &scope, &last_overdue, now).await?;
+        self.audit
+            .record(
+                ctx,
+                "jkn.billing",
+                "bill",
+                None,
+                None,
+                Some(format!(
+                    "period={} billed={} suspended={}",
+                    run.period, run.billed, run.suspended
+                )),
+            )
+            .await?;
+        Ok(run)
     }
 
     /// Asks for another FKTP: after three months with the current one, or sooner with an

@@ -272,3 +272,111 @@ pub async fn insert_fktp_change(c: &impl ConnectionTrait, f: &NewFktpChange<'_>)
     .await?;
     Ok(())
 }
+
+/// A family's bill for one month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BillRow {
+    pub id: String,
+    pub household_id: String,
+    pub village_code: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub va_number: String,
+    pub members: i32,
+    pub amount: i64,
+    pub due_on: NaiveDate,
+    /// `open` or `paid`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl FromRow for BillRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(BillRow {
+            id: col(row, "id")?,
+            household_id: col(row, "household_id")?,
+            village_code: col(row, "village_code")?,
+            period: col(row, "period")?,
+            va_number: col(row, "va_number")?,
+            members: col(row, "members")?,
+            amount: col(row, "amount")?,
+            due_on: col(row, "due_on")?,
+            status: col(row, "status")?,
+            created_at: col(row, "created_at")?,
+        })
+    }
+}
+
+/// Inserts a bill unless the family has one for the period; `true` if it was new.
+pub async fn insert_bill(c: &impl ConnectionTrait, b: &BillRow) -> Result<bool> {
+    Ok(execute(
+        c,
+        "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
+         amount, due_on, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (household_id, period) DO NOTHING",
+        vec![
+            b.id.clone().into(),
+            b.household_id.clone().into(),
+            b.village_code.clone().into(),
+            b.period.clone().into(),
+            b.va_number.clone().into(),
+            b.members.into(),
+            b.amount.into(),
+            b.due_on.into(),
+            b.status.clone().into(),
+            b.created_at.into(),
+        ],
+    )
+    .await?
+        == 1)
+}
+
+/// A household's bills, newest first.
+pub async fn bills_of(c: &impl ConnectionTrait, household_id: &str) -> Result<Vec<BillRow>> {
+    fetch_all(
+        c,
+        "SELECT id, household_id, village_code, period, va_number, members, amount, due_on, \
+         status, created_at FROM jkn_bills WHERE household_id = ? ORDER BY period DESC",
+        vec![household_id.into()],
+    )
+    .await
+}
+
+/// The paying memberships (PBPU and BP, not inactive) in `scope`, by household.
+pub async fn paying_members(c: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<MemberRow>> {
+    let (area, values) = scope_filter(scope, "m.village_code");
+    fetch_all(
+        c,
+        &format!(
+            "{MEMBER} WHERE {area} AND m.segment IN ('PBPU', 'BP') AND m.status <> 'inactive' \
+             AND m.household_id IS NOT NULL ORDER BY m.household_id, m.person_id"
+        ),
+        values,
+    )
+    .await
+}
+
+/// Suspends the members of every family with a bill still open after `from` (the first
+/// day after its month); returns how many memberships were suspended.
+pub async fn suspend_unpaid(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    last_unpaid_period: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let (area, mut values) = scope_filter(scope, "m.village_code");
+    let mut all = vec![now.into()];
+    values.push(last_unpaid_period.into());
+    all.extend(values);
+    execute(
+        c,
+        &format!(
+            "UPDATE jkn_members SET status = 'suspended', updated_at = ? WHERE person_id IN \
+             (SELECT m.person_id FROM jkn_members m WHERE {area} AND m.status = 'active' \
+             AND m.household_id IN (SELECT b.household_id FROM jkn_bills b \
+             WHERE b.status = 'open' AND b.period <= ?))"
+        ),
+        all,
+    )
+    .await
+}

@@ -58,6 +58,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "JKN membership and primary care providers",
         jkn_membership,
     ),
+    (18, "JKN family bills", jkn_bills),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1555,6 +1556,38 @@ fn jkn_membership() -> Vec<Ddl> {
             "ix_fktp_changes_person",
             "fktp_changes",
             &["person_id", "at"],
+        ),
+    ]
+}
+
+fn jkn_bills() -> Vec<Ddl> {
+    // One bill per family and month (the family's virtual account), due on the 10th: a
+    // billing run inserts each at most once, so running it again changes nothing.
+    let bills = Table::create()
+        .table("jkn_bills")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("household_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("period").string_len(7).not_null())
+        .col(ColumnDef::new("va_number").string_len(24).not_null())
+        .col(ColumnDef::new("members").integer().not_null())
+        .col(ColumnDef::new("amount").big_integer().not_null())
+        .col(ColumnDef::new("due_on").date().not_null())
+        .col(ColumnDef::new("status").string_len(8).not_null())
+        .col(instant("created_at"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(bills)),
+        unique(
+            "ux_jkn_bills_family",
+            "jkn_bills",
+            &["household_id", "period"],
+        ),
+        index(
+            "ix_jkn_bills_area",
+            "jkn_bills",
+            &["village_code", "period"],
         ),
     ]
 }

@@ -27,6 +27,65 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_membership))
         .routes(routes!(my_fktp))
         .routes(routes!(denda))
+        .routes(routes!(billing))
+}
+
+/// A family's bill for one month.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BillOut {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The family's virtual account number to pay into.
+    pub va_number: String,
+    pub members: i32,
+    /// In rupiah.
+    pub amount: i64,
+    pub due_on: NaiveDate,
+    /// `open` or `paid`.
+    pub status: String,
+}
+
+/// Running the monthly billing.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BillingIn {
+    /// `YYYY-MM`.
+    pub period: String,
+}
+
+/// What a billing run did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BillingOut {
+    pub period: String,
+    pub families: u64,
+    pub billed: u64,
+    pub already_billed: u64,
+    pub amount: i64,
+    pub suspended: u64,
+}
+
+/// Bill every PBPU and BP family of your area for a month (district back offices and
+/// above): one bill per family, due on the 10th; running it again bills nobody twice. Families
+/// with a bill of an earlier month still open are suspended.
+#[utoipa::path(post, path = "/api/v1/jkn/billing", tag = "jkn", request_body = BillingIn,
+    responses((status = 200, body = BillingOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn billing(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    ApiJson(b): ApiJson<BillingIn>,
+) -> Result<Json<BillingOut>, ApiError> {
+    let r = s
+        .pintu
+        .run_billing(&c.ctx, &b.period, pintu_service::today(), Utc::now())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(BillingOut {
+        period: r.period,
+        families: r.families,
+        billed: r.billed,
+        already_billed: r.already_billed,
+        amount: r.amount,
+        suspended: r.suspended,
+    }))
 }
 
 /// A primary care provider.
@@ -83,6 +142,10 @@ pub struct MembershipOut {
     /// From this day the FKTP can change without an exception.
     pub fktp_change_from: NaiveDate,
     pub family: Vec<FamilyCardOut>,
+    /// The family's bills, newest first.
+    pub bills: Vec<BillOut>,
+    /// Open bills past their due date, in rupiah.
+    pub arrears: i64,
 }
 
 impl From<Membership> for MembershipOut {
@@ -101,6 +164,19 @@ impl From<Membership> for MembershipOut {
             next_fktp: m.next_fktp.map(Into::into),
             next_fktp_on: r.next_fktp_on,
             fktp_change_from: m.fktp_change_from,
+            bills: m
+                .bills
+                .into_iter()
+                .map(|b| BillOut {
+                    period: b.period,
+                    va_number: b.va_number,
+                    members: b.members,
+                    amount: b.amount,
+                    due_on: b.due_on,
+                    status: b.status,
+                })
+                .collect(),
+            arrears: m.arrears,
             family: m
                 .family
                 .into_iter()

@@ -120,6 +120,14 @@ enum Command {
         #[command(subcommand)]
         command: ProgrammesCommand,
     },
+    /// The monthly JKN billing of PBPU and BP families (one bill per family, due on the
+    /// 10th; running it again bills nobody twice), then the suspension of families with an
+    /// earlier bill still open.
+    Bill {
+        /// The month to bill, YYYY-MM.
+        #[arg(long)]
+        period: String,
+    },
     /// The primary care providers (FKTP) JKN members choose.
     Facilities {
         #[command(subcommand)]
@@ -381,6 +389,25 @@ async fn run() -> anyhow::Result<()> {
                     ),
                 }
             }
+            Ok(())
+        }
+        Command::Bill { period } => {
+            let store = open(&cfg).await?;
+            store.migrate().await?;
+            let pintu = app_pintu(&cfg, store)?;
+            let r = pintu
+                .run_billing(
+                    &Ctx::system("cli"),
+                    &period,
+                    pintu_service::today(),
+                    chrono::Utc::now(),
+                )
+                .await
+                .map_err(describe)?;
+            println!(
+                "{}: {} families, {} billed (Rp {}), {} billed already, {} memberships suspended",
+                r.period, r.families, r.billed, r.amount, r.already_billed, r.suspended
+            );
             Ok(())
         }
         Command::Facilities {

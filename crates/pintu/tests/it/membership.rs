@@ -362,3 +362,128 @@ async fn the_denda_calculator_follows_the_rule_kept_as_data() {
         .expect("html");
     assert!(page.contains("Rp 1.500.000"), "{page}");
 }
+
+#[tokio::test]
+async fn a_billing_run_bills_each_family_once_and_unpaid_families_are_suspended() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let mut heads = Vec::new();
+        for (serial, segment, class) in [(1, "PBPU", 3), (2, "PBPU", 1), (3, "PBI-APBN", 3)] {
+            let resp = app
+                .post(
+                    &desa.token,
+                    "/api/v1/households",
+                    &household(VILLAGE, &nik(VILLAGE, serial), "Kepala"),
+                )
+                .await;
+            let head = json_of(resp).await["person_ids"][0]
+                .as_str()
+                .expect("id")
+                .to_string();
+            let resp = app
+                .post(
+                    &desa.token,
+                    &format!("/api/v1/persons/{head}/jkn"),
+                    &json!({"segment": segment, "class": class, "fktp": "0507P001"}),
+                )
+                .await;
+            assert_eq!(resp.status(), 201);
+            heads.push(head);
+        }
+        // A village office does not run the billing.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/jkn/billing",
+                &json!({"period": "2026-11"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 403);
+        let resp = app
+            .post(
+                &kab.token,
+                "/api/v1/jkn/billing",
+                &json!({"period": "2026-13"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 422);
+
+        let ctx = pintu_service::Ctx::system("test");
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let run = app
+            .pintu
+            .run_billing(&ctx, "2026-11", on, chrono::Utc::now())
+            .await
+            .expect("billing");
+        // Two PBPU families of three: 3 × (42,000 − 7,000) and 3 × 150,000; PBI is the state's.
+        assert_eq!(
+            (run.families, run.billed, run.amount),
+            (2, 2, 105_000 + 450_000)
+        );
+        let again = app
+            .pintu
+            .run_billing(&ctx, "2026-11", on, chrono::Utc::now())
+            .await
+            .expect("again");
+        assert_eq!(
+            (again.billed, again.already_billed, again.suspended),
+            (0, 2, 0)
+        );
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{}/jkn", heads[0]))
+                .await,
+        )
+        .await;
+        assert_eq!(m["bills"][0]["amount"], 105_000);
+        assert_eq!(m["bills"][0]["due_on"], "2026-11-10");
+        assert!(
+            m["bills"][0]["va_number"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("88888"))
+        );
+        let pbi = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{}/jkn", heads[2]))
+                .await,
+        )
+        .await;
+        assert_eq!(pbi["bills"], json!([]));
+
+        // December: November's bill is still open, so the two families are suspended.
+        let dec = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let run = app
+            .pintu
+            .run_billing(&ctx, "2026-12", dec, chrono::Utc::now())
+            .await
+            .expect("december");
+        assert_eq!((run.billed, run.suspended), (2, 6));
+        let check = json_of(
+            app.get(
+                &kab.token,
+                &format!(
+                    "/api/v1/coverage/check?card={}",
+                    m["card_number"].as_str().expect("card")
+                ),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            check["active"], false,
+            "a suspended card does not cover care"
+        );
+        let pbi_check = json_of(
+            app.get(
+                &kab.token,
+                &format!(
+                    "/api/v1/coverage/check?card={}",
+                    pbi["card_number"].as_str().expect("card")
+                ),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(pbi_check["active"], true);
+    }
+}
