@@ -50,6 +50,12 @@ codes! {
         ChangeConfirmed = "change_confirmed",
         /// A resident's change request rejected, with the reason.
         ChangeRejected = "change_rejected",
+        /// A family's JKN bill (`programme`: the virtual account; `reason`: amount and due
+        /// date).
+        BillIssued = "bill_issued",
+        /// A family's JKN cover suspended for an unpaid bill (`programme`: the virtual
+        /// account).
+        MembershipSuspended = "membership_suspended",
     }
 }
 
@@ -204,6 +210,30 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             ),
             reason.unwrap_or("-"),
             ". Ask your village office.",
+        ),
+        (Template::BillIssued, Lang::Id) => fit(
+            &format!("Pintu: tagihan JKN keluarga Anda, VA {programme}: "),
+            reason.unwrap_or("-"),
+            ". Bayar sebelum jatuh tempo agar tetap aktif.",
+        ),
+        (Template::BillIssued, Lang::En) => fit(
+            &format!("Pintu: your family's JKN bill, VA {programme}: "),
+            reason.unwrap_or("-"),
+            ". Pay by the due date to stay covered.",
+        ),
+        (Template::MembershipSuspended, Lang::Id) => fit(
+            &format!(
+                "Pintu: JKN keluarga Anda NONAKTIF karena tagihan belum dibayar. Bayar tunggakan ke VA {programme} untuk aktif kembali."
+            ),
+            "",
+            "",
+        ),
+        (Template::MembershipSuspended, Lang::En) => fit(
+            &format!(
+                "Pintu: your family's JKN cover is SUSPENDED for an unpaid bill. Pay the arrears to VA {programme} to reactivate."
+            ),
+            "",
+            "",
         ),
         (Template::ComplaintResolved, Lang::Id) => fit(
             &format!("Pintu: aduan {programme} selesai. Jawaban: "),

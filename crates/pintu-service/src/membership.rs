@@ -8,6 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
 use pintu_domain::jkn::{FktpException, MemberStatus, Segment, fktp_change_effective};
+use pintu_domain::messages::Template;
 use pintu_domain::{Actor, Invalid};
 use pintu_store::jkn::{self as q, BillRow, FacilityRow, MemberRow, NewFktpChange};
 use pintu_store::new_id;
@@ -403,6 +404,48 @@ impl Pintu {
         })
     }
 
+    /// Queues a message to a family in `tx`: at the head's phone, or the first member's
+    /// who has one.
+    #[allow(clippy::too_many_arguments)]
+    async fn notify_family(
+        &self,
+        tx: &impl pintu_store::sea_orm::ConnectionTrait,
+        household_id: &str,
+        template: Template,
+        va: &str,
+        reason: Option<&str>,
+        subject_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let members = reg::household_members(tx, &Scope::National, household_id).await?;
+        let to = members
+            .iter()
+            .filter(|p| p.phone.is_some() && p.life_status == "alive")
+            .min_by_key(|p| {
+                p.relationship
+                    .as_deref()
+                    .and_then(pintu_domain::Relationship::parse)
+                    .is_none_or(|r| r != pintu_domain::Relationship::Head)
+            });
+        let Some(to) = to else { return Ok(()) };
+        crate::messages::queue(
+            tx,
+            &crate::messages::Notice {
+                person_id: &to.id,
+                village_code: &to.village_code,
+                phone: to.phone.as_deref(),
+                template,
+                programme: va,
+                reason,
+                subject_type: "jkn_bill",
+                subject_id,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The monthly billing run of `period` (`YYYY-MM`) in the actor's area (district back
     /// offices and above, or the system): one bill per PBPU or BP family — the members'
     /// contributions at the class rates in force on the 1st, less the state's subsidy —
@@ -469,6 +512,18 @@ impl Pintu {
                 if q::insert_bill(&tx, &bill).await? {
                     run.billed += 1;
                     run.amount += amount;
+                    // The family is told the bill by SMS, with the bill.
+                    let due = format!("Rp{amount}, jatuh tempo {due_on}");
+                    self.notify_family(
+                        &tx,
+                        &bill.household_id,
+                        Template::BillIssued,
+                        &bill.va_number,
+                        Some(&due),
+                        &bill.id,
+                        now,
+                    )
+                    .await?;
                 } else {
                     run.already_billed += 1;
                 }
@@ -481,7 +536,21 @@ impl Pintu {
             .and_then(|d| d.checked_sub_months(chrono::Months::new(1)))
             .map(|d| d.format("%Y-%m").to_string())
             .unwrap_or_default();
-        run.suspended = q::suspend_unpaid(c, &scope, &last_overdue, now).await?;
+        for (household, va) in q::families_to_suspend(c, &scope, &last_overdue).await? {
+            let tx = self.store.begin().await?;
+            run.suspended += q::suspend_family(&tx, &household, now).await?;
+            self.notify_family(
+                &tx,
+                &household,
+                Template::MembershipSuspended,
+                &va,
+                None,
+                &household,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+        }
         self.audit
             .record(
                 ctx,

@@ -356,27 +356,47 @@ pub async fn paying_members(c: &impl ConnectionTrait, scope: &Scope) -> Result<V
     .await
 }
 
-/// Suspends the members of every family with a bill still open after `from` (the first
-/// day after its month); returns how many memberships were suspended.
-pub async fn suspend_unpaid(
+/// The families of `scope` with an active member and a bill of `last_unpaid_period` or
+/// earlier still open: (household, its virtual account).
+pub async fn families_to_suspend(
     c: &impl ConnectionTrait,
     scope: &Scope,
     last_unpaid_period: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
+) -> Result<Vec<(String, String)>> {
     let (area, mut values) = scope_filter(scope, "m.village_code");
-    let mut all = vec![now.into()];
     values.push(last_unpaid_period.into());
-    all.extend(values);
-    execute(
+    let rows = crate::query_all(
         c,
         &format!(
-            "UPDATE jkn_members SET status = 'suspended', updated_at = ? WHERE person_id IN \
-             (SELECT m.person_id FROM jkn_members m WHERE {area} AND m.status = 'active' \
-             AND m.household_id IN (SELECT b.household_id FROM jkn_bills b \
-             WHERE b.status = 'open' AND b.period <= ?))"
+            "SELECT DISTINCT m.household_id, b.va_number FROM jkn_members m \
+             JOIN jkn_bills b ON b.household_id = m.household_id \
+             WHERE {area} AND m.status = 'active' AND b.status = 'open' AND b.period <= ? \
+             ORDER BY m.household_id"
         ),
-        all,
+        values,
+    )
+    .await?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for r in &rows {
+        let h: String = col(r, "household_id")?;
+        if out.last().is_none_or(|(last, _)| *last != h) {
+            out.push((h, col(r, "va_number")?));
+        }
+    }
+    Ok(out)
+}
+
+/// Suspends a family's active memberships; returns how many.
+pub async fn suspend_family(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    execute(
+        c,
+        "UPDATE jkn_members SET status = 'suspended', updated_at = ? \
+         WHERE household_id = ? AND status = 'active'",
+        vec![now.into(), household_id.into()],
     )
     .await
 }

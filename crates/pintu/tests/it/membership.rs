@@ -485,5 +485,21 @@ async fn a_billing_run_bills_each_family_once_and_unpaid_families_are_suspended(
         )
         .await;
         assert_eq!(pbi_check["active"], true);
+        // Each bill and each suspension was told to the family by SMS.
+        for (template, expected) in [("bill_issued", 4), ("membership_suspended", 2)] {
+            let row = pintu_store::query_one(
+                app.pintu.store.conn(),
+                "SELECT COUNT(*) AS n FROM outbox_messages WHERE template = ?",
+                vec![template.into()],
+            )
+            .await
+            .expect("query")
+            .expect("row");
+            assert_eq!(
+                pintu_store::col::<i64>(&row, "n").expect("n"),
+                expected,
+                "{template}"
+            );
+        }
     }
 }
