@@ -612,7 +612,7 @@ impl Pintu {
     }
 
     /// A member of the resident's household; any other person does not exist for them.
-    async fn my_member(&self, ctx: &Ctx, person_id: &str) -> Result<PersonRow> {
+    pub async fn my_member(&self, ctx: &Ctx, person_id: &str) -> Result<PersonRow> {
         resident_household(ctx)?;
         let id = pintu_store::parse_id(person_id).ok_or(Error::NotFound)?;
         reg::person(self.store.conn(), &Scope::National, &id)
@@ -794,6 +794,15 @@ impl Pintu {
         };
         q::set_language(self.store.conn(), person_id, &village, lang, now).await?;
         Ok(lang.to_string())
+    }
+
+    /// How many change requests wait for an officer of the actor's area (the dashboard);
+    /// none for those who do not write the registry.
+    pub async fn pending_change_requests(&self, ctx: &Ctx) -> Result<i64> {
+        if !ctx.actor.may_write_registry() {
+            return Ok(0);
+        }
+        Ok(q::pending_count(self.store.conn(), &ctx.actor.scope()).await?)
     }
 
     /// Change requests of the officer's area (or `area` inside it), by state, newest first.

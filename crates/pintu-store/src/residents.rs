@@ -330,6 +330,22 @@ pub async fn request(
     .await
 }
 
+/// Pending change requests in `scope`.
+pub async fn pending_count(c: &impl ConnectionTrait, scope: &Scope) -> Result<i64> {
+    let (area, values) = scope_filter(scope, "r.village_code");
+    let row = query_one(
+        c,
+        &format!(
+            "SELECT COUNT(*) AS n FROM change_requests r WHERE {area} AND r.state = 'pending'"
+        ),
+        values,
+    )
+    .await?;
+    row.map(|r| col::<i64>(&r, "n"))
+        .transpose()
+        .map(|n| n.unwrap_or(0))
+}
+
 /// Decides a pending request; `false` if it was decided meanwhile.
 pub async fn decide_request(
     c: &impl ConnectionTrait,

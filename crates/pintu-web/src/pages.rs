@@ -417,6 +417,8 @@ struct DashboardPage {
     counts: RegistryCounts,
     /// Open cases with a follow-up past its date.
     overdue_cases: i64,
+    /// Residents' change requests waiting for the area's officers.
+    pending_changes: i64,
 }
 
 async fn dashboard(State(state): State<AppState>, u: PageUser) -> Response {
@@ -440,11 +442,16 @@ async fn dashboard(State(state): State<AppState>, u: PageUser) -> Response {
         Ok(n) => n,
         Err(e) => return error_page(u.tr, e, u.ctx.request_id),
     };
+    let pending_changes = match state.pintu.pending_change_requests(&u.ctx).await {
+        Ok(n) => n,
+        Err(e) => return error_page(u.tr, e, u.ctx.request_id),
+    };
     render(&DashboardPage {
         l: Layout::for_user(&u, "dashboard-title", "dashboard", "/"),
         area_path,
         counts,
         overdue_cases,
+        pending_changes,
     })
 }
 

@@ -197,14 +197,8 @@ async fn person_of(
     id: &str,
 ) -> Result<(String, String), Error> {
     if ctx.actor.is_resident() {
-        let me = state.pintu.me(ctx).await?;
-        let member = me
-            .members
-            .into_iter()
-            .find(|m| m.id == id)
-            .ok_or(Error::NotFound)?;
-        let village = me.household.map(|h| h.village_code).unwrap_or_default();
-        return Ok((member.full_name, village));
+        let p = state.pintu.my_member(ctx, id).await?;
+        return Ok((p.full_name, p.village_code));
     }
     let d = state.pintu.person(ctx, id).await?;
     Ok((d.person.full_name, d.person.village_code))

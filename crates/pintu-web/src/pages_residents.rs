@@ -385,12 +385,10 @@ async fn why_page(
     errors: FormErrors,
     status: StatusCode,
 ) -> Response {
-    let me = match state.pintu.me(r.ctx()).await {
-        Ok(me) => me,
+    // A member of the resident's household; anyone else does not exist for them.
+    let member = match state.pintu.my_member(r.ctx(), id).await {
+        Ok(p) => p,
         Err(e) => return failure(r, e),
-    };
-    let Some(member) = me.members.iter().find(|m| m.id == id) else {
-        return failure(r, Error::NotFound);
     };
     match state.pintu.entitlements(r.ctx(), id, None).await {
         Ok(e) => (

@@ -914,6 +914,18 @@ async fn the_portal_pages_log_a_resident_in_apply_and_ask_for_a_change() {
 
     // The village officer confirms it on the change-requests page.
     let (officer, officer_csrf) = crate::pages::logged_in(&app, &desa.username).await;
+    let dashboard = officer
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("dashboard")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        dashboard.contains("id=\"count-pending-changes\">1<"),
+        "the dashboard counts the waiting request"
+    );
     let list = officer
         .get(app.url("/change-requests"))
         .send()
