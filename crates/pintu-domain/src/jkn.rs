@@ -123,6 +123,9 @@ pub struct Tariffs {
     pub pbi: Vec<PbiRate>,
     #[serde(default)]
     pub denda: Vec<DendaRule>,
+    /// What each payment channel charges for collecting.
+    #[serde(default)]
+    pub fee: Vec<crate::payments::ChannelFee>,
 }
 
 /// What the penalty comes to for one in-patient case.
@@ -493,6 +496,7 @@ mod tests {
                 },
             ],
             denda: Vec::new(),
+            fee: Vec::new(),
             ppu: vec![PpuRate {
                 effective_from: d(2020, 10, 1),
                 employer_per_mille: 40,

@@ -18,6 +18,7 @@ pub mod linkage;
 pub mod messages;
 pub mod names;
 pub mod nik;
+pub mod payments;
 pub mod person;
 pub mod programmes;
 pub mod rules;

@@ -56,6 +56,9 @@ codes! {
         /// A family's JKN cover suspended for an unpaid bill (`programme`: the virtual
         /// account).
         MembershipSuspended = "membership_suspended",
+        /// A payment received for a family's JKN (`programme`: the virtual account;
+        /// `reason`: the amount and reference).
+        PaymentReceived = "payment_received",
     }
 }
 
@@ -234,6 +237,16 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             ),
             "",
             "",
+        ),
+        (Template::PaymentReceived, Lang::Id) => fit(
+            &format!("Pintu: pembayaran JKN ke VA {programme} diterima: "),
+            reason.unwrap_or("-"),
+            ". Terima kasih.",
+        ),
+        (Template::PaymentReceived, Lang::En) => fit(
+            &format!("Pintu: JKN payment to VA {programme} received: "),
+            reason.unwrap_or("-"),
+            ". Thank you.",
         ),
         (Template::ComplaintResolved, Lang::Id) => fit(
             &format!("Pintu: aduan {programme} selesai. Jawaban: "),

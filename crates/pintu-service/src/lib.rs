@@ -15,6 +15,7 @@ pub mod imports;
 pub mod matching;
 pub mod membership;
 pub mod messages;
+pub mod payments;
 pub mod programmes;
 pub mod registry;
 pub mod residents;
@@ -65,6 +66,8 @@ pub struct Pintu {
     pub complaint_deadlines: Arc<pintu_domain::complaints::Deadlines>,
     /// The secret the SMS aggregator signs inbound SMS with; none turns them off.
     pub sms_secret: Arc<Option<String>>,
+    /// The secret payment channels sign their callbacks with; none turns them off.
+    pub payments_secret: Arc<Option<String>>,
     /// Wakes the dispatcher when a message should not wait for its next round (a login
     /// code).
     pub outbox_wake: Arc<tokio::sync::Notify>,
@@ -85,6 +88,7 @@ impl Pintu {
             files_dir: Arc::new(DEFAULT_FILES_DIR.into()),
             complaint_deadlines: Arc::new(pintu_domain::complaints::Deadlines::default()),
             sms_secret: Arc::new(None),
+            payments_secret: Arc::new(None),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -101,6 +105,12 @@ impl Pintu {
     /// Accepts inbound SMS signed with `secret`.
     pub fn with_sms_secret(mut self, secret: Option<String>) -> Pintu {
         self.sms_secret = Arc::new(secret.filter(|s| !s.is_empty()));
+        self
+    }
+
+    /// Accepts payment callbacks signed with `secret`.
+    pub fn with_payments_secret(mut self, secret: Option<String>) -> Pintu {
+        self.payments_secret = Arc::new(secret.filter(|s| !s.is_empty()));
         self
     }
 

@@ -9,9 +9,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
 use pintu_domain::jkn::{FktpException, MemberStatus, Segment, fktp_change_effective};
 use pintu_domain::messages::Template;
+use pintu_domain::payments::{Account, Entry};
 use pintu_domain::{Actor, Invalid};
 use pintu_store::jkn::{self as q, BillRow, FacilityRow, MemberRow, NewFktpChange};
 use pintu_store::new_id;
+use pintu_store::payments as pq;
 use pintu_store::registry::{self as reg, PersonRow};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -79,6 +81,10 @@ pub struct BillingRun {
     pub amount: i64,
     /// Memberships suspended because a bill of an earlier month is still open.
     pub suspended: u64,
+    /// What the state owes for its PBI members this month, booked by this run.
+    pub pbi_amount: i64,
+    /// Bills older than the 24 months of arrears that count, written off by this run.
+    pub written_off: u64,
 }
 
 /// The first day of a `YYYY-MM` period.
@@ -378,7 +384,7 @@ impl Pintu {
         let arrears = bills
             .iter()
             .filter(|b| b.status == "open" && b.due_on < on)
-            .map(|b| b.amount)
+            .map(|b| b.outstanding())
             .sum();
         self.audit
             .record(
@@ -407,7 +413,7 @@ impl Pintu {
     /// Queues a message to a family in `tx`: at the head's phone, or the first member's
     /// who has one.
     #[allow(clippy::too_many_arguments)]
-    async fn notify_family(
+    pub(crate) async fn notify_family(
         &self,
         tx: &impl pintu_store::sea_orm::ConnectionTrait,
         household_id: &str,
@@ -482,15 +488,17 @@ impl Pintu {
             }
         }
         run.families = families.len() as u64;
+        let with_credit = pq::families_with_credit(c, &scope).await?;
         for chunk in families.chunks(500) {
             let tx = self.store.begin().await?;
             for family in chunk {
-                let mut amount = 0;
+                let (mut amount, mut subsidy) = (0, 0);
                 for m in family {
                     let rate = tariffs.pbpu(i64::from(m.class), start).ok_or_else(|| {
                         Error::Internal(anyhow::anyhow!("no class {} rate on {start}", m.class))
                     })?;
                     amount += rate.monthly - rate.subsidy;
+                    subsidy += rate.subsidy;
                 }
                 let account = family
                     .iter()
@@ -505,15 +513,44 @@ impl Pintu {
                     va_number: format!("88888{account}"),
                     members: family.len() as i32,
                     amount,
+                    subsidy,
+                    paid: 0,
                     due_on,
                     status: "open".into(),
+                    paid_at: None,
                     created_at: now,
                 };
                 if q::insert_bill(&tx, &bill).await? {
                     run.billed += 1;
                     run.amount += amount;
+                    self.book(
+                        &tx,
+                        "bill",
+                        &bill.id,
+                        &bill.village_code,
+                        &period,
+                        now,
+                        Entry::new()
+                            .debit(Account::MemberReceivable, amount)
+                            .debit(Account::SubsidyReceivable, subsidy)
+                            .credit(Account::ContributionRevenue, amount + subsidy),
+                    )
+                    .await?;
+                    // What the family paid over before goes to the new bill first.
+                    let used = if with_credit.contains(&bill.household_id) {
+                        self.apply_credit(&tx, &bill, &period, now).await?
+                    } else {
+                        0
+                    };
                     // The family is told the bill by SMS, with the bill.
-                    let due = format!("Rp{amount}, jatuh tempo {due_on}");
+                    let due = if used > 0 {
+                        format!(
+                            "Rp{amount} - Rp{used} saldo = Rp{}, jatuh tempo {due_on}",
+                            amount - used
+                        )
+                    } else {
+                        format!("Rp{amount}, jatuh tempo {due_on}")
+                    };
                     self.notify_family(
                         &tx,
                         &bill.household_id,
@@ -526,6 +563,55 @@ impl Pintu {
                     .await?;
                 } else {
                     run.already_billed += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        // The state's contributions for PBI members, per village.
+        if let Some(rate) = tariffs.pbi(start) {
+            let tx = self.store.begin().await?;
+            for (village, members) in q::pbi_members_by_village(&tx, &scope).await? {
+                let total = members * rate.monthly;
+                if self
+                    .book(
+                        &tx,
+                        "pbi_bill",
+                        &format!("{period}:{village}"),
+                        &village,
+                        &period,
+                        now,
+                        Entry::new()
+                            .debit(Account::SubsidyReceivable, total)
+                            .credit(Account::ContributionRevenue, total),
+                    )
+                    .await?
+                {
+                    run.pbi_amount += total;
+                }
+            }
+            tx.commit().await?;
+        }
+        // Arrears older than the 24 months that count are no longer claimed.
+        let oldest = pintu_domain::payments::oldest_counted_period(start);
+        let stale = pq::stale_bills(c, &scope, &oldest).await?;
+        for chunk in stale.chunks(500) {
+            let tx = self.store.begin().await?;
+            for bill in chunk {
+                if pq::write_off_bill(&tx, &bill.id).await? {
+                    let owed = bill.amount - bill.paid;
+                    self.book(
+                        &tx,
+                        "write_off",
+                        &bill.id,
+                        &bill.village_code,
+                        &period,
+                        now,
+                        Entry::new()
+                            .debit(Account::ArrearsWrittenOff, owed)
+                            .credit(Account::MemberReceivable, owed),
+                    )
+                    .await?;
+                    run.written_off += 1;
                 }
             }
             tx.commit().await?;
@@ -565,6 +651,82 @@ impl Pintu {
             )
             .await?;
         Ok(run)
+    }
+
+    /// Books a balanced entry for an event once: `false` if it was booked before.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn book(
+        &self,
+        tx: &impl pintu_store::sea_orm::ConnectionTrait,
+        kind: &str,
+        ref_id: &str,
+        village: &str,
+        period: &str,
+        now: DateTime<Utc>,
+        entry: Entry,
+    ) -> Result<bool> {
+        let postings = match entry.balanced() {
+            Ok(p) => p,
+            Err(pintu_domain::payments::LedgerError::Empty) => return Ok(false),
+            Err(e) => {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "{kind} {ref_id}: entry {e:?}"
+                )));
+            }
+        };
+        Ok(pq::insert_entry(
+            tx,
+            &pq::EntryRow {
+                id: new_id(),
+                kind: kind.into(),
+                ref_id: ref_id.into(),
+                village_code: village.into(),
+                period: period.into(),
+                at: now,
+                memo: None,
+            },
+            &postings,
+        )
+        .await?)
+    }
+
+    /// Pays a new bill from the family's credit (over-payments, oldest first): returns how
+    /// much was used.
+    async fn apply_credit(
+        &self,
+        tx: &impl pintu_store::sea_orm::ConnectionTrait,
+        bill: &BillRow,
+        period: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut left = bill.amount;
+        let mut used = 0;
+        for p in pq::payments_with_credit(tx, &bill.household_id).await? {
+            if left == 0 {
+                break;
+            }
+            let put = p.credit.min(left);
+            left -= put;
+            used += put;
+            pq::use_credit(tx, &p.id, put).await?;
+            pq::insert_allocation(tx, &p.id, &bill.id, put, now).await?;
+        }
+        if used > 0 {
+            pq::pay_bill(tx, &bill.id, used, left == 0, now).await?;
+            self.book(
+                tx,
+                "credit",
+                &bill.id,
+                &bill.village_code,
+                period,
+                now,
+                Entry::new()
+                    .debit(Account::MemberCredit, used)
+                    .credit(Account::MemberReceivable, used),
+            )
+            .await?;
+        }
+        Ok(used)
     }
 
     /// Asks for another FKTP: after three months with the current one, or sooner with an

@@ -283,11 +283,27 @@ pub struct BillRow {
     pub period: String,
     pub va_number: String,
     pub members: i32,
+    /// What the family pays.
     pub amount: i64,
+    /// What the state pays on top (the class 3 subsidy).
+    pub subsidy: i64,
+    /// What the family has paid of `amount` so far.
+    pub paid: i64,
     pub due_on: NaiveDate,
-    /// `open` or `paid`.
+    /// `open`, `paid`, or `written_off` (arrears older than the 24 months that count).
     pub status: String,
+    pub paid_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+impl BillRow {
+    pub fn outstanding(&self) -> i64 {
+        if self.status == "open" {
+            self.amount - self.paid
+        } else {
+            0
+        }
+    }
 }
 
 impl FromRow for BillRow {
@@ -300,19 +316,26 @@ impl FromRow for BillRow {
             va_number: col(row, "va_number")?,
             members: col(row, "members")?,
             amount: col(row, "amount")?,
+            subsidy: col(row, "subsidy")?,
+            paid: col(row, "paid")?,
             due_on: col(row, "due_on")?,
             status: col(row, "status")?,
+            paid_at: col(row, "paid_at")?,
             created_at: col(row, "created_at")?,
         })
     }
 }
+
+pub(crate) const BILL: &str = "SELECT id, household_id, village_code, period, va_number, \
+     members, amount, subsidy, paid, due_on, status, paid_at, created_at FROM jkn_bills";
 
 /// Inserts a bill unless the family has one for the period; `true` if it was new.
 pub async fn insert_bill(c: &impl ConnectionTrait, b: &BillRow) -> Result<bool> {
     Ok(execute(
         c,
         "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
-         amount, due_on, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         amount, subsidy, paid, due_on, status, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (household_id, period) DO NOTHING",
         vec![
             b.id.clone().into(),
@@ -322,6 +345,8 @@ pub async fn insert_bill(c: &impl ConnectionTrait, b: &BillRow) -> Result<bool> 
             b.va_number.clone().into(),
             b.members.into(),
             b.amount.into(),
+            b.subsidy.into(),
+            b.paid.into(),
             b.due_on.into(),
             b.status.clone().into(),
             b.created_at.into(),
@@ -335,8 +360,7 @@ pub async fn insert_bill(c: &impl ConnectionTrait, b: &BillRow) -> Result<bool> 
 pub async fn bills_of(c: &impl ConnectionTrait, household_id: &str) -> Result<Vec<BillRow>> {
     fetch_all(
         c,
-        "SELECT id, household_id, village_code, period, va_number, members, amount, due_on, \
-         status, created_at FROM jkn_bills WHERE household_id = ? ORDER BY period DESC",
+        &format!("{BILL} WHERE household_id = ? ORDER BY period DESC"),
         vec![household_id.into()],
     )
     .await
@@ -399,4 +423,25 @@ pub async fn suspend_family(
         vec![now.into(), household_id.into()],
     )
     .await
+}
+
+/// The PBI members (paid by the state or region) in `scope`, counted by village.
+pub async fn pbi_members_by_village(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<(String, i64)>> {
+    let (area, values) = scope_filter(scope, "village_code");
+    let rows = crate::query_all(
+        c,
+        &format!(
+            "SELECT village_code, COUNT(*) AS n FROM jkn_members WHERE {area} \
+             AND segment IN ('PBI-APBN', 'PBI-APBD') AND status <> 'inactive' \
+             GROUP BY village_code ORDER BY village_code"
+        ),
+        values,
+    )
+    .await?;
+    rows.iter()
+        .map(|r| Ok((col(r, "village_code")?, col(r, "n")?)))
+        .collect()
 }

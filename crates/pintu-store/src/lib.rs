@@ -15,6 +15,7 @@ pub mod jkn;
 pub mod jobs;
 pub mod matching;
 pub mod outbox;
+pub mod payments;
 pub mod programmes;
 mod read;
 pub mod registry;

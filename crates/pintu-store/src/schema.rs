@@ -59,6 +59,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         jkn_membership,
     ),
     (18, "JKN family bills", jkn_bills),
+    (
+        19,
+        "payments, the ledger and bank reconciliation",
+        payments_ledger,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1588,6 +1593,226 @@ fn jkn_bills() -> Vec<Ddl> {
             "ix_jkn_bills_area",
             "jkn_bills",
             &["village_code", "period"],
+        ),
+    ]
+}
+
+fn money(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+        .big_integer()
+        .not_null()
+        .default(0)
+        .to_owned()
+}
+
+fn payments_ledger() -> Vec<Ddl> {
+    let alter = |table: &'static str, col: ColumnDef| {
+        Ddl::Alter(Box::new(
+            Table::alter().table(table).add_column(col).to_owned(),
+        ))
+    };
+    // Every payment once per channel and idempotency key: a retried or duplicated callback
+    // finds the first and books nothing. `credit` is what is left of it for later bills.
+    let payments = Table::create()
+        .table("payments")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("channel").string_len(16).not_null())
+        .col(ColumnDef::new("idempotency_key").string_len(80).not_null())
+        .col(ColumnDef::new("reference").string_len(80).not_null())
+        .col(ColumnDef::new("va_number").string_len(24).not_null())
+        .col(ref_id("household_id"))
+        .col(area_col("village_code"))
+        .col(money("amount"))
+        .col(money("fee"))
+        .col(money("allocated"))
+        .col(money("credit"))
+        .col(instant("paid_at"))
+        .col(instant("received_at"))
+        .col(text("collected_by"))
+        .col(ColumnDef::new("deposit_id").string_len(36).null())
+        .col(
+            ColumnDef::new("settled_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(ref_id("entry_id"))
+        .col(ColumnDef::new("reactivated").boolean().not_null())
+        .to_owned();
+    // Which bills each payment paid, and how much of each.
+    let allocations = Table::create()
+        .table("payment_allocations")
+        .if_not_exists()
+        .col(ref_id("payment_id"))
+        .col(ref_id("bill_id"))
+        .col(money("amount"))
+        .col(instant("at"))
+        .primary_key(Index::create().col("payment_id").col("bill_id"))
+        .to_owned();
+    // The journal: one entry per event (a bill, a payment, a deposit, a settlement), at
+    // most once per event.
+    let entries = Table::create()
+        .table("journal_entries")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("kind").string_len(24).not_null())
+        .col(ColumnDef::new("ref_id").string_len(80).not_null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("period").string_len(7).not_null())
+        .col(instant("at"))
+        .col(text("memo"))
+        .to_owned();
+    // Debits positive, credits negative: every entry's postings sum to zero.
+    let postings = Table::create()
+        .table("postings")
+        .if_not_exists()
+        .col(ref_id("entry_id"))
+        .col(ColumnDef::new("line").integer().not_null())
+        .col(ColumnDef::new("account").string_len(32).not_null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("amount").big_integer().not_null())
+        .primary_key(Index::create().col("entry_id").col("line"))
+        .to_owned();
+    // Cash an agent or counter paid into the bank at the end of a day.
+    let deposits = Table::create()
+        .table("cash_deposits")
+        .if_not_exists()
+        .col(id("id"))
+        .col(text_nn("collected_by"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("day").date().not_null())
+        .col(ColumnDef::new("payments").integer().not_null())
+        .col(money("amount"))
+        .col(ColumnDef::new("bank_reference").string_len(80).not_null())
+        .col(ref_id("entry_id"))
+        .col(instant("at"))
+        .to_owned();
+    // A bank or channel statement imported once (by its file's SHA-256), in one transaction.
+    let statements = Table::create()
+        .table("bank_statements")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("channel").string_len(16).not_null())
+        .col(ColumnDef::new("file_sha256").string_len(64).not_null())
+        .col(text_nn("file_name"))
+        .col(ColumnDef::new("from_day").date().not_null())
+        .col(ColumnDef::new("to_day").date().not_null())
+        .col(ColumnDef::new("lines").integer().not_null())
+        .col(ColumnDef::new("matched").integer().not_null())
+        .col(ColumnDef::new("exceptions").integer().not_null())
+        .col(text_nn("imported_by"))
+        .col(instant("imported_at"))
+        .to_owned();
+    let lines = Table::create()
+        .table("statement_lines")
+        .if_not_exists()
+        .col(ref_id("statement_id"))
+        .col(ColumnDef::new("line_no").integer().not_null())
+        .col(ColumnDef::new("value_date").date().not_null())
+        .col(ColumnDef::new("reference").string_len(80).not_null())
+        .col(money("amount"))
+        .col(ColumnDef::new("status").string_len(16).not_null())
+        .col(ColumnDef::new("payment_id").string_len(36).null())
+        .primary_key(Index::create().col("statement_id").col("line_no"))
+        .to_owned();
+    // What reconciliation could not match, for the finance unit to work.
+    let exceptions = Table::create()
+        .table("recon_exceptions")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("statement_id"))
+        .col(ColumnDef::new("kind").string_len(16).not_null())
+        .col(ColumnDef::new("channel").string_len(16).not_null())
+        .col(ColumnDef::new("reference").string_len(80).not_null())
+        .col(ColumnDef::new("payment_id").string_len(36).null())
+        .col(ColumnDef::new("line_no").integer().null())
+        .col(ColumnDef::new("amount_ours").big_integer().null())
+        .col(ColumnDef::new("amount_bank").big_integer().null())
+        .col(ColumnDef::new("village_code").string_len(13).null())
+        .col(ColumnDef::new("status").string_len(10).not_null())
+        .col(text("resolution"))
+        .col(text("resolved_by"))
+        .col(
+            ColumnDef::new("resolved_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(instant("created_at"))
+        .to_owned();
+    vec![
+        alter("jkn_bills", money("subsidy")),
+        alter("jkn_bills", money("paid")),
+        alter(
+            "jkn_bills",
+            ColumnDef::new("paid_at")
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+        ),
+        alter(
+            "jkn_members",
+            ColumnDef::new("reactivated_on").date().null().to_owned(),
+        ),
+        index("ix_jkn_bills_va", "jkn_bills", &["va_number", "status"]),
+        Ddl::Table(Box::new(payments)),
+        unique(
+            "ux_payments_key",
+            "payments",
+            &["channel", "idempotency_key"],
+        ),
+        index(
+            "ix_payments_household",
+            "payments",
+            &["household_id", "received_at"],
+        ),
+        index(
+            "ix_payments_area",
+            "payments",
+            &["village_code", "received_at"],
+        ),
+        index(
+            "ix_payments_reference",
+            "payments",
+            &["channel", "reference"],
+        ),
+        index(
+            "ix_payments_collector",
+            "payments",
+            &["collected_by", "deposit_id"],
+        ),
+        Ddl::Table(Box::new(allocations)),
+        index("ix_allocations_bill", "payment_allocations", &["bill_id"]),
+        Ddl::Table(Box::new(entries)),
+        unique("ux_journal_event", "journal_entries", &["kind", "ref_id"]),
+        index(
+            "ix_journal_area",
+            "journal_entries",
+            &["village_code", "period"],
+        ),
+        Ddl::Table(Box::new(postings)),
+        index(
+            "ix_postings_account",
+            "postings",
+            &["account", "village_code"],
+        ),
+        Ddl::Table(Box::new(deposits)),
+        index(
+            "ix_deposits_collector",
+            "cash_deposits",
+            &["collected_by", "day"],
+        ),
+        Ddl::Table(Box::new(statements)),
+        unique(
+            "ux_statements_file",
+            "bank_statements",
+            &["channel", "file_sha256"],
+        ),
+        Ddl::Table(Box::new(lines)),
+        Ddl::Table(Box::new(exceptions)),
+        index(
+            "ix_recon_exceptions_open",
+            "recon_exceptions",
+            &["status", "village_code"],
         ),
     ]
 }

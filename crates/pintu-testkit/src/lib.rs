@@ -174,6 +174,8 @@ pub struct Officer {
 pub const TEST_PASSWORD: &str = "correct horse battery";
 /// The secret test apps accept inbound SMS signed with.
 pub const TEST_SMS_SECRET: &str = "test-sms-secret";
+/// The secret test apps accept payment callbacks signed with.
+pub const TEST_PAYMENTS_SECRET: &str = "test-payments-secret";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (store, database_url) = fresh_store(backend).await;
@@ -187,7 +189,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let files = scratch_dir().join(format!("files-{}", pintu_store::new_id()));
     let pintu = Pintu::new(store)
         .with_files_dir(files)
-        .with_sms_secret(Some(TEST_SMS_SECRET.into()));
+        .with_sms_secret(Some(TEST_SMS_SECRET.into()))
+        .with_payments_secret(Some(TEST_PAYMENTS_SECRET.into()));
     let app = pintu_web::app(pintu_web::AppState::new(pintu.clone(), false));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -38,10 +38,14 @@ pub struct BillOut {
     /// The family's virtual account number to pay into.
     pub va_number: String,
     pub members: i32,
-    /// In rupiah.
+    /// What the family pays, in rupiah.
     pub amount: i64,
+    /// What the family has paid of it so far.
+    pub paid: i64,
+    /// What the state pays on top (the class 3 subsidy).
+    pub subsidy: i64,
     pub due_on: NaiveDate,
-    /// `open` or `paid`.
+    /// `open`, `paid` or `written_off` (arrears beyond the 24 months that count).
     pub status: String,
 }
 
@@ -61,6 +65,10 @@ pub struct BillingOut {
     pub already_billed: u64,
     pub amount: i64,
     pub suspended: u64,
+    /// What the state owes for its PBI members this month (booked once per month).
+    pub pbi_amount: i64,
+    /// Bills older than the 24 months of arrears that count, written off.
+    pub written_off: u64,
 }
 
 /// Bill every PBPU and BP family of your area for a month (district back offices and
@@ -85,6 +93,8 @@ async fn billing(
         already_billed: r.already_billed,
         amount: r.amount,
         suspended: r.suspended,
+        pbi_amount: r.pbi_amount,
+        written_off: r.written_off,
     }))
 }
 
@@ -172,6 +182,8 @@ impl From<Membership> for MembershipOut {
                     va_number: b.va_number,
                     members: b.members,
                     amount: b.amount,
+                    paid: b.paid,
+                    subsidy: b.subsidy,
                     due_on: b.due_on,
                     status: b.status,
                 })

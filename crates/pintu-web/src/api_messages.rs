@@ -217,6 +217,24 @@ fn signed(
     body: &[u8],
     what: &'static str,
 ) -> Result<crate::i18n::Lang, ApiError> {
+    signed_with(
+        s.pintu.sms_secret.as_deref(),
+        headers,
+        body,
+        what,
+        "sms_inbound_disabled",
+    )
+}
+
+/// Checks a webhook request's signature with `secret`; `disabled` is the error code when no
+/// secret is configured.
+pub(crate) fn signed_with(
+    secret: Option<&str>,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    what: &'static str,
+    disabled: &'static str,
+) -> Result<crate::i18n::Lang, ApiError> {
     use axum::http::StatusCode;
     use pintu_service::sms::{SignatureError, verify};
     let lang = headers
@@ -229,7 +247,7 @@ fn signed(
         );
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     match verify(
-        s.pintu.sms_secret.as_deref(),
+        secret,
         header("x-pintu-timestamp"),
         header("x-pintu-signature"),
         body,
@@ -242,12 +260,16 @@ fn signed(
                 _ => StatusCode::UNAUTHORIZED,
             };
             tracing::warn!(reason = e.code(), "{what} refused");
-            Err(webhook_error(status, e.code(), lang))
+            let code = match e {
+                SignatureError::Disabled => disabled,
+                _ => e.code(),
+            };
+            Err(webhook_error(status, code, lang))
         }
     }
 }
 
-fn webhook_error(
+pub(crate) fn webhook_error(
     status: axum::http::StatusCode,
     code: &'static str,
     lang: crate::i18n::Lang,

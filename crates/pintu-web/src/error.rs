@@ -226,6 +226,20 @@ pub const ERROR_CODES: &[&str] = &[
     "household_size_out_of_range",
     "members_exceed_household",
     "no_other_member",
+    "payments_disabled",
+    "channel_invalid",
+    "va_invalid",
+    "va_unknown",
+    "amount_invalid",
+    "reference_invalid",
+    "idempotency_key_invalid",
+    "idempotency_conflict",
+    "nothing_to_deposit",
+    "statement_header_invalid",
+    "statement_line_invalid",
+    "statement_empty",
+    "exception_resolved",
+    "upload_failed",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

@@ -10,6 +10,7 @@ pub mod api_imports;
 pub mod api_matching;
 pub mod api_membership;
 pub mod api_messages;
+pub mod api_payments;
 pub mod api_programmes;
 pub mod api_residents;
 pub mod api_review;

@@ -15,6 +15,7 @@ mod membership;
 mod messages;
 mod openapi;
 mod pages;
+mod payments;
 mod programmes;
 mod registry;
 mod residents;

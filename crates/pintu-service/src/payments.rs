@@ -1,0 +1,813 @@
+//! Payments of JKN contributions (PAY-3): from every channel — bank virtual accounts,
+//! e-wallets and retail outlets calling back with signed webhooks, and cash taken at a
+//! counter or by an agent and deposited at the end of the day — onto the family's bills,
+//! oldest first, into a double-entry ledger; and reconciliation of the banks' statements.
+//!
+//! A payment is booked once per channel and idempotency key, in one transaction whose first
+//! statement claims the key: a retried or duplicated callback, even one arriving at the same
+//! moment on another connection, waits for the first, finds it, and gets its result.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pintu_domain::access::Scope;
+use pintu_domain::messages::Template;
+use pintu_domain::payments::{
+    self as d, Account, Channel, Entry, OpenBill, allocate, fee_in_force,
+};
+use pintu_store::new_id;
+use pintu_store::payments::{
+    self as q, AllocationRow, BalanceRow, DepositRow, EntryRow, ExceptionRow, PaymentRow,
+    StatementLine, StatementRow,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{Ctx, Error, Pintu, Result};
+
+/// The day in Indonesia's western time (WIB) an instant falls on.
+pub fn wib_day(at: DateTime<Utc>) -> NaiveDate {
+    (at + chrono::Duration::hours(7)).date_naive()
+}
+
+fn month_of(at: DateTime<Utc>) -> String {
+    wib_day(at).format("%Y-%m").to_string()
+}
+
+/// The largest single payment accepted (Rp 100,000,000): beyond any family's arrears.
+pub const MAX_PAYMENT: i64 = 100_000_000;
+
+/// A payment as a channel reports it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentInput {
+    /// The family's virtual account number.
+    pub va_number: String,
+    /// Rupiah.
+    pub amount: i64,
+    /// The channel's own reference of the payment (shown on its statement).
+    pub reference: String,
+    /// When the member paid; now if absent.
+    #[serde(default)]
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// What booking a payment did; a duplicate gets the first's.
+#[derive(Debug, Clone, Serialize)]
+pub struct Booked {
+    pub payment: PaymentRow,
+    pub allocations: Vec<AllocationRow>,
+    /// The same channel and idempotency key were booked before: nothing was booked now.
+    pub duplicate: bool,
+}
+
+/// A deposit of collected cash.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deposited {
+    pub deposit: DepositRow,
+}
+
+fn check_payment(input: &PaymentInput, key: &str) -> Result<()> {
+    let mut invalid = pintu_domain::Invalid::default();
+    if !d::valid_va(input.va_number.trim()) {
+        invalid.push("va_number", "va_invalid");
+    }
+    if input.amount <= 0 || input.amount > MAX_PAYMENT {
+        invalid.push("amount", "amount_invalid");
+    }
+    if !d::valid_reference(input.reference.trim()) {
+        invalid.push("reference", "reference_invalid");
+    }
+    if !d::valid_reference(key) {
+        invalid.push("idempotency_key", "idempotency_key_invalid");
+    }
+    invalid.or_ok(()).map_err(Error::Invalid)
+}
+
+impl Pintu {
+    /// A payment a channel called back with (its signature checked by the caller): booked
+    /// once per channel and idempotency key.
+    pub async fn receive_payment(
+        &self,
+        channel: Channel,
+        idempotency_key: &str,
+        input: &PaymentInput,
+        now: DateTime<Utc>,
+    ) -> Result<Booked> {
+        if !channel.is_callback() {
+            return Err(Error::invalid("channel", "channel_invalid"));
+        }
+        let ctx = Ctx::system(&format!("payments:{}", channel.code()));
+        self.book_payment(&ctx, channel, idempotency_key, input, None, now)
+            .await
+    }
+
+    /// Cash an officer or agent took from a family, at a counter or in the community; the
+    /// form's idempotency key makes a double submission book it once.
+    pub async fn collect_cash(
+        &self,
+        ctx: &Ctx,
+        channel: Channel,
+        idempotency_key: &str,
+        input: &PaymentInput,
+        now: DateTime<Utc>,
+    ) -> Result<Booked> {
+        if !channel.is_cash() {
+            return Err(Error::invalid("channel", "channel_invalid"));
+        }
+        if !ctx.actor.may_write_registry() {
+            return Err(Error::Forbidden);
+        }
+        let collector = ctx.actor.user_id().ok_or(Error::Forbidden)?.to_string();
+        self.book_payment(ctx, channel, idempotency_key, input, Some(collector), now)
+            .await
+    }
+
+    async fn book_payment(
+        &self,
+        ctx: &Ctx,
+        channel: Channel,
+        idempotency_key: &str,
+        input: &PaymentInput,
+        collector: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Booked> {
+        let key = idempotency_key.trim();
+        check_payment(input, key)?;
+        let va = input.va_number.trim();
+        let c = self.store.conn();
+        // A retry answers from what was booked, before anything else.
+        if let Some(first) = q::payment_by_key(c, channel.code(), key).await? {
+            return self.duplicate(first, va, input.amount).await;
+        }
+        let Some((household, village)) = q::family_of_va(c, va).await? else {
+            return Err(Error::invalid("va_number", "va_unknown"));
+        };
+        if collector.is_some() {
+            let area = pintu_domain::AreaCode::parse(&village)
+                .map_err(|_| Error::Internal(anyhow::anyhow!("bad village {village}")))?;
+            if !ctx.actor.scope().allows(&area) {
+                return Err(Error::invalid("va_number", "va_unknown"));
+            }
+        }
+        let paid_at = input.paid_at.unwrap_or(now).min(now);
+        let tariffs = crate::matching::tariffs()?;
+        let fee = fee_in_force(&tariffs.fee, channel, wib_day(paid_at))
+            .map(|f| f.fee(input.amount))
+            .unwrap_or(0);
+        let mut payment = PaymentRow {
+            id: new_id(),
+            channel: channel.code().into(),
+            idempotency_key: key.into(),
+            reference: input.reference.trim().into(),
+            va_number: va.into(),
+            household_id: household.clone(),
+            village_code: village.clone(),
+            amount: input.amount,
+            fee,
+            allocated: 0,
+            credit: 0,
+            paid_at,
+            received_at: now,
+            collected_by: collector,
+            deposit_id: None,
+            settled_at: None,
+            entry_id: new_id(),
+            reactivated: false,
+        };
+        let tx = self.store.begin().await?;
+        // Claims the key first: a concurrent duplicate waits here, then finds this one.
+        if !q::insert_payment(&tx, &payment).await? {
+            tx.rollback().await?;
+            let first = q::payment_by_key(c, channel.code(), key)
+                .await?
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("payment key vanished")))?;
+            return self.duplicate(first, va, input.amount).await;
+        }
+        let bills = q::open_bills(&tx, &household).await?;
+        let open: Vec<OpenBill> = bills
+            .iter()
+            .map(|b| OpenBill {
+                id: b.id.clone(),
+                period: b.period.clone(),
+                outstanding: b.outstanding(),
+            })
+            .collect();
+        let (allocations, credit) = allocate(&open, input.amount);
+        let allocated = input.amount - credit;
+        for a in &allocations {
+            q::pay_bill(&tx, &a.bill_id, a.amount, a.settles, now).await?;
+            q::insert_allocation(&tx, &payment.id, &a.bill_id, a.amount, now).await?;
+        }
+        let postings = Entry::new()
+            .debit(channel.holding_account(), input.amount)
+            .credit(Account::MemberReceivable, allocated)
+            .credit(Account::MemberCredit, credit)
+            .debit(Account::CollectionCost, fee)
+            .credit(Account::FeesPayable, fee)
+            .balanced()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("payment entry: {e:?}")))?;
+        q::insert_entry(
+            &tx,
+            &EntryRow {
+                id: payment.entry_id.clone(),
+                kind: "payment".into(),
+                ref_id: payment.id.clone(),
+                village_code: village.clone(),
+                period: month_of(paid_at),
+                at: now,
+                memo: Some(format!("{} {}", channel.code(), payment.reference)),
+            },
+            &postings,
+        )
+        .await?;
+        // Arrears paid: a suspended family is covered again from today.
+        let day = wib_day(paid_at);
+        let still_overdue = bills
+            .iter()
+            .any(|b| b.due_on < day && !allocations.iter().any(|a| a.bill_id == b.id && a.settles));
+        let reactivated = !still_overdue
+            && q::family_suspended(&tx, &household).await?
+            && q::reactivate_family(&tx, &household, day, now).await? > 0;
+        q::finish_payment(&tx, &payment.id, allocated, credit, reactivated).await?;
+        payment.allocated = allocated;
+        payment.credit = credit;
+        payment.reactivated = reactivated;
+        let text = if reactivated {
+            format!("Rp{} ({}) - JKN AKTIF", input.amount, payment.reference)
+        } else {
+            format!("Rp{} ({})", input.amount, payment.reference)
+        };
+        self.notify_family(
+            &tx,
+            &household,
+            Template::PaymentReceived,
+            va,
+            Some(&text),
+            &payment.id,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.audit
+            .record(
+                ctx,
+                "payment.book",
+                "payment",
+                Some(&payment.id),
+                Some(&village),
+                Some(format!(
+                    "channel={} amount={} allocated={allocated} credit={credit}",
+                    channel.code(),
+                    input.amount
+                )),
+            )
+            .await?;
+        let allocations = q::allocations_of(c, &payment.id).await?;
+        Ok(Booked {
+            payment,
+            allocations,
+            duplicate: false,
+        })
+    }
+
+    /// The first booking of a key, unless the retry differs from it.
+    async fn duplicate(&self, first: PaymentRow, va: &str, amount: i64) -> Result<Booked> {
+        if first.va_number != va || first.amount != amount {
+            return Err(Error::Conflict {
+                code: "idempotency_conflict",
+                field: Some("idempotency_key".into()),
+            });
+        }
+        let allocations = q::allocations_of(self.store.conn(), &first.id).await?;
+        Ok(Booked {
+            payment: first,
+            allocations,
+            duplicate: true,
+        })
+    }
+
+    /// A family's payments (officers of its area, or the resident for their own).
+    pub async fn family_payments(
+        &self,
+        ctx: &Ctx,
+        person_id: &str,
+    ) -> Result<Vec<(PaymentRow, Vec<AllocationRow>)>> {
+        let member = self.membership(ctx, person_id).await?.member;
+        let Some(household) = member.household_id else {
+            return Ok(Vec::new());
+        };
+        let c = self.store.conn();
+        let mut out = Vec::new();
+        for p in q::payments_of(c, &household).await? {
+            let allocations = q::allocations_of(c, &p.id).await?;
+            out.push((p, allocations));
+        }
+        Ok(out)
+    }
+
+    /// The payments received in the actor's area, newest first (finance and back offices).
+    pub async fn payments_list(
+        &self,
+        ctx: &Ctx,
+        area: Option<&str>,
+        channel: Option<Channel>,
+    ) -> Result<Vec<PaymentRow>> {
+        let scope = self.finance_scope(ctx, area).await?;
+        let rows =
+            q::payments_in(self.store.conn(), &scope, channel.map(|c| c.code()), 500).await?;
+        self.audit
+            .record(ctx, "payment.list", "payment", None, area, None)
+            .await?;
+        Ok(rows)
+    }
+
+    /// Deposits at the bank all the cash the officer has collected and not yet deposited:
+    /// one deposit, booked from agent cash to the bank.
+    pub async fn deposit_cash(
+        &self,
+        ctx: &Ctx,
+        bank_reference: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Deposited> {
+        let collector = ctx.actor.user_id().ok_or(Error::Forbidden)?.to_string();
+        let bank_reference = bank_reference.trim();
+        if !d::valid_reference(bank_reference) {
+            return Err(Error::invalid("bank_reference", "reference_invalid"));
+        }
+        let tx = self.store.begin().await?;
+        let cash = q::undeposited(&tx, &collector).await?;
+        if cash.is_empty() {
+            tx.rollback().await?;
+            return Err(Error::Conflict {
+                code: "nothing_to_deposit",
+                field: None,
+            });
+        }
+        let amount: i64 = cash.iter().map(|p| p.amount).sum();
+        let home = match ctx.actor.scope() {
+            Scope::Within(area) => area.as_str().to_string(),
+            Scope::National => cash[0].village_code.clone(),
+        };
+        let deposit = DepositRow {
+            id: new_id(),
+            collected_by: collector.clone(),
+            village_code: home,
+            day: wib_day(now),
+            payments: cash.len() as i32,
+            amount,
+            bank_reference: bank_reference.into(),
+            entry_id: new_id(),
+            at: now,
+        };
+        let ids: Vec<String> = cash.iter().map(|p| p.id.clone()).collect();
+        q::insert_deposit(&tx, &deposit, &ids).await?;
+        // Agent cash leaves each village it was taken in.
+        let mut by_village: std::collections::BTreeMap<&str, i64> = Default::default();
+        for p in &cash {
+            *by_village.entry(p.village_code.as_str()).or_default() += p.amount;
+        }
+        for (i, (village, sum)) in by_village.iter().enumerate() {
+            let postings = Entry::new()
+                .debit(Account::Bank, *sum)
+                .credit(Account::AgentCash, *sum)
+                .balanced()
+                .map_err(|e| Error::Internal(anyhow::anyhow!("deposit entry: {e:?}")))?;
+            q::insert_entry(
+                &tx,
+                &EntryRow {
+                    id: if i == 0 {
+                        deposit.entry_id.clone()
+                    } else {
+                        new_id()
+                    },
+                    kind: "deposit".into(),
+                    ref_id: format!("{}:{village}", deposit.id),
+                    village_code: (*village).to_string(),
+                    period: month_of(now),
+                    at: now,
+                    memo: Some(format!("deposit {bank_reference}")),
+                },
+                &postings,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.audit
+            .record(
+                ctx,
+                "payment.deposit",
+                "cash_deposit",
+                Some(&deposit.id),
+                Some(&deposit.village_code),
+                Some(format!("payments={} amount={amount}", deposit.payments)),
+            )
+            .await?;
+        Ok(Deposited { deposit })
+    }
+
+    /// The officer's cash not yet deposited, and their deposits.
+    pub async fn my_cash(&self, ctx: &Ctx) -> Result<(Vec<PaymentRow>, Vec<DepositRow>)> {
+        let collector = ctx.actor.user_id().ok_or(Error::Forbidden)?;
+        let c = self.store.conn();
+        Ok((
+            q::undeposited(c, collector).await?,
+            q::deposits_of(c, collector).await?,
+        ))
+    }
+
+    /// The area finance work is done in: the actor's, or a part of it; back offices only.
+    pub(crate) async fn finance_scope(&self, ctx: &Ctx, area: Option<&str>) -> Result<Scope> {
+        if !ctx.actor.may_run_matching() {
+            return Err(Error::Forbidden);
+        }
+        self.area_scope(ctx, area).await
+    }
+
+    /// Every account's balance in an area of the actor's.
+    pub async fn ledger_balances(&self, ctx: &Ctx, area: Option<&str>) -> Result<Vec<BalanceRow>> {
+        let scope = self.finance_scope(ctx, area).await?;
+        let rows = q::balances(self.store.conn(), &scope).await?;
+        let mut out: Vec<BalanceRow> = Account::all()
+            .into_iter()
+            .map(|a| {
+                rows.iter()
+                    .find(|r| r.account == a.code())
+                    .cloned()
+                    .unwrap_or(BalanceRow {
+                        account: a.code(),
+                        debits: 0,
+                        credits: 0,
+                        balance: 0,
+                    })
+            })
+            .collect();
+        // Anything booked to an account the chart no longer lists still shows.
+        out.extend(
+            rows.into_iter()
+                .filter(|r| Account::parse(&r.account).is_none()),
+        );
+        Ok(out)
+    }
+}
+
+/// A statement line as read from the file.
+#[derive(Debug, Clone)]
+struct ReadLine {
+    line_no: i32,
+    value_date: NaiveDate,
+    reference: String,
+    amount: i64,
+}
+
+/// Reads a statement CSV (`date,reference,amount`, other columns ignored); every bad line is
+/// named, and a file with any is refused whole.
+fn read_statement(text: &str) -> Result<Vec<ReadLine>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|_| Error::invalid("file", "statement_header_invalid"))?
+        .clone();
+    let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(date), Some(reference), Some(amount)) =
+        (find("date"), find("reference"), find("amount"))
+    else {
+        return Err(Error::invalid("file", "statement_header_invalid"));
+    };
+    let mut out = Vec::new();
+    let mut invalid = pintu_domain::Invalid::default();
+    for (i, rec) in rdr.records().enumerate() {
+        let line_no = i as i32 + 2;
+        let Ok(rec) = rec else {
+            invalid.push(format!("line {line_no}"), "statement_line_invalid");
+            continue;
+        };
+        let value_date = rec
+            .get(date)
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        let amount = rec.get(amount).and_then(|s| s.parse::<i64>().ok());
+        let reference = rec.get(reference).unwrap_or_default();
+        match (value_date, amount) {
+            (Some(value_date), Some(amount))
+                if amount > 0 && amount <= MAX_PAYMENT && d::valid_reference(reference) =>
+            {
+                out.push(ReadLine {
+                    line_no,
+                    value_date,
+                    reference: reference.to_string(),
+                    amount,
+                })
+            }
+            _ => invalid.push(format!("line {line_no}"), "statement_line_invalid"),
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(Error::Invalid(invalid));
+    }
+    if out.is_empty() {
+        return Err(Error::invalid("file", "statement_empty"));
+    }
+    Ok(out)
+}
+
+/// What importing a statement found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reconciled {
+    pub statement: StatementRow,
+    /// The same file was imported before: nothing was done now.
+    pub already_imported: bool,
+}
+
+impl Pintu {
+    /// Imports a channel's statement (CSV) and matches it to the payments, all in one
+    /// transaction: each line found with the same amount settles its payment (booked from
+    /// the channel's clearing account to the bank); a line with another amount, a line
+    /// Pintu has no payment for, and a payment of the statement's days that the statement
+    /// does not show each go to the exceptions queue. The same file again changes nothing.
+    pub async fn import_statement(
+        &self,
+        ctx: &Ctx,
+        channel: Channel,
+        file_name: &str,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Reconciled> {
+        self.finance_scope(ctx, None).await?;
+        if !matches!(ctx.actor.scope(), Scope::National) {
+            // A bank's statement spans the country: the national finance unit imports it.
+            return Err(Error::Forbidden);
+        }
+        if channel.is_cash() {
+            return Err(Error::invalid("channel", "channel_invalid"));
+        }
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| Error::invalid("file", "file_not_utf8"))?;
+        let lines = read_statement(text)?;
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(bytes));
+        let c = self.store.conn();
+        if let Some(statement) = q::statement_by_file(c, channel.code(), &sha).await? {
+            return Ok(Reconciled {
+                statement,
+                already_imported: true,
+            });
+        }
+        let from_day = lines
+            .iter()
+            .map(|l| l.value_date)
+            .min()
+            .unwrap_or(now.date_naive());
+        let to_day = lines
+            .iter()
+            .map(|l| l.value_date)
+            .max()
+            .unwrap_or(now.date_naive());
+        let mut statement = StatementRow {
+            id: new_id(),
+            channel: channel.code().into(),
+            file_sha256: sha,
+            file_name: file_name.chars().take(200).collect(),
+            from_day,
+            to_day,
+            lines: lines.len() as i32,
+            matched: 0,
+            exceptions: 0,
+            imported_by: ctx.actor.label(),
+            imported_at: now,
+        };
+        let tx = self.store.begin().await?;
+        if !q::insert_statement(&tx, &statement).await? {
+            tx.rollback().await?;
+            let statement = q::statement_by_file(c, channel.code(), &statement.file_sha256)
+                .await?
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("statement vanished")))?;
+            return Ok(Reconciled {
+                statement,
+                already_imported: true,
+            });
+        }
+        let refs: Vec<String> = lines.iter().map(|l| l.reference.clone()).collect();
+        let payments = q::payments_by_reference(&tx, channel.code(), &refs).await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(lines.len());
+        let mut exceptions = Vec::new();
+        let exception = |kind: &str, reference: &str| ExceptionRow {
+            id: new_id(),
+            statement_id: statement.id.clone(),
+            kind: kind.into(),
+            channel: channel.code().into(),
+            reference: reference.into(),
+            payment_id: None,
+            line_no: None,
+            amount_ours: None,
+            amount_bank: None,
+            village_code: None,
+            status: "open".into(),
+            resolution: None,
+            resolved_by: None,
+            resolved_at: None,
+            created_at: now,
+        };
+        for l in &lines {
+            let found = payments
+                .iter()
+                .find(|p| p.reference == l.reference && !seen.contains(&p.id));
+            let status = match found {
+                Some(p) if p.amount == l.amount => {
+                    seen.insert(p.id.clone());
+                    if p.settled_at.is_none() {
+                        q::settle_payment(&tx, &p.id, now).await?;
+                        let postings = Entry::new()
+                            .debit(Account::Bank, p.amount)
+                            .credit(Account::Clearing(channel), p.amount)
+                            .balanced()
+                            .map_err(|e| Error::Internal(anyhow::anyhow!("{e:?}")))?;
+                        q::insert_entry(
+                            &tx,
+                            &EntryRow {
+                                id: new_id(),
+                                kind: "settlement".into(),
+                                ref_id: p.id.clone(),
+                                village_code: p.village_code.clone(),
+                                period: l.value_date.format("%Y-%m").to_string(),
+                                at: now,
+                                memo: Some(format!("statement {}", statement.id)),
+                            },
+                            &postings,
+                        )
+                        .await?;
+                    }
+                    statement.matched += 1;
+                    "matched"
+                }
+                Some(p) => {
+                    seen.insert(p.id.clone());
+                    exceptions.push(ExceptionRow {
+                        payment_id: Some(p.id.clone()),
+                        line_no: Some(l.line_no),
+                        amount_ours: Some(p.amount),
+                        amount_bank: Some(l.amount),
+                        village_code: Some(p.village_code.clone()),
+                        ..exception("amount_differs", &l.reference)
+                    });
+                    "amount_differs"
+                }
+                None => {
+                    exceptions.push(ExceptionRow {
+                        line_no: Some(l.line_no),
+                        amount_bank: Some(l.amount),
+                        ..exception("missing_ours", &l.reference)
+                    });
+                    "missing_ours"
+                }
+            };
+            out.push(StatementLine {
+                line_no: l.line_no,
+                value_date: l.value_date,
+                reference: l.reference.clone(),
+                amount: l.amount,
+                status: status.into(),
+                payment_id: found.map(|p| p.id.clone()),
+            });
+        }
+        // Payments of the statement's days the bank does not show.
+        let start = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(7)
+        };
+        let until = start(to_day) + chrono::Duration::days(1);
+        for p in q::unsettled_between(&tx, channel.code(), start(from_day), until).await? {
+            if !seen.contains(&p.id) {
+                exceptions.push(ExceptionRow {
+                    payment_id: Some(p.id.clone()),
+                    amount_ours: Some(p.amount),
+                    village_code: Some(p.village_code.clone()),
+                    ..exception("missing_bank", &p.reference)
+                });
+            }
+        }
+        q::insert_lines(&tx, &statement.id, &out).await?;
+        for e in &exceptions {
+            q::insert_exception(&tx, e).await?;
+        }
+        statement.exceptions = exceptions.len() as i32;
+        pintu_store::execute(
+            &tx,
+            "UPDATE bank_statements SET matched = ?, exceptions = ? WHERE id = ?",
+            vec![
+                statement.matched.into(),
+                statement.exceptions.into(),
+                statement.id.clone().into(),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        self.audit
+            .record(
+                ctx,
+                "payment.reconcile",
+                "bank_statement",
+                Some(&statement.id),
+                None,
+                Some(format!(
+                    "channel={} lines={} matched={} exceptions={}",
+                    channel.code(),
+                    statement.lines,
+                    statement.matched,
+                    statement.exceptions
+                )),
+            )
+            .await?;
+        Ok(Reconciled {
+            statement,
+            already_imported: false,
+        })
+    }
+
+    /// The statements imported, newest first.
+    pub async fn statements(&self, ctx: &Ctx) -> Result<Vec<StatementRow>> {
+        self.finance_scope(ctx, None).await?;
+        Ok(q::statements(self.store.conn()).await?)
+    }
+
+    /// The exceptions queue of the actor's area (those of no known area only nationally).
+    pub async fn recon_exceptions(
+        &self,
+        ctx: &Ctx,
+        area: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<ExceptionRow>> {
+        let scope = self.finance_scope(ctx, area).await?;
+        Ok(q::exceptions(self.store.conn(), &scope, open_only).await?)
+    }
+
+    /// Closes an exception with what the finance unit found and did.
+    pub async fn resolve_exception(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        resolution: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ExceptionRow> {
+        let scope = self.finance_scope(ctx, None).await?;
+        let resolution = resolution.trim();
+        if resolution.is_empty() || resolution.chars().count() > 1000 {
+            return Err(Error::invalid("resolution", "required"));
+        }
+        let c = self.store.conn();
+        let e = q::exception(c, id).await?.ok_or(Error::NotFound)?;
+        let visible = match (&scope, &e.village_code) {
+            (Scope::National, _) => true,
+            (_, None) => false,
+            (scope, Some(v)) => pintu_domain::AreaCode::parse(v)
+                .map(|a| scope.allows(&a))
+                .unwrap_or(false),
+        };
+        if !visible {
+            return Err(Error::NotFound);
+        }
+        if !q::resolve_exception(c, id, resolution, &ctx.actor.label(), now).await? {
+            return Err(Error::Conflict {
+                code: "exception_resolved",
+                field: None,
+            });
+        }
+        self.audit
+            .record(
+                ctx,
+                "payment.exception_resolve",
+                "recon_exception",
+                Some(id),
+                e.village_code.as_deref(),
+                None,
+            )
+            .await?;
+        q::exception(c, id).await?.ok_or(Error::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_with_a_bad_line_is_refused_whole_with_the_line_named() {
+        let ok =
+            read_statement("date,reference,amount,note\n2026-12-02,REF1,35000,x\n").expect("reads");
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].line_no, 2);
+        let Err(Error::Invalid(bad)) = read_statement(
+            "date,reference,amount\n2026-12-02,REF1,35000\n2026-02-30,REF2,1\n2026-12-02,,5\n",
+        ) else {
+            panic!("refused");
+        };
+        let fields: Vec<&str> = bad.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["line 3", "line 4"]);
+        assert!(matches!(
+            read_statement("when,ref,amt\n"),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            read_statement("date,reference,amount\n"),
+            Err(Error::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,940 @@
+//! Payments, their allocation to bills, the double-entry journal, cash deposits, and bank
+//! statements with the exceptions reconciliation leaves.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pintu_domain::access::Scope;
+use pintu_domain::payments::Posting;
+use sea_orm::{ConnectionTrait, DbBackend, Value};
+use serde::Serialize;
+
+use crate::jkn::{BILL, BillRow};
+use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one, query_all, scope_filter};
+
+/// `FOR UPDATE` on PostgreSQL, where concurrent writers must queue on the rows they change;
+/// nothing on SQLite, where a writing transaction holds the whole database.
+fn for_update(c: &impl ConnectionTrait) -> &'static str {
+    if c.get_database_backend() == DbBackend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    }
+}
+
+/// A payment as booked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PaymentRow {
+    pub id: String,
+    pub channel: String,
+    #[serde(skip)]
+    pub idempotency_key: String,
+    pub reference: String,
+    pub va_number: String,
+    pub household_id: String,
+    pub village_code: String,
+    pub amount: i64,
+    pub fee: i64,
+    /// Put on bills when it came.
+    pub allocated: i64,
+    /// Left over for the family's later bills.
+    pub credit: i64,
+    pub paid_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub collected_by: Option<String>,
+    pub deposit_id: Option<String>,
+    /// When the bank statement showed it.
+    pub settled_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub entry_id: String,
+    /// The payment brought a suspended family back into cover.
+    pub reactivated: bool,
+}
+
+impl FromRow for PaymentRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(PaymentRow {
+            id: col(row, "id")?,
+            channel: col(row, "channel")?,
+            idempotency_key: col(row, "idempotency_key")?,
+            reference: col(row, "reference")?,
+            va_number: col(row, "va_number")?,
+            household_id: col(row, "household_id")?,
+            village_code: col(row, "village_code")?,
+            amount: col(row, "amount")?,
+            fee: col(row, "fee")?,
+            allocated: col(row, "allocated")?,
+            credit: col(row, "credit")?,
+            paid_at: col(row, "paid_at")?,
+            received_at: col(row, "received_at")?,
+            collected_by: col(row, "collected_by")?,
+            deposit_id: col(row, "deposit_id")?,
+            settled_at: col(row, "settled_at")?,
+            entry_id: col(row, "entry_id")?,
+            reactivated: col(row, "reactivated")?,
+        })
+    }
+}
+
+const PAYMENT: &str = "SELECT id, channel, idempotency_key, reference, va_number, household_id, \
+     village_code, amount, fee, allocated, credit, paid_at, received_at, collected_by, \
+     deposit_id, settled_at, entry_id, reactivated FROM payments";
+
+/// Inserts a payment unless its channel has one with the same idempotency key: `true` if it
+/// is new. The first statement of the payment's transaction, so that a concurrent duplicate
+/// waits here for the first to commit and then finds it.
+pub async fn insert_payment(c: &impl ConnectionTrait, p: &PaymentRow) -> Result<bool> {
+    Ok(execute(
+        c,
+        "INSERT INTO payments (id, channel, idempotency_key, reference, va_number, household_id, \
+         village_code, amount, fee, allocated, credit, paid_at, received_at, collected_by, \
+         deposit_id, settled_at, entry_id, reactivated) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (channel, idempotency_key) DO NOTHING",
+        vec![
+            p.id.clone().into(),
+            p.channel.clone().into(),
+            p.idempotency_key.clone().into(),
+            p.reference.clone().into(),
+            p.va_number.clone().into(),
+            p.household_id.clone().into(),
+            p.village_code.clone().into(),
+            p.amount.into(),
+            p.fee.into(),
+            p.allocated.into(),
+            p.credit.into(),
+            p.paid_at.into(),
+            p.received_at.into(),
+            p.collected_by.clone().into(),
+            p.deposit_id.clone().into(),
+            p.settled_at.into(),
+            p.entry_id.clone().into(),
+            p.reactivated.into(),
+        ],
+    )
+    .await?
+        == 1)
+}
+
+/// What a payment came to once its bills were paid.
+pub async fn finish_payment(
+    c: &impl ConnectionTrait,
+    id: &str,
+    allocated: i64,
+    credit: i64,
+    reactivated: bool,
+) -> Result<()> {
+    execute(
+        c,
+        "UPDATE payments SET allocated = ?, credit = ?, reactivated = ? WHERE id = ?",
+        vec![
+            allocated.into(),
+            credit.into(),
+            reactivated.into(),
+            id.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn payment_by_key(
+    c: &impl ConnectionTrait,
+    channel: &str,
+    key: &str,
+) -> Result<Option<PaymentRow>> {
+    fetch_one(
+        c,
+        &format!("{PAYMENT} WHERE channel = ? AND idempotency_key = ?"),
+        vec![channel.into(), key.into()],
+    )
+    .await
+}
+
+pub async fn payment(c: &impl ConnectionTrait, id: &str) -> Result<Option<PaymentRow>> {
+    fetch_one(c, &format!("{PAYMENT} WHERE id = ?"), vec![id.into()]).await
+}
+
+/// A family's payments, newest first.
+pub async fn payments_of(c: &impl ConnectionTrait, household_id: &str) -> Result<Vec<PaymentRow>> {
+    fetch_all(
+        c,
+        &format!("{PAYMENT} WHERE household_id = ? ORDER BY received_at DESC, id DESC"),
+        vec![household_id.into()],
+    )
+    .await
+}
+
+/// The payments received in `scope` between two instants, newest first, at most `limit`.
+pub async fn payments_in(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    channel: Option<&str>,
+    limit: u64,
+) -> Result<Vec<PaymentRow>> {
+    let (area, mut values) = scope_filter(scope, "village_code");
+    let mut sql = format!("{PAYMENT} WHERE {area}");
+    if let Some(ch) = channel {
+        sql.push_str(" AND channel = ?");
+        values.push(ch.into());
+    }
+    sql.push_str(&format!(
+        " ORDER BY received_at DESC, id DESC LIMIT {limit}"
+    ));
+    fetch_all(c, &sql, values).await
+}
+
+/// The family a virtual account number belongs to: (household, village).
+pub async fn family_of_va(c: &impl ConnectionTrait, va: &str) -> Result<Option<(String, String)>> {
+    let rows = query_all(
+        c,
+        "SELECT household_id, village_code FROM jkn_bills WHERE va_number = ? LIMIT 1",
+        vec![va.into()],
+    )
+    .await?;
+    match rows.first() {
+        Some(r) => Ok(Some((col(r, "household_id")?, col(r, "village_code")?))),
+        None => Ok(None),
+    }
+}
+
+/// A family's open bills, oldest first, locked for the payment's transaction.
+pub async fn open_bills(c: &impl ConnectionTrait, household_id: &str) -> Result<Vec<BillRow>> {
+    fetch_all(
+        c,
+        &format!(
+            "{BILL} WHERE household_id = ? AND status = 'open' ORDER BY period{}",
+            for_update(c)
+        ),
+        vec![household_id.into()],
+    )
+    .await
+}
+
+/// Puts `amount` on a bill; `settles` closes it.
+pub async fn pay_bill(
+    c: &impl ConnectionTrait,
+    bill_id: &str,
+    amount: i64,
+    settles: bool,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    execute(
+        c,
+        "UPDATE jkn_bills SET paid = paid + ?, status = ?, paid_at = ? WHERE id = ?",
+        vec![
+            amount.into(),
+            if settles { "paid" } else { "open" }.into(),
+            if settles { Some(at) } else { None }.into(),
+            bill_id.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that `amount` of a payment went to a bill (added to what it put there before).
+pub async fn insert_allocation(
+    c: &impl ConnectionTrait,
+    payment_id: &str,
+    bill_id: &str,
+    amount: i64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO payment_allocations (payment_id, bill_id, amount, at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (payment_id, bill_id) DO UPDATE SET amount = payment_allocations.amount \
+         + excluded.amount",
+        vec![payment_id.into(), bill_id.into(), amount.into(), at.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Where the payments of a bill came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AllocationRow {
+    pub payment_id: String,
+    pub bill_id: String,
+    pub period: String,
+    pub amount: i64,
+    pub at: DateTime<Utc>,
+}
+
+impl FromRow for AllocationRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(AllocationRow {
+            payment_id: col(row, "payment_id")?,
+            bill_id: col(row, "bill_id")?,
+            period: col(row, "period")?,
+            amount: col(row, "amount")?,
+            at: col(row, "at")?,
+        })
+    }
+}
+
+/// What a payment paid, bill by bill.
+pub async fn allocations_of(
+    c: &impl ConnectionTrait,
+    payment_id: &str,
+) -> Result<Vec<AllocationRow>> {
+    fetch_all(
+        c,
+        "SELECT a.payment_id, a.bill_id, b.period, a.amount, a.at FROM payment_allocations a \
+         JOIN jkn_bills b ON b.id = a.bill_id WHERE a.payment_id = ? ORDER BY b.period",
+        vec![payment_id.into()],
+    )
+    .await
+}
+
+/// A family's payments that still carry credit, oldest first, locked.
+pub async fn payments_with_credit(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+) -> Result<Vec<PaymentRow>> {
+    fetch_all(
+        c,
+        &format!(
+            "{PAYMENT} WHERE household_id = ? AND credit > 0 ORDER BY received_at, id{}",
+            for_update(c)
+        ),
+        vec![household_id.into()],
+    )
+    .await
+}
+
+/// The families in `scope` holding credit.
+pub async fn families_with_credit(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<std::collections::HashSet<String>> {
+    let (area, values) = scope_filter(scope, "village_code");
+    let rows = query_all(
+        c,
+        &format!("SELECT DISTINCT household_id FROM payments WHERE {area} AND credit > 0"),
+        values,
+    )
+    .await?;
+    rows.iter().map(|r| col(r, "household_id")).collect()
+}
+
+pub async fn use_credit(c: &impl ConnectionTrait, payment_id: &str, amount: i64) -> Result<()> {
+    execute(
+        c,
+        "UPDATE payments SET credit = credit - ? WHERE id = ?",
+        vec![amount.into(), payment_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A journal entry's header.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryRow {
+    pub id: String,
+    /// `bill`, `payment`, `credit`, `deposit`, `settlement`, `write_off`, `pbi_bill`.
+    pub kind: String,
+    /// The event: at most one entry of a kind per event.
+    pub ref_id: String,
+    pub village_code: String,
+    /// `YYYY-MM` the event belongs to.
+    pub period: String,
+    pub at: DateTime<Utc>,
+    pub memo: Option<String>,
+}
+
+impl FromRow for EntryRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(EntryRow {
+            id: col(row, "id")?,
+            kind: col(row, "kind")?,
+            ref_id: col(row, "ref_id")?,
+            village_code: col(row, "village_code")?,
+            period: col(row, "period")?,
+            at: col(row, "at")?,
+            memo: col(row, "memo")?,
+        })
+    }
+}
+
+/// Books an entry with its balanced postings unless one of its kind exists for the event:
+/// `true` if it was booked.
+pub async fn insert_entry(
+    c: &impl ConnectionTrait,
+    e: &EntryRow,
+    postings: &[Posting],
+) -> Result<bool> {
+    let new = execute(
+        c,
+        "INSERT INTO journal_entries (id, kind, ref_id, village_code, period, at, memo) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, ref_id) DO NOTHING",
+        vec![
+            e.id.clone().into(),
+            e.kind.clone().into(),
+            e.ref_id.clone().into(),
+            e.village_code.clone().into(),
+            e.period.clone().into(),
+            e.at.into(),
+            e.memo.clone().into(),
+        ],
+    )
+    .await?
+        == 1;
+    if !new {
+        return Ok(false);
+    }
+    let mut sql = String::from(
+        "INSERT INTO postings (entry_id, line, account, village_code, amount) VALUES ",
+    );
+    let mut values: Vec<Value> = Vec::with_capacity(postings.len() * 5);
+    for (i, p) in postings.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("(?, ?, ?, ?, ?)");
+        values.extend([
+            e.id.clone().into(),
+            (i as i32).into(),
+            p.account.code().into(),
+            e.village_code.clone().into(),
+            p.amount.into(),
+        ]);
+    }
+    execute(c, &sql, values).await?;
+    Ok(true)
+}
+
+/// An account's balance (debits less credits) in an area.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BalanceRow {
+    pub account: String,
+    pub debits: i64,
+    pub credits: i64,
+    pub balance: i64,
+}
+
+/// Every account's balance in `scope`.
+pub async fn balances(c: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<BalanceRow>> {
+    let (area, values) = scope_filter(scope, "village_code");
+    let rows = query_all(
+        c,
+        &format!(
+            "SELECT account, \
+             CAST(COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0) AS BIGINT) \
+             AS debits, \
+             CAST(COALESCE(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END), 0) AS BIGINT) \
+             AS credits \
+             FROM postings WHERE {area} GROUP BY account ORDER BY account"
+        ),
+        values,
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let debits: i64 = col(r, "debits")?;
+            let credits: i64 = col(r, "credits")?;
+            Ok(BalanceRow {
+                account: col(r, "account")?,
+                debits,
+                credits,
+                balance: debits - credits,
+            })
+        })
+        .collect()
+}
+
+/// The entries whose postings do not sum to zero (there must be none).
+pub async fn unbalanced_entries(c: &impl ConnectionTrait) -> Result<Vec<String>> {
+    let rows = query_all(
+        c,
+        "SELECT entry_id FROM postings GROUP BY entry_id HAVING SUM(amount) <> 0",
+        vec![],
+    )
+    .await?;
+    rows.iter().map(|r| col(r, "entry_id")).collect()
+}
+
+/// An entry's postings: (account, amount).
+pub async fn postings_of(c: &impl ConnectionTrait, entry_id: &str) -> Result<Vec<(String, i64)>> {
+    let rows = query_all(
+        c,
+        "SELECT account, amount FROM postings WHERE entry_id = ? ORDER BY line",
+        vec![entry_id.into()],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| Ok((col(r, "account")?, col(r, "amount")?)))
+        .collect()
+}
+
+/// The cash a collector has taken and not yet deposited, oldest first, locked.
+pub async fn undeposited(c: &impl ConnectionTrait, collector: &str) -> Result<Vec<PaymentRow>> {
+    fetch_all(
+        c,
+        &format!(
+            "{PAYMENT} WHERE collected_by = ? AND deposit_id IS NULL \
+             AND channel IN ('counter', 'agent') ORDER BY received_at, id{}",
+            for_update(c)
+        ),
+        vec![collector.into()],
+    )
+    .await
+}
+
+/// A day's deposit of collected cash.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepositRow {
+    pub id: String,
+    pub collected_by: String,
+    pub village_code: String,
+    pub day: NaiveDate,
+    pub payments: i32,
+    pub amount: i64,
+    pub bank_reference: String,
+    #[serde(skip)]
+    pub entry_id: String,
+    pub at: DateTime<Utc>,
+}
+
+impl FromRow for DepositRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(DepositRow {
+            id: col(row, "id")?,
+            collected_by: col(row, "collected_by")?,
+            village_code: col(row, "village_code")?,
+            day: col(row, "day")?,
+            payments: col(row, "payments")?,
+            amount: col(row, "amount")?,
+            bank_reference: col(row, "bank_reference")?,
+            entry_id: col(row, "entry_id")?,
+            at: col(row, "at")?,
+        })
+    }
+}
+
+pub async fn insert_deposit(
+    c: &impl ConnectionTrait,
+    d: &DepositRow,
+    payment_ids: &[String],
+) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO cash_deposits (id, collected_by, village_code, day, payments, amount, \
+         bank_reference, entry_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            d.id.clone().into(),
+            d.collected_by.clone().into(),
+            d.village_code.clone().into(),
+            d.day.into(),
+            d.payments.into(),
+            d.amount.into(),
+            d.bank_reference.clone().into(),
+            d.entry_id.clone().into(),
+            d.at.into(),
+        ],
+    )
+    .await?;
+    for chunk in payment_ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut values: Vec<Value> = vec![d.id.clone().into()];
+        values.extend(chunk.iter().map(|id| Value::from(id.clone())));
+        execute(
+            c,
+            &format!("UPDATE payments SET deposit_id = ? WHERE id IN ({marks})"),
+            values,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A collector's deposits, newest first.
+pub async fn deposits_of(c: &impl ConnectionTrait, collector: &str) -> Result<Vec<DepositRow>> {
+    fetch_all(
+        c,
+        "SELECT id, collected_by, village_code, day, payments, amount, bank_reference, \
+         entry_id, at FROM cash_deposits WHERE collected_by = ? ORDER BY at DESC LIMIT 100",
+        vec![collector.into()],
+    )
+    .await
+}
+
+/// The deposits in `scope`, newest first.
+pub async fn deposits_in(c: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<DepositRow>> {
+    let (area, values) = scope_filter(scope, "village_code");
+    fetch_all(
+        c,
+        &format!(
+            "SELECT id, collected_by, village_code, day, payments, amount, bank_reference, \
+             entry_id, at FROM cash_deposits WHERE {area} ORDER BY at DESC LIMIT 200"
+        ),
+        values,
+    )
+    .await
+}
+
+/// Marks a payment as shown on the bank's statement.
+pub async fn settle_payment(c: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Result<()> {
+    execute(
+        c,
+        "UPDATE payments SET settled_at = ? WHERE id = ? AND settled_at IS NULL",
+        vec![at.into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The payments of `channel` by reference, for matching a statement.
+pub async fn payments_by_reference(
+    c: &impl ConnectionTrait,
+    channel: &str,
+    references: &[String],
+) -> Result<Vec<PaymentRow>> {
+    let mut out = Vec::new();
+    for chunk in references.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut values: Vec<Value> = vec![channel.into()];
+        values.extend(chunk.iter().map(|r| Value::from(r.clone())));
+        out.extend(
+            fetch_all::<PaymentRow>(
+                c,
+                &format!("{PAYMENT} WHERE channel = ? AND reference IN ({marks})"),
+                values,
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// The payments of `channel` paid within the days of a statement that no statement has
+/// shown yet.
+pub async fn unsettled_between(
+    c: &impl ConnectionTrait,
+    channel: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<PaymentRow>> {
+    fetch_all(
+        c,
+        &format!(
+            "{PAYMENT} WHERE channel = ? AND settled_at IS NULL AND paid_at >= ? AND paid_at < ? \
+             ORDER BY paid_at, id"
+        ),
+        vec![channel.into(), from.into(), until.into()],
+    )
+    .await
+}
+
+/// A bank statement as imported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatementRow {
+    pub id: String,
+    pub channel: String,
+    #[serde(skip)]
+    pub file_sha256: String,
+    pub file_name: String,
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
+    pub lines: i32,
+    pub matched: i32,
+    pub exceptions: i32,
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+impl FromRow for StatementRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(StatementRow {
+            id: col(row, "id")?,
+            channel: col(row, "channel")?,
+            file_sha256: col(row, "file_sha256")?,
+            file_name: col(row, "file_name")?,
+            from_day: col(row, "from_day")?,
+            to_day: col(row, "to_day")?,
+            lines: col(row, "lines")?,
+            matched: col(row, "matched")?,
+            exceptions: col(row, "exceptions")?,
+            imported_by: col(row, "imported_by")?,
+            imported_at: col(row, "imported_at")?,
+        })
+    }
+}
+
+const STATEMENT: &str = "SELECT id, channel, file_sha256, file_name, from_day, to_day, lines, \
+     matched, exceptions, imported_by, imported_at FROM bank_statements";
+
+/// Inserts a statement unless the same file of the channel was imported: `true` if new.
+pub async fn insert_statement(c: &impl ConnectionTrait, s: &StatementRow) -> Result<bool> {
+    Ok(execute(
+        c,
+        "INSERT INTO bank_statements (id, channel, file_sha256, file_name, from_day, to_day, \
+         lines, matched, exceptions, imported_by, imported_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, file_sha256) DO NOTHING",
+        vec![
+            s.id.clone().into(),
+            s.channel.clone().into(),
+            s.file_sha256.clone().into(),
+            s.file_name.clone().into(),
+            s.from_day.into(),
+            s.to_day.into(),
+            s.lines.into(),
+            s.matched.into(),
+            s.exceptions.into(),
+            s.imported_by.clone().into(),
+            s.imported_at.into(),
+        ],
+    )
+    .await?
+        == 1)
+}
+
+pub async fn statement_by_file(
+    c: &impl ConnectionTrait,
+    channel: &str,
+    sha256: &str,
+) -> Result<Option<StatementRow>> {
+    fetch_one(
+        c,
+        &format!("{STATEMENT} WHERE channel = ? AND file_sha256 = ?"),
+        vec![channel.into(), sha256.into()],
+    )
+    .await
+}
+
+pub async fn statement(c: &impl ConnectionTrait, id: &str) -> Result<Option<StatementRow>> {
+    fetch_one(c, &format!("{STATEMENT} WHERE id = ?"), vec![id.into()]).await
+}
+
+pub async fn statements(c: &impl ConnectionTrait) -> Result<Vec<StatementRow>> {
+    fetch_all(
+        c,
+        &format!("{STATEMENT} ORDER BY imported_at DESC LIMIT 100"),
+        vec![],
+    )
+    .await
+}
+
+/// One line of a statement and what matching found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatementLine {
+    pub line_no: i32,
+    pub value_date: NaiveDate,
+    pub reference: String,
+    pub amount: i64,
+    /// `matched`, `amount_differs` or `missing_ours`.
+    pub status: String,
+    pub payment_id: Option<String>,
+}
+
+pub async fn insert_lines(
+    c: &impl ConnectionTrait,
+    statement_id: &str,
+    lines: &[StatementLine],
+) -> Result<()> {
+    for chunk in lines.chunks(200) {
+        let mut sql = String::from(
+            "INSERT INTO statement_lines (statement_id, line_no, value_date, reference, amount, \
+             status, payment_id) VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
+        for (i, l) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+            values.extend([
+                statement_id.into(),
+                l.line_no.into(),
+                l.value_date.into(),
+                l.reference.clone().into(),
+                l.amount.into(),
+                l.status.clone().into(),
+                l.payment_id.clone().into(),
+            ]);
+        }
+        execute(c, &sql, values).await?;
+    }
+    Ok(())
+}
+
+/// Something reconciliation could not match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExceptionRow {
+    pub id: String,
+    pub statement_id: String,
+    /// `missing_ours` (on the statement, not in Pintu), `missing_bank` (in Pintu, not on the
+    /// statement) or `amount_differs`.
+    pub kind: String,
+    pub channel: String,
+    pub reference: String,
+    pub payment_id: Option<String>,
+    pub line_no: Option<i32>,
+    pub amount_ours: Option<i64>,
+    pub amount_bank: Option<i64>,
+    pub village_code: Option<String>,
+    /// `open` or `resolved`.
+    pub status: String,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl FromRow for ExceptionRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(ExceptionRow {
+            id: col(row, "id")?,
+            statement_id: col(row, "statement_id")?,
+            kind: col(row, "kind")?,
+            channel: col(row, "channel")?,
+            reference: col(row, "reference")?,
+            payment_id: col(row, "payment_id")?,
+            line_no: col(row, "line_no")?,
+            amount_ours: col(row, "amount_ours")?,
+            amount_bank: col(row, "amount_bank")?,
+            village_code: col(row, "village_code")?,
+            status: col(row, "status")?,
+            resolution: col(row, "resolution")?,
+            resolved_by: col(row, "resolved_by")?,
+            resolved_at: col(row, "resolved_at")?,
+            created_at: col(row, "created_at")?,
+        })
+    }
+}
+
+const EXCEPTION: &str = "SELECT id, statement_id, kind, channel, reference, payment_id, \
+     line_no, amount_ours, amount_bank, village_code, status, resolution, resolved_by, \
+     resolved_at, created_at FROM recon_exceptions";
+
+pub async fn insert_exception(c: &impl ConnectionTrait, e: &ExceptionRow) -> Result<()> {
+    execute(
+        c,
+        "INSERT INTO recon_exceptions (id, statement_id, kind, channel, reference, payment_id, \
+         line_no, amount_ours, amount_bank, village_code, status, resolution, resolved_by, \
+         resolved_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            e.id.clone().into(),
+            e.statement_id.clone().into(),
+            e.kind.clone().into(),
+            e.channel.clone().into(),
+            e.reference.clone().into(),
+            e.payment_id.clone().into(),
+            e.line_no.into(),
+            e.amount_ours.into(),
+            e.amount_bank.into(),
+            e.village_code.clone().into(),
+            e.status.clone().into(),
+            e.resolution.clone().into(),
+            e.resolved_by.clone().into(),
+            e.resolved_at.into(),
+            e.created_at.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The exceptions in `scope` (those of no area only nationally), open first.
+pub async fn exceptions(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    open_only: bool,
+) -> Result<Vec<ExceptionRow>> {
+    let (area, values) = scope_filter(scope, "village_code");
+    let area = if matches!(scope, Scope::National) {
+        "1 = 1".to_string()
+    } else {
+        area
+    };
+    let open = if open_only {
+        " AND status = 'open'"
+    } else {
+        ""
+    };
+    fetch_all(
+        c,
+        &format!(
+            "{EXCEPTION} WHERE {area}{open} ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, \
+             created_at DESC, id LIMIT 500"
+        ),
+        values,
+    )
+    .await
+}
+
+pub async fn exception(c: &impl ConnectionTrait, id: &str) -> Result<Option<ExceptionRow>> {
+    fetch_one(c, &format!("{EXCEPTION} WHERE id = ?"), vec![id.into()]).await
+}
+
+/// Closes an open exception; `false` if it was not open.
+pub async fn resolve_exception(
+    c: &impl ConnectionTrait,
+    id: &str,
+    resolution: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE recon_exceptions SET status = 'resolved', resolution = ?, resolved_by = ?, \
+         resolved_at = ? WHERE id = ? AND status = 'open'",
+        vec![resolution.into(), by.into(), at.into(), id.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// Writes off the open bills of a family from before `oldest_counted` (`YYYY-MM`): the
+/// arrears that no longer count. Returns (bill id, what was still owed) of each.
+pub async fn stale_bills(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    oldest_counted: &str,
+) -> Result<Vec<BillRow>> {
+    let (area, mut values) = scope_filter(scope, "village_code");
+    values.push(oldest_counted.into());
+    fetch_all(
+        c,
+        &format!("{BILL} WHERE {area} AND status = 'open' AND period < ? ORDER BY id"),
+        values,
+    )
+    .await
+}
+
+pub async fn write_off_bill(c: &impl ConnectionTrait, bill_id: &str) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE jkn_bills SET status = 'written_off' WHERE id = ? AND status = 'open'",
+        vec![bill_id.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// Brings a suspended family back into cover from `on`; returns how many members.
+pub async fn reactivate_family(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+    on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    execute(
+        c,
+        "UPDATE jkn_members SET status = 'active', reactivated_on = ?, updated_at = ? \
+         WHERE household_id = ? AND status = 'suspended'",
+        vec![on.into(), now.into(), household_id.into()],
+    )
+    .await
+}
+
+/// Whether any member of a family is suspended.
+pub async fn family_suspended(c: &impl ConnectionTrait, household_id: &str) -> Result<bool> {
+    let rows = query_all(
+        c,
+        "SELECT 1 AS one FROM jkn_members WHERE household_id = ? AND status = 'suspended' \
+         LIMIT 1",
+        vec![household_id.into()],
+    )
+    .await?;
+    Ok(!rows.is_empty())
+}

@@ -1,0 +1,568 @@
+//! Payments of JKN contributions on every backend: signed callbacks booked once per key
+//! (even 1,000 duplicates at once), allocation oldest bill first with under- and
+//! over-payments, reactivation after arrears, cash with its daily deposit, the ledger's
+//! invariants, and bank statement reconciliation with its exceptions queue.
+
+use chrono::{NaiveDate, Utc};
+use pintu_testkit::{TEST_PAYMENTS_SECRET, TestApp, backends, spawn_app};
+use serde_json::{Value, json};
+
+use crate::{OTHER_DISTRICT_VILLAGE, VILLAGE, household, json_of, nik};
+
+/// A PBPU family of three in class 3 (Rp 105,000 a month for the family): its head's id.
+async fn pbpu_family(app: &TestApp, token: &str, village: &str, serial: u32) -> String {
+    let resp = app
+        .post(
+            token,
+            "/api/v1/households",
+            &household(village, &nik(village, serial), "Kepala"),
+        )
+        .await;
+    let head = json_of(resp).await["person_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let fktp = if village.starts_with("35.07") {
+        "0507P001"
+    } else {
+        "0101P001"
+    };
+    let resp = app
+        .post(
+            token,
+            &format!("/api/v1/persons/{head}/jkn"),
+            &json!({"segment": "PBPU", "class": 3, "fktp": fktp}),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        201,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    head
+}
+
+async fn bill(app: &TestApp, period: &str, on: (i32, u32, u32)) {
+    let on = NaiveDate::from_ymd_opt(on.0, on.1, on.2).expect("date");
+    app.pintu
+        .run_billing(&pintu_service::Ctx::system("test"), period, on, Utc::now())
+        .await
+        .expect("billing");
+}
+
+/// Posts a payment callback signed at `ts` with `secret`.
+async fn callback_signed(
+    app: &TestApp,
+    channel: &str,
+    key: &str,
+    body: &Value,
+    secret: &str,
+    ts: i64,
+) -> reqwest::Response {
+    let body = serde_json::to_vec(body).expect("json");
+    let sig = pintu_service::sms::sign(secret, ts, &body);
+    app.client
+        .post(app.url(&format!("/api/v1/payments/callbacks/{channel}")))
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .header("x-pintu-timestamp", ts.to_string())
+        .header("x-pintu-signature", format!("sha256={sig}"))
+        .body(body)
+        .send()
+        .await
+        .expect("callback")
+}
+
+async fn callback(app: &TestApp, channel: &str, key: &str, body: &Value) -> reqwest::Response {
+    callback_signed(
+        app,
+        channel,
+        key,
+        body,
+        TEST_PAYMENTS_SECRET,
+        Utc::now().timestamp(),
+    )
+    .await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = pintu_store::query_one(app.pintu.store.conn(), sql, vec![])
+        .await
+        .expect("query")
+        .expect("row");
+    pintu_store::col::<i64>(&row, "n").expect("n")
+}
+
+/// Every entry balances, and the ledger agrees with the bills and payments it records.
+async fn assert_ledger_consistent(app: &TestApp) {
+    let c = app.pintu.store.conn();
+    assert_eq!(
+        pintu_store::payments::unbalanced_entries(c)
+            .await
+            .expect("entries"),
+        Vec::<String>::new()
+    );
+    let balances = pintu_store::payments::balances(c, &pintu_domain::access::Scope::National)
+        .await
+        .expect("balances");
+    let of = |a: &str| {
+        balances
+            .iter()
+            .find(|b| b.account == a)
+            .map_or(0, |b| b.balance)
+    };
+    assert_eq!(balances.iter().map(|b| b.balance).sum::<i64>(), 0);
+    assert_eq!(
+        of("member_receivable"),
+        count(
+            app,
+            "SELECT CAST(COALESCE(SUM(amount - paid), 0) AS BIGINT) AS n FROM jkn_bills WHERE status = 'open'"
+        )
+        .await,
+        "receivables are the open bills"
+    );
+    assert_eq!(
+        -of("member_credit"),
+        count(
+            app,
+            "SELECT CAST(COALESCE(SUM(credit), 0) AS BIGINT) AS n FROM payments"
+        )
+        .await,
+        "credit is what payments have left"
+    );
+    assert_eq!(
+        of("agent_cash"),
+        count(
+            app,
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS n FROM payments \
+             WHERE channel IN ('counter', 'agent') AND deposit_id IS NULL"
+        )
+        .await,
+        "agent cash is what is not deposited"
+    );
+}
+
+#[tokio::test]
+async fn payments_from_every_channel_pay_the_oldest_bill_first_and_reconcile() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let far = app
+            .officer(
+                "jauh",
+                "subdistrict_officer",
+                Some(&OTHER_DISTRICT_VILLAGE[..8]),
+            )
+            .await;
+        let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+        bill(&app, "2026-11", (2026, 11, 2)).await;
+        // December: November unpaid, so the family is suspended.
+        bill(&app, "2026-12", (2026, 12, 1)).await;
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
+                .await,
+        )
+        .await;
+        assert_eq!(m["status"], "suspended", "{m}");
+        let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+
+        // Forged, replayed and malformed callbacks are refused and book nothing.
+        let pay = json!({"va_number": va, "amount": 150_000, "reference": "BNI-0001"});
+        let now = Utc::now().timestamp();
+        for (secret, ts, code) in [
+            ("not-the-secret", now, "signature_invalid"),
+            (TEST_PAYMENTS_SECRET, now - 3_600, "signature_expired"),
+        ] {
+            let resp = callback_signed(&app, "bank_va", "K1", &pay, secret, ts).await;
+            assert_eq!(resp.status(), 401);
+            assert_eq!(json_of(resp).await["error"]["code"], code);
+        }
+        let resp = app
+            .client
+            .post(app.url("/api/v1/payments/callbacks/bank_va"))
+            .header("idempotency-key", "K1")
+            .json(&pay)
+            .send()
+            .await
+            .expect("unsigned");
+        assert_eq!(resp.status(), 401);
+        for (channel, key, body, code) in [
+            ("cash", "K1", pay.clone(), "channel_invalid"),
+            ("bank_va", "", pay.clone(), "idempotency_key_invalid"),
+            (
+                "bank_va",
+                "K1",
+                json!({"va_number": "8888800000000000", "amount": 1000, "reference": "X"}),
+                "va_unknown",
+            ),
+            (
+                "bank_va",
+                "K1",
+                json!({"va_number": va, "amount": -5, "reference": "X"}),
+                "amount_invalid",
+            ),
+        ] {
+            let resp = callback(&app, channel, key, &body).await;
+            assert_eq!(resp.status(), 422, "{channel} {key}");
+            assert_eq!(json_of(resp).await["error"]["code"], code);
+        }
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 0);
+
+        // Under-payment: November in full, December in part; still suspended? No: what was
+        // overdue (November) is paid, so the family is covered again.
+        let resp = callback(&app, "bank_va", "K1", &pay).await;
+        assert_eq!(resp.status(), 201);
+        let first = json_of(resp).await;
+        let p = &first["payment"];
+        assert_eq!(p["allocated"], 150_000);
+        assert_eq!(p["credit"], 0);
+        assert_eq!(p["fee"], 2_500);
+        assert_eq!(p["reactivated"], true);
+        assert_eq!(
+            p["allocations"],
+            json!([
+                {"bill_id": p["allocations"][0]["bill_id"], "period": "2026-11", "amount": 105_000},
+                {"bill_id": p["allocations"][1]["bill_id"], "period": "2026-12", "amount": 45_000},
+            ])
+        );
+        // The same key again: the first result, nothing booked.
+        let resp = callback(&app, "bank_va", "K1", &pay).await;
+        assert_eq!(resp.status(), 200);
+        let again = json_of(resp).await;
+        assert_eq!(again["duplicate"], true);
+        assert_eq!(again["payment"]["id"], p["id"]);
+        // The same key for another amount is a conflict.
+        let resp = callback(
+            &app,
+            "bank_va",
+            "K1",
+            &json!({"va_number": va, "amount": 1, "reference": "BNI-0001"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(json_of(resp).await["error"]["code"], "idempotency_conflict");
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
+                .await,
+        )
+        .await;
+        assert_eq!(m["status"], "active", "arrears paid: covered again");
+        assert_eq!(m["bills"][0]["paid"], 45_000);
+        assert_eq!(m["bills"][1]["status"], "paid");
+
+        // Over-payment by e-wallet: December's rest, and 40,000 kept as credit...
+        let resp = callback(
+            &app,
+            "ewallet",
+            "OVO-77",
+            &json!({"va_number": va, "amount": 100_000, "reference": "OVO-77"}),
+        )
+        .await;
+        let p = json_of(resp).await;
+        assert_eq!(
+            (
+                &p["payment"]["allocated"],
+                &p["payment"]["credit"],
+                &p["payment"]["fee"]
+            ),
+            (&json!(60_000), &json!(40_000), &json!(1_500))
+        );
+        // ... which pays January's bill in part when it is issued.
+        bill(&app, "2027-01", (2027, 1, 1)).await;
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (&m["bills"][0]["period"], &m["bills"][0]["paid"]),
+            (&json!("2027-01"), &json!(40_000))
+        );
+        assert_eq!(m["status"], "active");
+
+        // Cash with an agent: once per receipt, only for families of the agent's area.
+        let cash = json!({"channel": "agent", "va_number": va, "amount": 65_000});
+        let post_cash = |token: String, key: &'static str, body: Value| {
+            let app = &app;
+            async move {
+                app.client
+                    .post(app.url("/api/v1/payments/cash"))
+                    .bearer_auth(token)
+                    .header("idempotency-key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("cash")
+            }
+        };
+        let resp = post_cash(far.token.clone(), "R-1", cash.clone()).await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(json_of(resp).await["error"]["code"], "va_unknown");
+        let resp = post_cash(desa.token.clone(), "R-1", cash.clone()).await;
+        assert_eq!(resp.status(), 201);
+        let agent = json_of(resp).await;
+        assert_eq!(agent["payment"]["fee"], 3_250, "5 % to the agent");
+        assert_eq!(agent["payment"]["allocated"], 65_000);
+        let resp = post_cash(desa.token.clone(), "R-1", cash.clone()).await;
+        assert_eq!(resp.status(), 200, "a double submission books once");
+        let mine = json_of(app.get(&desa.token, "/api/v1/payments/cash").await).await;
+        assert_eq!(mine["undeposited_amount"], 65_000);
+        assert_ledger_consistent(&app).await;
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/payments/deposits",
+                &json!({"bank_reference": "SETOR-1"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        assert_eq!(json_of(resp).await["amount"], 65_000);
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/payments/deposits",
+                &json!({"bank_reference": "SETOR-2"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 409);
+
+        // The family's history, newest first, for the officer of the area only.
+        let history = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn/payments"))
+                .await,
+        )
+        .await;
+        let channels: Vec<&str> = history
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|p| p["channel"].as_str())
+            .collect();
+        assert_eq!(channels, ["agent", "ewallet", "bank_va"]);
+        let resp = app
+            .get(&far.token, &format!("/api/v1/persons/{head}/jkn/payments"))
+            .await;
+        assert_eq!(resp.status(), 404);
+        // Finance lists and balances are for back offices.
+        for path in ["/api/v1/payments", "/api/v1/ledger/balances"] {
+            assert_eq!(app.get(&desa.token, path).await.status(), 403);
+        }
+        assert_ledger_consistent(&app).await;
+
+        // Reconciliation: the national finance unit imports the bank's statement.
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let pusat = app.officer("pusat", "national_officer", None).await;
+        let day = Utc::now().format("%Y-%m-%d").to_string();
+        let statement = format!(
+            "date,reference,amount,description\n{day},BNI-0001,150000,VA 8888\n{day},BNI-9999,35000,unknown\n"
+        );
+        let upload = |token: String, text: String| {
+            let app = &app;
+            async move {
+                let form = reqwest::multipart::Form::new()
+                    .text("channel", "bank_va")
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(text.into_bytes()).file_name("bni.csv"),
+                    );
+                app.client
+                    .post(app.url("/api/v1/reconciliation/statements"))
+                    .bearer_auth(token)
+                    .multipart(form)
+                    .send()
+                    .await
+                    .expect("upload")
+            }
+        };
+        assert_eq!(
+            upload(kab.token.clone(), statement.clone()).await.status(),
+            403
+        );
+        let resp = upload(
+            pusat.token.clone(),
+            format!("date,reference,amount\n{day},BNI-0001,150000\n2026-02-30,X,1\n"),
+        )
+        .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(json_of(resp).await["error"]["field"], "line 3");
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) AS n FROM bank_statements").await,
+            0,
+            "a bad file writes nothing"
+        );
+        let resp = upload(pusat.token.clone(), statement.clone()).await;
+        assert_eq!(resp.status(), 201);
+        let s = json_of(resp).await;
+        assert_eq!(
+            (&s["lines"], &s["matched"], &s["exceptions"]),
+            (&json!(2), &json!(1), &json!(1))
+        );
+        let resp = upload(pusat.token.clone(), statement.clone()).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(json_of(resp).await["already_imported"], true);
+        let m = json_of(app.get(&pusat.token, "/api/v1/ledger/balances").await).await;
+        let bank = m
+            .as_array()
+            .expect("balances")
+            .iter()
+            .find(|b| b["account"] == "bank")
+            .expect("bank")["balance"]
+            .clone();
+        assert_eq!(
+            bank,
+            65_000 + 150_000,
+            "the deposit and the settled payment"
+        );
+        // The line Pintu has no payment for is in the queue, for the national unit only.
+        let ex = json_of(
+            app.get(&pusat.token, "/api/v1/reconciliation/exceptions")
+                .await,
+        )
+        .await;
+        assert_eq!(ex.as_array().map(Vec::len), Some(1), "{ex}");
+        assert_eq!(ex[0]["kind"], "missing_ours");
+        assert_eq!(ex[0]["amount_bank"], 35_000);
+        let kab_ex = json_of(
+            app.get(&kab.token, "/api/v1/reconciliation/exceptions")
+                .await,
+        )
+        .await;
+        assert_eq!(kab_ex, json!([]));
+        let id = ex[0]["id"].as_str().expect("id");
+        let path = format!("/api/v1/reconciliation/exceptions/{id}/resolve");
+        let resp = app
+            .post(&pusat.token, &path, &json!({"resolution": " "}))
+            .await;
+        assert_eq!(resp.status(), 422);
+        let resp = app
+            .post(
+                &pusat.token,
+                &path,
+                &json!({"resolution": "Transfer to another BPJS account; returned by the bank."}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(json_of(resp).await["status"], "resolved");
+        let resp = app
+            .post(&pusat.token, &path, &json!({"resolution": "again"}))
+            .await;
+        assert_eq!(resp.status(), 409);
+
+        // An e-wallet statement that shows another amount, and misses nothing else.
+        let resp = app
+            .client
+            .post(app.url("/api/v1/reconciliation/statements"))
+            .bearer_auth(&pusat.token)
+            .multipart(
+                reqwest::multipart::Form::new()
+                    .text("channel", "ewallet")
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(
+                            format!("date,reference,amount\n{day},OVO-77,10000\n").into_bytes(),
+                        )
+                        .file_name("ovo.csv"),
+                    ),
+            )
+            .send()
+            .await
+            .expect("upload");
+        let s = json_of(resp).await;
+        assert_eq!((&s["matched"], &s["exceptions"]), (&json!(0), &json!(1)));
+        let ex = json_of(
+            app.get(&kab.token, "/api/v1/reconciliation/exceptions")
+                .await,
+        )
+        .await;
+        assert_eq!(
+            ex[0]["kind"], "amount_differs",
+            "the district sees its family's"
+        );
+        assert_eq!(
+            (&ex[0]["amount_ours"], &ex[0]["amount_bank"]),
+            (&json!(100_000), &json!(10_000))
+        );
+        assert_ledger_consistent(&app).await;
+
+        // Every payment told the family by SMS.
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) AS n FROM outbox_messages WHERE template = 'payment_received'"
+            )
+            .await,
+            3
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+        bill(&app, "2026-11", (2026, 11, 2)).await;
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
+                .await,
+        )
+        .await;
+        let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+        let body = json!({"va_number": va, "amount": 105_000, "reference": "BCA-1"});
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..1_000 {
+            let (client, url, body) = (
+                app.client.clone(),
+                app.url("/api/v1/payments/callbacks/bank_va"),
+                serde_json::to_vec(&body).expect("json"),
+            );
+            tasks.spawn(async move {
+                let ts = Utc::now().timestamp();
+                let sig = pintu_service::sms::sign(TEST_PAYMENTS_SECRET, ts, &body);
+                let resp = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", "BCA-1")
+                    .header("x-pintu-timestamp", ts.to_string())
+                    .header("x-pintu-signature", sig)
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("callback");
+                let status = resp.status().as_u16();
+                let v: Value = resp.json().await.expect("json");
+                (status, v["payment"]["id"].as_str().map(str::to_string))
+            });
+        }
+        let mut created = 0;
+        let mut ids = std::collections::HashSet::new();
+        while let Some(r) = tasks.join_next().await {
+            let (status, id) = r.expect("task");
+            assert!(status == 200 || status == 201, "status {status}");
+            created += usize::from(status == 201);
+            ids.insert(id.expect("payment id"));
+        }
+        assert_eq!(created, 1, "{:?}", app.backend);
+        assert_eq!(ids.len(), 1, "every duplicate got the first's result");
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) AS n FROM journal_entries WHERE kind = 'payment'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) AS n FROM jkn_bills WHERE paid = 105000"
+            )
+            .await,
+            1
+        );
+        assert_ledger_consistent(&app).await;
+    }
+}
