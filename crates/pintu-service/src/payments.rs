@@ -289,13 +289,21 @@ impl Pintu {
         ctx: &Ctx,
         person_id: &str,
     ) -> Result<Vec<(PaymentRow, Vec<AllocationRow>)>> {
-        let member = self.membership(ctx, person_id).await?.member;
-        let Some(household) = member.household_id else {
+        let m = self.membership(ctx, person_id).await?;
+        self.member_payments(&m).await
+    }
+
+    /// The payments of the family of a membership read with [`Pintu::membership`].
+    pub async fn member_payments(
+        &self,
+        m: &crate::membership::Membership,
+    ) -> Result<Vec<(PaymentRow, Vec<AllocationRow>)>> {
+        let Some(household) = &m.member.household_id else {
             return Ok(Vec::new());
         };
         let c = self.store.conn();
         let mut out = Vec::new();
-        for p in q::payments_of(c, &household).await? {
+        for p in q::payments_of(c, household).await? {
             let allocations = q::allocations_of(c, &p.id).await?;
             out.push((p, allocations));
         }
@@ -809,5 +817,86 @@ mod tests {
             read_statement("date,reference,amount\n"),
             Err(Error::Invalid(_))
         ));
+    }
+}
+
+/// The monthly consolidated finance report of an area.
+#[derive(Debug, Clone, Serialize)]
+pub struct FinanceReport {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub area: Option<String>,
+    /// One line per child area (provinces nationally, regencies in a province ...).
+    pub areas: Vec<pintu_store::payments::AreaFinance>,
+    pub total: pintu_store::payments::AreaFinance,
+    /// Collected over billed for the month's family bills, in per mille.
+    pub collection_per_mille: Option<i64>,
+    /// The payments received in the month, by channel, with the cost of collecting them.
+    pub channels: Vec<pintu_store::payments::ChannelFinance>,
+}
+
+impl Pintu {
+    /// Billed, collected, collection ratio, arrears and PBI contributions of a month by
+    /// area, and the month's payments and their cost by channel.
+    pub async fn finance_report(
+        &self,
+        ctx: &Ctx,
+        area: Option<&str>,
+        month: &str,
+        today: NaiveDate,
+    ) -> Result<FinanceReport> {
+        let scope = self.finance_scope(ctx, area).await?;
+        let start = NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d")
+            .map_err(|_| Error::invalid("month", "period_invalid"))?;
+        let month = start.format("%Y-%m").to_string();
+        let end = start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(start);
+        let child_len = match &scope {
+            Scope::National => 2,
+            Scope::Within(a) => match a.level() {
+                pintu_domain::AreaLevel::Province => 5,
+                pintu_domain::AreaLevel::Regency => 8,
+                _ => 13,
+            },
+        };
+        // Arrears as they stand at the end of the month, or today for the current month.
+        let arrears_before = end.min(today);
+        let c = self.store.conn();
+        let areas = q::finance_by_area(c, &scope, child_len, &month, arrears_before).await?;
+        let mut total = pintu_store::payments::AreaFinance {
+            area: area.unwrap_or_default().to_string(),
+            ..Default::default()
+        };
+        for a in &areas {
+            total.bills += a.bills;
+            total.billed += a.billed;
+            total.subsidy += a.subsidy;
+            total.collected += a.collected;
+            total.arrears += a.arrears;
+            total.pbi += a.pbi;
+        }
+        let wib = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(7)
+        };
+        let channels = q::finance_by_channel(c, &scope, wib(start), wib(end)).await?;
+        self.audit
+            .record(
+                ctx,
+                "finance.report",
+                "finance",
+                None,
+                area,
+                Some(month.clone()),
+            )
+            .await?;
+        Ok(FinanceReport {
+            collection_per_mille: (total.billed > 0).then(|| total.collected * 1000 / total.billed),
+            month,
+            area: area.map(str::to_string),
+            areas,
+            total,
+            channels,
+        })
     }
 }

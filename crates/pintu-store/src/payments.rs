@@ -938,3 +938,139 @@ pub async fn family_suspended(c: &impl ConnectionTrait, household_id: &str) -> R
     .await?;
     Ok(!rows.is_empty())
 }
+
+/// One area's line of the monthly finance report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AreaFinance {
+    /// The area (a child of the report's area), or the whole area for the total.
+    pub area: String,
+    pub bills: i64,
+    /// What families were billed for the month (their part).
+    pub billed: i64,
+    /// The state's part of those bills (the class 3 subsidy).
+    pub subsidy: i64,
+    /// What families have paid of the month's bills so far.
+    pub collected: i64,
+    /// What is still open of bills due before the report's day, this month's and earlier.
+    pub arrears: i64,
+    /// What the state owes for its PBI members for the month.
+    pub pbi: i64,
+}
+
+/// The month's bills, collections, arrears and PBI contributions in `scope`, by the areas
+/// whose codes are the first `child_len` characters of the village codes.
+pub async fn finance_by_area(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    child_len: usize,
+    period: &str,
+    arrears_before: NaiveDate,
+) -> Result<Vec<AreaFinance>> {
+    let mut out: std::collections::BTreeMap<String, AreaFinance> = Default::default();
+    let (area, mut values) = scope_filter(scope, "village_code");
+    values.push(period.into());
+    for r in query_all(
+        c,
+        &format!(
+            "SELECT SUBSTR(village_code, 1, {child_len}) AS area, COUNT(*) AS bills, \
+             CAST(SUM(amount) AS BIGINT) AS billed, CAST(SUM(subsidy) AS BIGINT) AS subsidy, \
+             CAST(SUM(paid) AS BIGINT) AS collected FROM jkn_bills \
+             WHERE {area} AND period = ? GROUP BY SUBSTR(village_code, 1, {child_len})"
+        ),
+        values,
+    )
+    .await?
+    {
+        let a: String = col(&r, "area")?;
+        let line = out.entry(a.clone()).or_default();
+        line.area = a;
+        line.bills = col(&r, "bills")?;
+        line.billed = col(&r, "billed")?;
+        line.subsidy = col(&r, "subsidy")?;
+        line.collected = col(&r, "collected")?;
+    }
+    let (area, mut values) = scope_filter(scope, "village_code");
+    values.push(period.into());
+    values.push(arrears_before.into());
+    for r in query_all(
+        c,
+        &format!(
+            "SELECT SUBSTR(village_code, 1, {child_len}) AS area, \
+             CAST(SUM(amount - paid) AS BIGINT) AS arrears FROM jkn_bills \
+             WHERE {area} AND status = 'open' AND period <= ? AND due_on < ? \
+             GROUP BY SUBSTR(village_code, 1, {child_len})"
+        ),
+        values,
+    )
+    .await?
+    {
+        let a: String = col(&r, "area")?;
+        let line = out.entry(a.clone()).or_default();
+        line.area = a;
+        line.arrears = col(&r, "arrears")?;
+    }
+    let (area, mut values) = scope_filter(scope, "e.village_code");
+    values.push(period.into());
+    for r in query_all(
+        c,
+        &format!(
+            "SELECT SUBSTR(e.village_code, 1, {child_len}) AS area, \
+             CAST(SUM(p.amount) AS BIGINT) AS pbi FROM journal_entries e \
+             JOIN postings p ON p.entry_id = e.id \
+             WHERE {area} AND e.kind = 'pbi_bill' AND e.period = ? AND p.amount > 0 \
+             GROUP BY SUBSTR(e.village_code, 1, {child_len})"
+        ),
+        values,
+    )
+    .await?
+    {
+        let a: String = col(&r, "area")?;
+        let line = out.entry(a.clone()).or_default();
+        line.area = a;
+        line.pbi = col(&r, "pbi")?;
+    }
+    Ok(out.into_values().collect())
+}
+
+/// What one channel brought in over a time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelFinance {
+    pub channel: String,
+    pub payments: i64,
+    pub amount: i64,
+    /// What the channel charged: the cost of collection.
+    pub fees: i64,
+}
+
+/// The payments received in `scope` between two instants, by channel.
+pub async fn finance_by_channel(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<ChannelFinance>> {
+    let (area, mut values) = scope_filter(scope, "village_code");
+    values.push(from.into());
+    values.push(until.into());
+    let rows = query_all(
+        c,
+        &format!(
+            "SELECT channel, COUNT(*) AS payments, CAST(SUM(amount) AS BIGINT) AS amount, \
+             CAST(SUM(fee) AS BIGINT) AS fees FROM payments \
+             WHERE {area} AND received_at >= ? AND received_at < ? GROUP BY channel \
+             ORDER BY channel"
+        ),
+        values,
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ChannelFinance {
+                channel: col(r, "channel")?,
+                payments: col(r, "payments")?,
+                amount: col(r, "amount")?,
+                fees: col(r, "fees")?,
+            })
+        })
+        .collect()
+}

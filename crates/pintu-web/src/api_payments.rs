@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_statement, list_statements))
         .routes(routes!(list_exceptions))
         .routes(routes!(resolve_exception))
+        .routes(routes!(finance_report))
 }
 
 /// A payment as reported by a channel.
@@ -611,4 +612,100 @@ async fn resolve_exception(
         .await
         .map_err(|e| c.err(e))?;
     Ok(Json(e.into()))
+}
+
+/// One area's line of the finance report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaFinanceOut {
+    pub area: String,
+    pub bills: i64,
+    /// Families' part of the month's bills.
+    pub billed: i64,
+    /// The state's part of them (class 3 subsidy).
+    pub subsidy: i64,
+    /// Paid so far of the month's bills.
+    pub collected: i64,
+    /// Open on bills due before the month's end (or today), this month's and earlier.
+    pub arrears: i64,
+    /// The state's contributions for PBI members for the month.
+    pub pbi: i64,
+}
+
+impl From<pintu_store::payments::AreaFinance> for AreaFinanceOut {
+    fn from(a: pintu_store::payments::AreaFinance) -> Self {
+        AreaFinanceOut {
+            area: a.area,
+            bills: a.bills,
+            billed: a.billed,
+            subsidy: a.subsidy,
+            collected: a.collected,
+            arrears: a.arrears,
+            pbi: a.pbi,
+        }
+    }
+}
+
+/// What a channel brought in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelFinanceOut {
+    pub channel: String,
+    pub payments: i64,
+    pub amount: i64,
+    /// The cost of collection.
+    pub fees: i64,
+}
+
+/// The monthly finance report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FinanceReportOut {
+    pub month: String,
+    pub area: Option<String>,
+    pub areas: Vec<AreaFinanceOut>,
+    pub total: AreaFinanceOut,
+    /// Collected over billed, per mille.
+    pub collection_per_mille: Option<i64>,
+    pub channels: Vec<ChannelFinanceOut>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// An area code within yours.
+    pub area: Option<String>,
+    /// `YYYY-MM`.
+    pub month: String,
+}
+
+/// The monthly consolidated finance report of your area (district back offices and above):
+/// billed, collected, collection ratio, arrears and PBI contributions by child area, and
+/// the month's payments by channel with the cost of collecting them.
+#[utoipa::path(get, path = "/api/v1/finance/report", tag = "payments", params(ReportQuery),
+    responses((status = 200, body = FinanceReportOut), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn finance_report(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<ReportQuery>,
+) -> Result<Json<FinanceReportOut>, ApiError> {
+    let r = s
+        .pintu
+        .finance_report(&c.ctx, q.area.as_deref(), &q.month, pintu_service::today())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(FinanceReportOut {
+        month: r.month,
+        area: r.area,
+        areas: r.areas.into_iter().map(AreaFinanceOut::from).collect(),
+        total: r.total.into(),
+        collection_per_mille: r.collection_per_mille,
+        channels: r
+            .channels
+            .into_iter()
+            .map(|c| ChannelFinanceOut {
+                channel: c.channel,
+                payments: c.payments,
+                amount: c.amount,
+                fees: c.fees,
+            })
+            .collect(),
+    }))
 }

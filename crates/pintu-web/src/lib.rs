@@ -25,6 +25,7 @@ mod pages_complaints;
 mod pages_imports;
 mod pages_matching;
 mod pages_membership;
+mod pages_payments;
 mod pages_programmes;
 mod pages_residents;
 mod pages_review;
@@ -56,6 +57,9 @@ pub struct Shared {
     pub pintu: Pintu,
     /// Mark cookies `Secure`: set when Pintu is served behind TLS.
     pub secure_cookies: bool,
+    /// Where a resident pays a bill online (a bank's or aggregator's payment page, or the
+    /// local payment simulator), given `va`, `amount` and `return`; none hides the button.
+    pub payment_page: Option<String>,
 }
 
 impl AppState {
@@ -63,6 +67,20 @@ impl AppState {
         AppState(std::sync::Arc::new(Shared {
             pintu,
             secure_cookies,
+            payment_page: None,
+        }))
+    }
+
+    /// Sends residents to `url` to pay their bills online.
+    pub fn with_payment_page(self, url: Option<String>) -> AppState {
+        let shared = std::sync::Arc::try_unwrap(self.0).unwrap_or_else(|arc| Shared {
+            pintu: arc.pintu.clone(),
+            secure_cookies: arc.secure_cookies,
+            payment_page: arc.payment_page.clone(),
+        });
+        AppState(std::sync::Arc::new(Shared {
+            payment_page: url.filter(|u| !u.trim().is_empty()),
+            ..shared
         }))
     }
 }

@@ -57,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_calls::router())
         .merge(crate::pages_residents::router())
         .merge(crate::pages_membership::router())
+        .merge(crate::pages_payments::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())
@@ -1417,4 +1418,17 @@ async fn create_household(
             Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
         },
     }
+}
+
+/// Rupiah as Indonesians write it: `Rp 1.250.000`.
+pub fn rupiah(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::from(if n < 0 { "-Rp " } else { "Rp " });
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -13,6 +13,7 @@ use pintu_domain::{AreaCode, AreaLevel};
 use pintu_service::Error;
 use pintu_service::membership::{FktpInput, Membership, MembershipInput};
 use pintu_store::jkn::FacilityRow;
+use pintu_store::payments::{AllocationRow, PaymentRow};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/persons/{id}/jkn", get(officer_page).post(register))
         .route("/persons/{id}/jkn/fktp", post(officer_fktp))
         .route("/persons/{id}/jkn/card", get(officer_card))
+        .route("/persons/{id}/jkn/cash", post(officer_cash))
         .route("/me/persons/{id}/jkn", get(resident_page))
         .route("/me/persons/{id}/jkn/fktp", post(resident_fktp))
         .route("/me/persons/{id}/jkn/card", get(resident_card))
@@ -46,15 +48,7 @@ impl DendaPage {
     }
 
     fn rupiah(&self, n: &i64) -> String {
-        let digits = n.to_string();
-        let mut out = String::from("Rp ");
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push('.');
-            }
-            out.push(c);
-        }
-        out
+        crate::pages::rupiah(*n)
     }
 }
 
@@ -114,6 +108,20 @@ struct JknPage {
     f: JknForm,
     errors: FormErrors,
     notice: Option<String>,
+    /// The family's payments, newest first, with the bills each paid.
+    payments: Vec<(PaymentRow, Vec<AllocationRow>)>,
+    /// For the resident: where to pay online (the page's address with the bill).
+    pay_url: Option<String>,
+    /// Whether the viewer may take cash from the family (an officer of the area).
+    may_collect: bool,
+    /// A fresh idempotency key for the cash form: submitting twice books once.
+    cash_key: String,
+}
+
+impl JknPage {
+    fn rupiah(&self, n: &i64) -> String {
+        crate::pages::rupiah(*n)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -132,6 +140,14 @@ struct JknForm {
     exception: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    idempotency_key: String,
 }
 
 /// Who is looking: an officer or a resident, with what the page needs of them.
@@ -173,6 +189,28 @@ async fn page(
         Ok(list) => list,
         Err(e) => return error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
     };
+    let payments = match &m {
+        Some(m) => match state.pintu.member_payments(m).await {
+            Ok(p) => p,
+            Err(e) => return error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+        },
+        None => Vec::new(),
+    };
+    // The resident pays what is owed now: every open bill.
+    let pay_url = match (&m, &state.payment_page) {
+        (Some(m), Some(page)) if v.ctx.actor.is_resident() => {
+            let owed: i64 = m.bills.iter().map(|b| b.outstanding()).sum();
+            m.bills.first().filter(|_| owed > 0).map(|b| {
+                let q: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("va", &b.va_number)
+                    .append_pair("amount", &owed.to_string())
+                    .append_pair("return", &v.base)
+                    .finish();
+                format!("{page}?{q}")
+            })
+        }
+        _ => None,
+    };
     (
         status,
         render(&JknPage {
@@ -180,11 +218,15 @@ async fn page(
             base: v.base,
             person_name,
             may_register: v.may_register && m.is_none(),
+            may_collect: v.may_register && m.is_some(),
             m,
             facilities,
             f,
             errors,
             notice,
+            payments,
+            pay_url,
+            cash_key: pintu_store::new_id(),
         }),
     )
         .into_response()
@@ -296,6 +338,57 @@ async fn after_error(state: &AppState, v: Viewer<'_>, id: &str, f: JknForm, e: E
     match FormErrors::from_error(e, v.tr) {
         Ok((status, errors)) => page(state, v, id, f, errors, None, status).await,
         Err(e) => error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+    }
+}
+
+/// Cash taken from the family by the officer (at the counter or as an agent); the form's
+/// idempotency key books a double submission once.
+async fn officer_cash(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<JknForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let va = match state.pintu.membership(&u.ctx, &id).await {
+        Ok(m) => m
+            .bills
+            .first()
+            .map(|b| b.va_number.clone())
+            .unwrap_or_default(),
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    let channel = match pintu_domain::payments::Channel::parse(&f.channel) {
+        Some(c) if c.is_cash() => c,
+        _ => {
+            let e = Error::invalid("channel", "channel_invalid");
+            return after_error(&state, officer_viewer(&u, &id), &id, f, e).await;
+        }
+    };
+    let Ok(amount) = f.amount.trim().replace('.', "").parse::<i64>() else {
+        let e = Error::invalid("amount", "amount_invalid");
+        return after_error(&state, officer_viewer(&u, &id), &id, f, e).await;
+    };
+    let reference = if f.reference.trim().is_empty() {
+        f.idempotency_key.clone()
+    } else {
+        f.reference.trim().to_string()
+    };
+    let input = pintu_service::payments::PaymentInput {
+        va_number: va,
+        amount,
+        reference,
+        paid_at: None,
+    };
+    match state
+        .pintu
+        .collect_cash(&u.ctx, channel, &f.idempotency_key, &input, Utc::now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/persons/{id}/jkn")).into_response(),
+        Err(e) => after_error(&state, officer_viewer(&u, &id), &id, f, e).await,
     }
 }
 

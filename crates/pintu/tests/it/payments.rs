@@ -566,3 +566,138 @@ async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry()
         assert_ledger_consistent(&app).await;
     }
 }
+
+async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let resp = c.get(app.url(path)).send().await.expect("page");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("html"))
+}
+
+#[tokio::test]
+async fn officers_take_cash_deposit_it_and_run_finance_in_the_pages() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    app.officer("kab", "district_officer", Some("35.07")).await;
+    app.officer("pusat", "national_officer", None).await;
+    let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+
+    // The district runs the month's billing from the finance page.
+    let (kab, kab_csrf) = crate::pages::logged_in(&app, "kab").await;
+    let (status, html) = page(&kab, &app, "/finance").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"billing-form\"") && html.contains("href=\"/finance\""));
+    let resp = kab
+        .post(app.url("/finance/billing"))
+        .form(&[("csrf", kab_csrf.as_str()), ("period", "2026-13")])
+        .send()
+        .await
+        .expect("billing");
+    assert_eq!(resp.status(), 422);
+    let resp = kab
+        .post(app.url("/finance/billing"))
+        .form(&[("csrf", kab_csrf.as_str()), ("period", "2026-11")])
+        .send()
+        .await
+        .expect("billing");
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("id=\"billing-result\""), "{html}");
+    assert!(html.contains("Rp 105.000"));
+
+    // The village officer takes cash as an agent on the member's page; twice is once.
+    let (c, csrf) = crate::pages::logged_in(&app, "desa").await;
+    let (_, html) = page(&c, &app, &format!("/persons/{head}/jkn")).await;
+    assert!(html.contains("id=\"cash-form\"") && html.contains("id=\"no-payments\""));
+    let key = html
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("key")
+        .to_string();
+    for _ in 0..2 {
+        let resp = c
+            .post(app.url(&format!("/persons/{head}/jkn/cash")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("idempotency_key", key.as_str()),
+                ("channel", "agent"),
+                ("amount", "105.000"),
+                ("reference", ""),
+            ])
+            .send()
+            .await
+            .expect("cash");
+        assert_eq!(resp.status(), 303);
+    }
+    let resp = c
+        .post(app.url(&format!("/persons/{head}/jkn/cash")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("idempotency_key", "another"),
+            ("channel", "agent"),
+            ("amount", "lots"),
+        ])
+        .send()
+        .await
+        .expect("cash");
+    assert_eq!(resp.status(), 422);
+    let (_, html) = page(&c, &app, &format!("/persons/{head}/jkn")).await;
+    assert_eq!(
+        html.matches("Kader JKN").count(),
+        2,
+        "one payment listed (and the option)"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
+    let (_, html) = page(&c, &app, "/payments/cash").await;
+    assert!(html.contains("Rp 105.000") && html.contains("id=\"deposit-form\""));
+    let resp = c
+        .post(app.url("/payments/cash/deposit"))
+        .form(&[("csrf", csrf.as_str()), ("bank_reference", "")])
+        .send()
+        .await
+        .expect("deposit");
+    assert_eq!(resp.status(), 422);
+    let resp = c
+        .post(app.url("/payments/cash/deposit"))
+        .form(&[("csrf", csrf.as_str()), ("bank_reference", "SLIP-7")])
+        .send()
+        .await
+        .expect("deposit");
+    let html = resp.text().await.expect("html");
+    assert!(
+        html.contains("id=\"notice\"") && html.contains("SLIP-7"),
+        "{html}"
+    );
+    // A village office has no finance page.
+    assert_eq!(page(&c, &app, "/finance").await.0, 403);
+
+    // The district's report: billed and collected in full.
+    let (_, html) = page(&kab, &app, "/finance?month=2026-11").await;
+    assert!(html.contains("100.0 %"), "collection ratio");
+    assert!(html.contains("Kader JKN"));
+
+    // The national finance unit reconciles a statement from the page.
+    let (pusat, csrf) = crate::pages::logged_in(&app, "pusat").await;
+    let day = Utc::now().format("%Y-%m-%d");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("channel", "bank_va")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(
+                format!("date,reference,amount\n{day},X-1,5000\n").into_bytes(),
+            )
+            .file_name("bank.csv"),
+        );
+    let resp = pusat
+        .post(app.url("/finance/statements"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("statement");
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("id=\"statement-result\"") && html.contains("id=\"exception-list\""));
+    let (_, html) = page(&pusat, &app, "/facilities?regency=35.07").await;
+    assert!(html.contains("0507P001"));
+}
