@@ -245,21 +245,29 @@ pub fn parse_wage_csv(text: &str) -> Result<Vec<(usize, WageLine)>> {
     }
     let mut out = Vec::new();
     let mut invalid = Invalid::default();
-    for (i, row) in reader.records().enumerate() {
-        let line = i + 2;
-        match row {
-            Ok(r) if r.iter().all(|c| c.is_empty()) => continue,
-            Ok(r) if r.len() != 2 => {
+    // Row by row, so a row is named by its line in the file (blank lines skipped).
+    for (i, raw) in text.lines().enumerate().skip(1) {
+        let line = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let mut one = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(raw.as_bytes());
+        match one.records().next() {
+            Some(Ok(r)) if r.len() != 2 => {
                 invalid.push(format!("rows[{line}].worker"), "row_wrong_cell_count")
             }
-            Ok(r) => out.push((
+            Some(Ok(r)) => out.push((
                 line,
                 WageLine {
                     worker: r.get(0).unwrap_or("").to_string(),
                     wage: r.get(1).unwrap_or("").to_string(),
                 },
             )),
-            Err(_) => invalid.push(format!("rows[{line}].worker"), "row_unreadable"),
+            _ => invalid.push(format!("rows[{line}].worker"), "row_unreadable"),
         }
     }
     invalid.or_ok(()).map_err(Error::Invalid)?;
