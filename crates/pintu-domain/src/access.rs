@@ -21,10 +21,14 @@ pub enum Role {
     /// office): decides the applications to their one programme, in their area if they
     /// have one (any level), nationally if not; no registry access.
     AgencyOfficer,
+    /// An employer's account at BPJS Ketenagakerjaan (`users.employer_npp`): registers its
+    /// own workers, reports their wages and sees its own bills; nothing else, and no
+    /// registry access. Its home area is the enterprise's village.
+    Employer,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::VillageOfficer,
         Role::SubdistrictOfficer,
         Role::DistrictOfficer,
@@ -33,6 +37,7 @@ impl Role {
         Role::Admin,
         Role::Ombudsman,
         Role::AgencyOfficer,
+        Role::Employer,
     ];
 
     pub fn code(self) -> &'static str {
@@ -45,6 +50,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Ombudsman => "ombudsman",
             Role::AgencyOfficer => "agency_officer",
+            Role::Employer => "employer",
         }
     }
 
@@ -57,7 +63,7 @@ impl Role {
     /// coding; a district officer (kabupaten/kota) at the regency level.
     pub fn area_level(self) -> Option<AreaLevel> {
         match self {
-            Role::VillageOfficer => Some(AreaLevel::Village),
+            Role::VillageOfficer | Role::Employer => Some(AreaLevel::Village),
             Role::SubdistrictOfficer => Some(AreaLevel::District),
             Role::DistrictOfficer => Some(AreaLevel::Regency),
             Role::ProvinceOfficer | Role::Ombudsman => Some(AreaLevel::Province),
@@ -210,11 +216,23 @@ impl Actor {
         match self {
             Actor::Officer { role, .. } => !matches!(
                 role,
-                Role::VillageOfficer | Role::Ombudsman | Role::AgencyOfficer
+                Role::VillageOfficer | Role::Ombudsman | Role::AgencyOfficer | Role::Employer
             ),
             Actor::System { .. } => true,
             Actor::Resident { .. } => false,
         }
+    }
+
+    /// BPJS Ketenagakerjaan: registering employers and inspecting their compliance is the
+    /// work of district offices (the manpower office's labour inspectors work there) and the
+    /// levels above, in their area, or the system.
+    pub fn may_inspect_employers(&self) -> bool {
+        self.may_import()
+    }
+
+    /// Whether the actor is an employer's account.
+    pub fn is_employer(&self) -> bool {
+        self.role() == Some(Role::Employer)
     }
 
     pub fn may_write_registry(&self) -> bool {
@@ -226,7 +244,9 @@ impl Actor {
     /// own household, through the portal's services, never the registry.
     pub fn may_read_registry(&self) -> bool {
         match self {
-            Actor::Officer { role, .. } => !matches!(role, Role::Ombudsman | Role::AgencyOfficer),
+            Actor::Officer { role, .. } => {
+                !matches!(role, Role::Ombudsman | Role::AgencyOfficer | Role::Employer)
+            }
             Actor::System { .. } => true,
             Actor::Resident { .. } => false,
         }
@@ -247,7 +267,7 @@ impl Actor {
     /// Complaints are recorded by every officer except the ombudsman, whose cases arrive
     /// by escalation.
     pub fn may_record_complaints(&self) -> bool {
-        matches!(self, Actor::Officer { role, .. } if !matches!(role, Role::Ombudsman | Role::AgencyOfficer))
+        matches!(self, Actor::Officer { role, .. } if !matches!(role, Role::Ombudsman | Role::AgencyOfficer | Role::Employer))
             || matches!(self, Actor::System { .. })
     }
 }
@@ -319,6 +339,26 @@ mod tests {
         assert!(!agency.may_read_registry() && !agency.may_review());
         assert!(!agency.may_record_complaints() && !agency.may_import());
         assert_eq!(Role::parse("agency_officer"), Some(Role::AgencyOfficer));
+    }
+
+    #[test]
+    fn an_employer_sits_in_a_village_and_holds_no_officer_permission() {
+        assert!(
+            Role::Employer
+                .check_area(Some(&code("35.07.01.2001")))
+                .is_ok()
+        );
+        assert_eq!(Role::Employer.check_area(None), Err("area_required"));
+        let employer = Actor::Officer {
+            user_id: "u".into(),
+            username: "u".into(),
+            role: Role::Employer,
+            area: Some(code("35.07.01.2001")),
+        };
+        assert!(employer.is_employer() && !employer.may_inspect_employers());
+        assert!(!employer.may_read_registry() && !employer.may_review());
+        assert!(!employer.may_record_complaints() && !employer.may_import());
+        assert_eq!(Role::parse("employer"), Some(Role::Employer));
     }
 
     #[test]

@@ -163,7 +163,7 @@ impl Level {
 pub fn may_work(role: Role, level: Level) -> bool {
     match role {
         Role::Ombudsman => level == Level::Ombudsman,
-        Role::AgencyOfficer => false,
+        Role::AgencyOfficer | Role::Employer => false,
         _ if level == Level::Ombudsman => false,
         Role::VillageOfficer => level == Level::Village,
         Role::SubdistrictOfficer => level.rank() <= Level::Subdistrict.rank(),

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod applications;
 pub mod area;
+pub mod bpjstk;
 pub mod calls;
 pub mod cases;
 pub mod complaints;

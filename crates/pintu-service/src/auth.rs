@@ -269,8 +269,17 @@ impl Pintu {
         area: Option<&str>,
         password: &str,
     ) -> Result<UserRow> {
-        self.add_user(ctx, username, display_name, role, area, None, password)
-            .await
+        self.add_user(
+            ctx,
+            username,
+            display_name,
+            role,
+            area,
+            None,
+            None,
+            password,
+        )
+        .await
     }
 
     /// Creates an agency officer's account: they decide the applications to `programme`
@@ -291,6 +300,45 @@ impl Pintu {
             Role::AgencyOfficer.code(),
             area,
             Some(programme),
+            None,
+            password,
+        )
+        .await
+    }
+
+    /// Creates an employer's account for the enterprise `npp`: it registers its workers,
+    /// reports their wages and sees its bills, and nothing else. An administrator may, or a
+    /// district office (and above) of the enterprise's area; the account's area is the
+    /// enterprise's village.
+    pub async fn create_employer_user(
+        &self,
+        ctx: &Ctx,
+        username: &str,
+        display_name: &str,
+        npp: &str,
+        password: &str,
+    ) -> Result<UserRow> {
+        if !ctx.actor.may_manage_users() && !ctx.actor.may_inspect_employers() {
+            return Err(Error::Forbidden);
+        }
+        let scope = if ctx.actor.may_manage_users() {
+            pintu_domain::access::Scope::National
+        } else {
+            ctx.actor.scope()
+        };
+        let npp =
+            pintu_domain::bpjstk::parse_npp(npp).map_err(|code| Error::invalid("npp", code))?;
+        let employer = pintu_store::bpjstk::employer_by_npp(self.store.conn(), &scope, &npp)
+            .await?
+            .ok_or_else(|| Error::invalid("npp", "employer_unknown"))?;
+        self.add_user(
+            ctx,
+            username,
+            display_name,
+            Role::Employer.code(),
+            Some(&employer.village_code),
+            None,
+            Some(&employer.npp),
             password,
         )
         .await
@@ -305,10 +353,18 @@ impl Pintu {
         role: &str,
         area: Option<&str>,
         programme: Option<&str>,
+        employer_npp: Option<&str>,
         password: &str,
     ) -> Result<UserRow> {
-        if !ctx.actor.may_manage_users() {
+        // District offices create employers' accounts (checked by the caller); only an
+        // administrator creates any other.
+        let may = ctx.actor.may_manage_users()
+            || (employer_npp.is_some() && ctx.actor.may_inspect_employers());
+        if !may {
             return Err(Error::Forbidden);
+        }
+        if role == Role::Employer.code() && employer_npp.is_none() {
+            return Err(Error::invalid("npp", "required"));
         }
         let mut errors = pintu_domain::Invalid::default();
         let username = username.trim().to_lowercase();
@@ -387,6 +443,7 @@ impl Pintu {
             disabled: false,
             created_at: Utc::now(),
             programme_code: programme,
+            employer_npp: employer_npp.map(str::to_string),
         };
         users::insert_user(self.store.conn(), &user)
             .await
@@ -404,9 +461,10 @@ impl Pintu {
                 "user",
                 Some(&user.id),
                 user.area_code.as_deref(),
-                Some(match &user.programme_code {
-                    Some(p) => format!("role={} programme={p}", user.role),
-                    None => format!("role={}", user.role),
+                Some(match (&user.programme_code, &user.employer_npp) {
+                    (Some(p), _) => format!("role={} programme={p}", user.role),
+                    (None, Some(npp)) => format!("role={} npp={npp}", user.role),
+                    (None, None) => format!("role={}", user.role),
                 }),
             )
             .await?;

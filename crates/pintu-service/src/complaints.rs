@@ -234,6 +234,10 @@ impl Pintu {
     /// The scope of the complaints the actor may see: their area (an ombudsman only the
     /// cases that reached the province's ombudsman), narrowed to `area`.
     async fn complaint_scope(&self, ctx: &Ctx, area: Option<&str>) -> Result<(Scope, bool)> {
+        // An employer's account has its enterprise and nothing else.
+        if ctx.actor.is_employer() {
+            return Err(Error::Forbidden);
+        }
         let scope = self.area_scope(ctx, area).await?;
         Ok((scope, ctx.actor.role() == Some(Role::Ombudsman)))
     }

@@ -325,6 +325,87 @@ impl Pintu {
         }
     }
 
+    /// A demo employer (BPJS Ketenagakerjaan) in the first village of `regency` with up to
+    /// four workers of that village (living adults with a NIK) and last month's wages
+    /// reported, and its own login `pemberi` (password [`DEMO_PASSWORD`]). Returns whether
+    /// it was created now.
+    pub async fn record_demo_employer(&self, regency: &AreaCode) -> Result<bool> {
+        let Some(village) = self
+            .store
+            .villages_within(regency)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(false);
+        };
+        let ctx = Ctx::system("demo");
+        let npp = format!("{}0001", regency.as_str().replace('.', ""));
+        let input = crate::bpjstk::EmployerInput {
+            npp: npp.clone(),
+            name: "CV Tani Makmur Sejahtera".into(),
+            sector: "Pertanian dan pengolahan hasil pertanian".into(),
+            risk_class: Some(2),
+            village_code: village.to_string(),
+            address: Some("Jl. Raya Desa No. 1".into()),
+            registered_on: Some("2025-01-01".into()),
+        };
+        match self.register_employer(&ctx, &input, Utc::now()).await {
+            Ok(_) => {}
+            Err(Error::Conflict { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        let rows = pintu_store::query_all(
+            self.store.conn(),
+            "SELECT nik FROM persons WHERE village_code = ? AND nik IS NOT NULL              AND life_status = 'alive' AND birth_date < ? ORDER BY id LIMIT 4",
+            vec![
+                village.as_str().into(),
+                chrono::NaiveDate::from_ymd_opt(2000, 1, 1).into(),
+            ],
+        )
+        .await?;
+        let mut lines = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let nik: String = pintu_store::col(r, "nik")?;
+            let worker = crate::bpjstk::WorkerInput {
+                nik,
+                kpj: None,
+                since: Some("2025-01-01".into()),
+            };
+            if let Ok(w) = self.register_worker(&ctx, &npp, &worker, Utc::now()).await {
+                // One wage below the regency's minimum, for the compliance list to show.
+                let wage = [4_200_000, 3_900_000, 2_500_000, 5_100_000][i % 4];
+                lines.push((
+                    i,
+                    crate::bpjstk::WageLine {
+                        worker: w.kpj,
+                        wage: wage.to_string(),
+                    },
+                ));
+            }
+        }
+        if !lines.is_empty() {
+            let first = chrono::Datelike::with_day(&crate::today(), 1).unwrap_or_else(crate::today);
+            let last = pintu_domain::bpjstk::previous_period(first);
+            self.report_wages(&ctx, &npp, &last, &lines, Utc::now())
+                .await?;
+        }
+        match self
+            .create_employer_user(
+                &ctx,
+                "pemberi",
+                "CV Tani Makmur Sejahtera",
+                &npp,
+                DEMO_PASSWORD,
+            )
+            .await
+        {
+            Ok(_) | Err(Error::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(true)
+    }
+
     /// A resident of the demo who can log in to the portal: a living person of the first
     /// village of `regency` with a NIK and a phone number. Returns their NIK, birth date and
     /// name.

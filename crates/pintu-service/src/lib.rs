@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod bpjstk;
 pub mod calls;
 pub mod cases;
 pub mod check;

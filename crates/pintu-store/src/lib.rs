@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod areas;
 pub mod audit;
+pub mod bpjstk;
 pub mod bulk;
 pub mod calls;
 pub mod cases;
@@ -79,6 +80,10 @@ pub(crate) fn conflict_code(msg: &str) -> &'static str {
         "username_taken"
     } else if msg.contains("programmes.code") || msg.contains("ux_programmes_code") {
         "programme_code_taken"
+    } else if msg.contains("tk_employers.npp") || msg.contains("ux_tk_employers_npp") {
+        "npp_taken"
+    } else if msg.contains("tk_cards.kpj") || msg.contains("ux_tk_cards_kpj") {
+        "kpj_taken"
     } else {
         "already_exists"
     }

@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "payments, the ledger and bank reconciliation",
         payments_ledger,
     ),
+    (
+        20,
+        "BPJS Ketenagakerjaan employers, workers, wages and bills",
+        bpjstk,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1813,6 +1818,167 @@ fn payments_ledger() -> Vec<Ddl> {
             "ix_recon_exceptions_open",
             "recon_exceptions",
             &["status", "village_code"],
+        ),
+    ]
+}
+
+fn bpjstk() -> Vec<Ddl> {
+    // An employer's own account reports for its enterprise (by NPP) and nothing else.
+    let employer_npp = Table::alter()
+        .table("users")
+        .add_column(ColumnDef::new("employer_npp").string_len(8).null())
+        .to_owned();
+    // Enterprises registered at BPJS Ketenagakerjaan, in the village of their address.
+    let employers = Table::create()
+        .table("tk_employers")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("npp").string_len(8).not_null())
+        .col(text_nn("name"))
+        .col(ColumnDef::new("sector").string_len(64).not_null())
+        .col(ColumnDef::new("risk_class").integer().not_null())
+        .col(area_col("village_code"))
+        .col(text("address"))
+        .col(ColumnDef::new("registered_on").date().not_null())
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .to_owned();
+    // A member's card (KPJ): one per person for life, whichever employer or agent registered
+    // them first; kept in the village the person lived in then.
+    let cards = Table::create()
+        .table("tk_cards")
+        .if_not_exists()
+        .col(id("person_id"))
+        .col(ColumnDef::new("kpj").string_len(11).not_null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("issued_on").date().not_null())
+        .foreign_key(
+            ForeignKey::create()
+                .from("tk_cards", "person_id")
+                .to("persons", "id"),
+        )
+        .to_owned();
+    // Who works where: a wage worker with an employer (in the employer's village) or a
+    // non-wage worker (BPU) registered by an agent (in the person's village, no employer),
+    // with the declared income and whether they chose JHT. `until` ends a registration.
+    let workers = Table::create()
+        .table("tk_workers")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ColumnDef::new("employer_id").string_len(36).null())
+        .col(ref_id("person_id"))
+        .col(ColumnDef::new("kpj").string_len(11).not_null())
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("kind").string_len(8).not_null())
+        .col(ColumnDef::new("since").date().not_null())
+        .col(ColumnDef::new("until").date().null())
+        .col(ColumnDef::new("declared_income").big_integer().null())
+        .col(ColumnDef::new("with_jht").boolean().not_null())
+        .col(text_nn("registered_by"))
+        .col(instant("created_at"))
+        .foreign_key(
+            ForeignKey::create()
+                .from("tk_workers", "person_id")
+                .to("persons", "id"),
+        )
+        .to_owned();
+    // The wages an employer reported for a month, one row per worker; a new report of the
+    // same month replaces the old one in one transaction (while its bill is unpaid).
+    let wages = Table::create()
+        .table("tk_wages")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("employer_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("period").string_len(7).not_null())
+        .col(ref_id("person_id"))
+        .col(ColumnDef::new("wage").big_integer().not_null())
+        .col(ColumnDef::new("jkk").big_integer().not_null())
+        .col(ColumnDef::new("jkm").big_integer().not_null())
+        .col(ColumnDef::new("jht_employer").big_integer().not_null())
+        .col(ColumnDef::new("jht_worker").big_integer().not_null())
+        .col(ColumnDef::new("jp_employer").big_integer().not_null())
+        .col(ColumnDef::new("jp_worker").big_integer().not_null())
+        .col(instant("reported_at"))
+        .to_owned();
+    // One bill per employer and month, on the employer's virtual account, due on the 15th
+    // of the next month; `open` until a payment settles it.
+    let bills = Table::create()
+        .table("tk_bills")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("employer_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("period").string_len(7).not_null())
+        .col(ColumnDef::new("va_number").string_len(24).not_null())
+        .col(ColumnDef::new("workers").integer().not_null())
+        .col(ColumnDef::new("wages").big_integer().not_null())
+        .col(ColumnDef::new("jkk").big_integer().not_null())
+        .col(ColumnDef::new("jkm").big_integer().not_null())
+        .col(ColumnDef::new("jht").big_integer().not_null())
+        .col(ColumnDef::new("jp").big_integer().not_null())
+        .col(ColumnDef::new("employer_share").big_integer().not_null())
+        .col(ColumnDef::new("worker_share").big_integer().not_null())
+        .col(ColumnDef::new("total").big_integer().not_null())
+        .col(ColumnDef::new("due_on").date().not_null())
+        .col(ColumnDef::new("status").string_len(8).not_null())
+        .col(ColumnDef::new("paid_at").timestamp_with_time_zone().null())
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .to_owned();
+    // A non-wage worker's monthly contribution, taken by an agent.
+    let bpu_payments = Table::create()
+        .table("tk_bpu_payments")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("worker_id"))
+        .col(ref_id("person_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("period").string_len(7).not_null())
+        .col(ColumnDef::new("income").big_integer().not_null())
+        .col(ColumnDef::new("jkk").big_integer().not_null())
+        .col(ColumnDef::new("jkm").big_integer().not_null())
+        .col(ColumnDef::new("jht").big_integer().not_null())
+        .col(ColumnDef::new("total").big_integer().not_null())
+        .col(text_nn("agent"))
+        .col(instant("paid_at"))
+        .to_owned();
+    vec![
+        Ddl::Alter(Box::new(employer_npp)),
+        Ddl::Table(Box::new(employers)),
+        unique("ux_tk_employers_npp", "tk_employers", &["npp"]),
+        index("ix_tk_employers_area", "tk_employers", &["village_code"]),
+        Ddl::Table(Box::new(cards)),
+        unique("ux_tk_cards_kpj", "tk_cards", &["kpj"]),
+        Ddl::Table(Box::new(workers)),
+        index(
+            "ix_tk_workers_employer",
+            "tk_workers",
+            &["employer_id", "person_id"],
+        ),
+        index("ix_tk_workers_person", "tk_workers", &["person_id"]),
+        index("ix_tk_workers_area", "tk_workers", &["village_code"]),
+        Ddl::Table(Box::new(wages)),
+        unique(
+            "ux_tk_wages_worker_period",
+            "tk_wages",
+            &["employer_id", "person_id", "period"],
+        ),
+        index("ix_tk_wages_person", "tk_wages", &["person_id"]),
+        Ddl::Table(Box::new(bills)),
+        unique("ux_tk_bills_period", "tk_bills", &["employer_id", "period"]),
+        unique("ux_tk_bills_va", "tk_bills", &["va_number"]),
+        index("ix_tk_bills_area", "tk_bills", &["village_code", "period"]),
+        Ddl::Table(Box::new(bpu_payments)),
+        unique(
+            "ux_tk_bpu_payments_period",
+            "tk_bpu_payments",
+            &["worker_id", "period"],
+        ),
+        index(
+            "ix_tk_bpu_payments_person",
+            "tk_bpu_payments",
+            &["person_id"],
         ),
     ]
 }

@@ -21,10 +21,12 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
     /// For an agency officer: the programme whose applications they decide.
     pub programme_code: Option<String>,
+    /// For an employer's account: the enterprise's NPP.
+    pub employer_npp: Option<String>,
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, password_hash, role, area_code, language, \
-     disabled, created_at, programme_code";
+     disabled, created_at, programme_code, employer_npp";
 
 fn user_from_row(row: &QueryResult) -> Result<UserRow> {
     Ok(UserRow {
@@ -38,13 +40,14 @@ fn user_from_row(row: &QueryResult) -> Result<UserRow> {
         disabled: col(row, "disabled")?,
         created_at: col(row, "created_at")?,
         programme_code: col(row, "programme_code")?,
+        employer_npp: col(row, "employer_npp")?,
     })
 }
 
 pub async fn insert_user(c: &impl ConnectionTrait, u: &UserRow) -> Result<()> {
     execute(
         c,
-        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         vec![
             u.id.clone().into(),
             u.username.clone().into(),
@@ -56,6 +59,7 @@ pub async fn insert_user(c: &impl ConnectionTrait, u: &UserRow) -> Result<()> {
             u.disabled.into(),
             u.created_at.into(),
             u.programme_code.clone().into(),
+            u.employer_npp.clone().into(),
         ],
     )
     .await?;
@@ -138,7 +142,7 @@ pub async fn session_user(
     let row = query_one(
         c,
         "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.area_code, u.language, u.disabled, \
-                u.created_at, u.programme_code, s.csrf_token \
+                u.created_at, u.programme_code, u.employer_npp, s.csrf_token \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
         vec![token_hash.into(), now.into()],
     )
@@ -187,7 +191,7 @@ pub async fn api_token_user(c: &impl ConnectionTrait, token_hash: &str) -> Resul
     let row = query_one(
         c,
         "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.area_code, u.language, u.disabled, u.created_at, \
-         u.programme_code FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked = ?",
+         u.programme_code, u.employer_npp FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked = ?",
         vec![token_hash.into(), false.into()],
     )
     .await?;

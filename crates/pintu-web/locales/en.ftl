@@ -1530,3 +1530,106 @@ facilities-none = No providers in this regency.
 facilities-code = Code
 facilities-kind = Kind
 facilities-regency = Regency (e.g. 35.07)
+nav-employers = Employers (BPJS TK)
+field-npp = Employer number (NPP)
+field-sector = Sector
+field-risk_class = Work-accident risk class
+field-registered_on = Registered on
+field-kpj = Member card (KPJ)
+field-since = Working since
+field-wage = Wage
+field-worker = Worker (NIK or KPJ)
+field-rows = Wage rows
+field-declared_income = Declared monthly income
+field-with_jht = Old-age savings (JHT)
+field-years = Years to simulate
+error-npp_invalid = An employer number (NPP) has 8 digits.
+error-npp_taken = An employer with this NPP is registered already.
+error-kpj_invalid = A member card number (KPJ) has 11 digits.
+error-kpj_taken = This KPJ belongs to another member.
+error-kpj_mismatch = This person already has another KPJ: leave the field empty to use it.
+error-risk_class_invalid = The risk class is 1 (very low) to 5 (very high).
+error-employer_unknown = No employer with this NPP in your area.
+error-worker_already_registered = This person is already registered as a worker of this employer.
+error-worker_id_invalid = Write the worker's KPJ (11 digits) or NIK (16 digits).
+error-worker_not_registered = Not a current worker of this employer: register them first.
+error-worker_repeated = This worker appears more than once in the report.
+error-wages_period_paid = This month's bill is paid: its wage report can no longer change.
+error-period_in_future = A month that has not begun cannot be reported.
+error-too_many_rows = Too many rows in one report.
+error-bpu_already_registered = This person is already registered as a non-wage worker.
+error-bpu_period_paid = This month is paid already.
+tk-employers-title = Employers (BPJS Ketenagakerjaan)
+tk-employer-title = Employer
+tk-filter = Show
+tk-no-employers = No employer registered here yet.
+tk-register-employer = Register an employer
+tk-risk-1 = very low
+tk-risk-2 = low
+tk-risk-3 = medium
+tk-risk-4 = high
+tk-risk-5 = very high
+tk-registered-on = Registered on
+tk-minimum-wage = Minimum wage here
+tk-unknown = not known
+tk-workers = Workers
+tk-no-workers = No worker registered yet.
+tk-jht = JHT
+tk-jht-balance = JHT balance
+tk-register-worker = Register a worker
+tk-kpj-hint = Leave the card number empty for a new member: a card is issued.
+tk-worker-registered = The worker is registered.
+tk-report-wages = Report the month's wages
+tk-report-hint = Write each worker's wage for the month; leave it empty for a worker not paid this month. Reporting a month again replaces its report until its bill is paid.
+tk-upload-wages = Upload a wage file
+tk-upload-hint = A CSV file with the header nik_or_kpj,wage and one row per worker. If any row is wrong, nothing is recorded and every wrong row is listed.
+tk-wage-file = Wage file (CSV)
+tk-wages-reported = The wages are reported and the month's bill is issued.
+tk-wages-rejected = Nothing was recorded. Correct these rows and send the whole report again:
+tk-row = Row { $row }
+tk-report-of = Report of { $period }
+tk-below-minimum = { $count ->
+    [one] One wage is below the regional minimum wage.
+   *[other] { $count } wages are below the regional minimum wage.
+}
+tk-bill-total = Total
+tk-bills = Bills
+tk-no-bills = No bill yet: a bill is issued with each month's wage report.
+tk-due = Due
+tk-periods = Months reported
+tk-worker-count = { $count ->
+    [one] one worker
+   *[other] { $count } workers
+}
+tk-jht-title = Old-age savings (JHT)
+tk-jht-unpaid = Reported, bill not paid yet
+tk-jht-monthly = JHT contribution a month
+tk-jht-return = Yearly return assumed
+tk-jht-projected = Simulated balance after { $months } months
+tk-jht-hint = A simulation, not a promise: the balance of paid contributions grows each month by a twelfth of the yearly return, and the latest month's contribution is added, until age 56 or the years you choose.
+tk-simulate = Simulate
+tk-after-months = After months
+tk-jht-contributions = Contributions
+tk-no-contributions = No contribution reported yet.
+tk-compliance-title = Employer compliance
+tk-compliance-hint = Flags for the report of { $period }: a missing report, wages below the minimum wage, bills unpaid after their due date, and 20 % or more fewer workers than the month before.
+tk-enterprises = Enterprises
+tk-workers-in = Workers in { $period } (month before)
+tk-flags = Flags
+tk-flag-missing = No wage report for last month
+tk-flag-minimum = { $count ->
+    [one] One wage below the minimum
+   *[other] { $count } wages below the minimum
+}
+tk-flag-late = { $count ->
+    [one] One bill overdue
+   *[other] { $count } bills overdue
+}
+tk-flag-drop = Headcount dropped by 20 % or more
+tk-flag-none = No flag
+tk-unregistered = Formal workers with no employer registration
+tk-unregistered-count = { $count ->
+    [one] One person of the registry works formally here and no employer registered them.
+   *[other] { $count } people of the registry work formally here and no employer registered them.
+}
+error-npp_only_for_employer = Only an employer's account has an NPP.

@@ -1524,3 +1524,106 @@ facilities-none = Tidak ada fasilitas di kabupaten/kota ini.
 facilities-code = Kode
 facilities-kind = Jenis
 facilities-regency = Kabupaten/kota (mis. 35.07)
+nav-employers = Pemberi kerja (BPJS TK)
+field-npp = Nomor pendaftaran perusahaan (NPP)
+field-sector = Sektor usaha
+field-risk_class = Kelompok risiko kecelakaan kerja
+field-registered_on = Tanggal terdaftar
+field-kpj = Kartu peserta (KPJ)
+field-since = Bekerja sejak
+field-wage = Upah
+field-worker = Pekerja (NIK atau KPJ)
+field-rows = Baris upah
+field-declared_income = Penghasilan sebulan yang dilaporkan
+field-with_jht = Jaminan Hari Tua (JHT)
+field-years = Lama simulasi (tahun)
+error-npp_invalid = Nomor pendaftaran perusahaan (NPP) terdiri dari 8 angka.
+error-npp_taken = Perusahaan dengan NPP ini sudah terdaftar.
+error-kpj_invalid = Nomor kartu peserta (KPJ) terdiri dari 11 angka.
+error-kpj_taken = KPJ ini milik peserta lain.
+error-kpj_mismatch = Orang ini sudah memiliki KPJ lain: kosongkan isian untuk memakainya.
+error-risk_class_invalid = Kelompok risiko adalah 1 (sangat rendah) sampai 5 (sangat tinggi).
+error-employer_unknown = Tidak ada pemberi kerja dengan NPP ini di wilayah Anda.
+error-worker_already_registered = Orang ini sudah terdaftar sebagai pekerja perusahaan ini.
+error-worker_id_invalid = Tulis KPJ (11 angka) atau NIK (16 angka) pekerja.
+error-worker_not_registered = Bukan pekerja aktif perusahaan ini: daftarkan dahulu.
+error-worker_repeated = Pekerja ini muncul lebih dari sekali dalam laporan.
+error-wages_period_paid = Tagihan bulan ini sudah dibayar: laporan upahnya tidak dapat diubah lagi.
+error-period_in_future = Bulan yang belum dimulai tidak dapat dilaporkan.
+error-too_many_rows = Terlalu banyak baris dalam satu laporan.
+error-bpu_already_registered = Orang ini sudah terdaftar sebagai pekerja bukan penerima upah.
+error-bpu_period_paid = Iuran bulan ini sudah dibayar.
+tk-employers-title = Pemberi kerja (BPJS Ketenagakerjaan)
+tk-employer-title = Pemberi kerja
+tk-filter = Tampilkan
+tk-no-employers = Belum ada pemberi kerja terdaftar di sini.
+tk-register-employer = Daftarkan pemberi kerja
+tk-risk-1 = sangat rendah
+tk-risk-2 = rendah
+tk-risk-3 = sedang
+tk-risk-4 = tinggi
+tk-risk-5 = sangat tinggi
+tk-registered-on = Terdaftar sejak
+tk-minimum-wage = Upah minimum di sini
+tk-unknown = tidak diketahui
+tk-workers = Pekerja
+tk-no-workers = Belum ada pekerja terdaftar.
+tk-jht = JHT
+tk-jht-balance = Saldo JHT
+tk-register-worker = Daftarkan pekerja
+tk-kpj-hint = Kosongkan nomor kartu untuk peserta baru: kartu akan diterbitkan.
+tk-worker-registered = Pekerja sudah terdaftar.
+tk-report-wages = Laporkan upah bulan ini
+tk-report-hint = Tulis upah tiap pekerja untuk bulan itu; kosongkan untuk pekerja yang tidak dibayar bulan ini. Melaporkan bulan yang sama lagi menggantikan laporannya selama tagihannya belum dibayar.
+tk-upload-wages = Unggah berkas upah
+tk-upload-hint = Berkas CSV dengan judul kolom nik_or_kpj,wage dan satu baris per pekerja. Bila ada baris yang salah, tidak ada yang dicatat dan setiap baris yang salah ditampilkan.
+tk-wage-file = Berkas upah (CSV)
+tk-wages-reported = Upah sudah dilaporkan dan tagihan bulan itu diterbitkan.
+tk-wages-rejected = Tidak ada yang dicatat. Perbaiki baris berikut lalu kirim ulang seluruh laporan:
+tk-row = Baris { $row }
+tk-report-of = Laporan { $period }
+tk-below-minimum = { $count ->
+    [one] Satu upah di bawah upah minimum daerah.
+   *[other] { $count } upah di bawah upah minimum daerah.
+}
+tk-bill-total = Jumlah
+tk-bills = Tagihan
+tk-no-bills = Belum ada tagihan: tagihan terbit bersama laporan upah tiap bulan.
+tk-due = Jatuh tempo
+tk-periods = Bulan yang dilaporkan
+tk-worker-count = { $count ->
+    [one] satu pekerja
+   *[other] { $count } pekerja
+}
+tk-jht-title = Jaminan Hari Tua (JHT)
+tk-jht-unpaid = Dilaporkan, tagihan belum dibayar
+tk-jht-monthly = Iuran JHT sebulan
+tk-jht-return = Hasil pengembangan setahun (asumsi)
+tk-jht-projected = Simulasi saldo setelah { $months } bulan
+tk-jht-hint = Simulasi, bukan janji: saldo iuran yang sudah dibayar bertambah tiap bulan seperdua belas hasil pengembangan setahun, ditambah iuran bulan terakhir, sampai umur 56 tahun atau selama tahun yang Anda pilih.
+tk-simulate = Hitung simulasi
+tk-after-months = Setelah (bulan)
+tk-jht-contributions = Iuran
+tk-no-contributions = Belum ada iuran dilaporkan.
+tk-compliance-title = Kepatuhan pemberi kerja
+tk-compliance-hint = Tanda untuk laporan { $period }: laporan tidak ada, upah di bawah upah minimum, tagihan belum dibayar setelah jatuh tempo, dan jumlah pekerja turun 20 % atau lebih dari bulan sebelumnya.
+tk-enterprises = Perusahaan
+tk-workers-in = Pekerja { $period } (bulan sebelumnya)
+tk-flags = Tanda
+tk-flag-missing = Tidak ada laporan upah bulan lalu
+tk-flag-minimum = { $count ->
+    [one] Satu upah di bawah upah minimum
+   *[other] { $count } upah di bawah upah minimum
+}
+tk-flag-late = { $count ->
+    [one] Satu tagihan lewat jatuh tempo
+   *[other] { $count } tagihan lewat jatuh tempo
+}
+tk-flag-drop = Jumlah pekerja turun 20 % atau lebih
+tk-flag-none = Tidak ada tanda
+tk-unregistered = Pekerja formal yang tidak didaftarkan pemberi kerja
+tk-unregistered-count = { $count ->
+    [one] Satu orang dalam registri bekerja formal di sini dan tidak didaftarkan pemberi kerja mana pun.
+   *[other] { $count } orang dalam registri bekerja formal di sini dan tidak didaftarkan pemberi kerja mana pun.
+}
+error-npp_only_for_employer = Hanya akun pemberi kerja yang memiliki NPP.

@@ -65,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::api_residents::router())
         .merge(crate::api_membership::router())
         .merge(crate::api_payments::router())
+        .merge(crate::api_bpjstk::router())
 }
 
 /// JSON bodies with errors in the API's shape: 400 malformed, 413 too large, 415 wrong type.

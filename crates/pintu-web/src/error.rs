@@ -240,6 +240,24 @@ pub const ERROR_CODES: &[&str] = &[
     "statement_empty",
     "exception_resolved",
     "upload_failed",
+    // BPJS Ketenagakerjaan
+    "npp_invalid",
+    "npp_taken",
+    "kpj_invalid",
+    "kpj_taken",
+    "kpj_mismatch",
+    "risk_class_invalid",
+    "employer_unknown",
+    "worker_already_registered",
+    "worker_id_invalid",
+    "worker_not_registered",
+    "worker_repeated",
+    "wages_period_paid",
+    "period_in_future",
+    "too_many_rows",
+    "bpu_already_registered",
+    "bpu_period_paid",
+    "npp_only_for_employer",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_applications;
+pub mod api_bpjstk;
 pub mod api_calls;
 pub mod api_cases;
 pub mod api_complaints;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 mod pages_applications;
+mod pages_bpjstk;
 mod pages_calls;
 mod pages_cases;
 mod pages_check;

@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages_residents::router())
         .merge(crate::pages_membership::router())
         .merge(crate::pages_payments::router())
+        .merge(crate::pages_bpjstk::router())
         .merge(crate::pages_review::router())
         .merge(crate::pages_complaints::router())
         .merge(crate::pages_programmes::router())
@@ -100,6 +101,8 @@ pub struct Layout {
     pub resident_name: Option<String>,
     /// Show the applications menu entry (registry officers and agency officers).
     pub applications_menu: bool,
+    /// An employer's account: its enterprise's menu entry and nothing of the officers'.
+    pub employer: bool,
 }
 
 impl Layout {
@@ -118,6 +121,7 @@ impl Layout {
             resident_name: None,
             may_take_applications: false,
             applications_menu: false,
+            employer: false,
         }
     }
 
@@ -142,6 +146,7 @@ impl Layout {
                 pintu_domain::applications::may_take_applications(r)
                     || r == pintu_domain::Role::AgencyOfficer
             }),
+            employer: u.ctx.actor.is_employer(),
         }
     }
 }
@@ -427,6 +432,10 @@ async fn dashboard(State(state): State<AppState>, u: PageUser) -> Response {
     // registry to count either, works the complaints.
     if u.ctx.actor.role() == Some(pintu_domain::Role::AgencyOfficer) {
         return Redirect::to("/applications").into_response();
+    }
+    // An employer's home is its enterprise.
+    if u.ctx.actor.is_employer() {
+        return Redirect::to("/employers").into_response();
     }
     if !u.ctx.actor.may_read_registry() {
         return Redirect::to("/complaints").into_response();

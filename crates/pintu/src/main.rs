@@ -148,7 +148,7 @@ enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        /// village_officer, subdistrict_officer, district_officer, province_officer, national_officer, admin, ombudsman (a province) or agency_officer (with --programme).
+        /// village_officer, subdistrict_officer, district_officer, province_officer, national_officer, admin, ombudsman (a province), agency_officer (with --programme) or employer (with --npp).
         #[arg(long)]
         role: String,
         /// Home area code (none for national_officer and admin; any level or none for
@@ -160,6 +160,10 @@ enum UserCommand {
         /// For agency_officer: the code of the programme whose applications they decide.
         #[arg(long)]
         programme: Option<String>,
+        /// For employer: the NPP of the enterprise the account reports for (its area is the
+        /// enterprise's village).
+        #[arg(long)]
+        npp: Option<String>,
     },
     /// Print a new API token for a user.
     Token {
@@ -297,14 +301,28 @@ async fn run() -> anyhow::Result<()> {
                     area,
                     name,
                     programme,
+                    npp,
                 } => {
                     let mut password = String::new();
                     std::io::stdin()
                         .read_to_string(&mut password)
                         .context("reading the password from standard input")?;
                     let password = password.trim_end_matches(['\n', '\r']);
-                    let user = match programme {
-                        Some(p) if role == "agency_officer" => {
+                    let user = match (programme, npp) {
+                        (None, Some(npp)) if role == "employer" => {
+                            pintu
+                                .create_employer_user(&ctx, &username, &name, &npp, password)
+                                .await
+                        }
+                        (None, Some(_)) => Err(pintu_service::Error::invalid(
+                            "npp",
+                            "npp_only_for_employer",
+                        )),
+                        (Some(_), Some(_)) => Err(pintu_service::Error::invalid(
+                            "npp",
+                            "npp_only_for_employer",
+                        )),
+                        (Some(p), None) if role == "agency_officer" => {
                             pintu
                                 .create_agency_officer(
                                     &ctx,
@@ -316,11 +334,11 @@ async fn run() -> anyhow::Result<()> {
                                 )
                                 .await
                         }
-                        Some(_) => Err(pintu_service::Error::invalid(
+                        (Some(_), None) => Err(pintu_service::Error::invalid(
                             "programme",
                             "programme_only_for_agency",
                         )),
-                        None => {
+                        (None, None) => {
                             pintu
                                 .create_user(
                                     &ctx,
@@ -839,6 +857,16 @@ async fn demo(
         .map_err(describe)?
     {
         println!("Registered the demo resident's family in JKN (PBPU, class 3).");
+    }
+    if pintu
+        .record_demo_employer(&regency)
+        .await
+        .map_err(describe)?
+    {
+        println!(
+            "Registered a demo employer (BPJS Ketenagakerjaan) with workers and last month's wages; its login: pemberi / {}.",
+            pintu_service::demo::DEMO_PASSWORD
+        );
     }
     if pintu.record_demo_cases(&regency).await.map_err(describe)? > 0 {
         println!("Opened a sample household case with a follow-up overdue.");

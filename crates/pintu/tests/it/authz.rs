@@ -244,3 +244,124 @@ async fn only_an_administrator_creates_accounts() {
         .await
         .expect("created");
 }
+
+#[tokio::test]
+async fn bpjstk_endpoints_keep_each_officer_inside_their_area() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let owner = app.officer("owner", "village_officer", Some(VILLAGE)).await;
+    let resp = app
+        .post(
+            &owner.token,
+            "/api/v1/households",
+            &household(VILLAGE, &nik(VILLAGE, 1), "Sutrisno Wibowo"),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let ctx = pintu_service::Ctx::system("test");
+    let npp = "35070001";
+    app.pintu
+        .register_employer(
+            &ctx,
+            &pintu_service::bpjstk::EmployerInput {
+                npp: npp.into(),
+                name: "PT Matriks".into(),
+                sector: "Jasa".into(),
+                risk_class: Some(1),
+                village_code: VILLAGE.into(),
+                address: None,
+                registered_on: Some("2025-01-01".into()),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("employer");
+    let worker = app
+        .pintu
+        .register_worker(
+            &ctx,
+            npp,
+            &pintu_service::bpjstk::WorkerInput {
+                nik: nik(VILLAGE, 1),
+                kpj: None,
+                since: Some("2025-01-01".into()),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("worker");
+    let period = "2025-06";
+    for (i, (username, role, area, inside)) in OFFICERS.iter().enumerate() {
+        let o = app.officer(username, role, *area).await;
+        let t = &o.token;
+        let who = format!("{username} ({role} at {area:?})");
+        let inspector = matches!(
+            *role,
+            "district_officer" | "province_officer" | "national_officer"
+        );
+        let read = if *inside { 200 } else { 404 };
+        for path in [
+            format!("/api/v1/employers/{npp}"),
+            format!("/api/v1/employers/{npp}/bills"),
+            format!("/api/v1/employers/{npp}/wages/{period}"),
+            format!("/api/v1/tk/workers/{}/jht", worker.kpj),
+        ] {
+            assert_eq!(app.get(t, &path).await.status(), read, "{path}: {who}");
+        }
+        let listed = json_of(app.get(t, "/api/v1/employers").await).await;
+        assert_eq!(
+            listed
+                .as_array()
+                .is_some_and(|l| l.iter().any(|e| e["npp"] == npp)),
+            *inside,
+            "list employers: {who}"
+        );
+        let write = match (*inside, inspector) {
+            (false, _) => 404,
+            (true, false) => 403,
+            (true, true) => 200,
+        };
+        let resp = app
+            .client
+            .put(app.url(&format!("/api/v1/employers/{npp}/wages/{period}")))
+            .bearer_auth(t)
+            .json(&json!({"rows": [{"worker": worker.kpj, "wage": 4_000_000}]}))
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(resp.status().as_u16(), write, "report wages: {who}");
+        let resp = app
+            .post(
+                t,
+                &format!("/api/v1/employers/{npp}/workers"),
+                &json!({"nik": nik(VILLAGE, 1)}),
+            )
+            .await;
+        assert_eq!(
+            resp.status().as_u16(),
+            if write == 200 { 409 } else { write },
+            "register worker: {who}"
+        );
+        let compliance = app
+            .get(t, "/api/v1/tk/compliance?area=35.07.01")
+            .await
+            .status();
+        assert_eq!(
+            compliance,
+            if *inside && inspector { 200 } else { 403 },
+            "compliance: {who}"
+        );
+        let register = app
+            .post(
+                t,
+                "/api/v1/employers",
+                &json!({"npp": format!("9{i:07}"), "name": "X", "sector": "Y",
+                    "risk_class": 1, "village_code": VILLAGE}),
+            )
+            .await;
+        assert_eq!(
+            register.status().as_u16(),
+            if *inside && inspector { 201 } else { 403 },
+            "register employer: {who}"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 mod api;
 mod applications;
 mod authz;
+mod bpjstk;
 mod browser;
 mod calls;
 mod cases;

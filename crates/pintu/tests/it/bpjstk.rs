@@ -1,0 +1,566 @@
+//! BPJS Ketenagakerjaan on every backend: employers registered by the district office, their
+//! own accounts registering workers and reporting wages (JSON and CSV, all rows or none),
+//! bills against hand-computed contributions with the JP cap, settling a bill by its virtual
+//! account, the JHT balance, non-wage workers through agents, the inspectors' compliance
+//! flags, and the area and employer scoping of every endpoint.
+
+use chrono::{Datelike, Months};
+use pintu_testkit::{TEST_PASSWORD, TestApp, backends, spawn_app};
+use serde_json::{Value, json};
+
+use crate::{VILLAGE, household, json_of, nik};
+
+const NPP_A: &str = "35070001";
+const NPP_B: &str = "35070002";
+
+/// `YYYY-MM` of `n` months before this one.
+fn months_ago(n: u32) -> String {
+    let today = pintu_service::today();
+    let first = today.with_day(1).expect("first");
+    first
+        .checked_sub_months(Months::new(n))
+        .expect("month")
+        .format("%Y-%m")
+        .to_string()
+}
+
+async fn put(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .put(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn upload(app: &TestApp, token: &str, path: &str, csv: &str) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+        .file_name("upah.csv")
+        .mime_str("text/csv")
+        .expect("mime");
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn token_of(app: &TestApp, username: &str) -> String {
+    app.pintu
+        .issue_api_token(&pintu_service::Ctx::system("test"), username, "test")
+        .await
+        .expect("token")
+}
+
+/// Five households in VILLAGE whose heads have NIKs `nik(VILLAGE, 1..=5)`; their ids.
+async fn heads(app: &TestApp, token: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for serial in 1..=5 {
+        let resp = app
+            .post(
+                token,
+                "/api/v1/households",
+                &household(VILLAGE, &nik(VILLAGE, serial), &format!("Pekerja {serial}")),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        ids.push(
+            json_of(resp).await["person_ids"][0]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+    ids
+}
+
+fn employer_body(npp: &str, risk: i64) -> Value {
+    json!({"npp": npp, "name": format!("PT Contoh {npp}"), "sector": "Manufaktur",
+        "risk_class": risk, "village_code": VILLAGE, "registered_on": "2025-01-01"})
+}
+
+#[tokio::test]
+async fn employers_report_wages_bills_follow_the_rates_and_inspectors_see_the_flags() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let people = heads(&app, &desa.token).await;
+
+        // Registering employers: the district office; bad input named; the NPP unique.
+        assert_eq!(
+            app.post(&desa.token, "/api/v1/employers", &employer_body(NPP_A, 2))
+                .await
+                .status(),
+            403
+        );
+        let bad = app
+            .post(&kab.token, "/api/v1/employers", &employer_body("123", 9))
+            .await;
+        assert_eq!(bad.status(), 422);
+        let fields: Vec<String> = json_of(bad).await["error"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| f["field"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(fields, ["npp", "risk_class"]);
+        for (npp, risk) in [(NPP_A, 2), (NPP_B, 1)] {
+            let resp = app
+                .post(&kab.token, "/api/v1/employers", &employer_body(npp, risk))
+                .await;
+            assert_eq!(resp.status(), 201);
+        }
+        let again = app
+            .post(&kab.token, "/api/v1/employers", &employer_body(NPP_A, 2))
+            .await;
+        assert_eq!(json_of(again).await["error"]["code"], "npp_taken");
+
+        // The employers' own accounts, created by the district office.
+        for (npp, user) in [(NPP_A, "pt_a"), (NPP_B, "pt_b")] {
+            let resp = app
+                .post(
+                    &kab.token,
+                    &format!("/api/v1/employers/{npp}/users"),
+                    &json!({"username": user, "password": TEST_PASSWORD}),
+                )
+                .await;
+            assert_eq!(resp.status(), 201);
+        }
+        let pt_a = token_of(&app, "pt_a").await;
+        let pt_b = token_of(&app, "pt_b").await;
+
+        // Workers by NIK, each with a new KPJ; not twice; the NIK must be in the registry.
+        let mut kpj = Vec::new();
+        for serial in 1..=4 {
+            let resp = app
+                .post(
+                    &pt_a,
+                    &format!("/api/v1/employers/{NPP_A}/workers"),
+                    &json!({"nik": nik(VILLAGE, serial), "since": "2025-01-01"}),
+                )
+                .await;
+            assert_eq!(resp.status(), 201);
+            let w = json_of(resp).await;
+            let k = w["kpj"].as_str().expect("kpj").to_string();
+            assert_eq!(k.len(), 11);
+            kpj.push(k);
+        }
+        let twice = app
+            .post(
+                &pt_a,
+                &format!("/api/v1/employers/{NPP_A}/workers"),
+                &json!({"nik": nik(VILLAGE, 1)}),
+            )
+            .await;
+        assert_eq!(
+            json_of(twice).await["error"]["code"],
+            "worker_already_registered"
+        );
+        let stranger = app
+            .post(
+                &pt_a,
+                &format!("/api/v1/employers/{NPP_A}/workers"),
+                &json!({"nik": nik(VILLAGE, 99)}),
+            )
+            .await;
+        assert_eq!(json_of(stranger).await["error"]["code"], "person_not_found");
+
+        // Contributions, worked by hand (risk class 2, all below pension age):
+        // 5,000,000: JKK 27,000 + JKM 15,000 + JHT 185,000 + 100,000 + JP 100,000 + 50,000
+        //   = 477,000 (employer 327,000, worker 150,000).
+        let (old, prev, last) = (months_ago(3), months_ago(2), months_ago(1));
+        let wages = |p: &str| format!("/api/v1/employers/{NPP_A}/wages/{p}");
+        let resp = put(
+            &app,
+            &pt_a,
+            &wages(&old),
+            &json!({"rows": [{"worker": kpj[0], "wage": 5_000_000}]}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        let r = json_of(resp).await;
+        assert_eq!(r["bill"]["total"], 477_000);
+        assert_eq!(r["bill"]["employer_share"], 327_000);
+        assert_eq!(r["bill"]["worker_share"], 150_000);
+        let old_va = r["bill"]["va_number"].as_str().expect("va").to_string();
+        assert!(r["bill"]["due_on"].as_str().expect("due").ends_with("-15"));
+
+        // 15,000,000: JP on the capped wage 10,547,400 → 210,948 + 105,474; JKK 81,000,
+        // JKM 45,000, JHT 555,000 + 300,000.
+        let resp = put(
+            &app,
+            &pt_a,
+            &wages(&prev),
+            &json!({"rows": [
+                {"worker": kpj[0], "wage": 5_000_000},
+                {"worker": nik(VILLAGE, 2), "wage": 15_000_000},
+                {"worker": kpj[2], "wage": 4_000_000},
+                {"worker": kpj[3], "wage": 4_000_000}
+            ]}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        let r = json_of(resp).await;
+        let high = r["wages"]
+            .as_array()
+            .expect("wages")
+            .iter()
+            .find(|w| w["wage"] == 15_000_000)
+            .expect("row")
+            .clone();
+        assert_eq!(
+            (
+                high["jkk"].clone(),
+                high["jkm"].clone(),
+                high["jp_employer"].clone(),
+                high["jp_worker"].clone()
+            ),
+            (json!(81_000), json!(45_000), json!(210_948), json!(105_474))
+        );
+
+        // Last month: three workers (a drop of a quarter), one below the minimum wage.
+        let resp = put(
+            &app,
+            &pt_a,
+            &wages(&last),
+            &json!({"rows": [
+                {"worker": kpj[0], "wage": 5_000_000},
+                {"worker": kpj[1], "wage": 15_000_000},
+                {"worker": kpj[2], "wage": 2_000_000}
+            ]}),
+        )
+        .await;
+        let r = json_of(resp).await;
+        assert_eq!(r["below_minimum"], 1, "{r}");
+        assert_eq!(r["bill"]["total"], 477_000 + 1_297_422 + 190_800);
+
+        // A bad file changes nothing, and names every bad row by its line.
+        let csv = format!(
+            "nik_or_kpj,wage\n{},6000000\n99999999999,5000000\n{},abc\n",
+            kpj[0], kpj[1]
+        );
+        let resp = upload(&app, &pt_a, &format!("{}/csv", wages(&last)), &csv).await;
+        assert_eq!(resp.status(), 422);
+        let e = json_of(resp).await;
+        let bad: Vec<&str> = e["error"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .filter_map(|f| f["field"].as_str())
+            .collect();
+        assert_eq!(bad, ["rows[3].worker", "rows[4].wage"]);
+        let kept = json_of(app.get(&pt_a, &wages(&last)).await).await;
+        assert_eq!(kept.as_array().map(Vec::len), Some(3));
+        assert!(
+            kept.as_array()
+                .expect("rows")
+                .iter()
+                .all(|w| w["wage"] != 6_000_000)
+        );
+        // A good file replaces the month's report.
+        let csv = format!(
+            "nik_or_kpj,wage\n{},\"5.000.000\"\n{},15000000\n{},2000000\n",
+            kpj[0], kpj[1], kpj[2]
+        );
+        let resp = upload(&app, &pt_a, &format!("{}/csv", wages(&last)), &csv).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(json_of(resp).await["replaced"], true);
+
+        // A bank's payment settles the oldest bill once; a paid month is not reported again.
+        let bill = pintu_store::bpjstk::employer_bill_by_va(app.pintu.store.conn(), &old_va)
+            .await
+            .expect("query")
+            .expect("bill");
+        let now = chrono::Utc::now();
+        let c = app.pintu.store.conn();
+        assert!(
+            pintu_store::bpjstk::settle_employer_bill(c, &bill.id, now)
+                .await
+                .expect("settle")
+        );
+        assert!(
+            !pintu_store::bpjstk::settle_employer_bill(c, &bill.id, now)
+                .await
+                .expect("settle again")
+        );
+        let resp = put(
+            &app,
+            &pt_a,
+            &wages(&old),
+            &json!({"rows": [{"worker": kpj[0], "wage": 1}]}),
+        )
+        .await;
+        assert_eq!(json_of(resp).await["error"]["code"], "wages_period_paid");
+        let bills = json_of(
+            app.get(&pt_a, &format!("/api/v1/employers/{NPP_A}/bills"))
+                .await,
+        )
+        .await;
+        assert_eq!(bills.as_array().map(Vec::len), Some(3));
+        assert_eq!(bills[2]["status"], "paid");
+
+        // The JHT balance: the paid month's 285,000; two more months reported, not paid.
+        let j = json_of(
+            app.get(&pt_a, &format!("/api/v1/tk/workers/{}/jht?years=1", kpj[0]))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (j["balance"].clone(), j["unpaid"].clone()),
+            (json!(285_000), json!(570_000))
+        );
+        assert_eq!(j["monthly"], 285_000);
+        assert_eq!(j["months"], 12);
+        assert!(j["projected"].as_i64().expect("projected") > 285_000 * 13);
+
+        // Non-wage workers through an agent of the village.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/tk/bpu",
+                &json!({"nik": nik(VILLAGE, 5), "declared_income": 2_500_000, "with_jht": true}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let bpu_kpj = json_of(resp).await["kpj"]
+            .as_str()
+            .expect("kpj")
+            .to_string();
+        let pay = format!("/api/v1/tk/bpu/{bpu_kpj}/payments");
+        let resp = app.post(&desa.token, &pay, &json!({"period": last})).await;
+        assert_eq!(resp.status(), 201);
+        assert_eq!(json_of(resp).await["total"], 81_800);
+        let resp = app.post(&desa.token, &pay, &json!({"period": last})).await;
+        assert_eq!(json_of(resp).await["error"]["code"], "bpu_period_paid");
+        assert_eq!(
+            app.post(&pt_a, &pay, &json!({"period": prev}))
+                .await
+                .status(),
+            403
+        );
+
+        // Compliance: two formal workers in the registry, one registered by an employer.
+        pintu_store::facts::upsert_survey(
+            c,
+            &[&people[0], &people[4]]
+                .iter()
+                .map(|id| pintu_store::facts::SurveyFacts {
+                    person_id: (*id).clone(),
+                    village_code: VILLAGE.into(),
+                    disability: None,
+                    chronic_illness: None,
+                    school_status: None,
+                    employment_status: Some("FORMAL".into()),
+                    monthly_income: None,
+                    welfare_decile: None,
+                    pmt_score: None,
+                    surveyed_on: None,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .expect("facts");
+        let list = json_of(
+            app.get(&kab.token, "/api/v1/tk/compliance?area=35.07")
+                .await,
+        )
+        .await;
+        let flags = |npp: &str| {
+            list["employers"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{list}"))
+                .iter()
+                .find(|f| f["employer"]["npp"] == npp)
+                .expect("employer")
+                .clone()
+        };
+        let a = flags(NPP_A);
+        assert_eq!(a["below_minimum"], 1, "{a}");
+        assert_eq!(a["headcount_drop"], true);
+        assert_eq!(a["missing_report"], false);
+        assert!(
+            a["overdue_bills"].as_i64() >= Some(1),
+            "the month before last is unpaid past the 15th"
+        );
+        let b = flags(NPP_B);
+        assert_eq!(b["missing_report"], true);
+        assert_eq!(list["unregistered_count"], 1);
+        assert_eq!(list["unregistered"][0]["person_id"], people[4].as_str());
+
+        // Scoping: an employer sees its own enterprise only and nothing of the registry.
+        let own = json_of(app.get(&pt_b, "/api/v1/employers").await).await;
+        assert_eq!(own.as_array().map(Vec::len), Some(1));
+        assert_eq!(own[0]["npp"], NPP_B);
+        for path in [
+            format!("/api/v1/employers/{NPP_A}"),
+            format!("/api/v1/employers/{NPP_A}/bills"),
+            wages(&last),
+            format!("/api/v1/tk/workers/{}/jht", kpj[0]),
+        ] {
+            assert_eq!(app.get(&pt_b, &path).await.status(), 404, "{path}");
+        }
+        let resp = app
+            .post(
+                &pt_b,
+                &format!("/api/v1/employers/{NPP_A}/workers"),
+                &json!({"nik": nik(VILLAGE, 5)}),
+            )
+            .await;
+        assert_eq!(resp.status(), 404);
+        assert_eq!(
+            put(&app, &pt_b, &wages(&last), &json!({"rows": []}))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            upload(&app, &pt_b, &format!("{}/csv", wages(&last)), "kpj,wage\n")
+                .await
+                .status(),
+            404
+        );
+        for path in [
+            "/api/v1/persons?limit=10",
+            "/api/v1/households?limit=10",
+            "/api/v1/complaints",
+            "/api/v1/tk/compliance",
+        ] {
+            assert_eq!(app.get(&pt_b, path).await.status(), 403, "{path}");
+        }
+        assert_eq!(
+            app.post(&pt_b, "/api/v1/employers", &employer_body("35070009", 1))
+                .await
+                .status(),
+            403
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_employer_pages_work_for_the_district_office_and_the_employer() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    heads(&app, &desa.token).await;
+    let (c, csrf) = crate::pages::logged_in(&app, "kab").await;
+    let resp = c
+        .post(app.url("/employers"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("npp", NPP_A),
+            ("name", "PT Halaman"),
+            ("sector", "Jasa"),
+            ("risk_class", "1"),
+            ("village_code", VILLAGE),
+            ("address", ""),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 303);
+    let resp = c
+        .post(app.url(&format!("/employers/{NPP_A}/workers")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("nik", nik(VILLAGE, 1).as_str()),
+            ("kpj", ""),
+            ("since", "2025-01-01"),
+        ])
+        .send()
+        .await
+        .expect("worker");
+    assert_eq!(resp.status(), 200);
+    let page = resp.text().await.expect("html");
+    assert!(page.contains("id=\"wage-form\"") && page.contains("id=\"upload-form\""));
+    assert!(
+        !page.contains(&nik(VILLAGE, 1)),
+        "the NIK is not shown back"
+    );
+    let kpj = page
+        .split("name=\"wage_")
+        .nth(1)
+        .and_then(|s| s.get(..11))
+        .expect("kpj")
+        .to_string();
+    // A bad file: the rejected rows by line, nothing recorded.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("period", months_ago(1))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(format!("kpj,wage\n{kpj},abc\n").into_bytes())
+                .file_name("upah.csv"),
+        );
+    let resp = c
+        .post(app.url(&format!("/employers/{NPP_A}/wages/csv")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status(), 422);
+    assert!(
+        resp.text()
+            .await
+            .expect("html")
+            .contains("id=\"wage-rejections\"")
+    );
+    let resp = c
+        .post(app.url(&format!("/employers/{NPP_A}/wages")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("period", months_ago(1).as_str()),
+            (format!("wage_{kpj}").as_str(), "2.000.000"),
+        ])
+        .send()
+        .await
+        .expect("wages");
+    assert_eq!(resp.status(), 200);
+    let page = resp.text().await.expect("html");
+    assert!(page.contains("id=\"below-minimum\"") && page.contains("id=\"bills\""));
+    for (path, marker) in [
+        ("/employers".to_string(), NPP_A.to_string()),
+        ("/tk/compliance".to_string(), format!("flags-{NPP_A}")),
+        (
+            format!("/tk/workers/{kpj}/jht?years=2"),
+            "jht-projected".into(),
+        ),
+    ] {
+        let resp = c.get(app.url(&path)).send().await.expect("page");
+        assert_eq!(resp.status(), 200, "{path}");
+        assert!(resp.text().await.expect("html").contains(&marker), "{path}");
+    }
+    // The employer's own login: its enterprise, no officer menu, no compliance list.
+    app.pintu
+        .create_employer_user(
+            &pintu_service::Ctx::system("test"),
+            "pt_halaman",
+            "",
+            NPP_A,
+            TEST_PASSWORD,
+        )
+        .await
+        .expect("employer account");
+    let (e, _) = crate::pages::logged_in(&app, "pt_halaman").await;
+    let page = e
+        .get(app.url(&format!("/employers/{NPP_A}")))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("id=\"wage-form\"") && !page.contains("href=\"/persons\""));
+    assert_eq!(
+        e.get(app.url("/tk/compliance"))
+            .send()
+            .await
+            .expect("page")
+            .status(),
+        403
+    );
+    let _ = kab;
+}
