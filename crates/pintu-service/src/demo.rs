@@ -289,7 +289,8 @@ impl Pintu {
     }
 
     /// Registers the demo resident's family in JKN (PBPU, class 3, the regency's first
-    /// FKTP), so the portal shows a digital card. Returns whether it did.
+    /// FKTP), so the portal shows a digital card, and bills this month. Returns whether it
+    /// registered.
     pub async fn record_demo_membership(&self, regency: &AreaCode) -> Result<bool> {
         let Some((nik, _, _)) = self.demo_resident(regency).await? else {
             return Ok(false);
@@ -315,14 +316,24 @@ impl Pintu {
             fktp: fktp.code,
             start_date: None,
         };
-        match self
+        let registered = match self
             .register_membership(&Ctx::system("demo"), &input, Utc::now())
             .await
         {
-            Ok(_) => Ok(true),
-            Err(Error::Conflict { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
+            Ok(_) => true,
+            Err(Error::Conflict { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        // This month's bill, for the portal's "pay now" (a re-run bills nobody twice).
+        let today = crate::today();
+        self.run_billing(
+            &Ctx::system("demo"),
+            &today.format("%Y-%m").to_string(),
+            today,
+            Utc::now(),
+        )
+        .await?;
+        Ok(registered)
     }
 
     /// A demo employer (BPJS Ketenagakerjaan) in the first village of `regency` with up to

@@ -178,6 +178,11 @@ pub const TEST_SMS_SECRET: &str = "test-sms-secret";
 pub const TEST_PAYMENTS_SECRET: &str = "test-payments-secret";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_paying_at(backend, None).await
+}
+
+/// An app whose residents pay their bills online at `payment_page`.
+pub async fn spawn_app_paying_at(backend: Backend, payment_page: Option<String>) -> TestApp {
     let (store, database_url) = fresh_store(backend).await;
     // The shipped programme catalogue, as `pintu serve` loads it on first start.
     pintu_service::programmes::load_catalogue(&store, None)
@@ -191,7 +196,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .with_files_dir(files)
         .with_sms_secret(Some(TEST_SMS_SECRET.into()))
         .with_payments_secret(Some(TEST_PAYMENTS_SECRET.into()));
-    let app = pintu_web::app(pintu_web::AppState::new(pintu.clone(), false));
+    let app = pintu_web::app(
+        pintu_web::AppState::new(pintu.clone(), false).with_payment_page(payment_page),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");

@@ -31,6 +31,7 @@ mod pages_payments;
 mod pages_programmes;
 mod pages_residents;
 mod pages_review;
+pub mod paysim;
 pub mod reports;
 mod session;
 

@@ -15,6 +15,25 @@ pub struct Config {
     pub complaints: ComplaintsConfig,
     #[serde(default)]
     pub sms: SmsConfig,
+    #[serde(default)]
+    pub payments: PaymentsConfig,
+}
+
+/// Payment channels.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PaymentsConfig {
+    /// The secret banks, e-wallets and retail outlets sign their callbacks
+    /// (`POST /api/v1/payments/callbacks/{channel}`) with; without one, callbacks are refused.
+    #[serde(default)]
+    pub callback_secret: Option<String>,
+    /// Where residents pay a bill online (given `va`, `amount` and `return`); no button
+    /// without one. `pintu paysim` serves such a page for demonstrations.
+    #[serde(default)]
+    pub page_url: Option<String>,
+    /// Serve the local payment simulator (a pretend bank page that calls back signed with
+    /// `callback_secret`) at this address too, for demonstrations; `pintu demo` turns it on.
+    #[serde(default)]
+    pub simulator_listen: Option<String>,
 }
 
 /// Where SMS to residents go.
@@ -171,6 +190,7 @@ impl Default for Config {
             files: FilesConfig::default(),
             complaints: ComplaintsConfig::default(),
             sms: SmsConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }
@@ -190,6 +210,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("SMS_URL", "sms.url"),
     ("SMS_TOKEN", "sms.token"),
     ("SMS_INBOUND_SECRET", "sms.inbound_secret"),
+    ("PAYMENTS_CALLBACK_SECRET", "payments.callback_secret"),
+    ("PAYMENTS_PAGE_URL", "payments.page_url"),
+    ("PAYMENTS_SIMULATOR_LISTEN", "payments.simulator_listen"),
     ("CONFIG", ""),
     ("LOG", ""),
     ("TEST_DATABASE_URL", ""),

@@ -287,6 +287,7 @@ async fn run() -> anyhow::Result<()> {
             if let Some(l) = listen {
                 cfg.server.listen = l;
             }
+            demo_payments(&mut cfg)?;
             demo(&cfg, &regency, persons, seed, no_serve).await
         }
         Command::User { command } => {
@@ -618,7 +619,8 @@ fn app_pintu(cfg: &config::Config, store: Store) -> anyhow::Result<Pintu> {
     Ok(Pintu::new(store)
         .with_files_dir(&cfg.files.dir)
         .with_complaint_deadlines(cfg.complaints.deadlines()?)
-        .with_sms_secret(cfg.sms.inbound_secret.clone()))
+        .with_sms_secret(cfg.sms.inbound_secret.clone())
+        .with_payments_secret(cfg.payments.callback_secret.clone()))
 }
 
 /// Every `minutes`, escalates overdue complaints (a failed run is logged and retried at the
@@ -719,7 +721,31 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
         cfg.sms.gateway(&cfg.files.dir)?,
         cfg.sms.dispatch_interval_seconds,
     );
-    let app = pintu_web::app(pintu_web::AppState::new(pintu, cfg.server.secure_cookies));
+    if let (Some(sim), Some(secret)) = (
+        cfg.payments.simulator_listen.as_deref(),
+        cfg.payments.callback_secret.as_deref(),
+    ) {
+        let sim_addr: SocketAddr = sim
+            .parse()
+            .with_context(|| format!("payment simulator address {sim:?}"))?;
+        let sim_listener = tokio::net::TcpListener::bind(sim_addr)
+            .await
+            .with_context(|| format!("cannot listen on {sim_addr}"))?;
+        let router = pintu_web::paysim::router(pintu_web::paysim::Simulator::new(
+            format!("http://{addr}"),
+            secret,
+        ));
+        println!("Payment simulator (a pretend bank) at http://{sim_addr}/pay");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(sim_listener, router).await {
+                tracing::error!(error = %e, "payment simulator stopped");
+            }
+        });
+    }
+    let app = pintu_web::app(
+        pintu_web::AppState::new(pintu, cfg.server.secure_cookies)
+            .with_payment_page(cfg.payments.page_url.clone()),
+    );
     tracing::info!(%addr, "serving");
     println!("Pintu is running at http://{addr}/");
     axum::serve(listener, app)
@@ -760,6 +786,24 @@ pub fn progress(total: usize, what: &str) -> impl Fn(usize, usize) {
             }
         }
     }
+}
+
+/// The demo pays through the local payment simulator, on the port after Pintu's, unless
+/// payments are configured.
+fn demo_payments(cfg: &mut config::Config) -> anyhow::Result<()> {
+    if cfg.payments.callback_secret.is_some() {
+        return Ok(());
+    }
+    let addr: SocketAddr = cfg
+        .server
+        .listen
+        .parse()
+        .with_context(|| format!("listen address {:?}", cfg.server.listen))?;
+    let sim = SocketAddr::new(addr.ip(), addr.port().wrapping_add(1));
+    cfg.payments.callback_secret = Some(pintu_web::paysim::random_secret());
+    cfg.payments.simulator_listen = Some(sim.to_string());
+    cfg.payments.page_url = Some(format!("http://{sim}/pay"));
+    Ok(())
 }
 
 async fn demo(

@@ -1136,14 +1136,15 @@ async fn a_resident_logs_in_applies_online_and_hands_in_a_document_in_the_browse
     let _ = std::fs::remove_file(pdf);
 }
 
-async fn resident_scenario(c: Client, base: String, pintu: pintu_service::Pintu, pdf: String) {
+/// Logs the head of the household in to the portal with the code the outbox holds.
+async fn resident_log_in(c: &Client, base: &str, pintu: &pintu_service::Pintu) {
     c.goto(&format!("{base}/login")).await.expect("login page");
-    click(&c, "resident-link").await;
-    wait_text(&c, Locator::Css("main h1"), "Warga: masuk").await;
-    fill(&c, "nik", HEAD_NIK).await;
-    set_date(&c, "birth_date", "1978-03-15").await;
-    click(&c, "login-submit").await;
-    wait_for(&c, Locator::Id("code-form")).await;
+    click(c, "resident-link").await;
+    wait_text(c, Locator::Css("main h1"), "Warga: masuk").await;
+    fill(c, "nik", HEAD_NIK).await;
+    set_date(c, "birth_date", "1978-03-15").await;
+    click(c, "login-submit").await;
+    wait_for(c, Locator::Id("code-form")).await;
     let url = c.current_url().await.expect("url").to_string();
     assert!(!url.contains(HEAD_NIK), "the NIK is in no address: {url}");
     let row = pintu_store::query_one(
@@ -1160,9 +1161,13 @@ async fn resident_scenario(c: Client, base: String, pintu: pintu_service::Pintu,
         .find(|w| w.len() == 6)
         .expect("six digits")
         .to_string();
-    fill(&c, "code", &code).await;
-    click(&c, "code-submit").await;
-    wait_text(&c, Locator::Css("main h1"), HEAD).await;
+    fill(c, "code", &code).await;
+    click(c, "code-submit").await;
+    wait_text(c, Locator::Css("main h1"), HEAD).await;
+}
+
+async fn resident_scenario(c: Client, base: String, pintu: pintu_service::Pintu, pdf: String) {
+    resident_log_in(&c, &base, &pintu).await;
     let household = text_of(&c, Locator::Id("members")).await;
     assert!(household.contains(WIFE) && !household.contains(HEAD_NIK));
 
@@ -1193,4 +1198,76 @@ async fn resident_scenario(c: Client, base: String, pintu: pintu_service::Pintu,
     c.goto(&format!("{base}/me")).await.expect("home");
     wait_text(&c, Locator::Id("my-applications"), "BANTU-T").await;
     wait_text(&c, Locator::Id("my-documents"), ".pdf").await;
+}
+
+#[tokio::test]
+async fn a_resident_pays_a_bill_through_the_payment_simulator_and_sees_it_paid() {
+    let sim = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the simulator");
+    let sim_addr = sim.local_addr().expect("address");
+    let app =
+        pintu_testkit::spawn_app_paying_at(Backend::Sqlite, Some(format!("http://{sim_addr}/pay")))
+            .await;
+    let router = pintu_web::paysim::router(pintu_web::paysim::Simulator::new(
+        app.base.clone(),
+        pintu_testkit::TEST_PAYMENTS_SECRET,
+    ));
+    tokio::spawn(async move {
+        let _ = axum::serve(sim, router).await;
+    });
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let resp = app
+        .post(
+            &desa.token,
+            "/api/v1/households",
+            &crate::household(VILLAGE, HEAD_NIK, HEAD),
+        )
+        .await;
+    let head = crate::json_of(resp).await["person_ids"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let resp = app
+        .post(
+            &desa.token,
+            &format!("/api/v1/persons/{head}/jkn"),
+            &serde_json::json!({"segment": "PBPU", "class": 3, "fktp": "0507P001"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    app.pintu
+        .run_billing(
+            &pintu_service::Ctx::system("test"),
+            "2026-11",
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("billing");
+    let pintu = app.pintu.clone();
+    let base = app.base.clone();
+    in_browser(|c| payment_scenario(c, base, pintu, head)).await;
+}
+
+async fn payment_scenario(c: Client, base: String, pintu: pintu_service::Pintu, head: String) {
+    resident_log_in(&c, &base, &pintu).await;
+    click(&c, &format!("jkn-{head}")).await;
+    wait_text(&c, Locator::Id("bills"), "Belum dibayar").await;
+    wait_for(&c, Locator::Id("no-payments")).await;
+    click(&c, "pay-link").await;
+    // The pretend bank's page, with the family's bill.
+    wait_text(&c, Locator::Css("h1"), "Bayar").await;
+    assert_eq!(value_of(&c, Locator::Id("amount")).await, "105000");
+    click(&c, "pay").await;
+    wait_text(&c, Locator::Id("paid"), "Pembayaran diterima").await;
+    click(&c, "back").await;
+    wait_text(&c, Locator::Id("bills"), "Lunas").await;
+    wait_text(&c, Locator::Id("payments"), "Virtual account bank").await;
+    assert!(
+        !text_of(&c, Locator::Id("bills"))
+            .await
+            .contains("Belum dibayar"),
+        "the bill is paid"
+    );
 }
