@@ -59,6 +59,12 @@ codes! {
         /// A payment received for a family's JKN (`programme`: the virtual account;
         /// `reason`: the amount and reference).
         PaymentReceived = "payment_received",
+        /// A family's JKN bill falls due in a few days (`programme`: the virtual account;
+        /// `reason`: what is owed and the due date).
+        BillDueSoon = "bill_due_soon",
+        /// A family's JKN bill is overdue (`programme`: the virtual account; `reason`: what
+        /// is owed).
+        BillOverdue = "bill_overdue",
     }
 }
 
@@ -237,6 +243,26 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             ),
             "",
             "",
+        ),
+        (Template::BillDueSoon, Lang::Id) => fit(
+            &format!("Pintu: pengingat tagihan JKN, VA {programme}: "),
+            reason.unwrap_or("-"),
+            ". Bayar sebelum jatuh tempo agar tetap aktif.",
+        ),
+        (Template::BillDueSoon, Lang::En) => fit(
+            &format!("Pintu: JKN bill reminder, VA {programme}: "),
+            reason.unwrap_or("-"),
+            ". Pay by the due date to stay covered.",
+        ),
+        (Template::BillOverdue, Lang::Id) => fit(
+            &format!("Pintu: tagihan JKN VA {programme} LEWAT jatuh tempo: "),
+            reason.unwrap_or("-"),
+            ". Bayar sebelum akhir bulan agar JKN tidak nonaktif.",
+        ),
+        (Template::BillOverdue, Lang::En) => fit(
+            &format!("Pintu: JKN bill VA {programme} is OVERDUE: "),
+            reason.unwrap_or("-"),
+            ". Pay before the month ends to keep your cover.",
         ),
         (Template::PaymentReceived, Lang::Id) => fit(
             &format!("Pintu: pembayaran JKN ke VA {programme} diterima: "),

@@ -5,7 +5,7 @@
 //! officer, or the resident in the portal. A facility checks a card's coverage and learns
 //! only whether it is active, its class and its FKTP.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use pintu_domain::access::Scope;
 use pintu_domain::jkn::{FktpException, MemberStatus, Segment, fktp_change_effective};
 use pintu_domain::messages::Template;
@@ -86,6 +86,9 @@ pub struct BillingRun {
     /// Bills older than the 24 months of arrears that count, written off by this run.
     pub written_off: u64,
 }
+
+/// How many days before a bill's due date its family is reminded.
+pub const REMIND_DAYS_BEFORE: i64 = 3;
 
 /// The first day of a `YYYY-MM` period.
 fn period_start(period: &str) -> Option<NaiveDate> {
@@ -651,6 +654,63 @@ impl Pintu {
             )
             .await?;
         Ok(run)
+    }
+
+    /// Reminds families of their open bills through the outbox: once in the days before the
+    /// due date ([`REMIND_DAYS_BEFORE`]), and once after it while the bill is still open in
+    /// its month (before the suspension on the 1st). Each reminder goes once per bill,
+    /// however often this runs. Returns (reminders before, notices after).
+    pub async fn run_reminders(
+        &self,
+        ctx: &Ctx,
+        on: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(u64, u64)> {
+        if !ctx.actor.may_run_matching() {
+            return Err(Error::Forbidden);
+        }
+        let scope = ctx.actor.scope();
+        let c = self.store.conn();
+        let mut sent = (0, 0);
+        let soon = on + chrono::Duration::days(REMIND_DAYS_BEFORE);
+        let month_start = on.with_day(1).unwrap_or(on);
+        for (column, template, from, until) in [
+            ("reminded_at", Template::BillDueSoon, on, soon),
+            (
+                "overdue_notice_at",
+                Template::BillOverdue,
+                month_start,
+                on - chrono::Duration::days(1),
+            ),
+        ] {
+            if from > until {
+                continue;
+            }
+            for bill in q::bills_to_remind(c, &scope, column, from, until).await? {
+                let tx = self.store.begin().await?;
+                if q::mark_reminded(&tx, &bill.id, column, now).await? {
+                    let owed =
+                        format!("Rp{}, jatuh tempo {}", bill.amount - bill.paid, bill.due_on);
+                    self.notify_family(
+                        &tx,
+                        &bill.household_id,
+                        template,
+                        &bill.va_number,
+                        Some(&owed),
+                        &bill.id,
+                        now,
+                    )
+                    .await?;
+                    if column == "reminded_at" {
+                        sent.0 += 1;
+                    } else {
+                        sent.1 += 1;
+                    }
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(sent)
     }
 
     /// Books a balanced entry for an event once: `false` if it was booked before.

@@ -445,3 +445,50 @@ pub async fn pbi_members_by_village(
         .map(|r| Ok((col(r, "village_code")?, col(r, "n")?)))
         .collect()
 }
+
+/// The open bills of `scope` due between two days (inclusive) whose family has not had the
+/// reminder of `column` (`reminded_at` or `overdue_notice_at`).
+pub async fn bills_to_remind(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    column: &str,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Result<Vec<BillRow>> {
+    let column = match column {
+        "overdue_notice_at" => "overdue_notice_at",
+        _ => "reminded_at",
+    };
+    let (area, mut values) = scope_filter(scope, "village_code");
+    values.push(from.into());
+    values.push(until.into());
+    fetch_all(
+        c,
+        &format!(
+            "{BILL} WHERE {area} AND status = 'open' AND due_on >= ? AND due_on <= ? \
+             AND {column} IS NULL ORDER BY id"
+        ),
+        values,
+    )
+    .await
+}
+
+/// Marks a bill's reminder of `column` sent; `false` if it was already.
+pub async fn mark_reminded(
+    c: &impl ConnectionTrait,
+    bill_id: &str,
+    column: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let column = match column {
+        "overdue_notice_at" => "overdue_notice_at",
+        _ => "reminded_at",
+    };
+    Ok(execute(
+        c,
+        &format!("UPDATE jkn_bills SET {column} = ? WHERE id = ? AND {column} IS NULL"),
+        vec![at.into(), bill_id.into()],
+    )
+    .await?
+        == 1)
+}

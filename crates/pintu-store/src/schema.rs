@@ -69,6 +69,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "BPJS Ketenagakerjaan employers, workers, wages and bills",
         bpjstk,
     ),
+    (21, "JKN bill reminders", bill_reminders),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1980,6 +1981,24 @@ fn bpjstk() -> Vec<Ddl> {
             "tk_bpu_payments",
             &["person_id"],
         ),
+    ]
+}
+
+fn bill_reminders() -> Vec<Ddl> {
+    // When the family was reminded of a bill before its due date, and told after it that it
+    // is overdue: each once.
+    let alter = |col: &'static str| {
+        Ddl::Alter(Box::new(
+            Table::alter()
+                .table("jkn_bills")
+                .add_column(ColumnDef::new(col).timestamp_with_time_zone().null())
+                .to_owned(),
+        ))
+    };
+    vec![
+        alter("reminded_at"),
+        alter("overdue_notice_at"),
+        index("ix_jkn_bills_due", "jkn_bills", &["status", "due_on"]),
     ]
 }
 

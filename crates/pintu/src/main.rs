@@ -641,6 +641,27 @@ fn spawn_escalation(pintu: Pintu, minutes: u64) {
     });
 }
 
+/// Every hour, reminds families of bills falling due and tells them of overdue ones (each
+/// reminder once per bill).
+fn spawn_reminders(pintu: Pintu) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let ctx = Ctx::system("reminders");
+            match pintu
+                .run_reminders(&ctx, pintu_service::today(), chrono::Utc::now())
+                .await
+            {
+                Ok((0, 0)) => {}
+                Ok((before, after)) => tracing::info!(before, after, "bill reminders queued"),
+                Err(e) => tracing::error!(error = %e, "bill reminders failed"),
+            }
+        }
+    });
+}
+
 /// Every `seconds`, sends the queued messages to residents (a failed pass is logged and
 /// tried again at the next tick).
 fn spawn_dispatcher(
@@ -716,6 +737,7 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
         Err(e) => tracing::error!(error = %e, "could not resume interrupted matching runs"),
     }
     spawn_escalation(pintu.clone(), cfg.complaints.escalation_interval_minutes);
+    spawn_reminders(pintu.clone());
     spawn_dispatcher(
         pintu.clone(),
         cfg.sms.gateway(&cfg.files.dir)?,

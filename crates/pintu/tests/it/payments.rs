@@ -701,3 +701,74 @@ async fn officers_take_cash_deposit_it_and_run_finance_in_the_pages() {
     let (_, html) = page(&pusat, &app, "/facilities?regency=35.07").await;
     assert!(html.contains("0507P001"));
 }
+
+#[tokio::test]
+async fn families_are_reminded_once_before_the_due_date_and_once_after_it() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+        let paid_head = pbpu_family(&app, &desa.token, VILLAGE, 2).await;
+        bill(&app, "2026-11", (2026, 11, 2)).await;
+        let ctx = pintu_service::Ctx::system("test");
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+        let remind = |d: u32| {
+            let (app, ctx) = (&app, &ctx);
+            async move {
+                app.pintu
+                    .run_reminders(ctx, day(d), Utc::now())
+                    .await
+                    .expect("reminders")
+            }
+        };
+        // A week before the 10th: too early.
+        assert_eq!(remind(3).await, (0, 0));
+        // One family pays; only the other is reminded.
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{paid_head}/jkn"))
+                .await,
+        )
+        .await;
+        let va = m["bills"][0]["va_number"].as_str().expect("va");
+        let resp = callback(
+            &app,
+            "bank_va",
+            "PAID-1",
+            &json!({"va_number": va, "amount": 105_000, "reference": "PAID-1"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        assert_eq!(remind(7).await, (1, 0));
+        assert_eq!(remind(8).await, (0, 0), "once per bill");
+        assert_eq!(remind(12).await, (0, 1));
+        assert_eq!(remind(20).await, (0, 0));
+        for (template, n) in [("bill_due_soon", 1), ("bill_overdue", 1)] {
+            assert_eq!(
+                count(
+                    &app,
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM outbox_messages WHERE template = '{template}'"
+                    )
+                )
+                .await,
+                n
+            );
+        }
+        // A village office does not run them.
+        let desa_ctx = pintu_service::Ctx::new(
+            pintu_domain::Actor::Officer {
+                user_id: "x".into(),
+                username: "desa".into(),
+                role: pintu_domain::access::Role::VillageOfficer,
+                area: pintu_domain::AreaCode::parse(VILLAGE).ok(),
+            },
+            None,
+        );
+        assert!(
+            app.pintu
+                .run_reminders(&desa_ctx, day(7), Utc::now())
+                .await
+                .is_err()
+        );
+    }
+}
