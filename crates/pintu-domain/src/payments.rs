@@ -76,8 +76,10 @@ pub enum Account {
     MemberReceivable,
     /// What the state owes: the class 3 subsidy and PBI contributions.
     SubsidyReceivable,
-    /// Contributions earned, billed.
+    /// JKN contributions earned, billed.
     ContributionRevenue,
+    /// BPJS Ketenagakerjaan contributions employers paid.
+    TkContributionRevenue,
     /// Money a payment channel has taken and not yet settled to the bank.
     Clearing(Channel),
     /// Cash collected by agents and counters, not yet deposited.
@@ -100,6 +102,7 @@ impl Account {
             Account::MemberReceivable,
             Account::SubsidyReceivable,
             Account::ContributionRevenue,
+            Account::TkContributionRevenue,
         ];
         all.extend(
             Channel::ALL
@@ -123,6 +126,7 @@ impl Account {
             Account::MemberReceivable => "member_receivable".into(),
             Account::SubsidyReceivable => "subsidy_receivable".into(),
             Account::ContributionRevenue => "contribution_revenue".into(),
+            Account::TkContributionRevenue => "tk_contribution_revenue".into(),
             Account::Clearing(c) => format!("clearing_{}", c.code()),
             Account::AgentCash => "agent_cash".into(),
             Account::Bank => "bank".into(),

@@ -136,8 +136,12 @@ impl Pintu {
         if let Some(first) = q::payment_by_key(c, channel.code(), key).await? {
             return self.duplicate(first, va, input.amount).await;
         }
-        let Some((household, village)) = q::family_of_va(c, va).await? else {
-            return Err(Error::invalid("va_number", "va_unknown"));
+        let (household, village, employer_bill) = match q::family_of_va(c, va).await? {
+            Some((household, village)) => (household, village, None),
+            None => match pintu_store::bpjstk::employer_bill_by_va(c, va).await? {
+                Some(bill) => (String::new(), bill.village_code.clone(), Some(bill)),
+                None => return Err(Error::invalid("va_number", "va_unknown")),
+            },
         };
         if collector.is_some() {
             let area = pintu_domain::AreaCode::parse(&village)
@@ -170,7 +174,13 @@ impl Pintu {
             settled_at: None,
             entry_id: new_id(),
             reactivated: false,
+            employer_bill_id: employer_bill.as_ref().map(|b| b.id.clone()),
         };
+        if let Some(bill) = employer_bill {
+            return self
+                .book_employer_payment(ctx, channel, payment, bill, now)
+                .await;
+        }
         let tx = self.store.begin().await?;
         // Claims the key first: a concurrent duplicate waits here, then finds this one.
         if !q::insert_payment(&tx, &payment).await? {
@@ -263,6 +273,96 @@ impl Pintu {
         Ok(Booked {
             payment,
             allocations,
+            duplicate: false,
+        })
+    }
+
+    /// An employer's payment of its BPJS Ketenagakerjaan bill: the bill's amount exactly
+    /// (a virtual account of a closed amount), settling the bill once.
+    async fn book_employer_payment(
+        &self,
+        ctx: &Ctx,
+        channel: Channel,
+        payment: PaymentRow,
+        bill: pintu_store::bpjstk::EmployerBillRow,
+        now: DateTime<Utc>,
+    ) -> Result<Booked> {
+        if bill.status != "open" {
+            return Err(Error::Conflict {
+                code: "bill_paid",
+                field: Some("va_number".into()),
+            });
+        }
+        if payment.amount != bill.total {
+            return Err(Error::invalid("amount", "amount_not_bill"));
+        }
+        let c = self.store.conn();
+        let tx = self.store.begin().await?;
+        if !q::insert_payment(&tx, &payment).await? {
+            tx.rollback().await?;
+            let first = q::payment_by_key(c, &payment.channel, &payment.idempotency_key)
+                .await?
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("payment key vanished")))?;
+            return self
+                .duplicate(first, &payment.va_number, payment.amount)
+                .await;
+        }
+        if !pintu_store::bpjstk::settle_employer_bill(&tx, &bill.id, now).await? {
+            tx.rollback().await?;
+            return Err(Error::Conflict {
+                code: "bill_paid",
+                field: Some("va_number".into()),
+            });
+        }
+        let postings = Entry::new()
+            .debit(channel.holding_account(), payment.amount)
+            .credit(Account::TkContributionRevenue, payment.amount)
+            .debit(Account::CollectionCost, payment.fee)
+            .credit(Account::FeesPayable, payment.fee)
+            .balanced()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("payment entry: {e:?}")))?;
+        q::insert_entry(
+            &tx,
+            &EntryRow {
+                id: payment.entry_id.clone(),
+                kind: "payment".into(),
+                ref_id: payment.id.clone(),
+                village_code: payment.village_code.clone(),
+                period: month_of(payment.paid_at),
+                at: now,
+                memo: Some(format!(
+                    "{} {} {}",
+                    channel.code(),
+                    bill.period,
+                    payment.reference
+                )),
+            },
+            &postings,
+        )
+        .await?;
+        q::finish_payment(&tx, &payment.id, payment.amount, 0, false).await?;
+        tx.commit().await?;
+        self.audit
+            .record(
+                ctx,
+                "payment.book",
+                "payment",
+                Some(&payment.id),
+                Some(&payment.village_code),
+                Some(format!(
+                    "channel={} amount={} employer_bill={}",
+                    channel.code(),
+                    payment.amount,
+                    bill.id
+                )),
+            )
+            .await?;
+        Ok(Booked {
+            payment: PaymentRow {
+                allocated: payment.amount,
+                ..payment
+            },
+            allocations: Vec::new(),
             duplicate: false,
         })
     }

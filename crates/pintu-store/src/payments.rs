@@ -47,6 +47,8 @@ pub struct PaymentRow {
     pub entry_id: String,
     /// The payment brought a suspended family back into cover.
     pub reactivated: bool,
+    /// The employer's bill (BPJS Ketenagakerjaan) it paid; `household_id` is empty then.
+    pub employer_bill_id: Option<String>,
 }
 
 impl FromRow for PaymentRow {
@@ -70,13 +72,14 @@ impl FromRow for PaymentRow {
             settled_at: col(row, "settled_at")?,
             entry_id: col(row, "entry_id")?,
             reactivated: col(row, "reactivated")?,
+            employer_bill_id: col(row, "employer_bill_id")?,
         })
     }
 }
 
 const PAYMENT: &str = "SELECT id, channel, idempotency_key, reference, va_number, household_id, \
      village_code, amount, fee, allocated, credit, paid_at, received_at, collected_by, \
-     deposit_id, settled_at, entry_id, reactivated FROM payments";
+     deposit_id, settled_at, entry_id, reactivated, employer_bill_id FROM payments";
 
 /// Inserts a payment unless its channel has one with the same idempotency key: `true` if it
 /// is new. The first statement of the payment's transaction, so that a concurrent duplicate
@@ -86,8 +89,8 @@ pub async fn insert_payment(c: &impl ConnectionTrait, p: &PaymentRow) -> Result<
         c,
         "INSERT INTO payments (id, channel, idempotency_key, reference, va_number, household_id, \
          village_code, amount, fee, allocated, credit, paid_at, received_at, collected_by, \
-         deposit_id, settled_at, entry_id, reactivated) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         deposit_id, settled_at, entry_id, reactivated, employer_bill_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (channel, idempotency_key) DO NOTHING",
         vec![
             p.id.clone().into(),
@@ -108,6 +111,7 @@ pub async fn insert_payment(c: &impl ConnectionTrait, p: &PaymentRow) -> Result<
             p.settled_at.into(),
             p.entry_id.clone().into(),
             p.reactivated.into(),
+            p.employer_bill_id.clone().into(),
         ],
     )
     .await?
@@ -1073,4 +1077,17 @@ pub async fn finance_by_channel(
             })
         })
         .collect()
+}
+
+/// The payments of an employer's bills, newest first.
+pub async fn payments_of_employer_bill(
+    c: &impl ConnectionTrait,
+    bill_id: &str,
+) -> Result<Vec<PaymentRow>> {
+    fetch_all(
+        c,
+        &format!("{PAYMENT} WHERE employer_bill_id = ? ORDER BY received_at DESC"),
+        vec![bill_id.into()],
+    )
+    .await
 }

@@ -70,6 +70,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         bpjstk,
     ),
     (21, "JKN bill reminders", bill_reminders),
+    (22, "payments of employers' bills", employer_payments),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -1999,6 +2000,23 @@ fn bill_reminders() -> Vec<Ddl> {
         alter("reminded_at"),
         alter("overdue_notice_at"),
         index("ix_jkn_bills_due", "jkn_bills", &["status", "due_on"]),
+    ]
+}
+
+fn employer_payments() -> Vec<Ddl> {
+    // The employer's bill a payment paid (a family's payments name the household instead).
+    vec![
+        Ddl::Alter(Box::new(
+            Table::alter()
+                .table("payments")
+                .add_column(ColumnDef::new("employer_bill_id").string_len(36).null())
+                .to_owned(),
+        )),
+        index(
+            "ix_payments_employer_bill",
+            "payments",
+            &["employer_bill_id"],
+        ),
     ]
 }
 

@@ -1633,3 +1633,6 @@ tk-unregistered-count = { $count ->
    *[other] { $count } people of the registry work formally here and no employer registered them.
 }
 error-npp_only_for_employer = Only an employer's account has an NPP.
+error-amount_not_bill = An employer's bill is paid in one payment of exactly its amount.
+error-bill_paid = This bill is paid already.
+account-tk_contribution_revenue = BPJS Ketenagakerjaan contribution revenue

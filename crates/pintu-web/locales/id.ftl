@@ -1627,3 +1627,6 @@ tk-unregistered-count = { $count ->
    *[other] { $count } orang dalam registri bekerja formal di sini dan tidak didaftarkan pemberi kerja mana pun.
 }
 error-npp_only_for_employer = Hanya akun pemberi kerja yang memiliki NPP.
+error-amount_not_bill = Tagihan pemberi kerja dibayar sekaligus tepat sejumlah tagihannya.
+error-bill_paid = Tagihan ini sudah lunas.
+account-tk_contribution_revenue = Pendapatan iuran BPJS Ketenagakerjaan

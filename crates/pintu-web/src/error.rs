@@ -240,6 +240,8 @@ pub const ERROR_CODES: &[&str] = &[
     "statement_empty",
     "exception_resolved",
     "upload_failed",
+    "amount_not_bill",
+    "bill_paid",
     // BPJS Ketenagakerjaan
     "npp_invalid",
     "npp_taken",

@@ -772,3 +772,94 @@ async fn families_are_reminded_once_before_the_due_date_and_once_after_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_employer_pays_its_bpjs_ketenagakerjaan_bill_through_its_virtual_account() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+        let resp = app
+            .post(
+                &kab.token,
+                "/api/v1/employers",
+                &json!({"npp": "35070009", "name": "PT Bayar", "sector": "Manufaktur",
+                    "risk_class": 2, "village_code": VILLAGE, "registered_on": "2025-01-01"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let resp = app
+            .post(
+                &kab.token,
+                "/api/v1/employers/35070009/workers",
+                &json!({"nik": nik(VILLAGE, 1), "since": "2025-01-01"}),
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            201,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        let period = (pintu_service::today() - chrono::Duration::days(31))
+            .format("%Y-%m")
+            .to_string();
+        let resp = app
+            .client
+            .put(app.url(&format!("/api/v1/employers/35070009/wages/{period}")))
+            .bearer_auth(&kab.token)
+            .json(&json!({"rows": [{"worker": nik(VILLAGE, 1), "wage": 5_000_000}]}))
+            .send()
+            .await
+            .expect("wages");
+        assert_eq!(
+            resp.status(),
+            200,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        let bills = json_of(
+            app.get(&kab.token, "/api/v1/employers/35070009/bills")
+                .await,
+        )
+        .await;
+        let bill = &bills[0];
+        let va = bill["va_number"].as_str().expect("va").to_string();
+        let total = bill["total"].as_i64().expect("total");
+
+        let resp = callback(
+            &app,
+            "bank_va",
+            "EMP-1",
+            &json!({"va_number": va, "amount": total - 1, "reference": "EMP-1"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(json_of(resp).await["error"]["code"], "amount_not_bill");
+        let pay = json!({"va_number": va, "amount": total, "reference": "EMP-1"});
+        let resp = callback(&app, "bank_va", "EMP-1", &pay).await;
+        assert_eq!(resp.status(), 201);
+        let resp = callback(&app, "bank_va", "EMP-1", &pay).await;
+        assert_eq!(resp.status(), 200, "a retry gets the first result");
+        let resp = callback(&app, "bank_va", "EMP-2", &pay).await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(json_of(resp).await["error"]["code"], "bill_paid");
+        let bills = json_of(
+            app.get(&kab.token, "/api/v1/employers/35070009/bills")
+                .await,
+        )
+        .await;
+        assert_eq!(bills[0]["status"], "paid");
+        let balances = json_of(app.get(&kab.token, "/api/v1/ledger/balances").await).await;
+        let revenue = balances
+            .as_array()
+            .expect("balances")
+            .iter()
+            .find(|b| b["account"] == "tk_contribution_revenue")
+            .expect("account")["balance"]
+            .as_i64();
+        assert_eq!(revenue, Some(-total));
+        assert_ledger_consistent(&app).await;
+    }
+}
