@@ -478,25 +478,23 @@ impl Pintu {
         let tariffs = crate::matching::tariffs()?;
         let scope = ctx.actor.scope();
         let c = self.store.conn();
-        let members = q::paying_members(c, &scope).await?;
+        let members = q::paying_families(c, &scope).await?;
         let mut run = BillingRun {
             period: period.clone(),
             ..BillingRun::default()
         };
-        let mut families: Vec<Vec<&MemberRow>> = Vec::new();
-        for m in &members {
-            match families.last_mut() {
-                Some(f) if f[0].household_id == m.household_id => f.push(m),
-                _ => families.push(vec![m]),
-            }
-        }
+        let families: Vec<&[q::PayingMember]> = members
+            .chunk_by(|a, b| a.household_id == b.household_id)
+            .collect();
         run.families = families.len() as u64;
         let with_credit = pq::families_with_credit(c, &scope).await?;
-        for chunk in families.chunks(500) {
-            let tx = self.store.begin().await?;
+        // A thousand families a transaction, each statement for all of them: the bills that
+        // are new, their entries, credit, and the families' messages commit together.
+        for chunk in families.chunks(1000) {
+            let mut bills = Vec::with_capacity(chunk.len());
             for family in chunk {
                 let (mut amount, mut subsidy) = (0, 0);
-                for m in family {
+                for m in *family {
                     let rate = tariffs.pbpu(i64::from(m.class), start).ok_or_else(|| {
                         Error::Internal(anyhow::anyhow!("no class {} rate on {start}", m.class))
                     })?;
@@ -508,9 +506,9 @@ impl Pintu {
                     .map(|m| m.card_number.as_str())
                     .min()
                     .unwrap_or_default();
-                let bill = BillRow {
+                bills.push(BillRow {
                     id: new_id(),
-                    household_id: family[0].household_id.clone().unwrap_or_default(),
+                    household_id: family[0].household_id.clone(),
                     village_code: family[0].village_code.clone(),
                     period: period.clone(),
                     va_number: format!("88888{account}"),
@@ -522,52 +520,77 @@ impl Pintu {
                     status: "open".into(),
                     paid_at: None,
                     created_at: now,
-                };
-                if q::insert_bill(&tx, &bill).await? {
-                    run.billed += 1;
-                    run.amount += amount;
-                    self.book(
-                        &tx,
-                        "bill",
-                        &bill.id,
-                        &bill.village_code,
-                        &period,
-                        now,
-                        Entry::new()
-                            .debit(Account::MemberReceivable, amount)
-                            .debit(Account::SubsidyReceivable, subsidy)
-                            .credit(Account::ContributionRevenue, amount + subsidy),
-                    )
-                    .await?;
-                    // What the family paid over before goes to the new bill first.
-                    let used = if with_credit.contains(&bill.household_id) {
-                        self.apply_credit(&tx, &bill, &period, now).await?
-                    } else {
-                        0
-                    };
-                    // The family is told the bill by SMS, with the bill.
-                    let due = if used > 0 {
-                        format!(
-                            "Rp{amount} - Rp{used} saldo = Rp{}, jatuh tempo {due_on}",
-                            amount - used
-                        )
-                    } else {
-                        format!("Rp{amount}, jatuh tempo {due_on}")
-                    };
-                    self.notify_family(
-                        &tx,
-                        &bill.household_id,
-                        Template::BillIssued,
-                        &bill.va_number,
-                        Some(&due),
-                        &bill.id,
-                        now,
-                    )
-                    .await?;
-                } else {
-                    run.already_billed += 1;
-                }
+                });
             }
+            let tx = self.store.begin().await?;
+            let new: std::collections::HashSet<String> =
+                q::insert_bills(&tx, &bills).await?.into_iter().collect();
+            let new_bills: Vec<&BillRow> = bills.iter().filter(|b| new.contains(&b.id)).collect();
+            run.billed += new_bills.len() as u64;
+            run.already_billed += (bills.len() - new_bills.len()) as u64;
+            let mut entries = Vec::with_capacity(new_bills.len());
+            for b in &new_bills {
+                run.amount += b.amount;
+                let postings = Entry::new()
+                    .debit(Account::MemberReceivable, b.amount)
+                    .debit(Account::SubsidyReceivable, b.subsidy)
+                    .credit(Account::ContributionRevenue, b.amount + b.subsidy)
+                    .balanced()
+                    .map_err(|e| Error::Internal(anyhow::anyhow!("bill entry: {e:?}")))?;
+                entries.push((
+                    pq::EntryRow {
+                        id: new_id(),
+                        kind: "bill".into(),
+                        ref_id: b.id.clone(),
+                        village_code: b.village_code.clone(),
+                        period: period.clone(),
+                        at: now,
+                        memo: None,
+                    },
+                    postings,
+                ));
+            }
+            pq::insert_entries(&tx, &entries).await?;
+            let mut messages = Vec::with_capacity(new_bills.len());
+            let households: Vec<String> =
+                new_bills.iter().map(|b| b.household_id.clone()).collect();
+            let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
+            for b in &new_bills {
+                // What the family paid over before goes to the new bill first.
+                let used = if with_credit.contains(&b.household_id) {
+                    self.apply_credit(&tx, b, &period, now).await?
+                } else {
+                    0
+                };
+                let Some((person, village, phone, lang)) = recipients.get(&b.household_id) else {
+                    continue;
+                };
+                // The family is told the bill by SMS, with the bill.
+                let due = if used > 0 {
+                    format!(
+                        "Rp{} - Rp{used} saldo = Rp{}, jatuh tempo {due_on}",
+                        b.amount,
+                        b.amount - used
+                    )
+                } else {
+                    format!("Rp{}, jatuh tempo {due_on}", b.amount)
+                };
+                messages.extend(crate::messages::message_row(
+                    &crate::messages::Notice {
+                        person_id: person,
+                        village_code: village,
+                        phone: Some(phone),
+                        template: Template::BillIssued,
+                        programme: &b.va_number,
+                        reason: Some(&due),
+                        subject_type: "jkn_bill",
+                        subject_id: &b.id,
+                    },
+                    lang.as_deref(),
+                    now,
+                ));
+            }
+            pintu_store::outbox::insert_many(&tx, &messages).await?;
             tx.commit().await?;
         }
         // The state's contributions for PBI members, per village.
@@ -625,19 +648,33 @@ impl Pintu {
             .and_then(|d| d.checked_sub_months(chrono::Months::new(1)))
             .map(|d| d.format("%Y-%m").to_string())
             .unwrap_or_default();
-        for (household, va) in q::families_to_suspend(c, &scope, &last_overdue).await? {
+        let to_suspend = q::families_to_suspend(c, &scope, &last_overdue).await?;
+        for chunk in to_suspend.chunks(1000) {
             let tx = self.store.begin().await?;
-            run.suspended += q::suspend_family(&tx, &household, now).await?;
-            self.notify_family(
-                &tx,
-                &household,
-                Template::MembershipSuspended,
-                &va,
-                None,
-                &household,
-                now,
-            )
-            .await?;
+            let households: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
+            run.suspended += q::suspend_families(&tx, &households, now).await?;
+            let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
+            let messages: Vec<_> = chunk
+                .iter()
+                .filter_map(|(household, va)| {
+                    let (person, village, phone, lang) = recipients.get(household)?;
+                    crate::messages::message_row(
+                        &crate::messages::Notice {
+                            person_id: person,
+                            village_code: village,
+                            phone: Some(phone),
+                            template: Template::MembershipSuspended,
+                            programme: va,
+                            reason: None,
+                            subject_type: "jkn_bill",
+                            subject_id: household,
+                        },
+                        lang.as_deref(),
+                        now,
+                    )
+                })
+                .collect();
+            pintu_store::outbox::insert_many(&tx, &messages).await?;
             tx.commit().await?;
         }
         self.audit

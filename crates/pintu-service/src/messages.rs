@@ -202,18 +202,27 @@ pub async fn queue(
     n: &Notice<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<String>> {
-    let Some(to) = n.phone.and_then(sms_number) else {
+    if n.phone.and_then(sms_number).is_none() {
         return Ok(None);
-    };
+    }
     // The resident's chosen language; Bahasa Indonesia until they choose.
     let lang = match n.person_id {
-        "" => Lang::Id,
-        id => pintu_store::residents::language_of(c, id)
-            .await?
-            .map(|l| Lang::parse(&l))
-            .unwrap_or(Lang::Id),
+        "" => None,
+        id => pintu_store::residents::language_of(c, id).await?,
     };
-    let row = MessageRow {
+    let Some(row) = message_row(n, lang.as_deref(), now) else {
+        return Ok(None);
+    };
+    q::insert(c, &row).await?;
+    Ok(Some(row.id))
+}
+
+/// The outbox row of `n` in `lang` (a resident's choice; Bahasa Indonesia if none), or none
+/// when the person has no usable phone.
+pub fn message_row(n: &Notice<'_>, lang: Option<&str>, now: DateTime<Utc>) -> Option<MessageRow> {
+    let to = n.phone.and_then(sms_number)?;
+    let lang = lang.map(Lang::parse).unwrap_or(Lang::Id);
+    Some(MessageRow {
         id: new_id(),
         channel: "sms".into(),
         recipient: to,
@@ -233,9 +242,7 @@ pub async fn queue(
         created_at: now,
         updated_at: now,
         sent_at: None,
-    };
-    q::insert(c, &row).await?;
-    Ok(Some(row.id))
+    })
 }
 
 /// A message as officers see it: a resident's login code is never shown, so that nobody

@@ -492,3 +492,100 @@ pub async fn mark_reminded(
     .await?
         == 1)
 }
+
+/// What billing needs of a paying member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PayingMember {
+    pub household_id: String,
+    pub village_code: String,
+    pub card_number: String,
+    pub class: i32,
+}
+
+/// The paying memberships (PBPU and BP, not inactive) in `scope`, by household: the billing
+/// run's read, without the members' names.
+pub async fn paying_families(c: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<PayingMember>> {
+    let (area, values) = scope_filter(scope, "village_code");
+    let rows = crate::query_all(
+        c,
+        &format!(
+            "SELECT household_id, village_code, card_number, class FROM jkn_members \
+             WHERE {area} AND segment IN ('PBPU', 'BP') AND status <> 'inactive' \
+             AND household_id IS NOT NULL ORDER BY household_id, person_id"
+        ),
+        values,
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PayingMember {
+                household_id: col(r, "household_id")?,
+                village_code: col(r, "village_code")?,
+                card_number: col(r, "card_number")?,
+                class: col(r, "class")?,
+            })
+        })
+        .collect()
+}
+
+/// Inserts the bills no family has for their period yet, in few statements: the ids of
+/// those inserted.
+pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result<Vec<String>> {
+    let mut new = Vec::with_capacity(bills.len());
+    for chunk in bills.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
+             amount, subsidy, paid, due_on, status, created_at) VALUES ",
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 12);
+        for (i, b) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            values.extend([
+                b.id.clone().into(),
+                b.household_id.clone().into(),
+                b.village_code.clone().into(),
+                b.period.clone().into(),
+                b.va_number.clone().into(),
+                b.members.into(),
+                b.amount.into(),
+                b.subsidy.into(),
+                b.paid.into(),
+                b.due_on.into(),
+                b.status.clone().into(),
+                b.created_at.into(),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT (household_id, period) DO NOTHING RETURNING id");
+        for r in crate::query_all(c, &sql, values).await? {
+            new.push(col(&r, "id")?);
+        }
+    }
+    Ok(new)
+}
+
+/// Suspends the active memberships of the families; returns how many.
+pub async fn suspend_families(
+    c: &impl ConnectionTrait,
+    households: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in households.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut values: Vec<sea_orm::Value> = vec![now.into()];
+        values.extend(chunk.iter().map(|h| sea_orm::Value::from(h.clone())));
+        n += execute(
+            c,
+            &format!(
+                "UPDATE jkn_members SET status = 'suspended', updated_at = ? \
+                 WHERE status = 'active' AND household_id IN ({marks})"
+            ),
+            values,
+        )
+        .await?;
+    }
+    Ok(n)
+}

@@ -106,6 +106,94 @@ pub async fn insert(c: &impl ConnectionTrait, m: &MessageRow) -> Result<()> {
     Ok(())
 }
 
+/// Inserts many messages in few statements (a billing run's).
+pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> Result<()> {
+    for chunk in messages.chunks(500) {
+        let mut sql = format!("INSERT INTO outbox_messages ({COLUMNS}) VALUES ");
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 19);
+        for (i, m) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            values.extend([
+                m.id.clone().into(),
+                m.channel.clone().into(),
+                m.recipient.clone().into(),
+                m.person_id.clone().into(),
+                m.village_code.clone().into(),
+                m.lang.clone().into(),
+                m.template.clone().into(),
+                m.body.clone().into(),
+                m.subject_type.clone().into(),
+                m.subject_id.clone().into(),
+                m.status.clone().into(),
+                m.attempts.into(),
+                m.next_attempt_at.into(),
+                m.lease_until.into(),
+                m.last_error.clone().into(),
+                m.gateway_ref.clone().into(),
+                m.created_at.into(),
+                m.updated_at.into(),
+                m.sent_at.into(),
+            ]);
+        }
+        execute(c, &sql, values).await?;
+    }
+    Ok(())
+}
+
+/// Who a family's messages go to: for each household, the head if they have a phone, else
+/// the first living member with one: (household, person, village, phone, language).
+pub async fn family_recipients(
+    c: &impl ConnectionTrait,
+    households: &[String],
+) -> Result<std::collections::HashMap<String, (String, String, String, Option<String>)>> {
+    let mut out: std::collections::HashMap<String, (String, String, String, Option<String>)> =
+        Default::default();
+    let mut is_head: std::collections::HashMap<String, bool> = Default::default();
+    for chunk in households.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let rows = crate::query_all(
+            c,
+            &format!(
+                "SELECT m.household_id, p.id, p.village_code, p.phone, m.relationship, \
+                 rp.language FROM household_members m JOIN persons p ON p.id = m.person_id \
+                 LEFT JOIN resident_preferences rp ON rp.person_id = p.id \
+                 WHERE m.household_id IN ({marks}) AND p.phone IS NOT NULL \
+                 AND p.life_status = 'alive' ORDER BY m.household_id, p.birth_date, p.id"
+            ),
+            chunk
+                .iter()
+                .map(|h| sea_orm::Value::from(h.clone()))
+                .collect(),
+        )
+        .await?;
+        for r in &rows {
+            let household: String = col(r, "household_id")?;
+            let relationship: Option<String> = col(r, "relationship")?;
+            let head = relationship
+                .as_deref()
+                .and_then(pintu_domain::Relationship::parse)
+                == Some(pintu_domain::Relationship::Head);
+            if out.contains_key(&household) && (!head || is_head[&household]) {
+                continue;
+            }
+            is_head.insert(household.clone(), head);
+            out.insert(
+                household,
+                (
+                    col(r, "id")?,
+                    col(r, "village_code")?,
+                    col(r, "phone")?,
+                    col(r, "language")?,
+                ),
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// Claims up to `limit` messages due at `now` — queued ones whose time has come, and ones
 /// whose dispatcher's lease ran out (it stopped mid-send) — until `lease_until`. Each claim
 /// is one conditional update, so two dispatchers never hold the same message.

@@ -1091,3 +1091,66 @@ pub async fn payments_of_employer_bill(
     )
     .await
 }
+
+/// Books many entries at once, each unless one of its kind exists for its event: how many
+/// were booked.
+pub async fn insert_entries(
+    c: &impl ConnectionTrait,
+    entries: &[(EntryRow, Vec<Posting>)],
+) -> Result<usize> {
+    let mut booked = 0;
+    for chunk in entries.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO journal_entries (id, kind, ref_id, village_code, period, at, memo) VALUES ",
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
+        for (i, (e, _)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+            values.extend([
+                e.id.clone().into(),
+                e.kind.clone().into(),
+                e.ref_id.clone().into(),
+                e.village_code.clone().into(),
+                e.period.clone().into(),
+                e.at.into(),
+                e.memo.clone().into(),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT (kind, ref_id) DO NOTHING RETURNING id");
+        let new: std::collections::HashSet<String> = query_all(c, &sql, values)
+            .await?
+            .iter()
+            .map(|r| col::<String>(r, "id"))
+            .collect::<Result<_>>()?;
+        booked += new.len();
+        let lines: Vec<(&EntryRow, usize, &Posting)> = chunk
+            .iter()
+            .filter(|(e, _)| new.contains(&e.id))
+            .flat_map(|(e, ps)| ps.iter().enumerate().map(move |(i, p)| (e, i, p)))
+            .collect();
+        for part in lines.chunks(1000) {
+            let mut sql = String::from(
+                "INSERT INTO postings (entry_id, line, account, village_code, amount) VALUES ",
+            );
+            let mut values: Vec<Value> = Vec::with_capacity(part.len() * 5);
+            for (i, (e, line, p)) in part.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str("(?, ?, ?, ?, ?)");
+                values.extend([
+                    e.id.clone().into(),
+                    (*line as i32).into(),
+                    p.account.code().into(),
+                    e.village_code.clone().into(),
+                    p.amount.into(),
+                ]);
+            }
+            execute(c, &sql, values).await?;
+        }
+    }
+    Ok(booked)
+}

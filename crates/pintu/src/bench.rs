@@ -52,6 +52,26 @@ pub enum BenchCommand {
         #[arg(long)]
         export: Option<std::path::PathBuf>,
     },
+    /// Load synthetic people, enrol every family in JKN (PBPU), and time the month's billing
+    /// run and payment callbacks booked into the ledger (`benches/payments.sh` adds the
+    /// PostgreSQL baselines: the same computations as single SQL statements).
+    Payments {
+        #[arg(long, default_value_t = 100_000)]
+        persons: usize,
+        /// How many payment callbacks to book (one in ten also sent twice).
+        #[arg(long, default_value_t = 100_000)]
+        callbacks: usize,
+        /// How many callbacks arrive at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value = "35.07")]
+        area: String,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// A fresh, empty database for the run; default: a new SQLite file under pintu-data/.
+        #[arg(long)]
+        target: Option<String>,
+    },
     /// Bulk-load synthetic people; compare with a raw load of the same rows into a bare table.
     Load {
         #[arg(long, default_value_t = 1_000_000)]
@@ -81,6 +101,14 @@ pub async fn run(cmd: BenchCommand, _configured_url: &str) -> anyhow::Result<()>
             target,
             export,
         } => crate::bench_matching::run(persons, &area, seed, target, export).await,
+        BenchCommand::Payments {
+            persons,
+            callbacks,
+            concurrency,
+            area,
+            seed,
+            target,
+        } => crate::bench_payments::run(persons, callbacks, concurrency, &area, seed, target).await,
         BenchCommand::Score { truth, predictions } => {
             crate::bench_linkage::score_files(&truth, &predictions)
         }

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_linkage;
 mod bench_matching;
+mod bench_payments;
 mod config;
 
 use std::io::{IsTerminal, Read};
