@@ -17,6 +17,7 @@ mod messages;
 mod openapi;
 mod pages;
 mod payments;
+mod payments_safety;
 mod programmes;
 mod registry;
 mod residents;
