@@ -11,6 +11,7 @@ mod check;
 mod cli;
 mod complaints;
 mod imports;
+mod jkn_cases;
 mod matching;
 mod membership;
 mod messages;

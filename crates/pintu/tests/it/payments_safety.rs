@@ -322,7 +322,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// An instant on a day, in the morning in Indonesia.
-fn morning(d: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn morning(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(2, 0, 0).expect("time"))
 }
 
