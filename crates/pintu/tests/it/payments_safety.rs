@@ -4,7 +4,7 @@
 //! sequences of billing runs, callbacks, duplicates, cash, deposits and statement imports.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -1121,4 +1121,158 @@ fn the_ledger_stays_balanced_and_true_to_the_records_under_any_sequence_of_opera
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// A payment that arrives while a billing run is under way, for a family the run has not
+/// reached yet, leaves its over-payment as credit; the run then issues the family's bill
+/// without using that credit, because it read which families hold credit once, before
+/// billing any. The family holds credit beside an open bill it would pay, and the next
+/// run suspends it.
+#[tokio::test]
+#[ignore = "bug: run_billing reads families_with_credit once before its chunks, so credit booked during the run is not applied to the bill it then issues"]
+async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
+    let pintu = population(9_000, 7).await;
+    join_jkn(&pintu, "1 = 1").await;
+    let ctx = Ctx::system("test");
+    pintu
+        .run_billing(&ctx, "2026-01", day(2026, 1, 2), Utc::now())
+        .await
+        .expect("billing");
+    // The family billed last (the run goes by household).
+    let row = pintu_store::query_one(
+        pintu.store.conn(),
+        "SELECT household_id, va_number, amount FROM jkn_bills WHERE period = '2026-01' \
+         ORDER BY household_id DESC LIMIT 1",
+        vec![],
+    )
+    .await
+    .expect("bill")
+    .expect("a family");
+    let household: String = pintu_store::col(&row, "household_id").expect("household");
+    let va: String = pintu_store::col(&row, "va_number").expect("va");
+    let bill: i64 = pintu_store::col(&row, "amount").expect("amount");
+    let db = PathBuf::from(pintu.store.sqlite_file().expect("file"));
+
+    let run = pintu_cli(&db, &["bill", "--period", "2026-02", "--on", "2026-02-02"])
+        .spawn()
+        .expect("spawn pintu");
+    // Once the run has issued its first bills, the family pays January and February.
+    let started = Instant::now();
+    while number(
+        pintu.store.conn(),
+        "SELECT COUNT(*) AS n FROM jkn_bills WHERE period = '2026-02'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no bill issued"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let booked = pintu
+        .receive_payment(
+            Channel::BankVa,
+            "DURING-RUN",
+            &PaymentInput {
+                va_number: va,
+                amount: 2 * bill,
+                reference: "DURING-RUN".into(),
+                paid_at: Some(morning(day(2026, 2, 1))),
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("payment");
+    let out = run.wait_with_output().expect("run");
+    assert!(out.status.success());
+    assert_eq!(
+        booked.payment.credit, bill,
+        "the payment came before the run had issued its first bills or after the family's"
+    );
+    let c = pintu.store.conn();
+    assert_eq!(ledger_violations(c).await, Vec::<String>::new());
+    let february = pintu_store::jkn::bills_of(c, &household)
+        .await
+        .expect("bills")
+        .into_iter()
+        .find(|b| b.period == "2026-02")
+        .expect("billed");
+    assert_eq!(
+        (february.status.as_str(), february.paid),
+        ("paid", bill),
+        "February's bill is paid from the credit the family had when it was issued"
+    );
+}
+
+/// A payment that arrives while a billing run writes off bills older than 24 months, on a
+/// bill the run has listed but not yet written off, is put on that bill (it is still open);
+/// the run then writes the bill off for what it owed when listed, not what it still owes, so
+/// the ledger takes the payment off the family's receivable twice.
+#[tokio::test]
+#[ignore = "bug: run_billing lists stale bills outside the write-off transactions and books each write-off for the amount owed when listed"]
+async fn a_payment_during_the_write_offs_is_not_written_off_again() {
+    let pintu = population(9_000, 7).await;
+    join_jkn(&pintu, "1 = 1").await;
+    let ctx = Ctx::system("test");
+    pintu
+        .run_billing(&ctx, "2024-02", day(2024, 2, 2), Utc::now())
+        .await
+        .expect("billing");
+    // The bill the run will write off last (it goes by bill id).
+    let row = pintu_store::query_one(
+        pintu.store.conn(),
+        "SELECT va_number FROM jkn_bills WHERE period = '2024-02' ORDER BY id DESC LIMIT 1",
+        vec![],
+    )
+    .await
+    .expect("bill")
+    .expect("a family");
+    let va: String = pintu_store::col(&row, "va_number").expect("va");
+    let db = PathBuf::from(pintu.store.sqlite_file().expect("file"));
+
+    let run = pintu_cli(&db, &["bill", "--period", "2026-03", "--on", "2026-03-02"])
+        .spawn()
+        .expect("spawn pintu");
+    // Once the run has written off its first bills, the family pays a little.
+    let started = Instant::now();
+    while number(
+        pintu.store.conn(),
+        "SELECT COUNT(*) AS n FROM jkn_bills WHERE status = 'written_off'",
+    )
+    .await
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "nothing written off"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let booked = pintu
+        .receive_payment(
+            Channel::BankVa,
+            "DURING-WRITE-OFF",
+            &PaymentInput {
+                va_number: va,
+                amount: 1_000,
+                reference: "DURING-WRITE-OFF".into(),
+                paid_at: Some(morning(day(2026, 3, 1))),
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("payment");
+    let out = run.wait_with_output().expect("run");
+    assert!(out.status.success());
+    assert_eq!(
+        booked.allocations.first().map(|a| a.period.as_str()),
+        Some("2024-02"),
+        "the payment came after the bill was written off"
+    );
+    assert_eq!(
+        ledger_violations(pintu.store.conn()).await,
+        Vec::<String>::new()
+    );
 }
