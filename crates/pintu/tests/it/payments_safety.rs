@@ -268,8 +268,8 @@ fn one(path: &Path, sql: &str) -> i64 {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-/// A database file with `persons` synthetic people in district 35.07.01. Returns the
-/// application and the file.
+/// An application on a database file of its own with `persons` synthetic people in district
+/// 35.07.01 (no JKN members yet).
 async fn population(persons: usize, seed: u64) -> Pintu {
     let (store, _) = pintu_testkit::fresh_store(pintu_testkit::Backend::Sqlite).await;
     pintu_service::membership::load_facilities(&store)
@@ -406,6 +406,8 @@ const BILLING_FACTS: &[&str] = &[
      (SELECT COUNT(*) FROM journal_entries e WHERE e.kind = 'credit' AND e.ref_id = b.id), \
      (SELECT COUNT(*) FROM journal_entries e WHERE e.kind = 'write_off' AND e.ref_id = b.id), \
      (SELECT COUNT(*) FROM outbox_messages m WHERE m.template = 'bill_issued' \
+      AND m.subject_id = b.id), \
+     (SELECT MAX(m.body) FROM outbox_messages m WHERE m.template = 'bill_issued' \
       AND m.subject_id = b.id) \
      FROM jkn_bills b ORDER BY 1, 2",
     "SELECT e.kind, e.period, p.account, COUNT(*), SUM(p.amount) FROM journal_entries e \
