@@ -706,6 +706,101 @@ mod membership_tests {
     }
 
     #[test]
+    fn the_fktp_rule_holds_at_its_edges() {
+        use FktpException::{MovedHouse, OfficialAssignment};
+        // (with the FKTP since, asked on, exception) → takes effect on, or why not
+        let cases = [
+            // Exactly three months, and the day before.
+            ("2026-03-10", "2026-06-10", None, Ok("2026-07-01")),
+            (
+                "2026-03-10",
+                "2026-06-09",
+                None,
+                Err("fktp_change_too_soon"),
+            ),
+            // 31 January + three months is 30 April (there is no 31 April).
+            ("2026-01-31", "2026-04-30", None, Ok("2026-05-01")),
+            (
+                "2026-01-31",
+                "2026-04-29",
+                None,
+                Err("fktp_change_too_soon"),
+            ),
+            // 31 August + three months is 30 November.
+            ("2026-08-31", "2026-11-30", None, Ok("2026-12-01")),
+            (
+                "2026-08-31",
+                "2026-11-29",
+                None,
+                Err("fktp_change_too_soon"),
+            ),
+            // Leap years: 30 November 2023 + three months is 29 February 2024, and
+            // 29 February + three months is 29 May.
+            ("2023-11-30", "2024-02-29", None, Ok("2024-03-01")),
+            (
+                "2023-11-30",
+                "2024-02-28",
+                None,
+                Err("fktp_change_too_soon"),
+            ),
+            ("2024-02-29", "2024-05-29", None, Ok("2024-06-01")),
+            (
+                "2024-02-29",
+                "2024-05-28",
+                None,
+                Err("fktp_change_too_soon"),
+            ),
+            // Asked on the first of a month: from the first of the next, not that day.
+            ("2026-01-01", "2026-05-01", None, Ok("2026-06-01")),
+            // December into January of the next year, with and without an exception.
+            ("2026-09-01", "2026-12-01", None, Ok("2027-01-01")),
+            ("2026-09-30", "2026-12-31", None, Ok("2027-01-01")),
+            (
+                "2026-10-01",
+                "2026-12-31",
+                None,
+                Err("fktp_change_too_soon"),
+            ),
+            (
+                "2026-10-01",
+                "2026-12-31",
+                Some(OfficialAssignment),
+                Ok("2027-01-01"),
+            ),
+            // An exception allows a change on the day of joining, still from next month.
+            (
+                "2026-06-15",
+                "2026-06-15",
+                Some(MovedHouse),
+                Ok("2026-07-01"),
+            ),
+            (
+                "2026-06-15",
+                "2026-06-30",
+                Some(OfficialAssignment),
+                Ok("2026-07-01"),
+            ),
+            // An exception after three months changes nothing.
+            (
+                "2026-01-15",
+                "2026-05-20",
+                Some(MovedHouse),
+                Ok("2026-06-01"),
+            ),
+        ];
+        for (since, today, exception, want) in cases {
+            assert_eq!(
+                fktp_change_effective(d(since), d(today), exception),
+                want.map(d),
+                "since {since}, asked {today}, {exception:?}"
+            );
+        }
+        assert_eq!(first_of_next_month(d("2026-12-31")), d("2027-01-01"));
+        assert_eq!(first_of_next_month(d("2024-02-29")), d("2024-03-01"));
+        assert_eq!(first_of_next_month(d("2026-01-01")), d("2026-02-01"));
+    }
+
+    #[test]
     fn the_denda_follows_the_rule_in_a_table_of_cases() {
         let rule = DendaRule {
             effective_from: d("2020-07-01"),

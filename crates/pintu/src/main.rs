@@ -128,6 +128,20 @@ enum Command {
         /// The month to bill, YYYY-MM.
         #[arg(long)]
         period: String,
+        /// The day the run counts overdue bills from (YYYY-MM-DD; default today): families
+        /// with a bill of a month before this day's month still open are suspended.
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+    },
+    /// Reconcile a payment channel's statement (CSV: date,reference,amount) with the
+    /// payments booked, as the national finance unit: matched payments are settled to the
+    /// bank, the rest go to the exceptions queue. The same file again changes nothing.
+    Reconcile {
+        /// bank_va, ewallet, retail or auto_debit.
+        #[arg(long)]
+        channel: String,
+        /// The statement file.
+        file: std::path::PathBuf,
     },
     /// The primary care providers (FKTP) JKN members choose.
     Facilities {
@@ -411,7 +425,7 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bill { period } => {
+        Command::Bill { period, on } => {
             let store = open(&cfg).await?;
             store.migrate().await?;
             let pintu = app_pintu(&cfg, store)?;
@@ -419,17 +433,25 @@ async fn run() -> anyhow::Result<()> {
                 .run_billing(
                     &Ctx::system("cli"),
                     &period,
-                    pintu_service::today(),
+                    on.unwrap_or_else(pintu_service::today),
                     chrono::Utc::now(),
                 )
                 .await
                 .map_err(describe)?;
             println!(
-                "{}: {} families, {} billed (Rp {}), {} billed already, {} memberships suspended",
-                r.period, r.families, r.billed, r.amount, r.already_billed, r.suspended
+                "{}: {} families, {} billed (Rp {}), {} billed already, {} memberships suspended, \
+                 {} bills older than 24 months written off",
+                r.period,
+                r.families,
+                r.billed,
+                r.amount,
+                r.already_billed,
+                r.suspended,
+                r.written_off
             );
             Ok(())
         }
+        Command::Reconcile { channel, file } => reconcile(&cfg, &channel, &file).await,
         Command::Facilities {
             command: FacilitiesCommand::Load { file },
         } => {
@@ -593,6 +615,49 @@ async fn import(
         std::fs::write(path, csv).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         println!("rejection report: {}", path.display());
     }
+    Ok(())
+}
+
+async fn reconcile(
+    cfg: &config::Config,
+    channel: &str,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let channel = pintu_domain::payments::Channel::parse(channel)
+        .filter(|c| c.is_callback())
+        .ok_or_else(|| {
+            anyhow::anyhow!("--channel must be one of bank_va, ewallet, retail, auto_debit")
+        })?;
+    let data = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let store = open(cfg).await?;
+    store.migrate().await?;
+    let pintu = app_pintu(cfg, store)?;
+    // A bank's statement spans the country: the system imports it as the national unit.
+    let done = pintu
+        .import_statement(
+            &Ctx::system("reconcile"),
+            channel,
+            &name,
+            &data,
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(describe)?;
+    let s = &done.statement;
+    if done.already_imported {
+        println!(
+            "this statement was imported already (statement {}): nothing changed",
+            s.id
+        );
+    }
+    println!(
+        "statement {} ({}, {} to {}): {} lines, {} matched, {} exceptions",
+        s.id, s.channel, s.from_day, s.to_day, s.lines, s.matched, s.exceptions
+    );
     Ok(())
 }
 

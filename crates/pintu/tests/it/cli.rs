@@ -198,3 +198,52 @@ fn facilities_and_agency_officers_come_from_the_command_line() {
     );
     assert!(!wrong.status.success());
 }
+
+#[test]
+fn billing_takes_the_day_it_counts_from_and_a_statement_is_reconciled_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/pintu.db?mode=rwc", dir.path().display());
+    let run = pintu(
+        &db,
+        &["bill", "--period", "2026-11", "--on", "2026-11-02"],
+        None,
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stdout).starts_with("2026-11: 0 families, 0 billed"),
+        "{}",
+        text(&run.stdout)
+    );
+    let bad = pintu(
+        &db,
+        &["bill", "--period", "2026-11", "--on", "2026-11-31"],
+        None,
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("--on"), "{}", text(&bad.stderr));
+
+    let file = dir.path().join("bni.csv");
+    std::fs::write(&file, "date,reference,amount\n2026-11-20,BNI-1,35000\n").expect("csv");
+    let file = file.display().to_string();
+    let done = pintu(&db, &["reconcile", "--channel", "bank_va", &file], None);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let out = text(&done.stdout);
+    assert!(
+        out.contains("(bank_va, 2026-11-20 to 2026-11-20): 1 lines, 0 matched, 1 exceptions"),
+        "{out}"
+    );
+    let again = pintu(&db, &["reconcile", "--channel", "bank_va", &file], None);
+    assert!(again.status.success());
+    assert!(
+        text(&again.stdout).contains("imported already"),
+        "{}",
+        text(&again.stdout)
+    );
+    let cash = pintu(&db, &["reconcile", "--channel", "counter", &file], None);
+    assert!(!cash.status.success());
+    assert!(
+        text(&cash.stderr).contains("--channel must be one of"),
+        "{}",
+        text(&cash.stderr)
+    );
+}

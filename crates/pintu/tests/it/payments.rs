@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::{OTHER_DISTRICT_VILLAGE, VILLAGE, household, json_of, nik};
 
 /// A PBPU family of three in class 3 (Rp 105,000 a month for the family): its head's id.
-async fn pbpu_family(app: &TestApp, token: &str, village: &str, serial: u32) -> String {
+pub(crate) async fn pbpu_family(app: &TestApp, token: &str, village: &str, serial: u32) -> String {
     let resp = app
         .post(
             token,
