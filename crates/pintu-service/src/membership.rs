@@ -487,10 +487,11 @@ impl Pintu {
             .chunk_by(|a, b| a.household_id == b.household_id)
             .collect();
         run.families = families.len() as u64;
-        let with_credit = pq::families_with_credit(c, &scope).await?;
         // A thousand families a transaction, each statement for all of them: the bills that
         // are new, their entries, credit, and the families' messages commit together.
         for chunk in families.chunks(1000) {
+            // Each bill is dated when it is written (a run takes a while).
+            let now = now.max(Utc::now());
             let mut bills = Vec::with_capacity(chunk.len());
             for family in chunk {
                 let (mut amount, mut subsidy) = (0, 0);
@@ -523,8 +524,14 @@ impl Pintu {
                 });
             }
             let tx = self.store.begin().await?;
+            // A payment of one of these families books before or after, not in between:
+            // the credit it leaves is seen here.
+            let chunk_households: Vec<String> =
+                bills.iter().map(|b| b.household_id.clone()).collect();
+            q::lock_families(&tx, &chunk_households).await?;
             let new: std::collections::HashSet<String> =
                 q::insert_bills(&tx, &bills).await?.into_iter().collect();
+            let with_credit = pq::with_credit_among(&tx, &chunk_households).await?;
             let new_bills: Vec<&BillRow> = bills.iter().filter(|b| new.contains(&b.id)).collect();
             run.billed += new_bills.len() as u64;
             run.already_billed += (bills.len() - new_bills.len()) as u64;
@@ -622,9 +629,10 @@ impl Pintu {
         let stale = pq::stale_bills(c, &scope, &oldest).await?;
         for chunk in stale.chunks(500) {
             let tx = self.store.begin().await?;
-            for bill in chunk {
-                if pq::write_off_bill(&tx, &bill.id).await? {
-                    let owed = bill.amount - bill.paid;
+            for listed in chunk {
+                // As the bill stands when written off: a payment since the listing went to it.
+                if let Some(owed) = pq::write_off_bill(&tx, &listed.id).await? {
+                    let bill = listed;
                     self.book(
                         &tx,
                         "write_off",
@@ -652,10 +660,15 @@ impl Pintu {
         for chunk in to_suspend.chunks(1000) {
             let tx = self.store.begin().await?;
             let households: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
-            run.suspended += q::suspend_families(&tx, &households, now).await?;
+            q::lock_families(&tx, &households).await?;
+            let (members, suspended) =
+                q::suspend_families(&tx, &households, &last_overdue, now).await?;
+            run.suspended += members;
+            let households: Vec<String> = suspended.iter().cloned().collect();
             let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
             let messages: Vec<_> = chunk
                 .iter()
+                .filter(|(household, _)| suspended.contains(household))
                 .filter_map(|(household, va)| {
                     let (person, village, phone, lang) = recipients.get(household)?;
                     crate::messages::message_row(

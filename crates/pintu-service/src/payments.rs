@@ -190,6 +190,8 @@ impl Pintu {
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("payment key vanished")))?;
             return self.duplicate(first, va, input.amount).await;
         }
+        // A billing run for this family books before or after this, not in between.
+        pintu_store::jkn::lock_families(&tx, std::slice::from_ref(&household)).await?;
         let bills = q::open_bills(&tx, &household).await?;
         let open: Vec<OpenBill> = bills
             .iter()

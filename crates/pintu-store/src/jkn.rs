@@ -566,26 +566,62 @@ pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result
     Ok(new)
 }
 
-/// Suspends the active memberships of the families; returns how many.
+/// Locks the families' memberships until the transaction ends (PostgreSQL; on SQLite the
+/// writing transaction holds the database): a payment and a billing run for the same
+/// family take their turns.
+pub async fn lock_families(c: &impl ConnectionTrait, households: &[String]) -> Result<()> {
+    if c.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    for chunk in households.chunks(1000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        crate::query_all(
+            c,
+            &format!(
+                "SELECT person_id FROM jkn_members WHERE household_id IN ({marks}) \
+                 ORDER BY person_id FOR UPDATE"
+            ),
+            chunk
+                .iter()
+                .map(|h| sea_orm::Value::from(h.clone()))
+                .collect(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Suspends the active memberships of those of the families that still have an open bill
+/// of `last_unpaid_period` or earlier (a family that has just paid keeps its cover):
+/// (members suspended, the families suspended).
 pub async fn suspend_families(
     c: &impl ConnectionTrait,
     households: &[String],
+    last_unpaid_period: &str,
     now: DateTime<Utc>,
-) -> Result<u64> {
+) -> Result<(u64, std::collections::BTreeSet<String>)> {
     let mut n = 0;
+    let mut families = std::collections::BTreeSet::new();
     for chunk in households.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let mut values: Vec<sea_orm::Value> = vec![now.into()];
         values.extend(chunk.iter().map(|h| sea_orm::Value::from(h.clone())));
-        n += execute(
+        values.push(last_unpaid_period.into());
+        let rows = crate::query_all(
             c,
             &format!(
                 "UPDATE jkn_members SET status = 'suspended', updated_at = ? \
-                 WHERE status = 'active' AND household_id IN ({marks})"
+                 WHERE status = 'active' AND household_id IN ({marks}) AND EXISTS \
+                 (SELECT 1 FROM jkn_bills b WHERE b.household_id = jkn_members.household_id \
+                 AND b.status = 'open' AND b.period <= ?) RETURNING household_id"
             ),
             values,
         )
         .await?;
+        n += rows.len() as u64;
+        for r in &rows {
+            families.insert(col::<String>(r, "household_id")?);
+        }
     }
-    Ok(n)
+    Ok((n, families))
 }

@@ -905,14 +905,16 @@ pub async fn stale_bills(
     .await
 }
 
-pub async fn write_off_bill(c: &impl ConnectionTrait, bill_id: &str) -> Result<bool> {
-    Ok(execute(
+/// Writes off an open bill: what it still owed as it stood (`None` if it is not open).
+pub async fn write_off_bill(c: &impl ConnectionTrait, bill_id: &str) -> Result<Option<i64>> {
+    let rows = query_all(
         c,
-        "UPDATE jkn_bills SET status = 'written_off' WHERE id = ? AND status = 'open'",
+        "UPDATE jkn_bills SET status = 'written_off' WHERE id = ? AND status = 'open' \
+         RETURNING amount - paid AS owed",
         vec![bill_id.into()],
     )
-    .await?
-        == 1)
+    .await?;
+    rows.first().map(|r| col::<i64>(r, "owed")).transpose()
 }
 
 /// Brings a suspended family back into cover from `on`; returns how many members.
@@ -1153,4 +1155,28 @@ pub async fn insert_entries(
         }
     }
     Ok(booked)
+}
+
+/// Those of the households holding credit.
+pub async fn with_credit_among(
+    c: &impl ConnectionTrait,
+    households: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in households.chunks(1000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        for r in query_all(
+            c,
+            &format!(
+                "SELECT DISTINCT household_id FROM payments WHERE credit > 0 \
+                 AND household_id IN ({marks})"
+            ),
+            chunk.iter().map(|h| Value::from(h.clone())).collect(),
+        )
+        .await?
+        {
+            out.insert(col::<String>(&r, "household_id")?);
+        }
+    }
+    Ok(out)
 }

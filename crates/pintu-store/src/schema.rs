@@ -2017,6 +2017,9 @@ fn employer_payments() -> Vec<Ddl> {
             "payments",
             &["employer_bill_id"],
         ),
+        // `written_off` is longer than the eight characters migration 18 allowed (SQLite
+        // does not enforce lengths).
+        Ddl::Postgres("ALTER TABLE jkn_bills ALTER COLUMN status TYPE varchar(16)"),
     ]
 }
 

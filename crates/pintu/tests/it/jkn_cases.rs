@@ -460,7 +460,6 @@ async fn only_the_last_24_months_of_arrears_are_owed() {
 /// long for type character varying(8)" before it suspends anyone. SQLite does not enforce
 /// the length, so only PostgreSQL shows it.
 #[tokio::test]
-#[ignore = "bug: jkn_bills.status VARCHAR(8) cannot hold 'written_off' on PostgreSQL, so a billing run with arrears beyond 24 months fails there"]
 async fn only_the_last_24_months_of_arrears_are_owed_on_postgresql() {
     for backend in backends()
         .into_iter()
