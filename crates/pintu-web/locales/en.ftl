@@ -1584,7 +1584,7 @@ tk-report-hint = Write each worker's wage for the month; leave it empty for a wo
 tk-upload-wages = Upload a wage file
 tk-upload-hint = A CSV file with the header nik_or_kpj,wage and one row per worker. If any row is wrong, nothing is recorded and every wrong row is listed.
 tk-wage-file = Wage file (CSV)
-tk-wages-reported = The wages are reported and the month's bill is issued.
+tk-wages-reported = The wages are reported and the month's bills are issued: BPJS Ketenagakerjaan and JKN.
 tk-wages-rejected = Nothing was recorded. Correct these rows and send the whole report again:
 tk-row = Row { $row }
 tk-report-of = Report of { $period }
@@ -1633,3 +1633,11 @@ tk-unregistered-count = { $count ->
    *[other] { $count } people of the registry work formally here and no employer registered them.
 }
 error-npp_only_for_employer = Only an employer's account has an NPP.
+ppu-bills = JKN bills for the wage earners (BPJS Kesehatan)
+ppu-bills-hint = For the same workers as the wage report: 4 % of each wage paid by the employer and 1 % withheld from the worker's pay, on the wage raised to the regional minimum wage and counted up to the cap; due on the 10th of the next month, on its own virtual account.
+ppu-no-bills = No JKN bill yet: one is issued with each month's wage report.
+ppu-wages-counted = Wages counted
+ppu-employer-share = Employer
+ppu-worker-share = Workers (withheld)
+ppu-bill-total = JKN (BPJS Kesehatan)
+tk-bills-bpjstk = BPJS Ketenagakerjaan bills

@@ -1578,7 +1578,7 @@ tk-report-hint = Tulis upah tiap pekerja untuk bulan itu; kosongkan untuk pekerj
 tk-upload-wages = Unggah berkas upah
 tk-upload-hint = Berkas CSV dengan judul kolom nik_or_kpj,wage dan satu baris per pekerja. Bila ada baris yang salah, tidak ada yang dicatat dan setiap baris yang salah ditampilkan.
 tk-wage-file = Berkas upah (CSV)
-tk-wages-reported = Upah sudah dilaporkan dan tagihan bulan itu diterbitkan.
+tk-wages-reported = Upah sudah dilaporkan dan tagihan bulan itu diterbitkan: BPJS Ketenagakerjaan dan JKN.
 tk-wages-rejected = Tidak ada yang dicatat. Perbaiki baris berikut lalu kirim ulang seluruh laporan:
 tk-row = Baris { $row }
 tk-report-of = Laporan { $period }
@@ -1627,3 +1627,11 @@ tk-unregistered-count = { $count ->
    *[other] { $count } orang dalam registri bekerja formal di sini dan tidak didaftarkan pemberi kerja mana pun.
 }
 error-npp_only_for_employer = Hanya akun pemberi kerja yang memiliki NPP.
+ppu-bills = Tagihan JKN pekerja penerima upah (BPJS Kesehatan)
+ppu-bills-hint = Untuk pekerja yang sama dengan laporan upah: 4 % dari upah dibayar pemberi kerja dan 1 % dipotong dari upah pekerja, atas upah paling sedikit upah minimum daerah dan paling banyak batas upah; jatuh tempo tanggal 10 bulan berikutnya, pada virtual account tersendiri.
+ppu-no-bills = Belum ada tagihan JKN: tagihan terbit bersama laporan upah tiap bulan.
+ppu-wages-counted = Upah yang dihitung
+ppu-employer-share = Pemberi kerja
+ppu-worker-share = Pekerja (dipotong dari upah)
+ppu-bill-total = JKN (BPJS Kesehatan)
+tk-bills-bpjstk = Tagihan BPJS Ketenagakerjaan
