@@ -198,6 +198,61 @@ impl Tariffs {
     }
 }
 
+/// One wage earner's JKN contribution (PPU) for a month, in rupiah.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PpuContribution {
+    /// The wage counted: the wage reported, raised to the regional minimum wage and
+    /// lowered to the cap.
+    pub counted: i64,
+    pub employer: i64,
+    /// Withheld from the worker's pay by the employer, who pays it over with its own share.
+    pub worker: i64,
+}
+
+impl PpuContribution {
+    pub fn total(&self) -> i64 {
+        self.employer + self.worker
+    }
+}
+
+/// A wage earner's PPU contribution for the month starting `on`, at the rate in force then:
+/// each share is its thousandths of the wage counted — `min(cap, max(minimum, wage))`, the
+/// regional minimum wage where one is known — rounded down to the rupiah on its own (as the
+/// BPJS Ketenagakerjaan shares are), so a bill is the sum of its workers' rounded shares.
+/// None when no PPU rate is in force on `on`.
+pub fn ppu_contribution(
+    tariffs: &Tariffs,
+    wage: i64,
+    minimum_wage: Option<i64>,
+    on: NaiveDate,
+) -> Option<PpuContribution> {
+    let rate = tariffs.ppu(on)?;
+    let counted = wage
+        .max(minimum_wage.unwrap_or(0))
+        .max(0)
+        .min(rate.wage_cap);
+    Some(PpuContribution {
+        counted,
+        employer: counted * rate.employer_per_mille / 1000,
+        worker: counted * rate.worker_per_mille / 1000,
+    })
+}
+
+/// The virtual account of an employer's JKN (PPU) bill for the month starting
+/// `period_start`: `8887`, the NPP (8 digits) and `YYYYMM`. Eighteen digits like the family
+/// accounts (`88888…`) and the BPJS Ketenagakerjaan bills (`8889…`), and apart from both by
+/// its first four: `8888` followed by an NPP starting `8000` could be a family's account.
+pub fn ppu_va_number(npp: &str, period_start: NaiveDate) -> String {
+    format!("8887{npp}{}", period_start.format("%Y%m"))
+}
+
+/// An employer's JKN (PPU) bill for a month is due on the 10th of the next month: the month
+/// is billed on its wage report, made once the month is over.
+pub fn ppu_due_on(period_start: NaiveDate) -> NaiveDate {
+    let next = first_of_next_month(period_start);
+    next.with_day(10).unwrap_or(next)
+}
+
 /// Where the person stands on the contribution-assistance lists of the latest matching run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PbiStanding {
@@ -351,15 +406,14 @@ pub fn jkn_advice(s: &Subjects, pbi: PbiStanding, tariffs: &Tariffs, on: NaiveDa
                     "a wage earner whose wage is unknown",
                 );
             };
-            let counted = wage.min(rate.wage_cap);
-            let employer = counted * rate.employer_per_mille / 1000;
-            let worker = counted * rate.worker_per_mille / 1000;
+            // The advice does not know the regional minimum wage: the wage as surveyed.
+            let k = ppu_contribution(tariffs, wage, None, on).unwrap_or_default();
             JknAdvice {
                 segment: Some("PPU".into()),
-                class: Some(if counted > 4_000_000 { 1 } else { 2 }),
-                monthly: employer + worker,
-                member_pays: worker,
-                employer_pays: employer,
+                class: Some(if k.counted > 4_000_000 { 1 } else { 2 }),
+                monthly: k.total(),
+                member_pays: k.worker,
+                employer_pays: k.employer,
                 government_pays: 0,
                 as_family_member: false,
                 because_id: format!(
@@ -611,6 +665,49 @@ mod tests {
         let a = jkn_advice(&family, PbiStanding::default(), &tariffs(), on());
         assert!(a.as_family_member);
         assert_eq!((a.segment.as_deref(), a.monthly), (Some("PPU"), 0));
+    }
+
+    #[test]
+    fn a_ppu_contribution_counts_the_wage_between_the_minimum_wage_and_the_cap() {
+        // (wage, minimum wage) → (counted, employer 4 %, worker 1 %), worked by hand.
+        let cases = [
+            // Below the minimum wage: counted at Rp 3,553,530; 4 % = 142,141.2 and
+            // 1 % = 35,535.3, each rounded down.
+            (2_000_000, Some(3_553_530), (3_553_530, 142_141, 35_535)),
+            // Above the cap: counted at Rp 12,000,000.
+            (15_000_000, Some(3_553_530), (12_000_000, 480_000, 120_000)),
+            // In between: the wage itself; 4 % of 5,123,457 = 204,938.28, 1 % = 51,234.57.
+            (5_123_457, Some(3_553_530), (5_123_457, 204_938, 51_234)),
+            // No minimum wage known for the area: the wage as reported.
+            (2_000_000, None, (2_000_000, 80_000, 20_000)),
+            // A minimum above the cap still stops at the cap.
+            (1_000_000, Some(13_000_000), (12_000_000, 480_000, 120_000)),
+        ];
+        for (wage, minimum, (counted, employer, worker)) in cases {
+            let k = ppu_contribution(&tariffs(), wage, minimum, on()).expect("rate");
+            assert_eq!(
+                (k.counted, k.employer, k.worker, k.total()),
+                (counted, employer, worker, employer + worker),
+                "{wage} {minimum:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_ppu_contribution_before_a_rate_is_in_force() {
+        let before = NaiveDate::from_ymd_opt(2020, 9, 30).expect("date");
+        assert_eq!(ppu_contribution(&tariffs(), 5_000_000, None, before), None);
+    }
+
+    #[test]
+    fn a_ppu_bill_is_due_on_the_tenth_of_the_next_month_on_its_own_account() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        assert_eq!(ppu_due_on(d("2026-11-01")), d("2026-12-10"));
+        assert_eq!(ppu_due_on(d("2026-12-01")), d("2027-01-10"));
+        assert_eq!(
+            ppu_va_number("35070001", d("2026-11-01")),
+            "888735070001202611"
+        );
     }
 
     #[test]

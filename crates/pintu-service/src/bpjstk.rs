@@ -8,16 +8,24 @@
 //! report with any bad row changes nothing. Non-wage workers (BPU) are registered and their
 //! monthly contributions taken by agents (officers of the person's area). Inspectors
 //! (district offices and above) see each enterprise's compliance flags.
+//!
+//! The same wage report bills the employer's JKN contributions for its wage earners (PPU,
+//! PAY-2) to BPJS Kesehatan: 4 % of each wage from the employer and 1 % withheld from the
+//! worker, on the wage raised to the regional minimum wage and capped
+//! (`data/tariffs/jkn.toml`), on a separate bill and virtual account due on the 10th of the
+//! next month. Both bills of a month are saved with its wages, and once either is paid the
+//! month is not reported again.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
 use pintu_domain::bpjstk::{
     self as tk, JHT_AGE, MinimumWages, ProjectionPoint, Rates, bpu_contribution, contribution,
 };
+use pintu_domain::jkn;
 use pintu_domain::{AreaCode, AreaLevel, Invalid, Nik};
 use pintu_store::bpjstk::{
-    self as q, BpuPaymentRow, CardRow, EmployerBillRow, EmployerRow, JhtLine, UnregisteredWorker,
-    WageRow, WorkerRow,
+    self as q, BpuPaymentRow, CardRow, EmployerBillRow, EmployerRow, JhtLine, PpuBillRow,
+    UnregisteredWorker, WageRow, WorkerRow,
 };
 use pintu_store::new_id;
 use pintu_store::registry::{self as reg, PersonRow};
@@ -105,6 +113,8 @@ pub struct EmployerView {
     /// Months reported, newest first, with how many workers.
     pub periods: Vec<(String, i64)>,
     pub bills: Vec<EmployerBillRow>,
+    /// The JKN (PPU) bills of the same months, newest first.
+    pub ppu_bills: Vec<PpuBillRow>,
     /// The minimum wage in force at the enterprise today, if known.
     pub minimum_wage: Option<i64>,
     /// Whether the viewer may register workers and report wages.
@@ -117,8 +127,11 @@ pub struct WageReport {
     pub period: String,
     pub wages: Vec<WageRow>,
     pub bill: EmployerBillRow,
+    /// The month's JKN bill for the same workers (PPU), to BPJS Kesehatan.
+    pub ppu_bill: PpuBillRow,
     pub minimum_wage: Option<i64>,
-    /// Rows below the minimum wage (reported, and flagged for inspectors).
+    /// Rows below the minimum wage (reported, and flagged for inspectors; their JKN
+    /// contribution is counted on the minimum wage).
     pub below_minimum: usize,
     /// Whether an earlier report of the month was replaced.
     pub replaced: bool,
@@ -450,6 +463,7 @@ impl Pintu {
         let workers = q::workers_of(c, &employer.id).await?;
         let periods = q::reported_periods(c, &employer.id).await?;
         let bills = q::bills_of(c, &employer.id).await?;
+        let ppu_bills = q::ppu_bills_of(c, &employer.id).await?;
         let minimum_wage = AreaCode::parse(&employer.village_code)
             .ok()
             .and_then(|a| minimum_wages().ok()?.for_area(&a, today()));
@@ -469,6 +483,7 @@ impl Pintu {
             workers,
             periods,
             bills,
+            ppu_bills,
             minimum_wage,
         })
     }
@@ -614,10 +629,11 @@ impl Pintu {
     }
 
     /// Reports the wages of `period` (`YYYY-MM`) for the employer `npp` and issues (or
-    /// recomputes) the month's bill, in one transaction. Every row must name a current
-    /// worker of the employer, once, with a wage; otherwise nothing changes and every bad
-    /// row is named (`rows[<n>].worker` or `rows[<n>].wage`, `n` the row's number). A month
-    /// whose bill is paid cannot be reported again (`wages_period_paid`).
+    /// recomputes) the month's bills — BPJS Ketenagakerjaan's and JKN's (PPU) — in one
+    /// transaction. Every row must name a current worker of the employer, once, with a wage;
+    /// otherwise nothing changes and every bad row is named (`rows[<n>].worker` or
+    /// `rows[<n>].wage`, `n` the row's number). A month either of whose bills is paid cannot
+    /// be reported again (`wages_period_paid`).
     pub async fn report_wages(
         &self,
         ctx: &Ctx,
@@ -639,16 +655,28 @@ impl Pintu {
             return Err(Error::invalid("rows", "too_many_rows"));
         }
         let c = self.store.conn();
+        let paid = || Error::Conflict {
+            code: "wages_period_paid",
+            field: Some("period".into()),
+        };
         if q::bill_of(c, &employer.id, &period)
             .await?
             .is_some_and(|b| b.status != "open")
+            || q::ppu_bill_of(c, &employer.id, &period)
+                .await?
+                .is_some_and(|b| b.status != "open")
         {
-            return Err(Error::Conflict {
-                code: "wages_period_paid",
-                field: Some("period".into()),
-            });
+            return Err(paid());
         }
         let rates = rates()?;
+        let tariffs = crate::matching::tariffs()?;
+        // The JKN contribution counts each wage at no less than the minimum wage of the
+        // enterprise's area in force in the month, where one is known. A broken minimum
+        // wage file stops the report rather than bill without the floor.
+        let minimum_wages = minimum_wages()?;
+        let minimum_wage = AreaCode::parse(&employer.village_code)
+            .ok()
+            .and_then(|a| minimum_wages.for_area(&a, start));
         let end = start
             .checked_add_months(chrono::Months::new(1))
             .and_then(|d| d.pred_opt())
@@ -662,6 +690,7 @@ impl Pintu {
         let mut seen = std::collections::HashSet::new();
         let mut wages = Vec::new();
         let mut total = tk::Contribution::default();
+        let mut ppu = jkn::PpuContribution::default();
         for (n, line) in lines {
             let id = line.worker.trim();
             let field = |f: &str| format!("rows[{n}].{f}");
@@ -704,6 +733,11 @@ impl Pintu {
             let k = contribution(rates, i64::from(employer.risk_class), wage, in_jp, start)
                 .map_err(|e| Error::Internal(anyhow::anyhow!("no {} rate on {start}", e.0)))?;
             total.add(&k);
+            let h = jkn::ppu_contribution(tariffs, wage, minimum_wage, start)
+                .ok_or_else(|| Error::invalid("period", "no_rule_in_force"))?;
+            ppu.counted += h.counted;
+            ppu.employer += h.employer;
+            ppu.worker += h.worker;
             wages.push(WageRow {
                 id: new_id(),
                 employer_id: employer.id.clone(),
@@ -744,22 +778,37 @@ impl Pintu {
             created_at: now,
             updated_at: now,
         };
+        let ppu_bill = PpuBillRow {
+            id: new_id(),
+            employer_id: employer.id.clone(),
+            village_code: employer.village_code.clone(),
+            period: period.clone(),
+            va_number: jkn::ppu_va_number(&employer.npp, start),
+            workers: wages.len() as i32,
+            wages_counted: ppu.counted,
+            employer_share: ppu.employer,
+            worker_share: ppu.worker,
+            total: ppu.total(),
+            due_on: jkn::ppu_due_on(start),
+            status: "open".into(),
+            paid_at: None,
+            created_at: now,
+            updated_at: now,
+        };
         let tx = self.store.begin().await?;
         q::replace_wages(&tx, &employer.id, &period, &wages).await?;
-        if !q::save_bill(&tx, &bill).await? {
-            // Paid between the check and now: the report stays as it was.
-            return Err(Error::Conflict {
-                code: "wages_period_paid",
-                field: Some("period".into()),
-            });
+        // Either bill paid between the check and now: the transaction is dropped unfinished,
+        // so the report and both bills stay as they were.
+        if !q::save_bill(&tx, &bill).await? || !q::save_ppu_bill(&tx, &ppu_bill).await? {
+            return Err(paid());
         }
         tx.commit().await?;
         let bill = q::bill_of(c, &employer.id, &period)
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("bill just saved")))?;
-        let minimum_wage = AreaCode::parse(&employer.village_code)
-            .ok()
-            .and_then(|a| minimum_wages().ok()?.for_area(&a, start));
+        let ppu_bill = q::ppu_bill_of(c, &employer.id, &period)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("JKN bill just saved")))?;
         let below_minimum = minimum_wage.map_or(0, |m| wages.iter().filter(|w| w.wage < m).count());
         self.audit
             .record(
@@ -779,6 +828,7 @@ impl Pintu {
             period,
             wages,
             bill,
+            ppu_bill,
             minimum_wage,
             below_minimum,
             replaced,
@@ -823,6 +873,12 @@ impl Pintu {
     pub async fn employer_bills(&self, ctx: &Ctx, npp: &str) -> Result<Vec<EmployerBillRow>> {
         let employer = self.employer_in(ctx, npp, false).await?;
         Ok(q::bills_of(self.store.conn(), &employer.id).await?)
+    }
+
+    /// An employer's JKN (PPU) bills, newest first.
+    pub async fn employer_ppu_bills(&self, ctx: &Ctx, npp: &str) -> Result<Vec<PpuBillRow>> {
+        let employer = self.employer_in(ctx, npp, false).await?;
+        Ok(q::ppu_bills_of(self.store.conn(), &employer.id).await?)
     }
 
     /// The person behind card `kpj`, if the actor may see their contributions: an officer

@@ -57,6 +57,54 @@ pub struct Booked {
     pub duplicate: bool,
 }
 
+/// Which employer's bill a virtual account names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EmployerBillKind {
+    /// BPJS Ketenagakerjaan contributions (JKK, JKM, JHT, JP).
+    BpjsTk,
+    /// JKN contributions of wage earners (PPU).
+    JknPpu,
+}
+
+/// An employer's bill, of either kind, as a payment needs it.
+#[derive(Debug, Clone)]
+struct EmployerBill {
+    kind: EmployerBillKind,
+    id: String,
+    village_code: String,
+    period: String,
+    total: i64,
+    status: String,
+}
+
+impl EmployerBill {
+    async fn of_va(
+        c: &impl pintu_store::sea_orm::ConnectionTrait,
+        va: &str,
+    ) -> Result<Option<EmployerBill>> {
+        if let Some(b) = pintu_store::bpjstk::employer_bill_by_va(c, va).await? {
+            return Ok(Some(EmployerBill {
+                kind: EmployerBillKind::BpjsTk,
+                id: b.id,
+                village_code: b.village_code,
+                period: b.period,
+                total: b.total,
+                status: b.status,
+            }));
+        }
+        Ok(pintu_store::bpjstk::ppu_bill_by_va(c, va)
+            .await?
+            .map(|b| EmployerBill {
+                kind: EmployerBillKind::JknPpu,
+                id: b.id,
+                village_code: b.village_code,
+                period: b.period,
+                total: b.total,
+                status: b.status,
+            }))
+    }
+}
+
 /// A deposit of collected cash.
 #[derive(Debug, Clone, Serialize)]
 pub struct Deposited {
@@ -138,7 +186,7 @@ impl Pintu {
         }
         let (household, village, employer_bill) = match q::family_of_va(c, va).await? {
             Some((household, village)) => (household, village, None),
-            None => match pintu_store::bpjstk::employer_bill_by_va(c, va).await? {
+            None => match EmployerBill::of_va(c, va).await? {
                 Some(bill) => (String::new(), bill.village_code.clone(), Some(bill)),
                 None => return Err(Error::invalid("va_number", "va_unknown")),
             },
@@ -279,14 +327,14 @@ impl Pintu {
         })
     }
 
-    /// An employer's payment of its BPJS Ketenagakerjaan bill: the bill's amount exactly
-    /// (a virtual account of a closed amount), settling the bill once.
+    /// An employer's payment of its BPJS Ketenagakerjaan or JKN (PPU) bill: the bill's
+    /// amount exactly (a virtual account of a closed amount), settling the bill once.
     async fn book_employer_payment(
         &self,
         ctx: &Ctx,
         channel: Channel,
         payment: PaymentRow,
-        bill: pintu_store::bpjstk::EmployerBillRow,
+        bill: EmployerBill,
         now: DateTime<Utc>,
     ) -> Result<Booked> {
         if bill.status != "open" {
@@ -309,7 +357,15 @@ impl Pintu {
                 .duplicate(first, &payment.va_number, payment.amount)
                 .await;
         }
-        if !pintu_store::bpjstk::settle_employer_bill(&tx, &bill.id, now).await? {
+        let settled = match bill.kind {
+            EmployerBillKind::BpjsTk => {
+                pintu_store::bpjstk::settle_employer_bill(&tx, &bill.id, now).await?
+            }
+            EmployerBillKind::JknPpu => {
+                pintu_store::bpjstk::settle_ppu_bill(&tx, &bill.id, now).await?
+            }
+        };
+        if !settled {
             tx.rollback().await?;
             return Err(Error::Conflict {
                 code: "bill_paid",
@@ -318,7 +374,13 @@ impl Pintu {
         }
         let postings = Entry::new()
             .debit(channel.holding_account(), payment.amount)
-            .credit(Account::TkContributionRevenue, payment.amount)
+            .credit(
+                match bill.kind {
+                    EmployerBillKind::BpjsTk => Account::TkContributionRevenue,
+                    EmployerBillKind::JknPpu => Account::ContributionRevenue,
+                },
+                payment.amount,
+            )
             .debit(Account::CollectionCost, payment.fee)
             .credit(Account::FeesPayable, payment.fee)
             .balanced()

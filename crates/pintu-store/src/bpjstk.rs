@@ -1,7 +1,8 @@
 //! BPJS Ketenagakerjaan: employers (NPP), members' cards (KPJ), who works where, the wages
-//! employers report each month, the employers' bills, and the non-wage workers' (BPU)
-//! payments taken by agents. Every table carries the village code it is scoped by: the
-//! employer's for its workers, wages and bills, the person's for BPU workers.
+//! employers report each month, the employers' bills (and their JKN bills for the same
+//! wage earners, PPU), and the non-wage workers' (BPU) payments taken by agents. Every table
+//! carries the village code it is scoped by: the employer's for its workers, wages and
+//! bills, the person's for BPU workers.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
@@ -531,6 +532,141 @@ pub async fn settle_employer_bill(
     Ok(execute(
         c,
         "UPDATE tk_bills SET status = 'paid', paid_at = ?, updated_at = ? \
+         WHERE id = ? AND status = 'open'",
+        vec![paid_at.into(), paid_at.into(), bill_id.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// An employer's JKN bill for one month: the contributions of its wage earners (PPU) to
+/// BPJS Kesehatan, the workers' share withheld from their pay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PpuBillRow {
+    pub id: String,
+    pub employer_id: String,
+    pub village_code: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub va_number: String,
+    pub workers: i32,
+    /// The sum of the wages counted (each between the minimum wage and the cap).
+    pub wages_counted: i64,
+    pub employer_share: i64,
+    pub worker_share: i64,
+    pub total: i64,
+    pub due_on: NaiveDate,
+    /// `open` or `paid`.
+    pub status: String,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl FromRow for PpuBillRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(PpuBillRow {
+            id: col(row, "id")?,
+            employer_id: col(row, "employer_id")?,
+            village_code: col(row, "village_code")?,
+            period: col(row, "period")?,
+            va_number: col(row, "va_number")?,
+            workers: col(row, "workers")?,
+            wages_counted: col(row, "wages_counted")?,
+            employer_share: col(row, "employer_share")?,
+            worker_share: col(row, "worker_share")?,
+            total: col(row, "total")?,
+            due_on: col(row, "due_on")?,
+            status: col(row, "status")?,
+            paid_at: col(row, "paid_at")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+}
+
+const PPU_BILL: &str = "SELECT id, employer_id, village_code, period, va_number, workers, \
+     wages_counted, employer_share, worker_share, total, due_on, status, paid_at, created_at, \
+     updated_at FROM jkn_ppu_bills";
+
+/// Issues the JKN (PPU) bill of an employer's month, or recomputes it while it is still
+/// open. `false` when the month's bill is paid already (and nothing changed).
+pub async fn save_ppu_bill(c: &impl ConnectionTrait, b: &PpuBillRow) -> Result<bool> {
+    Ok(execute(
+        c,
+        "INSERT INTO jkn_ppu_bills (id, employer_id, village_code, period, va_number, workers, \
+         wages_counted, employer_share, worker_share, total, due_on, status, paid_at, \
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (employer_id, period) DO UPDATE SET workers = excluded.workers, \
+         wages_counted = excluded.wages_counted, employer_share = excluded.employer_share, \
+         worker_share = excluded.worker_share, total = excluded.total, \
+         updated_at = excluded.updated_at WHERE jkn_ppu_bills.status = 'open'",
+        vec![
+            b.id.clone().into(),
+            b.employer_id.clone().into(),
+            b.village_code.clone().into(),
+            b.period.clone().into(),
+            b.va_number.clone().into(),
+            b.workers.into(),
+            b.wages_counted.into(),
+            b.employer_share.into(),
+            b.worker_share.into(),
+            b.total.into(),
+            b.due_on.into(),
+            b.status.clone().into(),
+            b.paid_at.into(),
+            b.created_at.into(),
+            b.updated_at.into(),
+        ],
+    )
+    .await?
+        == 1)
+}
+
+/// An employer's JKN (PPU) bill of one month.
+pub async fn ppu_bill_of(
+    c: &impl ConnectionTrait,
+    employer_id: &str,
+    period: &str,
+) -> Result<Option<PpuBillRow>> {
+    fetch_one(
+        c,
+        &format!("{PPU_BILL} WHERE employer_id = ? AND period = ?"),
+        vec![employer_id.into(), period.into()],
+    )
+    .await
+}
+
+/// An employer's JKN (PPU) bills, newest first.
+pub async fn ppu_bills_of(c: &impl ConnectionTrait, employer_id: &str) -> Result<Vec<PpuBillRow>> {
+    fetch_all(
+        c,
+        &format!("{PPU_BILL} WHERE employer_id = ? ORDER BY period DESC"),
+        vec![employer_id.into()],
+    )
+    .await
+}
+
+/// The employer's JKN (PPU) bill on virtual account `va`: what a bank's payment names.
+pub async fn ppu_bill_by_va(c: &impl ConnectionTrait, va: &str) -> Result<Option<PpuBillRow>> {
+    fetch_one(
+        c,
+        &format!("{PPU_BILL} WHERE va_number = ?"),
+        vec![va.trim().into()],
+    )
+    .await
+}
+
+/// Marks an open JKN (PPU) bill paid at `paid_at`. `false` if it was paid already or does
+/// not exist, so a payment delivered twice settles the bill once.
+pub async fn settle_ppu_bill(
+    c: &impl ConnectionTrait,
+    bill_id: &str,
+    paid_at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE jkn_ppu_bills SET status = 'paid', paid_at = ?, updated_at = ? \
          WHERE id = ? AND status = 'open'",
         vec![paid_at.into(), paid_at.into(), bill_id.into()],
     )

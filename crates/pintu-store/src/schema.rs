@@ -71,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     ),
     (21, "JKN bill reminders", bill_reminders),
     (22, "payments of employers' bills", employer_payments),
+    (
+        23,
+        "JKN contributions of wage earners (PPU), billed to employers",
+        jkn_ppu_bills,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2020,6 +2025,46 @@ fn employer_payments() -> Vec<Ddl> {
         // `written_off` is longer than the eight characters migration 18 allowed (SQLite
         // does not enforce lengths).
         Ddl::Postgres("ALTER TABLE jkn_bills ALTER COLUMN status TYPE varchar(16)"),
+    ]
+}
+
+fn jkn_ppu_bills() -> Vec<Ddl> {
+    // One JKN bill per employer and month for its wage earners (PPU), issued with the wage
+    // report that also bills BPJS Ketenagakerjaan, on its own virtual account; recomputed
+    // with each new report of the month while `open`, never after it is `paid`. Due on the
+    // 10th of the next month.
+    let bills = Table::create()
+        .table("jkn_ppu_bills")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("employer_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("period").string_len(7).not_null())
+        .col(ColumnDef::new("va_number").string_len(24).not_null())
+        .col(ColumnDef::new("workers").integer().not_null())
+        .col(ColumnDef::new("wages_counted").big_integer().not_null())
+        .col(ColumnDef::new("employer_share").big_integer().not_null())
+        .col(ColumnDef::new("worker_share").big_integer().not_null())
+        .col(ColumnDef::new("total").big_integer().not_null())
+        .col(ColumnDef::new("due_on").date().not_null())
+        .col(ColumnDef::new("status").string_len(8).not_null())
+        .col(ColumnDef::new("paid_at").timestamp_with_time_zone().null())
+        .col(instant("created_at"))
+        .col(instant("updated_at"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(bills)),
+        unique(
+            "ux_jkn_ppu_bills_period",
+            "jkn_ppu_bills",
+            &["employer_id", "period"],
+        ),
+        unique("ux_jkn_ppu_bills_va", "jkn_ppu_bills", &["va_number"]),
+        index(
+            "ix_jkn_ppu_bills_area",
+            "jkn_ppu_bills",
+            &["village_code", "period"],
+        ),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! BPJS Ketenagakerjaan (PAY-4, PAY-5): `/api/v1/employers` (register, list, workers, wage
-//! reports as JSON or CSV, bills, employer accounts) and `/api/v1/tk` (a member's JHT balance
+//! reports as JSON or CSV, bills, the JKN bills of the same wage earners (PPU, PAY-2),
+//! employer accounts) and `/api/v1/tk` (a member's JHT balance
 //! and simulation, non-wage workers through agents, the inspectors' compliance list). A NIK
 //! travels only in request bodies; KPJ and NPP numbers are no personal data by themselves.
 
@@ -12,7 +13,7 @@ use pintu_service::bpjstk::{
     BpuInput, Compliance, EmployerInput, EmployerView, JhtBalance, WageLine, WageReport,
     WorkerInput,
 };
-use pintu_store::bpjstk::{EmployerBillRow, EmployerRow, WageRow, WorkerRow};
+use pintu_store::bpjstk::{EmployerBillRow, EmployerRow, PpuBillRow, WageRow, WorkerRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_wages, get_wages))
         .routes(routes!(upload_wages))
         .routes(routes!(bills))
+        .routes(routes!(jkn_bills))
         .routes(routes!(employer_account))
         .routes(routes!(jht))
         .routes(routes!(register_bpu))
@@ -141,6 +143,46 @@ impl From<EmployerBillRow> for EmployerBillOut {
     }
 }
 
+/// An employer's JKN bill for one month: its wage earners' contributions to BPJS
+/// Kesehatan (PPU), 4 % of each wage from the employer and 1 % withheld from the worker, on
+/// the wage raised to the regional minimum wage and capped.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PpuBillOut {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The virtual account to pay into.
+    pub va_number: String,
+    pub workers: i32,
+    /// The sum of the wages counted.
+    pub wages_counted: i64,
+    pub employer_share: i64,
+    /// Withheld from the workers' pay.
+    pub worker_share: i64,
+    pub total: i64,
+    /// The 10th of the next month.
+    pub due_on: NaiveDate,
+    /// `open` or `paid`.
+    pub status: String,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+impl From<PpuBillRow> for PpuBillOut {
+    fn from(b: PpuBillRow) -> Self {
+        PpuBillOut {
+            period: b.period,
+            va_number: b.va_number,
+            workers: b.workers,
+            wages_counted: b.wages_counted,
+            employer_share: b.employer_share,
+            worker_share: b.worker_share,
+            total: b.total,
+            due_on: b.due_on,
+            status: b.status,
+            paid_at: b.paid_at,
+        }
+    }
+}
+
 /// A month reported and how many workers it had.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PeriodOut {
@@ -155,6 +197,8 @@ pub struct EmployerDetailOut {
     pub workers: Vec<WorkerOut>,
     pub periods: Vec<PeriodOut>,
     pub bills: Vec<EmployerBillOut>,
+    /// The JKN (PPU) bills, newest first.
+    pub jkn_bills: Vec<PpuBillOut>,
     /// The minimum wage in force at the enterprise, if known.
     pub minimum_wage: Option<i64>,
 }
@@ -170,6 +214,7 @@ impl From<EmployerView> for EmployerDetailOut {
                 .map(|(period, workers)| PeriodOut { period, workers })
                 .collect(),
             bills: v.bills.into_iter().map(Into::into).collect(),
+            jkn_bills: v.ppu_bills.into_iter().map(Into::into).collect(),
             minimum_wage: v.minimum_wage,
         }
     }
@@ -329,12 +374,15 @@ impl From<WageRow> for WageOut {
     }
 }
 
-/// What a wage report did: the wages, the month's bill and the rows below the minimum wage.
+/// What a wage report did: the wages, the month's bills (BPJS Ketenagakerjaan and JKN) and
+/// the rows below the minimum wage.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WageReportOut {
     pub period: String,
     pub wages: Vec<WageOut>,
     pub bill: EmployerBillOut,
+    /// The month's JKN bill for the same workers (PPU).
+    pub jkn_bill: PpuBillOut,
     pub minimum_wage: Option<i64>,
     pub below_minimum: usize,
     /// Whether an earlier report of the month was replaced.
@@ -347,6 +395,7 @@ impl From<WageReport> for WageReportOut {
             period: r.period,
             wages: r.wages.into_iter().map(Into::into).collect(),
             bill: r.bill.into(),
+            jkn_bill: r.ppu_bill.into(),
             minimum_wage: r.minimum_wage,
             below_minimum: r.below_minimum,
             replaced: r.replaced,
@@ -354,9 +403,9 @@ impl From<WageReport> for WageReportOut {
     }
 }
 
-/// Report a month's wages (`YYYY-MM`) and issue its bill, due on the 15th of the next month.
-/// Reporting a month again replaces its report while the bill is unpaid (409
-/// `wages_period_paid` after). A bad row changes nothing: each is named `rows[<index>]`.
+/// Report a month's wages (`YYYY-MM`) and issue its bills: BPJS Ketenagakerjaan's, due on
+/// the 15th of the next month, and JKN's (PPU), due on the 10th. Reporting a month again
+/// replaces its report and both bills while neither is paid (409 `wages_period_paid` after). A bad row changes nothing: each is named `rows[<index>]`.
 #[utoipa::path(put, path = "/api/v1/employers/{npp}/wages/{period}", tag = "bpjstk",
     params(("npp" = String, Path), ("period" = String, Path)), request_body = WagesIn,
     responses((status = 200, body = WageReportOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -464,6 +513,22 @@ async fn bills(
     let rows = s
         .pintu
         .employer_bills(&c.ctx, &npp)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// The employer's JKN bills for its wage earners (PPU), newest first.
+#[utoipa::path(get, path = "/api/v1/employers/{npp}/jkn-bills", tag = "bpjstk", params(("npp" = String, Path)),
+    responses((status = 200, body = Vec<PpuBillOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn jkn_bills(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(npp): Path<String>,
+) -> Result<Json<Vec<PpuBillOut>>, ApiError> {
+    let rows = s
+        .pintu
+        .employer_ppu_bills(&c.ctx, &npp)
         .await
         .map_err(|e| c.err(e))?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))

@@ -1,6 +1,7 @@
 //! BPJS Ketenagakerjaan on every backend: employers registered by the district office, their
 //! own accounts registering workers and reporting wages (JSON and CSV, all rows or none),
-//! bills against hand-computed contributions with the JP cap, settling a bill by its virtual
+//! bills against hand-computed contributions with the JP cap, the JKN (PPU) bill of the same
+//! report with the minimum wage and the wage cap, settling either bill by its virtual
 //! account, the JHT balance, non-wage workers through agents, the inspectors' compliance
 //! flags, and the area and employer scoping of every endpoint.
 
@@ -205,6 +206,23 @@ async fn employers_report_wages_bills_follow_the_rates_and_inspectors_see_the_fl
         .await;
         assert_eq!(resp.status(), 200);
         let r = json_of(resp).await;
+        // JKN (PPU), 4 % + 1 %: 5,000,000 → 200,000 + 50,000; 15,000,000 counted at the cap
+        // 12,000,000 → 480,000 + 120,000; 4,000,000 (above 35.07's minimum 3,553,530) twice
+        // → 160,000 + 40,000 each.
+        assert_eq!(
+            (
+                r["jkn_bill"]["wages_counted"].clone(),
+                r["jkn_bill"]["employer_share"].clone(),
+                r["jkn_bill"]["worker_share"].clone(),
+                r["jkn_bill"]["total"].clone(),
+            ),
+            (
+                json!(25_000_000),
+                json!(1_000_000),
+                json!(250_000),
+                json!(1_250_000)
+            )
+        );
         let high = r["wages"]
             .as_array()
             .expect("wages")
@@ -237,6 +255,39 @@ async fn employers_report_wages_bills_follow_the_rates_and_inspectors_see_the_fl
         let r = json_of(resp).await;
         assert_eq!(r["below_minimum"], 1, "{r}");
         assert_eq!(r["bill"]["total"], 477_000 + 1_297_422 + 190_800);
+        // Its JKN bill, by hand: 5,000,000 in between → 200,000 + 50,000; 15,000,000 above
+        // the cap → 12,000,000 counted, 480,000 + 120,000; 2,000,000 below the minimum wage
+        // of 35.07 → 3,553,530 counted, 142,141.2 + 35,535.3 rounded down to 142,141 + 35,535.
+        let jkn = &r["jkn_bill"];
+        assert_eq!(
+            (
+                jkn["workers"].clone(),
+                jkn["wages_counted"].clone(),
+                jkn["employer_share"].clone(),
+                jkn["worker_share"].clone(),
+                jkn["total"].clone(),
+                jkn["status"].clone(),
+            ),
+            (
+                json!(3),
+                json!(20_553_530),
+                json!(822_141),
+                json!(205_535),
+                json!(1_027_676),
+                json!("open")
+            )
+        );
+        let last_start =
+            chrono::NaiveDate::parse_from_str(&format!("{last}-01"), "%Y-%m-%d").expect("month");
+        assert_eq!(
+            jkn["va_number"],
+            format!("8887{NPP_A}{}", last_start.format("%Y%m"))
+        );
+        assert_eq!(
+            jkn["due_on"],
+            pintu_domain::jkn::ppu_due_on(last_start).to_string()
+        );
+        assert_ne!(jkn["va_number"], r["bill"]["va_number"]);
 
         // A bad file changes nothing, and names every bad row by its line.
         let csv = format!(
@@ -268,7 +319,100 @@ async fn employers_report_wages_bills_follow_the_rates_and_inspectors_see_the_fl
         );
         let resp = upload(&app, &pt_a, &format!("{}/csv", wages(&last)), &csv).await;
         assert_eq!(resp.status(), 200);
-        assert_eq!(json_of(resp).await["replaced"], true);
+        let r = json_of(resp).await;
+        assert_eq!(r["replaced"], true);
+        assert_eq!(r["jkn_bill"]["total"], 1_027_676);
+
+        // Reporting a month again recomputes its JKN bill in place: 4,000,000 → 6,000,000
+        // for the fourth worker adds 80,000 + 20,000.
+        let resp = put(
+            &app,
+            &pt_a,
+            &wages(&prev),
+            &json!({"rows": [
+                {"worker": kpj[0], "wage": 5_000_000},
+                {"worker": kpj[1], "wage": 15_000_000},
+                {"worker": kpj[2], "wage": 4_000_000},
+                {"worker": kpj[3], "wage": 6_000_000}
+            ]}),
+        )
+        .await;
+        let r = json_of(resp).await;
+        assert_eq!(r["replaced"], true);
+        assert_eq!(
+            (
+                r["jkn_bill"]["wages_counted"].clone(),
+                r["jkn_bill"]["employer_share"].clone(),
+                r["jkn_bill"]["worker_share"].clone(),
+                r["jkn_bill"]["total"].clone(),
+            ),
+            (
+                json!(27_000_000),
+                json!(1_080_000),
+                json!(270_000),
+                json!(1_350_000)
+            )
+        );
+        let prev_jkn_va = r["jkn_bill"]["va_number"].as_str().expect("va").to_string();
+        let jkn_bills = json_of(
+            app.get(&pt_a, &format!("/api/v1/employers/{NPP_A}/jkn-bills"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            jkn_bills
+                .as_array()
+                .map(|b| b.iter().map(|x| x["period"].clone()).collect::<Vec<_>>()),
+            Some(vec![json!(last), json!(prev), json!(old)]),
+            "one JKN bill a month, newest first"
+        );
+        assert_eq!(jkn_bills[1]["total"], 1_350_000);
+
+        // A bank's payment of the JKN bill settles it once; the month is then not reported
+        // again, and its BPJS Ketenagakerjaan bill and wages stay as they were.
+        let c = app.pintu.store.conn();
+        let ppu = pintu_store::bpjstk::ppu_bill_by_va(c, &prev_jkn_va)
+            .await
+            .expect("query")
+            .expect("JKN bill");
+        assert_eq!(ppu.period, prev);
+        let paid_at = chrono::Utc::now();
+        assert!(
+            pintu_store::bpjstk::settle_ppu_bill(c, &ppu.id, paid_at)
+                .await
+                .expect("settle")
+        );
+        assert!(
+            !pintu_store::bpjstk::settle_ppu_bill(c, &ppu.id, paid_at)
+                .await
+                .expect("settle again")
+        );
+        assert!(
+            pintu_store::bpjstk::ppu_bill_by_va(c, "888700000000000000")
+                .await
+                .expect("query")
+                .is_none()
+        );
+        let resp = put(
+            &app,
+            &pt_a,
+            &wages(&prev),
+            &json!({"rows": [{"worker": kpj[0], "wage": 9_000_000}]}),
+        )
+        .await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(json_of(resp).await["error"]["code"], "wages_period_paid");
+        let kept = json_of(app.get(&pt_a, &wages(&prev)).await).await;
+        assert_eq!(kept.as_array().map(Vec::len), Some(4));
+        let detail = json_of(app.get(&pt_a, &format!("/api/v1/employers/{NPP_A}")).await).await;
+        let period_bill = |list: &Value, p: &str| {
+            list.as_array()
+                .and_then(|b| b.iter().find(|x| x["period"] == p))
+                .cloned()
+                .unwrap_or_else(|| panic!("{list}"))
+        };
+        assert_eq!(period_bill(&detail["jkn_bills"], &prev)["status"], "paid");
+        assert_eq!(period_bill(&detail["bills"], &prev)["status"], "open");
 
         // A bank's payment settles the oldest bill once; a paid month is not reported again.
         let bill = pintu_store::bpjstk::employer_bill_by_va(app.pintu.store.conn(), &old_va)
@@ -276,7 +420,6 @@ async fn employers_report_wages_bills_follow_the_rates_and_inspectors_see_the_fl
             .expect("query")
             .expect("bill");
         let now = chrono::Utc::now();
-        let c = app.pintu.store.conn();
         assert!(
             pintu_store::bpjstk::settle_employer_bill(c, &bill.id, now)
                 .await
@@ -398,6 +541,7 @@ async fn employers_report_wages_bills_follow_the_rates_and_inspectors_see_the_fl
         for path in [
             format!("/api/v1/employers/{NPP_A}"),
             format!("/api/v1/employers/{NPP_A}/bills"),
+            format!("/api/v1/employers/{NPP_A}/jkn-bills"),
             wages(&last),
             format!("/api/v1/tk/workers/{}/jht", kpj[0]),
         ] {
@@ -521,6 +665,9 @@ async fn the_employer_pages_work_for_the_district_office_and_the_employer() {
     assert_eq!(resp.status(), 200);
     let page = resp.text().await.expect("html");
     assert!(page.contains("id=\"below-minimum\"") && page.contains("id=\"bills\""));
+    // The JKN bill beside it, on the minimum wage of 35.07: 4 % + 1 % of 3,553,530.
+    assert!(page.contains("id=\"report-jkn-total\"") && page.contains("id=\"jkn-bills\""));
+    assert!(page.contains("Rp 177.676"), "the JKN total");
     for (path, marker) in [
         ("/employers".to_string(), NPP_A.to_string()),
         ("/tk/compliance".to_string(), format!("flags-{NPP_A}")),

@@ -860,6 +860,32 @@ async fn an_employer_pays_its_bpjs_ketenagakerjaan_bill_through_its_virtual_acco
             .expect("account")["balance"]
             .as_i64();
         assert_eq!(revenue, Some(-total));
+
+        // The month's JKN bill for the same wage earners (PPU), on its own account.
+        let jkn = json_of(
+            app.get(&kab.token, "/api/v1/employers/35070009/jkn-bills")
+                .await,
+        )
+        .await;
+        let (ppu_va, ppu_total) = (
+            jkn[0]["va_number"].as_str().expect("va").to_string(),
+            jkn[0]["total"].as_i64().expect("total"),
+        );
+        assert_eq!(ppu_total, 250_000, "5 % of 5,000,000");
+        let resp = callback(
+            &app,
+            "ewallet",
+            "PPU-1",
+            &json!({"va_number": ppu_va, "amount": ppu_total, "reference": "PPU-1"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        let jkn = json_of(
+            app.get(&kab.token, "/api/v1/employers/35070009/jkn-bills")
+                .await,
+        )
+        .await;
+        assert_eq!(jkn[0]["status"], "paid");
         assert_ledger_consistent(&app).await;
     }
 }
