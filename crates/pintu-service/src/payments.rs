@@ -1039,6 +1039,10 @@ impl Pintu {
             total.collected += a.collected;
             total.arrears += a.arrears;
             total.pbi += a.pbi;
+            total.ppu_billed += a.ppu_billed;
+            total.ppu_collected += a.ppu_collected;
+            total.tk_billed += a.tk_billed;
+            total.tk_collected += a.tk_collected;
         }
         let wib = |d: NaiveDate| {
             d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(7)

@@ -961,6 +961,12 @@ pub struct AreaFinance {
     pub arrears: i64,
     /// What the state owes for its PBI members for the month.
     pub pbi: i64,
+    /// Employers' JKN bills for their wage earners (PPU) for the month, and paid of them.
+    pub ppu_billed: i64,
+    pub ppu_collected: i64,
+    /// Employers' BPJS Ketenagakerjaan bills for the month, and paid of them.
+    pub tk_billed: i64,
+    pub tk_collected: i64,
 }
 
 /// The month's bills, collections, arrears and PBI contributions in `scope`, by the areas
@@ -1034,6 +1040,36 @@ pub async fn finance_by_area(
         let line = out.entry(a.clone()).or_default();
         line.area = a;
         line.pbi = col(&r, "pbi")?;
+    }
+    // Employers' bills: JKN for wage earners (PPU), then BPJS Ketenagakerjaan.
+    for (table, ppu) in [("jkn_ppu_bills", true), ("tk_bills", false)] {
+        let (area, mut values) = scope_filter(scope, "village_code");
+        values.push(period.into());
+        for r in query_all(
+            c,
+            &format!(
+                "SELECT SUBSTR(village_code, 1, {child_len}) AS area, \
+                 CAST(SUM(total) AS BIGINT) AS billed, \
+                 CAST(SUM(CASE WHEN status = 'paid' THEN total ELSE 0 END) AS BIGINT) \
+                 AS collected FROM {table} WHERE {area} AND period = ? \
+                 GROUP BY SUBSTR(village_code, 1, {child_len})"
+            ),
+            values,
+        )
+        .await?
+        {
+            let a: String = col(&r, "area")?;
+            let line = out.entry(a.clone()).or_default();
+            line.area = a;
+            let (b, k): (i64, i64) = (col(&r, "billed")?, col(&r, "collected")?);
+            if ppu {
+                line.ppu_billed = b;
+                line.ppu_collected = k;
+            } else {
+                line.tk_billed = b;
+                line.tk_collected = k;
+            }
+        }
     }
     Ok(out.into_values().collect())
 }

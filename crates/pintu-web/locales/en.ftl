@@ -1644,3 +1644,5 @@ ppu-employer-share = Employer
 ppu-worker-share = Workers (withheld)
 ppu-bill-total = JKN (BPJS Kesehatan)
 tk-bills-bpjstk = BPJS Ketenagakerjaan bills
+finance-ppu = Employers' JKN (PPU), paid / billed
+finance-tk = BPJS Ketenagakerjaan, paid / billed

@@ -1638,3 +1638,5 @@ ppu-employer-share = Pemberi kerja
 ppu-worker-share = Pekerja (dipotong dari upah)
 ppu-bill-total = JKN (BPJS Kesehatan)
 tk-bills-bpjstk = Tagihan BPJS Ketenagakerjaan
+finance-ppu = JKN pekerja penerima upah (PPU), dibayar / ditagih
+finance-tk = BPJS Ketenagakerjaan, dibayar / ditagih

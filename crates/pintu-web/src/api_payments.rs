@@ -629,6 +629,12 @@ pub struct AreaFinanceOut {
     pub arrears: i64,
     /// The state's contributions for PBI members for the month.
     pub pbi: i64,
+    /// Employers' JKN bills for wage earners (PPU) for the month, and paid of them.
+    pub ppu_billed: i64,
+    pub ppu_collected: i64,
+    /// Employers' BPJS Ketenagakerjaan bills for the month, and paid of them.
+    pub tk_billed: i64,
+    pub tk_collected: i64,
 }
 
 impl From<pintu_store::payments::AreaFinance> for AreaFinanceOut {
@@ -641,6 +647,10 @@ impl From<pintu_store::payments::AreaFinance> for AreaFinanceOut {
             collected: a.collected,
             arrears: a.arrears,
             pbi: a.pbi,
+            ppu_billed: a.ppu_billed,
+            ppu_collected: a.ppu_collected,
+            tk_billed: a.tk_billed,
+            tk_collected: a.tk_collected,
         }
     }
 }

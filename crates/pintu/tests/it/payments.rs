@@ -886,6 +886,117 @@ async fn an_employer_pays_its_bpjs_ketenagakerjaan_bill_through_its_virtual_acco
         )
         .await;
         assert_eq!(jkn[0]["status"], "paid");
+        // The month's finance report has both employers' bills, paid.
+        let report = json_of(
+            app.get(
+                &kab.token,
+                &format!("/api/v1/finance/report?month={period}"),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (
+                &report["total"]["ppu_billed"],
+                &report["total"]["ppu_collected"]
+            ),
+            (&json!(ppu_total), &json!(ppu_total))
+        );
+        assert_eq!(
+            (
+                &report["total"]["tk_billed"],
+                &report["total"]["tk_collected"]
+            ),
+            (&json!(total), &json!(total))
+        );
         assert_ledger_consistent(&app).await;
     }
+}
+
+#[tokio::test]
+async fn every_payment_and_finance_endpoint_keeps_to_the_officers_area() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+    let other = app.officer("lain", "district_officer", Some("32.01")).await;
+    let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+    bill(&app, "2026-11", (2026, 11, 2)).await;
+    let m = json_of(
+        app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
+            .await,
+    )
+    .await;
+    let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+    let resp = callback(
+        &app,
+        "bank_va",
+        "SCOPE-1",
+        &json!({"va_number": va, "amount": 1_000, "reference": "SCOPE-1"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+
+    // Reads: the district sees its area, the other district neither the family nor the area.
+    for (path, mine, theirs) in [
+        (format!("/api/v1/persons/{head}/jkn/payments"), 200, 404),
+        ("/api/v1/payments?area=35.07".to_string(), 200, 403),
+        ("/api/v1/ledger/balances?area=35.07".to_string(), 200, 403),
+        (
+            "/api/v1/finance/report?area=35.07&month=2026-11".to_string(),
+            200,
+            403,
+        ),
+        (
+            "/api/v1/reconciliation/exceptions?area=35.07".to_string(),
+            200,
+            403,
+        ),
+    ] {
+        assert_eq!(app.get(&kab.token, &path).await.status(), mine, "{path}");
+        assert_eq!(
+            app.get(&other.token, &path).await.status(),
+            theirs,
+            "{path}"
+        );
+    }
+    // The other district's own lists hold nothing of this area.
+    let theirs = json_of(app.get(&other.token, "/api/v1/payments").await).await;
+    assert_eq!(theirs, json!([]));
+    let report = json_of(
+        app.get(&other.token, "/api/v1/finance/report?month=2026-11")
+            .await,
+    )
+    .await;
+    assert_eq!(report["total"]["bills"], 0);
+    let balances = json_of(app.get(&other.token, "/api/v1/ledger/balances").await).await;
+    assert!(
+        balances
+            .as_array()
+            .expect("balances")
+            .iter()
+            .all(|b| b["balance"] == 0),
+        "{balances}"
+    );
+    // Writes: cash for a family of another area is refused as unknown.
+    let resp = app
+        .client
+        .post(app.url("/api/v1/payments/cash"))
+        .bearer_auth(&other.token)
+        .header("idempotency-key", "SCOPE-CASH")
+        .json(&json!({"channel": "counter", "va_number": va, "amount": 1_000}))
+        .send()
+        .await
+        .expect("cash");
+    assert_eq!(json_of(resp).await["error"]["code"], "va_unknown");
+    // Without a token, nothing.
+    for path in [
+        "/api/v1/payments",
+        "/api/v1/ledger/balances",
+        "/api/v1/payments/cash",
+        "/api/v1/reconciliation/statements",
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.expect("get");
+        assert_eq!(resp.status(), 401, "{path}");
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
 }
