@@ -736,27 +736,50 @@ impl Pintu {
             if from > until {
                 continue;
             }
-            for bill in q::bills_to_remind(c, &scope, column, from, until).await? {
+            let listed = q::bills_to_remind(c, &scope, column, from, until).await?;
+            // A thousand bills a transaction: marked, and their families' messages queued,
+            // together; a bill paid since the listing is left out.
+            for chunk in listed.chunks(1000) {
                 let tx = self.store.begin().await?;
-                if q::mark_reminded(&tx, &bill.id, column, now).await? {
-                    let owed =
-                        format!("Rp{}, jatuh tempo {}", bill.amount - bill.paid, bill.due_on);
-                    self.notify_family(
-                        &tx,
-                        &bill.household_id,
-                        template,
-                        &bill.va_number,
-                        Some(&owed),
-                        &bill.id,
-                        now,
-                    )
-                    .await?;
+                let ids: Vec<String> = chunk.iter().map(|b| b.id.clone()).collect();
+                let owed = q::mark_reminded_many(&tx, &ids, column, now).await?;
+                let households: Vec<String> = chunk
+                    .iter()
+                    .filter(|b| owed.contains_key(&b.id))
+                    .map(|b| b.household_id.clone())
+                    .collect();
+                let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
+                let mut messages = Vec::with_capacity(owed.len());
+                for bill in chunk {
+                    let Some(amount) = owed.get(&bill.id) else {
+                        continue;
+                    };
                     if column == "reminded_at" {
                         sent.0 += 1;
                     } else {
                         sent.1 += 1;
                     }
+                    let Some((person, village, phone, lang)) = recipients.get(&bill.household_id)
+                    else {
+                        continue;
+                    };
+                    let text = format!("Rp{amount}, jatuh tempo {}", bill.due_on);
+                    messages.extend(crate::messages::message_row(
+                        &crate::messages::Notice {
+                            person_id: person,
+                            village_code: village,
+                            phone: Some(phone),
+                            template,
+                            programme: &bill.va_number,
+                            reason: Some(&text),
+                            subject_type: "jkn_bill",
+                            subject_id: &bill.id,
+                        },
+                        lang.as_deref(),
+                        now,
+                    ));
                 }
+                pintu_store::outbox::insert_many(&tx, &messages).await?;
                 tx.commit().await?;
             }
         }

@@ -473,24 +473,37 @@ pub async fn bills_to_remind(
     .await
 }
 
-/// Marks a bill's reminder of `column` sent; `false` if it was already.
-pub async fn mark_reminded(
+/// Marks the reminder of `column` sent for those of the bills still open and not yet
+/// reminded: what each of them still owes, by bill id.
+pub async fn mark_reminded_many(
     c: &impl ConnectionTrait,
-    bill_id: &str,
+    bill_ids: &[String],
     column: &str,
     at: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<std::collections::HashMap<String, i64>> {
     let column = match column {
         "overdue_notice_at" => "overdue_notice_at",
         _ => "reminded_at",
     };
-    Ok(execute(
-        c,
-        &format!("UPDATE jkn_bills SET {column} = ? WHERE id = ? AND {column} IS NULL"),
-        vec![at.into(), bill_id.into()],
-    )
-    .await?
-        == 1)
+    let mut out = std::collections::HashMap::new();
+    for chunk in bill_ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut values: Vec<sea_orm::Value> = vec![at.into()];
+        values.extend(chunk.iter().map(|id| sea_orm::Value::from(id.clone())));
+        for r in crate::query_all(
+            c,
+            &format!(
+                "UPDATE jkn_bills SET {column} = ? WHERE id IN ({marks}) AND {column} IS NULL \
+                 AND status = 'open' RETURNING id, amount - paid AS owed"
+            ),
+            values,
+        )
+        .await?
+        {
+            out.insert(col::<String>(&r, "id")?, col::<i64>(&r, "owed")?);
+        }
+    }
+    Ok(out)
 }
 
 /// What billing needs of a paying member.
