@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod booking;
 pub mod bpjstk;
 pub mod calls;
 pub mod cases;
@@ -59,6 +60,8 @@ impl Ctx {
 pub struct Pintu {
     pub store: Store,
     pub audit: audit::AuditSink,
+    /// Books family payments with group commit.
+    pub booker: booking::PaymentBooker,
     pub throttle: Arc<auth::LoginThrottle>,
     pub tokens: Arc<auth::TokenCache>,
     /// Where uploaded files are kept (imports resume from them after a restart).
@@ -81,9 +84,11 @@ impl Pintu {
     /// Wraps a connected, migrated store and starts the audit writer.
     pub fn new(store: Store) -> Pintu {
         let audit = audit::AuditSink::start(store.clone());
+        let booker = booking::PaymentBooker::start(store.clone());
         Pintu {
             store,
             audit,
+            booker,
             throttle: Arc::new(auth::LoginThrottle::default()),
             tokens: Arc::new(auth::TokenCache::default()),
             files_dir: Arc::new(DEFAULT_FILES_DIR.into()),

@@ -9,10 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
-use pintu_domain::messages::Template;
-use pintu_domain::payments::{
-    self as d, Account, Channel, Entry, OpenBill, allocate, fee_in_force,
-};
+use pintu_domain::payments::{self as d, Account, Channel, Entry, fee_in_force};
 use pintu_store::new_id;
 use pintu_store::payments::{
     self as q, AllocationRow, BalanceRow, DepositRow, EntryRow, ExceptionRow, PaymentRow,
@@ -20,6 +17,7 @@ use pintu_store::payments::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::booking::Outcome;
 use crate::{Ctx, Error, Pintu, Result};
 
 /// The day in Indonesia's western time (WIB) an instant falls on.
@@ -179,152 +177,80 @@ impl Pintu {
         let key = idempotency_key.trim();
         check_payment(input, key)?;
         let va = input.va_number.trim();
-        let c = self.store.conn();
-        // A retry answers from what was booked, before anything else.
-        if let Some(first) = q::payment_by_key(c, channel.code(), key).await? {
-            return self.duplicate(first, va, input.amount).await;
-        }
-        let (household, village, employer_bill) = match q::family_of_va(c, va).await? {
-            Some((household, village)) => (household, village, None),
-            None => match EmployerBill::of_va(c, va).await? {
-                Some(bill) => (String::new(), bill.village_code.clone(), Some(bill)),
-                None => return Err(Error::invalid("va_number", "va_unknown")),
-            },
-        };
-        if collector.is_some() {
-            let area = pintu_domain::AreaCode::parse(&village)
-                .map_err(|_| Error::Internal(anyhow::anyhow!("bad village {village}")))?;
-            if !ctx.actor.scope().allows(&area) {
-                return Err(Error::invalid("va_number", "va_unknown"));
-            }
-        }
         let paid_at = input.paid_at.unwrap_or(now).min(now);
         let tariffs = crate::matching::tariffs()?;
         let fee = fee_in_force(&tariffs.fee, channel, wib_day(paid_at))
             .map(|f| f.fee(input.amount))
             .unwrap_or(0);
-        let mut payment = PaymentRow {
+        let payment = PaymentRow {
             id: new_id(),
             channel: channel.code().into(),
             idempotency_key: key.into(),
             reference: input.reference.trim().into(),
             va_number: va.into(),
-            household_id: household.clone(),
-            village_code: village.clone(),
+            household_id: String::new(),
+            village_code: String::new(),
             amount: input.amount,
             fee,
             allocated: 0,
             credit: 0,
             paid_at,
             received_at: now,
-            collected_by: collector,
+            collected_by: collector.clone(),
             deposit_id: None,
             settled_at: None,
             entry_id: new_id(),
             reactivated: false,
-            employer_bill_id: employer_bill.as_ref().map(|b| b.id.clone()),
+            employer_bill_id: None,
         };
-        if let Some(bill) = employer_bill {
-            return self
-                .book_employer_payment(ctx, channel, payment, bill, now)
-                .await;
+        // A family's payment is booked with the others arriving at the same moment.
+        let request = crate::booking::Request {
+            payment: payment.clone(),
+            scope: collector.is_some().then(|| ctx.actor.scope()),
+            actor: ctx.actor.label(),
+            request_id: ctx.request_id.clone(),
+        };
+        match self.booker.book(request).await? {
+            Outcome::Booked(booked) => return Ok(*booked),
+            Outcome::Duplicate => return self.first_booking(channel, key, va, input.amount).await,
+            Outcome::NotFamily => {}
         }
-        let tx = self.store.begin().await?;
-        // Claims the key first: a concurrent duplicate waits here, then finds this one.
-        if !q::insert_payment(&tx, &payment).await? {
-            tx.rollback().await?;
-            let first = q::payment_by_key(c, channel.code(), key)
-                .await?
-                .ok_or_else(|| Error::Internal(anyhow::anyhow!("payment key vanished")))?;
+        let c = self.store.conn();
+        let Some(bill) = EmployerBill::of_va(c, va).await? else {
+            return Err(Error::invalid("va_number", "va_unknown"));
+        };
+        if collector.is_some() {
+            let area = pintu_domain::AreaCode::parse(&bill.village_code).map_err(|_| {
+                Error::Internal(anyhow::anyhow!("bad village {}", bill.village_code))
+            })?;
+            if !ctx.actor.scope().allows(&area) {
+                return Err(Error::invalid("va_number", "va_unknown"));
+            }
+        }
+        if let Some(first) = q::payment_by_key(c, channel.code(), key).await? {
             return self.duplicate(first, va, input.amount).await;
         }
-        // A billing run for this family books before or after this, not in between.
-        pintu_store::jkn::lock_families(&tx, std::slice::from_ref(&household)).await?;
-        let bills = q::open_bills(&tx, &household).await?;
-        let open: Vec<OpenBill> = bills
-            .iter()
-            .map(|b| OpenBill {
-                id: b.id.clone(),
-                period: b.period.clone(),
-                outstanding: b.outstanding(),
-            })
-            .collect();
-        let (allocations, credit) = allocate(&open, input.amount);
-        let allocated = input.amount - credit;
-        for a in &allocations {
-            q::pay_bill(&tx, &a.bill_id, a.amount, a.settles, now).await?;
-            q::insert_allocation(&tx, &payment.id, &a.bill_id, a.amount, now).await?;
-        }
-        let postings = Entry::new()
-            .debit(channel.holding_account(), input.amount)
-            .credit(Account::MemberReceivable, allocated)
-            .credit(Account::MemberCredit, credit)
-            .debit(Account::CollectionCost, fee)
-            .credit(Account::FeesPayable, fee)
-            .balanced()
-            .map_err(|e| Error::Internal(anyhow::anyhow!("payment entry: {e:?}")))?;
-        q::insert_entry(
-            &tx,
-            &EntryRow {
-                id: payment.entry_id.clone(),
-                kind: "payment".into(),
-                ref_id: payment.id.clone(),
-                village_code: village.clone(),
-                period: month_of(paid_at),
-                at: now,
-                memo: Some(format!("{} {}", channel.code(), payment.reference)),
-            },
-            &postings,
-        )
-        .await?;
-        // Arrears paid: a suspended family is covered again from today.
-        let day = wib_day(paid_at);
-        let still_overdue = bills
-            .iter()
-            .any(|b| b.due_on < day && !allocations.iter().any(|a| a.bill_id == b.id && a.settles));
-        let reactivated = !still_overdue
-            && q::family_suspended(&tx, &household).await?
-            && q::reactivate_family(&tx, &household, day, now).await? > 0;
-        q::finish_payment(&tx, &payment.id, allocated, credit, reactivated).await?;
-        payment.allocated = allocated;
-        payment.credit = credit;
-        payment.reactivated = reactivated;
-        let text = if reactivated {
-            format!("Rp{} ({}) - JKN AKTIF", input.amount, payment.reference)
-        } else {
-            format!("Rp{} ({})", input.amount, payment.reference)
+        let payment = PaymentRow {
+            village_code: bill.village_code.clone(),
+            employer_bill_id: Some(bill.id.clone()),
+            ..payment
         };
-        self.notify_family(
-            &tx,
-            &household,
-            Template::PaymentReceived,
-            va,
-            Some(&text),
-            &payment.id,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        self.audit
-            .record(
-                ctx,
-                "payment.book",
-                "payment",
-                Some(&payment.id),
-                Some(&village),
-                Some(format!(
-                    "channel={} amount={} allocated={allocated} credit={credit}",
-                    channel.code(),
-                    input.amount
-                )),
-            )
-            .await?;
-        let allocations = q::allocations_of(c, &payment.id).await?;
-        Ok(Booked {
-            payment,
-            allocations,
-            duplicate: false,
-        })
+        self.book_employer_payment(ctx, channel, payment, bill, now)
+            .await
+    }
+
+    /// The answer to a payment whose channel and key were booked before.
+    async fn first_booking(
+        &self,
+        channel: Channel,
+        key: &str,
+        va: &str,
+        amount: i64,
+    ) -> Result<Booked> {
+        let first = q::payment_by_key(self.store.conn(), channel.code(), key)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("payment key vanished")))?;
+        self.duplicate(first, va, amount).await
     }
 
     /// An employer's payment of its BPJS Ketenagakerjaan or JKN (PPU) bill: the bill's

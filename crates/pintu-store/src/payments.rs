@@ -186,33 +186,6 @@ pub async fn payments_in(
     fetch_all(c, &sql, values).await
 }
 
-/// The family a virtual account number belongs to: (household, village).
-pub async fn family_of_va(c: &impl ConnectionTrait, va: &str) -> Result<Option<(String, String)>> {
-    let rows = query_all(
-        c,
-        "SELECT household_id, village_code FROM jkn_bills WHERE va_number = ? LIMIT 1",
-        vec![va.into()],
-    )
-    .await?;
-    match rows.first() {
-        Some(r) => Ok(Some((col(r, "household_id")?, col(r, "village_code")?))),
-        None => Ok(None),
-    }
-}
-
-/// A family's open bills, oldest first, locked for the payment's transaction.
-pub async fn open_bills(c: &impl ConnectionTrait, household_id: &str) -> Result<Vec<BillRow>> {
-    fetch_all(
-        c,
-        &format!(
-            "{BILL} WHERE household_id = ? AND status = 'open' ORDER BY period{}",
-            for_update(c)
-        ),
-        vec![household_id.into()],
-    )
-    .await
-}
-
 /// Puts `amount` on a bill; `settles` closes it.
 pub async fn pay_bill(
     c: &impl ConnectionTrait,
@@ -917,34 +890,6 @@ pub async fn write_off_bill(c: &impl ConnectionTrait, bill_id: &str) -> Result<O
     rows.first().map(|r| col::<i64>(r, "owed")).transpose()
 }
 
-/// Brings a suspended family back into cover from `on`; returns how many members.
-pub async fn reactivate_family(
-    c: &impl ConnectionTrait,
-    household_id: &str,
-    on: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    execute(
-        c,
-        "UPDATE jkn_members SET status = 'active', reactivated_on = ?, updated_at = ? \
-         WHERE household_id = ? AND status = 'suspended'",
-        vec![on.into(), now.into(), household_id.into()],
-    )
-    .await
-}
-
-/// Whether any member of a family is suspended.
-pub async fn family_suspended(c: &impl ConnectionTrait, household_id: &str) -> Result<bool> {
-    let rows = query_all(
-        c,
-        "SELECT 1 AS one FROM jkn_members WHERE household_id = ? AND status = 'suspended' \
-         LIMIT 1",
-        vec![household_id.into()],
-    )
-    .await?;
-    Ok(!rows.is_empty())
-}
-
 /// One area's line of the monthly finance report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AreaFinance {
@@ -1215,4 +1160,218 @@ pub async fn with_credit_among(
         }
     }
     Ok(out)
+}
+
+/// `(?, ?, ...)` rows of `width` placeholders, `n` of them, comma-separated.
+fn value_rows(n: usize, width: usize) -> String {
+    let row = format!("({})", vec!["?"; width].join(", "));
+    vec![row; n].join(", ")
+}
+
+/// Inserts many payments, each unless its channel has one with the same idempotency key:
+/// the ids of those inserted. The first statement of a batch's transaction, in key order, so
+/// that a concurrent duplicate waits for the first to commit and then finds it.
+pub async fn insert_payments(
+    c: &impl ConnectionTrait,
+    payments: &[PaymentRow],
+) -> Result<std::collections::HashSet<String>> {
+    let mut sorted: Vec<&PaymentRow> = payments.iter().collect();
+    sorted.sort_by(|a, b| (&a.channel, &a.idempotency_key).cmp(&(&b.channel, &b.idempotency_key)));
+    let mut inserted = std::collections::HashSet::with_capacity(payments.len());
+    for chunk in sorted.chunks(500) {
+        let sql = format!(
+            "INSERT INTO payments (id, channel, idempotency_key, reference, va_number, \
+             household_id, village_code, amount, fee, allocated, credit, paid_at, received_at, \
+             collected_by, deposit_id, settled_at, entry_id, reactivated, employer_bill_id) \
+             VALUES {} ON CONFLICT (channel, idempotency_key) DO NOTHING RETURNING id",
+            value_rows(chunk.len(), 19)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 19);
+        for p in chunk {
+            values.extend([
+                p.id.clone().into(),
+                p.channel.clone().into(),
+                p.idempotency_key.clone().into(),
+                p.reference.clone().into(),
+                p.va_number.clone().into(),
+                p.household_id.clone().into(),
+                p.village_code.clone().into(),
+                p.amount.into(),
+                p.fee.into(),
+                p.allocated.into(),
+                p.credit.into(),
+                p.paid_at.into(),
+                p.received_at.into(),
+                p.collected_by.clone().into(),
+                p.deposit_id.clone().into(),
+                p.settled_at.into(),
+                p.entry_id.clone().into(),
+                p.reactivated.into(),
+                p.employer_bill_id.clone().into(),
+            ]);
+        }
+        for r in query_all(c, &sql, values).await? {
+            inserted.insert(col::<String>(&r, "id")?);
+        }
+    }
+    Ok(inserted)
+}
+
+/// What many payments came to once their bills were paid: (id, allocated, credit,
+/// reactivated).
+pub async fn finish_payments(
+    c: &impl ConnectionTrait,
+    done: &[(String, i64, i64, bool)],
+) -> Result<()> {
+    for chunk in done.chunks(500) {
+        let sql = format!(
+            "UPDATE payments SET allocated = v.column2, credit = v.column3, \
+             reactivated = v.column4 FROM (VALUES {}) AS v WHERE payments.id = v.column1",
+            value_rows(chunk.len(), 4)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (id, allocated, credit, reactivated) in chunk {
+            values.extend([
+                id.clone().into(),
+                (*allocated).into(),
+                (*credit).into(),
+                (*reactivated).into(),
+            ]);
+        }
+        execute(c, &sql, values).await?;
+    }
+    Ok(())
+}
+
+/// The families many virtual account numbers belong to: va → (household, village).
+pub async fn families_of_vas(
+    c: &impl ConnectionTrait,
+    vas: &[String],
+) -> Result<std::collections::HashMap<String, (String, String)>> {
+    let mut out = std::collections::HashMap::with_capacity(vas.len());
+    for chunk in vas.chunks(1000) {
+        let sql = format!(
+            "SELECT DISTINCT va_number, household_id, village_code FROM jkn_bills \
+             WHERE va_number IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let values = chunk.iter().map(|v| Value::from(v.clone())).collect();
+        for r in query_all(c, &sql, values).await? {
+            out.insert(
+                col::<String>(&r, "va_number")?,
+                (col(&r, "household_id")?, col(&r, "village_code")?),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The open bills of many families, by family and oldest first, locked for the batch's
+/// transaction.
+pub async fn open_bills_of(
+    c: &impl ConnectionTrait,
+    households: &[String],
+) -> Result<Vec<BillRow>> {
+    let mut out = Vec::new();
+    for chunk in households.chunks(1000) {
+        let sql = format!(
+            "{BILL} WHERE household_id IN ({}) AND status = 'open' \
+             ORDER BY household_id, period{}",
+            vec!["?"; chunk.len()].join(", "),
+            for_update(c)
+        );
+        let values = chunk.iter().map(|h| Value::from(h.clone())).collect();
+        out.extend(fetch_all::<BillRow>(c, &sql, values).await?);
+    }
+    Ok(out)
+}
+
+/// Those of the families with a suspended member.
+pub async fn suspended_among(
+    c: &impl ConnectionTrait,
+    households: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in households.chunks(1000) {
+        let sql = format!(
+            "SELECT DISTINCT household_id FROM jkn_members WHERE status = 'suspended' \
+             AND household_id IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let values = chunk.iter().map(|h| Value::from(h.clone())).collect();
+        for r in query_all(c, &sql, values).await? {
+            out.insert(col::<String>(&r, "household_id")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Puts amounts on many bills: (bill, amount added, settles it, when).
+pub async fn pay_bills(
+    c: &impl ConnectionTrait,
+    paid: &[(String, i64, bool, DateTime<Utc>)],
+) -> Result<()> {
+    for chunk in paid.chunks(500) {
+        let sql = format!(
+            "UPDATE jkn_bills SET paid = jkn_bills.paid + v.column2, status = v.column3, \
+             paid_at = v.column4 FROM (VALUES {}) AS v WHERE jkn_bills.id = v.column1",
+            value_rows(chunk.len(), 4)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (id, amount, settles, at) in chunk {
+            values.extend([
+                id.clone().into(),
+                (*amount).into(),
+                if *settles { "paid" } else { "open" }.into(),
+                if *settles { Some(*at) } else { None }.into(),
+            ]);
+        }
+        execute(c, &sql, values).await?;
+    }
+    Ok(())
+}
+
+/// Records what many payments put on bills: (payment, bill, amount, when), each pair once.
+pub async fn insert_allocations(
+    c: &impl ConnectionTrait,
+    allocations: &[(String, String, i64, DateTime<Utc>)],
+) -> Result<()> {
+    for chunk in allocations.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO payment_allocations (payment_id, bill_id, amount, at) VALUES {}",
+            value_rows(chunk.len(), 4)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        for (payment, bill, amount, at) in chunk {
+            values.extend([
+                payment.clone().into(),
+                bill.clone().into(),
+                (*amount).into(),
+                (*at).into(),
+            ]);
+        }
+        execute(c, &sql, values).await?;
+    }
+    Ok(())
+}
+
+/// Brings suspended families back into cover from `on`: how many members.
+pub async fn reactivate_families(
+    c: &impl ConnectionTrait,
+    households: &[String],
+    on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in households.chunks(1000) {
+        let sql = format!(
+            "UPDATE jkn_members SET status = 'active', reactivated_on = ?, updated_at = ? \
+             WHERE status = 'suspended' AND household_id IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let mut values: Vec<Value> = vec![on.into(), now.into()];
+        values.extend(chunk.iter().map(|h| Value::from(h.clone())));
+        n += execute(c, &sql, values).await?;
+    }
+    Ok(n)
 }

@@ -61,8 +61,8 @@ pub enum BenchCommand {
         /// How many payment callbacks to book (one in ten also sent twice).
         #[arg(long, default_value_t = 100_000)]
         callbacks: usize,
-        /// How many callbacks arrive at once.
-        #[arg(long, default_value_t = 16)]
+        /// How many callbacks arrive at once (those waiting are booked together).
+        #[arg(long, default_value_t = 1000)]
         concurrency: usize,
         #[arg(long, default_value = "35.07")]
         area: String,

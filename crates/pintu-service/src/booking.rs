@@ -1,0 +1,384 @@
+//! The payment booker: family payments are booked with group commit. Each payment — a
+//! channel's callback or cash at a counter — is handed to one booking task and waits until
+//! the batch that holds it is committed. A batch is one transaction of a dozen set-based
+//! statements whatever its size (the payments claimed by key, the families locked, their
+//! open bills read once, the bills paid, the allocations, the ledger entries, reactivations,
+//! the families' SMS and the audit entries), so a thousand concurrent callbacks cost a few
+//! transactions, not a thousand; and a payment is answered only once it is durable.
+//!
+//! A batch that fails as a whole is booked again one payment at a time, so that one bad
+//! payment fails alone.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pintu_domain::access::Scope;
+use pintu_domain::messages::Template;
+use pintu_domain::payments::{Account, Channel, Entry, OpenBill, allocate};
+use pintu_store::Store;
+use pintu_store::audit::AuditEntry;
+use pintu_store::jkn::BillRow;
+use pintu_store::payments::{self as q, AllocationRow, EntryRow, PaymentRow};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::payments::{Booked, wib_day};
+use crate::{Error, Result};
+
+/// Most payments booked in one transaction.
+const MAX_BATCH: usize = 1_000;
+
+/// Booking tasks on PostgreSQL.
+const PG_WRITERS: usize = 4;
+
+/// A family payment to book: its row as the channel reported it (the family not yet
+/// known), and who booked it.
+pub(crate) struct Request {
+    pub payment: PaymentRow,
+    /// A collector's area: a virtual account outside it is refused as unknown.
+    pub scope: Option<Scope>,
+    pub actor: String,
+    pub request_id: Option<String>,
+}
+
+/// What became of a payment handed to the booker.
+pub(crate) enum Outcome {
+    Booked(Box<Booked>),
+    /// Its channel and key were booked before (or earlier in the same batch): nothing was
+    /// booked now; the first booking answers.
+    Duplicate,
+    /// The virtual account is no family's (perhaps an employer's).
+    NotFamily,
+}
+
+type Pending = (Request, oneshot::Sender<Result<Outcome>>);
+
+/// The handle to the booking task. Cheap to clone.
+#[derive(Clone)]
+pub struct PaymentBooker {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl PaymentBooker {
+    /// Starts the booking tasks on the store's pool: one on SQLite, which has one writer at
+    /// a time anyway; on PostgreSQL several, whose batches lock only their own families.
+    pub fn start(store: Store) -> PaymentBooker {
+        let (tx, rx) = mpsc::channel::<Pending>(4 * MAX_BATCH);
+        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        let writers = if store.sqlite_file().is_some() {
+            1
+        } else {
+            PG_WRITERS
+        };
+        for _ in 0..writers {
+            tokio::spawn(run(store.clone(), rx.clone()));
+        }
+        PaymentBooker { tx }
+    }
+
+    /// Books `request` with whatever else is waiting, once it is committed.
+    pub(crate) async fn book(&self, request: Request) -> Result<Outcome> {
+        let (done_tx, done_rx) = oneshot::channel();
+        self.tx
+            .send((request, done_tx))
+            .await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("payment booker stopped")))?;
+        done_rx
+            .await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("payment booker stopped")))?
+    }
+}
+
+async fn run(store: Store, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        // One writer takes what is waiting; the others take the next.
+        if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            break;
+        }
+        let (requests, replies): (Vec<Request>, Vec<_>) = batch.drain(..).unzip();
+        match book_batch(&store, &requests).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(e) if requests.len() > 1 => {
+                tracing::warn!(error = %e, payments = requests.len(), "payment batch failed; booking one at a time");
+                for (request, reply) in requests.into_iter().zip(replies) {
+                    let outcome = match book_batch(&store, std::slice::from_ref(&request)).await {
+                        Ok(mut one) => one.pop().unwrap_or_else(|| {
+                            Err(Error::Internal(anyhow::anyhow!("payment not booked")))
+                        }),
+                        Err(e) => Err(e),
+                    };
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
+    }
+}
+
+/// The month (`YYYY-MM`, WIB) an instant falls in.
+fn month_of(at: DateTime<Utc>) -> String {
+    wib_day(at).format("%Y-%m").to_string()
+}
+
+/// Books a batch in one transaction: each request's outcome, in order.
+async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Outcome>>> {
+    let started = std::time::Instant::now();
+    let mut outcomes: Vec<Option<Result<Outcome>>> = std::iter::repeat_with(|| None)
+        .take(requests.len())
+        .collect();
+    // Which family each account is (an account never changes family): read before the
+    // transaction, which on SQLite must begin with a write.
+    let vas: Vec<String> = requests
+        .iter()
+        .map(|r| r.payment.va_number.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let families = q::families_of_vas(store.conn(), &vas).await?;
+    // The first of each channel and key is booked; the rest answer with it.
+    let mut leads: HashSet<(&str, &str)> = HashSet::new();
+    let mut rows: Vec<PaymentRow> = Vec::with_capacity(requests.len());
+    let mut row_of: Vec<Option<usize>> = vec![None; requests.len()];
+    for (i, r) in requests.iter().enumerate() {
+        let Some((household, village)) = families.get(&r.payment.va_number) else {
+            outcomes[i] = Some(Ok(Outcome::NotFamily));
+            continue;
+        };
+        if let Some(scope) = &r.scope {
+            let allowed = pintu_domain::AreaCode::parse(village)
+                .map(|area| scope.allows(&area))
+                .unwrap_or(false);
+            if !allowed {
+                outcomes[i] = Some(Err(Error::invalid("va_number", "va_unknown")));
+                continue;
+            }
+        }
+        let key = (
+            r.payment.channel.as_str(),
+            r.payment.idempotency_key.as_str(),
+        );
+        if !leads.insert(key) {
+            outcomes[i] = Some(Ok(Outcome::Duplicate));
+            continue;
+        }
+        row_of[i] = Some(rows.len());
+        rows.push(PaymentRow {
+            household_id: household.clone(),
+            village_code: village.clone(),
+            ..r.payment.clone()
+        });
+    }
+    if rows.is_empty() {
+        return Ok(finish(outcomes));
+    }
+
+    let tx = store.begin().await?;
+    // Claims the keys first: a concurrent duplicate waits here, then finds these.
+    let inserted = q::insert_payments(&tx, &rows).await?;
+    let mut households: Vec<String> = rows
+        .iter()
+        .filter(|p| inserted.contains(&p.id))
+        .map(|p| p.household_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // A billing run for these families books before or after this, not in between.
+    pintu_store::jkn::lock_families(&tx, &households).await?;
+    let mut open: HashMap<String, Vec<BillRow>> = HashMap::new();
+    for bill in q::open_bills_of(&tx, &households).await? {
+        open.entry(bill.household_id.clone())
+            .or_default()
+            .push(bill);
+    }
+    let mut suspended = q::suspended_among(&tx, &households).await?;
+
+    let mut bill_updates: HashMap<String, (i64, bool, DateTime<Utc>)> = HashMap::new();
+    let mut bill_order: Vec<String> = Vec::new();
+    let mut allocation_rows: Vec<(String, String, i64, DateTime<Utc>)> = Vec::new();
+    let mut finished: Vec<(String, i64, i64, bool)> = Vec::new();
+    let mut entries: Vec<(EntryRow, Vec<pintu_domain::payments::Posting>)> = Vec::new();
+    let mut reactivations: HashMap<NaiveDate, Vec<String>> = HashMap::new();
+    let mut texts: Vec<(usize, String)> = Vec::new();
+    let mut audit: Vec<AuditEntry> = Vec::new();
+    let mut booked: Vec<(usize, PaymentRow, Vec<AllocationRow>)> = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        let Some(row) = row_of[i] else { continue };
+        let mut payment = rows[row].clone();
+        if !inserted.contains(&payment.id) {
+            outcomes[i] = Some(Ok(Outcome::Duplicate));
+            continue;
+        }
+        let now = payment.received_at;
+        let channel = Channel::parse(&payment.channel)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("channel {}", payment.channel)))?;
+        let bills = open.entry(payment.household_id.clone()).or_default();
+        let offered: Vec<OpenBill> = bills
+            .iter()
+            .map(|b| OpenBill {
+                id: b.id.clone(),
+                period: b.period.clone(),
+                outstanding: b.outstanding(),
+            })
+            .collect();
+        let (allocations, credit) = allocate(&offered, payment.amount);
+        let allocated = payment.amount - credit;
+        // Arrears paid: a suspended family is covered again from the day of payment.
+        let day = wib_day(payment.paid_at);
+        let still_overdue = bills
+            .iter()
+            .any(|b| b.due_on < day && !allocations.iter().any(|a| a.bill_id == b.id && a.settles));
+        let mut shown = Vec::with_capacity(allocations.len());
+        for a in &allocations {
+            if let Some(bill) = bills.iter_mut().find(|b| b.id == a.bill_id) {
+                bill.paid += a.amount;
+                shown.push(AllocationRow {
+                    payment_id: payment.id.clone(),
+                    bill_id: bill.id.clone(),
+                    period: bill.period.clone(),
+                    amount: a.amount,
+                    at: now,
+                });
+            }
+            let update = bill_updates.entry(a.bill_id.clone()).or_insert_with(|| {
+                bill_order.push(a.bill_id.clone());
+                (0, false, now)
+            });
+            update.0 += a.amount;
+            update.1 = a.settles;
+            update.2 = now;
+            allocation_rows.push((payment.id.clone(), a.bill_id.clone(), a.amount, now));
+        }
+        bills.retain(|b| b.outstanding() > 0);
+        let reactivated = !still_overdue && suspended.remove(&payment.household_id);
+        if reactivated {
+            reactivations
+                .entry(day)
+                .or_default()
+                .push(payment.household_id.clone());
+        }
+        let postings = Entry::new()
+            .debit(channel.holding_account(), payment.amount)
+            .credit(Account::MemberReceivable, allocated)
+            .credit(Account::MemberCredit, credit)
+            .debit(Account::CollectionCost, payment.fee)
+            .credit(Account::FeesPayable, payment.fee)
+            .balanced()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("payment entry: {e:?}")))?;
+        entries.push((
+            EntryRow {
+                id: payment.entry_id.clone(),
+                kind: "payment".into(),
+                ref_id: payment.id.clone(),
+                village_code: payment.village_code.clone(),
+                period: month_of(payment.paid_at),
+                at: now,
+                memo: Some(format!("{} {}", channel.code(), payment.reference)),
+            },
+            postings,
+        ));
+        finished.push((payment.id.clone(), allocated, credit, reactivated));
+        texts.push((
+            booked.len(),
+            if reactivated {
+                format!("Rp{} ({}) - JKN AKTIF", payment.amount, payment.reference)
+            } else {
+                format!("Rp{} ({})", payment.amount, payment.reference)
+            },
+        ));
+        audit.push(AuditEntry {
+            at: Utc::now(),
+            actor: r.actor.clone(),
+            action: "payment.book".into(),
+            record_type: "payment".into(),
+            record_id: Some(payment.id.clone()),
+            area_code: Some(payment.village_code.clone()),
+            request_id: r.request_id.clone(),
+            detail: Some(format!(
+                "channel={} amount={} allocated={allocated} credit={credit}",
+                channel.code(),
+                payment.amount
+            )),
+        });
+        payment.allocated = allocated;
+        payment.credit = credit;
+        payment.reactivated = reactivated;
+        booked.push((i, payment, shown));
+    }
+
+    let updates: Vec<(String, i64, bool, DateTime<Utc>)> = bill_order
+        .into_iter()
+        .filter_map(|id| {
+            let (amount, settles, at) = bill_updates.remove(&id)?;
+            Some((id, amount, settles, at))
+        })
+        .collect();
+    q::pay_bills(&tx, &updates).await?;
+    q::insert_allocations(&tx, &allocation_rows).await?;
+    q::insert_entries(&tx, &entries).await?;
+    for (day, families) in &reactivations {
+        let now = booked
+            .iter()
+            .find(|(_, p, _)| p.reactivated && families.contains(&p.household_id))
+            .map(|(_, p, _)| p.received_at)
+            .unwrap_or_else(Utc::now);
+        q::reactivate_families(&tx, families, *day, now).await?;
+    }
+    q::finish_payments(&tx, &finished).await?;
+    // Each family is told by SMS.
+    households.retain(|h| booked.iter().any(|(_, p, _)| &p.household_id == h));
+    let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
+    let mut messages = Vec::with_capacity(booked.len());
+    for (at, text) in &texts {
+        let payment = &booked[*at].1;
+        let Some((person, village, phone, lang)) = recipients.get(&payment.household_id) else {
+            continue;
+        };
+        messages.extend(crate::messages::message_row(
+            &crate::messages::Notice {
+                person_id: person,
+                village_code: village,
+                phone: Some(phone),
+                template: Template::PaymentReceived,
+                programme: &payment.va_number,
+                reason: Some(text),
+                subject_type: "jkn_bill",
+                subject_id: &payment.id,
+            },
+            lang.as_deref(),
+            payment.received_at,
+        ));
+    }
+    pintu_store::outbox::insert_many(&tx, &messages).await?;
+    pintu_store::audit::insert_audit(&tx, &audit).await?;
+    tx.commit().await?;
+
+    tracing::debug!(
+        payments = requests.len(),
+        booked = booked.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "payment batch booked"
+    );
+    for (i, payment, allocations) in booked {
+        outcomes[i] = Some(Ok(Outcome::Booked(Box::new(Booked {
+            payment,
+            allocations,
+            duplicate: false,
+        }))));
+    }
+    Ok(finish(outcomes))
+}
+
+fn finish(outcomes: Vec<Option<Result<Outcome>>>) -> Vec<Result<Outcome>> {
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(Error::Internal(anyhow::anyhow!("payment not booked")))))
+        .collect()
+}
