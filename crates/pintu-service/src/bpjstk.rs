@@ -1206,6 +1206,18 @@ impl Pintu {
         if worker.until.is_some_and(|u| u < start) {
             return Err(Error::invalid("period", "registration_ended"));
         }
+        // A month is paid once per person, whichever of their registrations it was paid on.
+        let paid = || Error::Conflict {
+            code: "bpu_period_paid",
+            field: Some("period".into()),
+        };
+        if q::bpu_payments_of(c, &worker.person_id)
+            .await?
+            .iter()
+            .any(|p| p.period == period)
+        {
+            return Err(paid());
+        }
         let k = bpu_contribution(
             rates()?,
             worker.declared_income.unwrap_or(0),
@@ -1235,17 +1247,9 @@ impl Pintu {
                 if let Some(first) = q::bpu_payment_by_key(c, key.unwrap_or_default()).await? {
                     return again(first);
                 }
-                return Err(Error::Conflict {
-                    code: "bpu_period_paid",
-                    field: Some("period".into()),
-                });
+                return Err(paid());
             }
-            Err(Error::Conflict { .. }) => {
-                return Err(Error::Conflict {
-                    code: "bpu_period_paid",
-                    field: Some("period".into()),
-                });
-            }
+            Err(Error::Conflict { .. }) => return Err(paid()),
             Err(e) => return Err(e),
         }
         self.audit

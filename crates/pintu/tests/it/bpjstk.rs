@@ -1075,6 +1075,11 @@ async fn a_non_wage_worker_pays_once_per_key_and_stops_through_an_agent() {
             .await;
         assert_eq!(resp.status(), 201);
         assert_eq!(json_of(resp).await["kpj"], kpj.as_str());
+        // A month paid under the ended registration is not paid again under the new one.
+        let resp = app
+            .post(&desa.token, &pay, &json!({"period": this_month}))
+            .await;
+        assert_eq!(json_of(resp).await["error"]["code"], "bpu_period_paid");
     }
 }
 
