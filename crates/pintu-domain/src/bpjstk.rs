@@ -375,6 +375,91 @@ pub fn headcount_dropped(previous: i64, current: i64) -> bool {
     previous > 0 && (previous - current) * 100 >= HEADCOUNT_DROP_PERCENT * previous
 }
 
+/// Why a registration ends: a wage worker left the job, retired or died; a non-wage worker
+/// (BPU) stopped, retired or died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    LeftJob,
+    Retired,
+    Died,
+    Stopped,
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 4] = [
+        EndReason::LeftJob,
+        EndReason::Retired,
+        EndReason::Died,
+        EndReason::Stopped,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            EndReason::LeftJob => "left_job",
+            EndReason::Retired => "retired",
+            EndReason::Died => "died",
+            EndReason::Stopped => "stopped",
+        }
+    }
+
+    /// The reasons that end a registration of `kind` (`wage` or `bpu`).
+    pub fn for_kind(kind: &str) -> Vec<EndReason> {
+        EndReason::ALL
+            .into_iter()
+            .filter(|r| match r {
+                EndReason::LeftJob => kind == "wage",
+                EndReason::Stopped => kind == "bpu",
+                EndReason::Retired | EndReason::Died => true,
+            })
+            .collect()
+    }
+
+    /// The reason `s` if it ends a registration of `kind`.
+    pub fn parse(s: &str, kind: &str) -> Result<EndReason, &'static str> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("required");
+        }
+        EndReason::for_kind(kind)
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or("end_reason_invalid")
+    }
+}
+
+/// Checks the last day of a registration that began on `since`, ending on `until`, with
+/// `today` the latest day it may name (an ending is recorded once it happened).
+pub fn check_end_date(
+    since: NaiveDate,
+    until: NaiveDate,
+    today: NaiveDate,
+) -> Result<NaiveDate, &'static str> {
+    if until > today {
+        Err("date_in_future")
+    } else if until < since {
+        Err("end_before_start")
+    } else {
+        Ok(until)
+    }
+}
+
+/// The months from `since`'s to `until`'s, oldest first, as (`YYYY-MM`, first day).
+pub fn months_between(since: NaiveDate, until: NaiveDate) -> Vec<(String, NaiveDate)> {
+    let mut out = Vec::new();
+    let Some(mut m) = since.with_day(1) else {
+        return out;
+    };
+    while m <= until {
+        out.push((m.format("%Y-%m").to_string(), m));
+        match m.checked_add_months(Months::new(1)) {
+            Some(next) => m = next,
+            None => break,
+        }
+    }
+    out
+}
+
 /// Checks an enterprise's risk class for JKK (1 to 5).
 pub fn check_risk_class(class: i64) -> Result<i64, &'static str> {
     if (1..=5).contains(&class) {
@@ -566,6 +651,41 @@ mod tests {
         assert_eq!(due_on(d("2026-12-01")), d("2027-01-15"));
         assert_eq!(previous_period(d("2026-01-01")), "2025-12");
         assert_eq!(check_risk_class(0), Err("risk_class_invalid"));
+    }
+
+    #[test]
+    fn a_registration_ends_for_a_reason_of_its_kind_on_a_day_it_covers() {
+        assert_eq!(EndReason::parse("left_job", "wage"), Ok(EndReason::LeftJob));
+        assert_eq!(
+            EndReason::parse("stopped", "wage"),
+            Err("end_reason_invalid")
+        );
+        assert_eq!(EndReason::parse("stopped", "bpu"), Ok(EndReason::Stopped));
+        assert_eq!(EndReason::parse("died", "bpu"), Ok(EndReason::Died));
+        assert_eq!(EndReason::parse(" ", "bpu"), Err("required"));
+        let (since, today) = (d("2025-01-10"), d("2026-01-10"));
+        assert_eq!(
+            check_end_date(since, d("2025-01-10"), today),
+            Ok(d("2025-01-10"))
+        );
+        assert_eq!(
+            check_end_date(since, d("2025-01-09"), today),
+            Err("end_before_start")
+        );
+        assert_eq!(
+            check_end_date(since, d("2026-01-11"), today),
+            Err("date_in_future")
+        );
+    }
+
+    #[test]
+    fn the_months_of_a_registration_are_listed_from_its_first() {
+        let m = months_between(d("2025-11-20"), d("2026-01-01"));
+        assert_eq!(
+            m.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+            ["2025-11", "2025-12", "2026-01"]
+        );
+        assert!(months_between(d("2026-02-01"), d("2026-01-31")).is_empty());
     }
 
     #[test]

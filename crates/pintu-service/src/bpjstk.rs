@@ -6,8 +6,12 @@
 //! employer's virtual account. A report of a month already reported replaces the earlier one
 //! in one transaction while the month's bill is unpaid, and is refused once it is paid; a
 //! report with any bad row changes nothing. Non-wage workers (BPU) are registered and their
-//! monthly contributions taken by agents (officers of the person's area). Inspectors
-//! (district offices and above) see each enterprise's compliance flags.
+//! monthly contributions taken by agents (officers of the person's area), once per month and
+//! once per form (an idempotency key). A registration ends — the worker left the job,
+//! retired or died, or a non-wage worker stopped — on a day it covers, by the employer or a
+//! district office (wage workers) or an agent (BPU); after its month the worker is no longer
+//! reported or paid for, while their history and JHT balance stay. Inspectors (district
+//! offices and above) see each enterprise's compliance flags.
 //!
 //! The same wage report bills the employer's JKN contributions for its wage earners (PPU,
 //! PAY-2) to BPJS Kesehatan: 4 % of each wage from the employer and 1 % withheld from the
@@ -19,10 +23,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
 use pintu_domain::bpjstk::{
-    self as tk, JHT_AGE, MinimumWages, ProjectionPoint, Rates, bpu_contribution, contribution,
+    self as tk, BpuContribution, EndReason, JHT_AGE, MinimumWages, ProjectionPoint, Rates,
+    bpu_contribution, contribution,
 };
 use pintu_domain::jkn;
-use pintu_domain::{AreaCode, AreaLevel, Invalid, Nik};
+use pintu_domain::{AreaCode, AreaLevel, Invalid, Nik, names};
 use pintu_store::bpjstk::{
     self as q, BpuPaymentRow, CardRow, EmployerBillRow, EmployerRow, JhtLine, PpuBillRow,
     UnregisteredWorker, WageRow, WorkerRow,
@@ -105,6 +110,52 @@ pub struct BpuInput {
     pub with_jht: bool,
 }
 
+/// Ending a registration: its last day and why.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EndInput {
+    /// `YYYY-MM-DD`, the registration's last day: not before it began, not after today.
+    pub until: String,
+    /// `left_job`, `retired` or `died` for a wage worker; `stopped`, `retired` or `died`
+    /// for a non-wage worker.
+    pub reason: String,
+}
+
+/// A month of a non-wage worker's registration: what it costs and whether it is paid.
+#[derive(Debug, Clone, Serialize)]
+pub struct BpuMonth {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The contribution due at the rates in force in the month (what was paid, once paid).
+    pub due: i64,
+    pub paid: bool,
+}
+
+/// A non-wage worker's page: the registration, the months due and the payments.
+#[derive(Debug, Clone, Serialize)]
+pub struct BpuView {
+    pub worker: WorkerRow,
+    /// The contribution of a month at today's rates on the declared income.
+    pub monthly: Option<BpuContribution>,
+    /// The registration's months up to this one (or its last), newest first, with any month
+    /// paid outside them.
+    pub months: Vec<BpuMonth>,
+    /// Months of the registration not paid yet, and what they come to.
+    pub unpaid_months: usize,
+    pub unpaid_total: i64,
+    /// Payments taken by agents, newest first.
+    pub payments: Vec<BpuPaymentRow>,
+    /// Whether the viewer may take payments and end the registration (an agent).
+    pub may_act: bool,
+}
+
+/// A BPU payment taken, or found again by its idempotency key.
+#[derive(Debug, Clone, Serialize)]
+pub struct BpuPaid {
+    pub payment: BpuPaymentRow,
+    /// The same key was taken before: nothing was taken now.
+    pub duplicate: bool,
+}
+
 /// An employer as its page shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EmployerView {
@@ -172,6 +223,9 @@ pub struct EmployerFlags {
     pub overdue_bills: i64,
     pub overdue_amount: i64,
     pub headcount_drop: bool,
+    /// Registrations the employer ended from the start of the month before to the end of the
+    /// last month: the part of a drop the employer recorded (left, retired, died).
+    pub workers_ended: i64,
 }
 
 impl EmployerFlags {
@@ -229,6 +283,34 @@ fn date_or_today(v: Option<&str>, field: &str, invalid: &mut Invalid) -> NaiveDa
             invalid.push(field.to_string(), "date_invalid");
             today()
         }),
+    }
+}
+
+/// The last day and reason of ending `worker`'s registration, both checked at once.
+fn check_end(worker: &WorkerRow, input: &EndInput) -> Result<(NaiveDate, EndReason)> {
+    let mut invalid = Invalid::default();
+    let reason = EndReason::parse(&input.reason, &worker.kind)
+        .map_err(|code| invalid.push("reason", code))
+        .ok();
+    let until = match input.until.trim() {
+        "" => {
+            invalid.push("until", "required");
+            None
+        }
+        s => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Err(_) => {
+                invalid.push("until", "date_invalid");
+                None
+            }
+            Ok(d) => tk::check_end_date(worker.since, d, today())
+                .map_err(|code| invalid.push("until", code))
+                .ok(),
+        },
+    };
+    invalid.or_ok(()).map_err(Error::Invalid)?;
+    match (until, reason) {
+        (Some(u), Some(r)) => Ok((u, r)),
+        _ => Err(Error::Internal(anyhow::anyhow!("validated end"))),
     }
 }
 
@@ -612,6 +694,7 @@ impl Pintu {
             with_jht: true,
             registered_by: ctx.actor.label(),
             created_at: now,
+            end_reason: None,
         };
         q::insert_worker(&tx, &row).await?;
         tx.commit().await?;
@@ -681,9 +764,12 @@ impl Pintu {
             .checked_add_months(chrono::Months::new(1))
             .and_then(|d| d.pred_opt())
             .unwrap_or(start);
-        let workers: Vec<WorkerRow> = q::workers_of(c, &employer.id)
-            .await?
-            .into_iter()
+        let registered = q::workers_of(c, &employer.id).await?;
+        // A worker is reported for the months their registration covers a day of; after the
+        // month of its end a row naming them is refused (`registration_ended`), not dropped:
+        // the bill is what the employer sent.
+        let workers: Vec<&WorkerRow> = registered
+            .iter()
             .filter(|w| w.since <= end && w.until.is_none_or(|u| u >= start))
             .collect();
         let mut invalid = Invalid::default();
@@ -694,23 +780,33 @@ impl Pintu {
         for (n, line) in lines {
             let id = line.worker.trim();
             let field = |f: &str| format!("rows[{n}].{f}");
-            let found = match id.len() {
-                11 if id.bytes().all(|b| b.is_ascii_digit()) => {
-                    workers.iter().find(|w| w.kpj == id)
-                }
-                16 if id.bytes().all(|b| b.is_ascii_digit()) => {
-                    match reg::person_by_nik(c, &Scope::National, id).await? {
-                        Some(p) => workers.iter().find(|w| w.person_id == p.id),
-                        None => None,
-                    }
-                }
+            let digits = id.bytes().all(|b| b.is_ascii_digit());
+            let nik_person = match id.len() {
+                11 if digits => None,
+                16 if digits => reg::person_by_nik(c, &Scope::National, id)
+                    .await?
+                    .map(|p| p.id),
                 _ => {
                     invalid.push(field("worker"), "worker_id_invalid");
                     continue;
                 }
             };
-            let Some(worker) = found else {
-                invalid.push(field("worker"), "worker_not_registered");
+            let named = |w: &WorkerRow| match &nik_person {
+                Some(person) => w.person_id == *person,
+                None => id.len() == 11 && w.kpj == id,
+            };
+            let Some(worker) = workers.iter().copied().find(|w| named(w)) else {
+                let ended = registered
+                    .iter()
+                    .any(|w| named(w) && w.until.is_some_and(|u| u < start));
+                invalid.push(
+                    field("worker"),
+                    if ended {
+                        "registration_ended"
+                    } else {
+                        "worker_not_registered"
+                    },
+                );
                 continue;
             };
             if !seen.insert(worker.person_id.clone()) {
@@ -1023,6 +1119,7 @@ impl Pintu {
             with_jht: input.with_jht,
             registered_by: ctx.actor.label(),
             created_at: now,
+            end_reason: None,
         };
         q::insert_worker(&tx, &row).await?;
         tx.commit().await?;
@@ -1039,32 +1136,88 @@ impl Pintu {
         Ok(row)
     }
 
+    /// The BPU registration behind card `kpj` that the actor (an officer who reads the
+    /// registry) may see: in their area, the current one, else the latest ended.
+    async fn bpu_registration(&self, ctx: &Ctx, kpj: &str) -> Result<WorkerRow> {
+        if !ctx.actor.may_read_registry() {
+            return Err(Error::Forbidden);
+        }
+        let kpj = tk::parse_kpj(kpj).map_err(|_| Error::NotFound)?;
+        let c = self.store.conn();
+        let card = q::card_by_kpj(c, &kpj).await?.ok_or(Error::NotFound)?;
+        let scope = ctx.actor.scope();
+        let mine: Vec<WorkerRow> = q::registrations_of(c, &card.person_id)
+            .await?
+            .into_iter()
+            .filter(|w| {
+                w.kind == "bpu" && AreaCode::parse(&w.village_code).is_ok_and(|a| scope.allows(&a))
+            })
+            .collect();
+        let current = mine.iter().rposition(|w| w.until.is_none());
+        let at = current
+            .or(mine.len().checked_sub(1))
+            .ok_or(Error::NotFound)?;
+        mine.into_iter().nth(at).ok_or(Error::NotFound)
+    }
+
     /// An agent takes a BPU worker's contribution for `period`: the amount at the rates in
-    /// force on the month's first day, on the declared income. Once per month.
+    /// force on the month's first day, on the declared income. Once per month; a month after
+    /// an ended registration's last is refused (`registration_ended`). With an idempotency
+    /// key (the agent's form, or the API's header), the same key again returns the first
+    /// payment and takes nothing.
     pub async fn pay_bpu(
         &self,
         ctx: &Ctx,
         kpj: &str,
         period: &str,
+        idempotency_key: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<BpuPaymentRow> {
+    ) -> Result<BpuPaid> {
         if !ctx.actor.may_write_registry() {
             return Err(Error::Forbidden);
         }
-        let (_, person) = self.member_by_kpj(ctx, kpj).await?;
+        let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
+        if key.is_some_and(|k| !pintu_domain::payments::valid_reference(k)) {
+            return Err(Error::invalid("idempotency_key", "idempotency_key_invalid"));
+        }
+        let worker = self.bpu_registration(ctx, kpj).await?;
         let (period, start) =
             tk::parse_period(period).map_err(|code| Error::invalid("period", code))?;
         let c = self.store.conn();
-        let scope = ctx.actor.scope();
-        let worker = q::registrations_of(c, &person.id)
+        let again = |first: BpuPaymentRow| {
+            if first.person_id == worker.person_id && first.period == period {
+                Ok(BpuPaid {
+                    payment: first,
+                    duplicate: true,
+                })
+            } else {
+                Err(Error::Conflict {
+                    code: "idempotency_conflict",
+                    field: Some("idempotency_key".into()),
+                })
+            }
+        };
+        // A retry answers from what was taken, before anything else.
+        if let Some(k) = key
+            && let Some(first) = q::bpu_payment_by_key(c, k).await?
+        {
+            return again(first);
+        }
+        if worker.until.is_some_and(|u| u < start) {
+            return Err(Error::invalid("period", "registration_ended"));
+        }
+        // A month is paid once per person, whichever of their registrations it was paid on.
+        let paid = || Error::Conflict {
+            code: "bpu_period_paid",
+            field: Some("period".into()),
+        };
+        if q::bpu_payments_of(c, &worker.person_id)
             .await?
-            .into_iter()
-            .find(|w| {
-                w.kind == "bpu"
-                    && w.until.is_none()
-                    && AreaCode::parse(&w.village_code).is_ok_and(|a| scope.allows(&a))
-            })
-            .ok_or(Error::NotFound)?;
+            .iter()
+            .any(|p| p.period == period)
+        {
+            return Err(paid());
+        }
         let k = bpu_contribution(
             rates()?,
             worker.declared_income.unwrap_or(0),
@@ -1075,9 +1228,9 @@ impl Pintu {
         let row = BpuPaymentRow {
             id: new_id(),
             worker_id: worker.id.clone(),
-            person_id: person.id.clone(),
+            person_id: worker.person_id.clone(),
             village_code: worker.village_code.clone(),
-            period,
+            period: period.clone(),
             income: k.income,
             jkk: k.jkk,
             jkm: k.jkm,
@@ -1085,27 +1238,288 @@ impl Pintu {
             total: k.total,
             agent: ctx.actor.label(),
             paid_at: now,
+            idempotency_key: key.map(str::to_string),
         };
-        q::insert_bpu_payment(c, &row)
-            .await
-            .map_err(|e| match Error::from(e) {
-                Error::Conflict { .. } => Error::Conflict {
-                    code: "bpu_period_paid",
-                    field: Some("period".into()),
-                },
-                other => other,
-            })?;
+        match q::insert_bpu_payment(c, &row).await.map_err(Error::from) {
+            Ok(()) => {}
+            // The same form submitted twice at once: the first one's payment.
+            Err(Error::Conflict { .. }) if key.is_some() => {
+                if let Some(first) = q::bpu_payment_by_key(c, key.unwrap_or_default()).await? {
+                    return again(first);
+                }
+                return Err(paid());
+            }
+            Err(Error::Conflict { .. }) => return Err(paid()),
+            Err(e) => return Err(e),
+        }
         self.audit
             .record(
                 ctx,
                 "tk.bpu.pay",
                 "person",
-                Some(&person.id),
+                Some(&worker.person_id),
                 Some(&worker.village_code),
                 Some(format!("period={} total={}", row.period, row.total)),
             )
             .await?;
-        Ok(row)
+        Ok(BpuPaid {
+            payment: row,
+            duplicate: false,
+        })
+    }
+
+    /// The non-wage workers (BPU) of the actor's area (narrowed to `area`), current ones
+    /// first: all of them (the first 200), or those found by `query` — a name, a KPJ (11
+    /// digits) or a NIK (16 digits; send it in a body, never in an address).
+    pub async fn bpu_workers(
+        &self,
+        ctx: &Ctx,
+        query: &str,
+        area: Option<&str>,
+    ) -> Result<Vec<WorkerRow>> {
+        if !ctx.actor.may_read_registry() {
+            return Err(Error::Forbidden);
+        }
+        let scope = self.area_scope(ctx, area).await?;
+        let c = self.store.conn();
+        let q_text: String = query.chars().filter(|ch| !ch.is_whitespace()).collect();
+        let digits = !q_text.is_empty() && q_text.bytes().all(|b| b.is_ascii_digit());
+        const LIMIT: u64 = 200;
+        let (by, rows) = if query.trim().is_empty() {
+            (
+                "all",
+                q::bpu_workers(c, &scope, None, None, None, LIMIT).await?,
+            )
+        } else if digits && q_text.len() == 11 {
+            (
+                "kpj",
+                q::bpu_workers(c, &scope, None, Some(&q_text), None, LIMIT).await?,
+            )
+        } else if digits {
+            let nik = Nik::parse(&q_text).map_err(|e| Error::invalid("q", e.code()))?;
+            let rows = match reg::person_by_nik(c, &scope, nik.as_str()).await? {
+                Some(p) => q::bpu_workers(c, &scope, None, None, Some(&p.id), LIMIT).await?,
+                None => Vec::new(),
+            };
+            ("nik", rows)
+        } else {
+            let key = names::search_key(query);
+            if key.chars().count() < 2 {
+                return Err(Error::invalid("q", "query_too_short"));
+            }
+            (
+                "name",
+                q::bpu_workers(c, &scope, Some(&key), None, None, LIMIT).await?,
+            )
+        };
+        self.audit
+            .record(
+                ctx,
+                "tk.bpu.list",
+                "person",
+                None,
+                match &scope {
+                    Scope::Within(a) => Some(a.as_str()),
+                    Scope::National => None,
+                },
+                Some(format!("by={by} results={}", rows.len())),
+            )
+            .await?;
+        Ok(rows)
+    }
+
+    /// A non-wage worker's registration, the contribution of each of its months (up to this
+    /// one) and whether it is paid, and the payments taken (agents of the worker's area).
+    pub async fn bpu_worker(&self, ctx: &Ctx, kpj: &str) -> Result<BpuView> {
+        let worker = self.bpu_registration(ctx, kpj).await?;
+        let c = self.store.conn();
+        let mut payments: Vec<BpuPaymentRow> = q::bpu_payments_of(c, &worker.person_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.worker_id == worker.id)
+            .collect();
+        let on = today();
+        let rates = rates()?;
+        let income = worker.declared_income.unwrap_or(0);
+        let last = worker.until.map_or(on, |u| u.min(on));
+        let mut months: std::collections::BTreeMap<String, BpuMonth> =
+            tk::months_between(worker.since, last)
+                .into_iter()
+                .map(|(period, first)| {
+                    let due = bpu_contribution(rates, income, worker.with_jht, first)
+                        .map_or(0, |k| k.total);
+                    (
+                        period.clone(),
+                        BpuMonth {
+                            period,
+                            due,
+                            paid: false,
+                        },
+                    )
+                })
+                .collect();
+        for p in &payments {
+            let m = months.entry(p.period.clone()).or_insert_with(|| BpuMonth {
+                period: p.period.clone(),
+                due: p.total,
+                paid: true,
+            });
+            m.paid = true;
+            m.due = p.total;
+        }
+        let unpaid: Vec<&BpuMonth> = months.values().filter(|m| !m.paid).collect();
+        let (unpaid_months, unpaid_total) = (unpaid.len(), unpaid.iter().map(|m| m.due).sum());
+        let months: Vec<BpuMonth> = months.into_values().rev().collect();
+        payments.reverse();
+        self.audit
+            .record(
+                ctx,
+                "tk.bpu.read",
+                "person",
+                Some(&worker.person_id),
+                Some(&worker.village_code),
+                None,
+            )
+            .await?;
+        Ok(BpuView {
+            monthly: bpu_contribution(rates, income, worker.with_jht, on).ok(),
+            may_act: ctx.actor.may_write_registry(),
+            worker,
+            months,
+            unpaid_months,
+            unpaid_total,
+            payments,
+        })
+    }
+
+    /// Ends the current registration of worker `kpj` with employer `npp` (its own account,
+    /// or a district office of its area): on `until`, a day the registration covers, not
+    /// after today, and not before a month the employer reported them for
+    /// (`reported_after_end`). The worker's history and JHT balance stay.
+    pub async fn end_worker(
+        &self,
+        ctx: &Ctx,
+        npp: &str,
+        kpj: &str,
+        input: &EndInput,
+        now: DateTime<Utc>,
+    ) -> Result<WorkerRow> {
+        let employer = self.employer_in(ctx, npp, true).await?;
+        let kpj = tk::parse_kpj(kpj).map_err(|_| Error::NotFound)?;
+        let c = self.store.conn();
+        let registrations: Vec<WorkerRow> = q::workers_of(c, &employer.id)
+            .await?
+            .into_iter()
+            .filter(|w| w.kpj == kpj)
+            .collect();
+        let Some(worker) = registrations.iter().find(|w| w.until.is_none()).cloned() else {
+            return Err(if registrations.is_empty() {
+                Error::NotFound
+            } else {
+                Error::Conflict {
+                    code: "registration_ended",
+                    field: Some("until".into()),
+                }
+            });
+        };
+        let (until, reason) = check_end(&worker, input)?;
+        let last_month = until.format("%Y-%m").to_string();
+        if q::reported_after(c, &employer.id, &worker.person_id, &last_month)
+            .await?
+            .is_some()
+        {
+            return Err(Error::Conflict {
+                code: "reported_after_end",
+                field: Some("until".into()),
+            });
+        }
+        self.end_registration(
+            ctx,
+            worker,
+            until,
+            reason,
+            now,
+            &format!("npp={}", employer.npp),
+        )
+        .await
+    }
+
+    /// Ends a non-wage worker's current registration through an agent of their area: on
+    /// `until` (a day it covers, not after today, not before a month paid for —
+    /// `reported_after_end`). Their payments and JHT balance stay.
+    pub async fn end_bpu(
+        &self,
+        ctx: &Ctx,
+        kpj: &str,
+        input: &EndInput,
+        now: DateTime<Utc>,
+    ) -> Result<WorkerRow> {
+        if !ctx.actor.may_write_registry() {
+            return Err(Error::Forbidden);
+        }
+        let worker = self.bpu_registration(ctx, kpj).await?;
+        if worker.until.is_some() {
+            return Err(Error::Conflict {
+                code: "registration_ended",
+                field: Some("until".into()),
+            });
+        }
+        let (until, reason) = check_end(&worker, input)?;
+        let last_month = until.format("%Y-%m").to_string();
+        if q::bpu_payments_of(self.store.conn(), &worker.person_id)
+            .await?
+            .iter()
+            .any(|p| p.worker_id == worker.id && p.period > last_month)
+        {
+            return Err(Error::Conflict {
+                code: "reported_after_end",
+                field: Some("until".into()),
+            });
+        }
+        self.end_registration(ctx, worker, until, reason, now, "bpu")
+            .await
+    }
+
+    async fn end_registration(
+        &self,
+        ctx: &Ctx,
+        worker: WorkerRow,
+        until: NaiveDate,
+        reason: EndReason,
+        now: DateTime<Utc>,
+        what: &str,
+    ) -> Result<WorkerRow> {
+        let c = self.store.conn();
+        if !q::end_registration(c, &worker.id, until, reason.code(), &ctx.actor.label(), now)
+            .await?
+        {
+            return Err(Error::Conflict {
+                code: "registration_ended",
+                field: Some("until".into()),
+            });
+        }
+        let person_village = reg::person(c, &Scope::National, &worker.person_id)
+            .await?
+            .map_or_else(|| worker.village_code.clone(), |p| p.village_code);
+        self.audit
+            .record(
+                ctx,
+                if worker.kind == "bpu" {
+                    "tk.bpu.end"
+                } else {
+                    "tk.worker.end"
+                },
+                "person",
+                Some(&worker.person_id),
+                Some(&person_village),
+                Some(format!("{what} until={until} reason={}", reason.code())),
+            )
+            .await?;
+        Ok(WorkerRow {
+            until: Some(until),
+            end_reason: Some(reason.code().to_string()),
+            ..worker
+        })
     }
 
     /// The compliance list of the actor's area (narrowed to `area`) on `on`, for inspectors
@@ -1132,7 +1546,13 @@ impl Pintu {
             .map_err(|_| Error::Internal(anyhow::anyhow!("period {last_period}")))?
             .1;
         let previous_period = tk::previous_period(last_start);
+        let previous_start = tk::parse_period(&previous_period)
+            .map_err(|_| Error::Internal(anyhow::anyhow!("period {previous_period}")))?
+            .1;
+        let last_end = this_month.pred_opt().unwrap_or(last_start);
         let employers = q::employers(c, &scope).await?;
+        let registrations =
+            q::registration_counts(c, &scope, previous_start, last_start, last_end).await?;
         let counts = q::headcounts(c, &scope, &[&last_period, &previous_period]).await?;
         let wages = q::period_wages(c, &scope, &last_period).await?;
         let overdue = q::overdue_bills(c, &scope, on).await?;
@@ -1152,12 +1572,19 @@ impl Pintu {
             let below_minimum = minimum_wage.map_or(0, |m| {
                 wages.iter().filter(|(id, w)| *id == e.id && *w < m).count() as i64
             });
+            let (ever, active_last, workers_ended) = registrations
+                .iter()
+                .find(|(id, ..)| *id == e.id)
+                .map_or((0, 0, 0), |x| (x.1, x.2, x.3));
+            // No report is expected of an employer whose every worker had left before the
+            // month began; one with no worker registered at all is still flagged.
+            let expects_report = ever == 0 || active_last > 0;
             let (overdue_bills, overdue_amount) = overdue
                 .iter()
                 .find(|(id, ..)| *id == e.id)
                 .map_or((0, 0), |x| (x.1, x.2));
             out.push(EmployerFlags {
-                missing_report: workers_last == 0 && e.registered_on < this_month,
+                missing_report: workers_last == 0 && e.registered_on < this_month && expects_report,
                 headcount_drop: tk::headcount_dropped(workers_previous, workers_last),
                 employer: e,
                 minimum_wage,
@@ -1166,6 +1593,7 @@ impl Pintu {
                 below_minimum,
                 overdue_bills,
                 overdue_amount,
+                workers_ended,
             });
         }
         out.sort_by_key(|f| !f.flagged());

@@ -164,6 +164,9 @@ pub struct WorkerRow {
     pub with_jht: bool,
     pub registered_by: String,
     pub created_at: DateTime<Utc>,
+    /// Why the registration ended (`left_job`, `retired`, `died`, `stopped`), once `until`
+    /// is set.
+    pub end_reason: Option<String>,
 }
 
 impl FromRow for WorkerRow {
@@ -183,13 +186,15 @@ impl FromRow for WorkerRow {
             with_jht: col(row, "with_jht")?,
             registered_by: col(row, "registered_by")?,
             created_at: col(row, "created_at")?,
+            end_reason: col(row, "end_reason")?,
         })
     }
 }
 
 const WORKER: &str = "SELECT w.id, w.employer_id, w.person_id, p.full_name AS person_name, \
      p.birth_date, w.kpj, w.village_code, w.kind, w.since, w.until, w.declared_income, \
-     w.with_jht, w.registered_by, w.created_at FROM tk_workers w JOIN persons p ON p.id = w.person_id";
+     w.with_jht, w.registered_by, w.created_at, w.end_reason \
+     FROM tk_workers w JOIN persons p ON p.id = w.person_id";
 
 pub async fn insert_worker(c: &impl ConnectionTrait, w: &WorkerRow) -> Result<()> {
     execute(
@@ -214,6 +219,94 @@ pub async fn insert_worker(c: &impl ConnectionTrait, w: &WorkerRow) -> Result<()
     )
     .await?;
     Ok(())
+}
+
+/// Ends a current registration on `until` (its last day) for `reason`. `false` when it had
+/// ended already (or does not exist), so two endings at once record one.
+pub async fn end_registration(
+    c: &impl ConnectionTrait,
+    worker_id: &str,
+    until: NaiveDate,
+    reason: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE tk_workers SET until = ?, end_reason = ?, ended_by = ?, ended_at = ? \
+         WHERE id = ? AND until IS NULL",
+        vec![
+            until.into(),
+            reason.into(),
+            by.into(),
+            at.into(),
+            worker_id.into(),
+        ],
+    )
+    .await?
+        == 1)
+}
+
+/// The latest month after `period` in which the employer reported a wage for the person.
+pub async fn reported_after(
+    c: &impl ConnectionTrait,
+    employer_id: &str,
+    person_id: &str,
+    period: &str,
+) -> Result<Option<String>> {
+    let row = crate::query_one(
+        c,
+        "SELECT MAX(period) AS period FROM tk_wages \
+         WHERE employer_id = ? AND person_id = ? AND period > ?",
+        vec![employer_id.into(), person_id.into(), period.into()],
+    )
+    .await?;
+    match row {
+        Some(r) => col(&r, "period"),
+        None => Ok(None),
+    }
+}
+
+/// The non-wage workers (BPU) registered in `scope`, current ones first, then by name:
+/// those whose name holds `name` (a search key), whose card is `kpj`, or who are the person
+/// `person_id`, if given.
+pub async fn bpu_workers(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    name: Option<&str>,
+    kpj: Option<&str>,
+    person_id: Option<&str>,
+    limit: u64,
+) -> Result<Vec<WorkerRow>> {
+    let (area, mut values) = scope_filter(scope, "w.village_code");
+    let mut filter = String::new();
+    if let Some(id) = person_id {
+        filter.push_str(" AND w.person_id = ?");
+        values.push(id.into());
+    }
+    if let Some(k) = kpj {
+        filter.push_str(" AND w.kpj = ?");
+        values.push(k.into());
+    }
+    if let Some(n) = name {
+        let key: String = n
+            .chars()
+            .filter(|ch| ch.is_alphanumeric() || *ch == ' ')
+            .collect();
+        filter.push_str(" AND p.name_key LIKE ?");
+        values.push(format!("%{key}%").into());
+    }
+    values.push((limit as i64).into());
+    fetch_all(
+        c,
+        &format!(
+            "{WORKER} WHERE w.kind = 'bpu' AND {area}{filter} \
+             ORDER BY CASE WHEN w.until IS NULL THEN 0 ELSE 1 END, p.full_name, w.since DESC, w.id \
+             LIMIT ?"
+        ),
+        values,
+    )
+    .await
 }
 
 /// An employer's workers (current ones first, then by name).
@@ -690,6 +783,8 @@ pub struct BpuPaymentRow {
     /// Who took it: `user:<username>`.
     pub agent: String,
     pub paid_at: DateTime<Utc>,
+    /// The agent's form (or the API's Idempotency-Key) that took it, if any.
+    pub idempotency_key: Option<String>,
 }
 
 impl FromRow for BpuPaymentRow {
@@ -707,6 +802,7 @@ impl FromRow for BpuPaymentRow {
             total: col(row, "total")?,
             agent: col(row, "agent")?,
             paid_at: col(row, "paid_at")?,
+            idempotency_key: col(row, "idempotency_key")?,
         })
     }
 }
@@ -715,7 +811,8 @@ pub async fn insert_bpu_payment(c: &impl ConnectionTrait, p: &BpuPaymentRow) -> 
     execute(
         c,
         "INSERT INTO tk_bpu_payments (id, worker_id, person_id, village_code, period, income, \
-         jkk, jkm, jht, total, agent, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         jkk, jkm, jht, total, agent, paid_at, idempotency_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             p.id.clone().into(),
             p.worker_id.clone().into(),
@@ -729,11 +826,15 @@ pub async fn insert_bpu_payment(c: &impl ConnectionTrait, p: &BpuPaymentRow) -> 
             p.total.into(),
             p.agent.clone().into(),
             p.paid_at.into(),
+            p.idempotency_key.clone().into(),
         ],
     )
     .await?;
     Ok(())
 }
+
+const BPU_PAYMENT: &str = "SELECT id, worker_id, person_id, village_code, period, income, \
+     jkk, jkm, jht, total, agent, paid_at, idempotency_key FROM tk_bpu_payments";
 
 /// A person's BPU payments, oldest first.
 pub async fn bpu_payments_of(
@@ -742,9 +843,21 @@ pub async fn bpu_payments_of(
 ) -> Result<Vec<BpuPaymentRow>> {
     fetch_all(
         c,
-        "SELECT id, worker_id, person_id, village_code, period, income, jkk, jkm, jht, total, \
-         agent, paid_at FROM tk_bpu_payments WHERE person_id = ? ORDER BY period, id",
+        &format!("{BPU_PAYMENT} WHERE person_id = ? ORDER BY period, id"),
         vec![person_id.into()],
+    )
+    .await
+}
+
+/// The BPU payment taken with idempotency key `key`.
+pub async fn bpu_payment_by_key(
+    c: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<BpuPaymentRow>> {
+    fetch_one(
+        c,
+        &format!("{BPU_PAYMENT} WHERE idempotency_key = ?"),
+        vec![key.into()],
     )
     .await
 }
@@ -769,6 +882,48 @@ pub async fn headcounts(
     .await?;
     rows.iter()
         .map(|r| Ok((col(r, "employer_id")?, col(r, "period")?, col(r, "n")?)))
+        .collect()
+}
+
+/// Per employer of `scope` with wage workers: how many registrations it ever had, how many
+/// covered a day of the month `last_start`..=`last_end`, and how many ended on a day from
+/// `previous_start` to `last_end` (workers who left between the two months compared).
+pub async fn registration_counts(
+    c: &impl ConnectionTrait,
+    scope: &Scope,
+    previous_start: NaiveDate,
+    last_start: NaiveDate,
+    last_end: NaiveDate,
+) -> Result<Vec<(String, i64, i64, i64)>> {
+    let (area, scope_values) = scope_filter(scope, "village_code");
+    let mut values: Vec<sea_orm::Value> = vec![
+        last_end.into(),
+        last_start.into(),
+        previous_start.into(),
+        last_end.into(),
+    ];
+    values.extend(scope_values);
+    let rows = query_all(
+        c,
+        &format!(
+            "SELECT employer_id, COUNT(*) AS ever, \
+             SUM(CASE WHEN since <= ? AND (until IS NULL OR until >= ?) THEN 1 ELSE 0 END) \
+             AS active, \
+             SUM(CASE WHEN until >= ? AND until <= ? THEN 1 ELSE 0 END) AS ended \
+             FROM tk_workers WHERE kind = 'wage' AND {area} GROUP BY employer_id"
+        ),
+        values,
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "employer_id")?,
+                col(r, "ever")?,
+                col::<Option<i64>>(r, "active")?.unwrap_or(0),
+                col::<Option<i64>>(r, "ended")?.unwrap_or(0),
+            ))
+        })
         .collect()
 }
 

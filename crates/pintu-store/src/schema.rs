@@ -76,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "JKN contributions of wage earners (PPU), billed to employers",
         jkn_ppu_bills,
     ),
+    (
+        24,
+        "ending BPJS Ketenagakerjaan registrations; BPU payments by idempotency key",
+        tk_registration_ends,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2063,6 +2068,55 @@ fn jkn_ppu_bills() -> Vec<Ddl> {
         index(
             "ix_jkn_ppu_bills_area",
             "jkn_ppu_bills",
+            &["village_code", "period"],
+        ),
+    ]
+}
+
+fn tk_registration_ends() -> Vec<Ddl> {
+    let alter = |table: &'static str, col: ColumnDef| {
+        Ddl::Alter(Box::new(
+            Table::alter().table(table).add_column(col).to_owned(),
+        ))
+    };
+    vec![
+        // Why and by whom a registration was ended (`until` is its last day): the worker
+        // left the job, retired or died, or a non-wage worker stopped.
+        alter(
+            "tk_workers",
+            ColumnDef::new("end_reason")
+                .string_len(16)
+                .null()
+                .to_owned(),
+        ),
+        alter(
+            "tk_workers",
+            ColumnDef::new("ended_by").text().null().to_owned(),
+        ),
+        alter(
+            "tk_workers",
+            ColumnDef::new("ended_at")
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+        ),
+        // The key of the agent's form (or the API's Idempotency-Key): a payment submitted
+        // twice is taken once. Older payments have none.
+        alter(
+            "tk_bpu_payments",
+            ColumnDef::new("idempotency_key")
+                .string_len(80)
+                .null()
+                .to_owned(),
+        ),
+        unique(
+            "ux_tk_bpu_payments_key",
+            "tk_bpu_payments",
+            &["idempotency_key"],
+        ),
+        index(
+            "ix_tk_bpu_payments_area",
+            "tk_bpu_payments",
             &["village_code", "period"],
         ),
     ]

@@ -1646,3 +1646,58 @@ ppu-bill-total = JKN (BPJS Kesehatan)
 tk-bills-bpjstk = BPJS Ketenagakerjaan bills
 finance-ppu = Employers' JKN (PPU), paid / billed
 finance-tk = BPJS Ketenagakerjaan, paid / billed
+field-until = Last day
+tk-worker = Worker
+tk-status = Status
+tk-yes = Yes
+tk-no = No
+tk-ended-on = Ended on { $date }
+tk-active-since = Active since { $date }
+tk-end-reason-left_job = Left the job
+tk-end-reason-retired = Retired
+tk-end-reason-died = Died
+tk-end-reason-stopped = Stopped contributing
+tk-end-worker = End a worker's registration
+tk-end-worker-hint = For a worker who left the job, retired or died: from the month after the last day, wage reports no longer include them. Their history and JHT balance stay.
+tk-worker-ended = The worker's registration is ended.
+tk-flag-ended = { $count ->
+    [one] 1 registration ended by the employer
+   *[other] { $count } registrations ended by the employer
+}
+tk-bpu-title = Non-wage workers (BPU)
+tk-bpu-worker-title = Non-wage worker
+tk-bpu-hint = Informal workers who pay BPJS Ketenagakerjaan on their declared income through an agent: work accident (JKK) and death (JKM), and old-age savings (JHT) if they choose it.
+tk-bpu-search = Name or member card (KPJ)
+tk-bpu-all = Show all
+tk-bpu-none = No non-wage worker registered in your area yet.
+tk-bpu-none-found = No non-wage worker found.
+tk-bpu-register = Register a non-wage worker
+tk-bpu-register-hint = A person of the registry in your area, by NIK. A member card (KPJ) is issued unless they have one.
+tk-bpu-income-hint = Contributions are counted on this income, at least the minimum the rates set.
+tk-bpu-with-jht = Also old-age savings (JHT, 2 % of the income)
+tk-bpu-programmes = Programmes
+tk-bpu-monthly = Contribution a month
+tk-bpu-counted-on = counted on { $amount }
+tk-bpu-unpaid = Not paid yet
+tk-bpu-unpaid-months = { $count ->
+    [one] 1 month
+   *[other] { $count } months
+}
+tk-bpu-pay = Take a payment
+tk-bpu-pay-hint = Cash handed to you for one month. The amount is the month's contribution on the declared income. Sending the form twice takes the payment once.
+tk-bpu-months = Months
+tk-bpu-no-months = No month yet.
+tk-bpu-due = Contribution
+tk-bpu-payments = Payments taken
+tk-bpu-no-payments = No payment taken yet.
+tk-bpu-agent = Taken by
+tk-bpu-end = End the registration
+tk-bpu-end-hint = When the worker stops contributing, retired or died. Months after the last day are no longer paid for; payments and the JHT balance stay.
+tk-bpu-registered = The non-wage worker is registered.
+tk-bpu-paid = The payment is recorded.
+tk-bpu-ended = The registration is ended.
+error-registration_ended = This registration has ended: nothing can be reported or paid for after its last month.
+error-reported_after_end = Contributions are recorded for a month after this day: choose a later last day.
+error-end_reason_invalid = Choose a reason from the list.
+error-end_before_start = The last day cannot be before the registration began.
+error-search_name_or_kpj = Search by name or by member card (KPJ, 11 digits); look a NIK up with the search form.

@@ -1,19 +1,22 @@
 //! BPJS Ketenagakerjaan (PAY-4, PAY-5): `/api/v1/employers` (register, list, workers, wage
 //! reports as JSON or CSV, bills, the JKN bills of the same wage earners (PPU, PAY-2),
-//! employer accounts) and `/api/v1/tk` (a member's JHT balance
-//! and simulation, non-wage workers through agents, the inspectors' compliance list). A NIK
-//! travels only in request bodies; KPJ and NPP numbers are no personal data by themselves.
+//! employer accounts, ending a worker's registration) and `/api/v1/tk` (a member's JHT
+//! balance and simulation, non-wage workers through agents — listed, registered, paid for
+//! and ended — the inspectors' compliance list). A NIK travels only in request bodies; KPJ
+//! and NPP numbers are no personal data by themselves.
 
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
 use pintu_service::bpjstk::{
-    BpuInput, Compliance, EmployerInput, EmployerView, JhtBalance, WageLine, WageReport,
-    WorkerInput,
+    BpuInput, BpuView, Compliance, EmployerInput, EmployerView, EndInput, JhtBalance, WageLine,
+    WageReport, WorkerInput,
 };
-use pintu_store::bpjstk::{EmployerBillRow, EmployerRow, PpuBillRow, WageRow, WorkerRow};
+use pintu_store::bpjstk::{
+    BpuPaymentRow, EmployerBillRow, EmployerRow, PpuBillRow, WageRow, WorkerRow,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -29,14 +32,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register_employer, list_employers))
         .routes(routes!(get_employer))
         .routes(routes!(register_worker))
+        .routes(routes!(end_worker))
         .routes(routes!(put_wages, get_wages))
         .routes(routes!(upload_wages))
         .routes(routes!(bills))
         .routes(routes!(jkn_bills))
         .routes(routes!(employer_account))
         .routes(routes!(jht))
-        .routes(routes!(register_bpu))
+        .routes(routes!(register_bpu, list_bpu))
+        .routes(routes!(get_bpu))
         .routes(routes!(pay_bpu))
+        .routes(routes!(end_bpu))
         .routes(routes!(compliance))
 }
 
@@ -78,7 +84,10 @@ pub struct WorkerOut {
     /// `wage` (with an employer) or `bpu` (non-wage worker).
     pub kind: String,
     pub since: NaiveDate,
+    /// The registration's last day, once it ended.
     pub until: Option<NaiveDate>,
+    /// Why it ended: `left_job`, `retired`, `died` or `stopped` (a non-wage worker).
+    pub end_reason: Option<String>,
     /// BPU: the declared monthly income.
     pub declared_income: Option<i64>,
     pub with_jht: bool,
@@ -93,6 +102,7 @@ impl From<WorkerRow> for WorkerOut {
             kind: w.kind,
             since: w.since,
             until: w.until,
+            end_reason: w.end_reason,
             declared_income: w.declared_income,
             with_jht: w.with_jht,
         }
@@ -327,6 +337,48 @@ async fn register_worker(
         .await
         .map_err(|e| c.err(e))?;
     Ok((StatusCode::CREATED, Json(w.into())))
+}
+
+/// Ending a registration.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EndIn {
+    /// `YYYY-MM-DD`: the registration's last day, not before it began nor after today.
+    pub until: String,
+    /// A wage worker: `left_job`, `retired` or `died`; a non-wage worker: `stopped`,
+    /// `retired` or `died`.
+    pub reason: String,
+}
+
+/// End a worker's registration with the employer (its own account, or a district office of
+/// its area): the worker left the job, retired or died. Wage reports of a later month that
+/// name the worker are refused (`registration_ended`); their history and JHT balance stay.
+/// 409 `registration_ended` when ended already, `reported_after_end` when a later month
+/// reports the worker.
+#[utoipa::path(post, path = "/api/v1/employers/{npp}/workers/{kpj}/end", tag = "bpjstk",
+    params(("npp" = String, Path), ("kpj" = String, Path)), request_body = EndIn,
+    responses((status = 200, body = WorkerOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn end_worker(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path((npp, kpj)): Path<(String, String)>,
+    ApiJson(b): ApiJson<EndIn>,
+) -> Result<Json<WorkerOut>, ApiError> {
+    let w = s
+        .pintu
+        .end_worker(
+            &c.ctx,
+            &npp,
+            &kpj,
+            &EndInput {
+                until: b.until,
+                reason: b.reason,
+            },
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(w.into()))
 }
 
 /// One worker's wage.
@@ -738,36 +790,180 @@ pub struct BpuPaymentOut {
     pub total: i64,
     pub agent: String,
     pub paid_at: DateTime<Utc>,
+    /// The same Idempotency-Key was sent before: this is the first payment, nothing was
+    /// taken now.
+    pub duplicate: bool,
 }
 
-/// Take a non-wage worker's contribution for a month (once; 409 `bpu_period_paid`).
-#[utoipa::path(post, path = "/api/v1/tk/bpu/{kpj}/payments", tag = "bpjstk", params(("kpj" = String, Path)), request_body = PeriodIn,
-    responses((status = 201, body = BpuPaymentOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+fn payment_out(p: BpuPaymentRow, duplicate: bool) -> BpuPaymentOut {
+    BpuPaymentOut {
+        period: p.period,
+        income: p.income,
+        jkk: p.jkk,
+        jkm: p.jkm,
+        jht: p.jht,
+        total: p.total,
+        agent: p.agent,
+        paid_at: p.paid_at,
+        duplicate,
+    }
+}
+
+/// Take a non-wage worker's contribution for a month (once; 409 `bpu_period_paid`; 422
+/// `registration_ended` for a month after an ended registration). An `Idempotency-Key`
+/// (the receipt's number) makes a retry return the first payment (200) and take nothing;
+/// the same key for another worker or month is refused (409 `idempotency_conflict`).
+#[utoipa::path(post, path = "/api/v1/tk/bpu/{kpj}/payments", tag = "bpjstk",
+    params(("kpj" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = PeriodIn,
+    responses((status = 201, body = BpuPaymentOut), (status = 200, body = BpuPaymentOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn pay_bpu(
     State(s): State<AppState>,
     c: ApiCtx,
     Path(kpj): Path<String>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<PeriodIn>,
 ) -> Result<(StatusCode, Json<BpuPaymentOut>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
     let p = s
         .pintu
-        .pay_bpu(&c.ctx, &kpj, &b.period, Utc::now())
+        .pay_bpu(&c.ctx, &kpj, &b.period, key.as_deref(), Utc::now())
         .await
         .map_err(|e| c.err(e))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(BpuPaymentOut {
-            period: p.period,
-            income: p.income,
-            jkk: p.jkk,
-            jkm: p.jkm,
-            jht: p.jht,
-            total: p.total,
-            agent: p.agent,
-            paid_at: p.paid_at,
-        }),
-    ))
+    let status = if p.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(payment_out(p.payment, p.duplicate))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BpuQuery {
+    /// A name (at least two letters) or a member card number (KPJ, 11 digits); every
+    /// non-wage worker of the area (the first 200) when absent. Never a NIK: search by NIK
+    /// through the pages' search form, whose NIK travels in the body.
+    pub q: Option<String>,
+    /// An area code inside yours; your whole area when absent.
+    pub area: Option<String>,
+}
+
+/// The non-wage workers (BPU) of your area, current ones first.
+#[utoipa::path(get, path = "/api/v1/tk/bpu", tag = "bpjstk", params(BpuQuery),
+    responses((status = 200, body = Vec<WorkerOut>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_bpu(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Query(q): Query<BpuQuery>,
+) -> Result<Json<Vec<WorkerOut>>, ApiError> {
+    let text = q.q.unwrap_or_default();
+    let compact: String = text.chars().filter(|ch| !ch.is_whitespace()).collect();
+    if !compact.is_empty() && compact.bytes().all(|b| b.is_ascii_digit()) && compact.len() != 11 {
+        return Err(c.err(pintu_service::Error::invalid("q", "search_name_or_kpj")));
+    }
+    let rows = s
+        .pintu
+        .bpu_workers(&c.ctx, &text, q.area.as_deref())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// A month of a non-wage worker's registration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BpuMonthOut {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The contribution at the rates in force in the month (what was paid, once paid).
+    pub due: i64,
+    pub paid: bool,
+}
+
+/// A non-wage worker: the registration, the contribution a month, the months due and the
+/// payments taken.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BpuDetailOut {
+    pub worker: WorkerOut,
+    /// A month's contribution at today's rates on the declared income.
+    pub monthly_total: Option<i64>,
+    /// Newest first.
+    pub months: Vec<BpuMonthOut>,
+    pub unpaid_months: usize,
+    pub unpaid_total: i64,
+    /// Newest first.
+    pub payments: Vec<BpuPaymentOut>,
+}
+
+impl From<BpuView> for BpuDetailOut {
+    fn from(v: BpuView) -> Self {
+        BpuDetailOut {
+            worker: v.worker.into(),
+            monthly_total: v.monthly.map(|m| m.total),
+            months: v
+                .months
+                .into_iter()
+                .map(|m| BpuMonthOut {
+                    period: m.period,
+                    due: m.due,
+                    paid: m.paid,
+                })
+                .collect(),
+            unpaid_months: v.unpaid_months,
+            unpaid_total: v.unpaid_total,
+            payments: v
+                .payments
+                .into_iter()
+                .map(|p| payment_out(p, false))
+                .collect(),
+        }
+    }
+}
+
+/// A non-wage worker of your area with the months due and the payments taken.
+#[utoipa::path(get, path = "/api/v1/tk/bpu/{kpj}", tag = "bpjstk", params(("kpj" = String, Path)),
+    responses((status = 200, body = BpuDetailOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_bpu(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(kpj): Path<String>,
+) -> Result<Json<BpuDetailOut>, ApiError> {
+    let v = s
+        .pintu
+        .bpu_worker(&c.ctx, &kpj)
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(v.into()))
+}
+
+/// End a non-wage worker's registration as an agent of their area: they stopped, retired
+/// or died. A month after its last is not paid for (`registration_ended`); their payments
+/// and JHT balance stay. 409 `registration_ended` when ended already,
+/// `reported_after_end` when a later month is paid.
+#[utoipa::path(post, path = "/api/v1/tk/bpu/{kpj}/end", tag = "bpjstk", params(("kpj" = String, Path)), request_body = EndIn,
+    responses((status = 200, body = WorkerOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn end_bpu(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(kpj): Path<String>,
+    ApiJson(b): ApiJson<EndIn>,
+) -> Result<Json<WorkerOut>, ApiError> {
+    let w = s
+        .pintu
+        .end_bpu(
+            &c.ctx,
+            &kpj,
+            &EndInput {
+                until: b.until,
+                reason: b.reason,
+            },
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(w.into()))
 }
 
 /// One enterprise's compliance flags.
@@ -786,6 +982,9 @@ pub struct EmployerFlagsOut {
     pub overdue_amount: i64,
     /// 20 % or more fewer workers reported than the month before.
     pub headcount_drop: bool,
+    /// Registrations the employer ended from the start of the month before to the end of
+    /// last month: the part of a drop it recorded (workers who left, retired or died).
+    pub workers_ended: i64,
 }
 
 /// A formal worker of the registry no employer registered.
@@ -827,6 +1026,7 @@ impl From<Compliance> for ComplianceOut {
                     overdue_bills: f.overdue_bills,
                     overdue_amount: f.overdue_amount,
                     headcount_drop: f.headcount_drop,
+                    workers_ended: f.workers_ended,
                 })
                 .collect(),
             unregistered_count: c.unregistered_count,

@@ -260,6 +260,11 @@ pub const ERROR_CODES: &[&str] = &[
     "bpu_already_registered",
     "bpu_period_paid",
     "npp_only_for_employer",
+    "registration_ended",
+    "reported_after_end",
+    "end_reason_invalid",
+    "end_before_start",
+    "search_name_or_kpj",
 ];
 
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`

@@ -1,7 +1,9 @@
 //! BPJS Ketenagakerjaan pages (PAY-4, PAY-5): the employers of an area and registering one,
 //! an employer's page (its workers, registering one by NIK, the month's wage report as a
-//! form or a CSV file, its bills), a member's JHT balance with its simulation, and the
-//! inspectors' compliance list. Plain forms: they work without JavaScript.
+//! form or a CSV file, its bills, ending a worker's registration), a member's JHT balance
+//! with its simulation, the inspectors' compliance list, and the non-wage workers (BPU) an
+//! agent registers, takes contributions from and ends. Plain forms: they work without
+//! JavaScript; a NIK travels only in form bodies.
 
 use std::collections::HashMap;
 
@@ -13,11 +15,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
+use pintu_domain::bpjstk::EndReason;
 use pintu_service::Error;
 use pintu_service::bpjstk::{
-    Compliance, EmployerInput, EmployerView, JhtBalance, WageLine, WageReport, WorkerInput,
+    BpuInput, BpuView, Compliance, EmployerInput, EmployerView, EndInput, JhtBalance, WageLine,
+    WageReport, WorkerInput,
 };
-use pintu_store::bpjstk::EmployerRow;
+use pintu_store::bpjstk::{EmployerRow, WorkerRow};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -29,10 +33,16 @@ pub fn router() -> Router<AppState> {
         .route("/employers", get(employers_page).post(register_employer))
         .route("/employers/{npp}", get(employer_page))
         .route("/employers/{npp}/workers", post(register_worker))
+        .route("/employers/{npp}/workers/end", post(end_worker))
         .route("/employers/{npp}/wages", post(report_wages))
         .route("/employers/{npp}/wages/csv", post(upload_wages))
         .route("/tk/workers/{kpj}/jht", get(jht_page))
         .route("/tk/compliance", get(compliance_page))
+        .route("/tk/bpu", get(bpu_list_page).post(register_bpu))
+        .route("/tk/bpu/search", post(search_bpu))
+        .route("/tk/bpu/{kpj}", get(bpu_page))
+        .route("/tk/bpu/{kpj}/payments", post(pay_bpu))
+        .route("/tk/bpu/{kpj}/end", post(end_bpu))
 }
 
 /// Rupiah with dots between thousands.
@@ -185,9 +195,46 @@ struct EmployerPage {
     rejections: Vec<Rejection>,
     report: Option<WageReport>,
     notice: Option<String>,
+    end: EndForm,
+    reasons: Vec<&'static str>,
+    today: String,
 }
 
 impl Money for EmployerPage {}
+
+impl EmployerPage {
+    /// Whether the wage form asks for `w`'s wage: a current worker, or one whose
+    /// registration ended in or after the month the form proposes.
+    fn reportable(&self, w: &WorkerRow) -> bool {
+        w.until
+            .is_none_or(|u| u.format("%Y-%m").to_string() >= self.period)
+    }
+
+    /// Whether any worker's registration is current (and may be ended).
+    fn has_current(&self) -> bool {
+        self.v.workers.iter().any(|w| w.until.is_none())
+    }
+}
+
+/// Ending a registration: on the employer's page the worker is chosen by KPJ.
+#[derive(Deserialize, Default)]
+struct EndForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kpj: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    reason: String,
+}
+
+fn reason_codes(kind: &str) -> Vec<&'static str> {
+    EndReason::for_kind(kind)
+        .into_iter()
+        .map(EndReason::code)
+        .collect()
+}
 
 #[derive(Deserialize, Default)]
 struct WorkerForm {
@@ -228,6 +275,7 @@ fn rejections_of(errors: &mut FormErrors) -> Vec<Rejection> {
 
 struct Shown {
     worker: WorkerForm,
+    end: EndForm,
     errors: FormErrors,
     report: Option<WageReport>,
     notice: Option<String>,
@@ -239,6 +287,7 @@ impl Default for Shown {
     fn default() -> Self {
         Shown {
             worker: WorkerForm::default(),
+            end: EndForm::default(),
             errors: FormErrors::default(),
             report: None,
             notice: None,
@@ -270,6 +319,9 @@ async fn employer_view(state: &AppState, u: &PageUser, npp: &str, mut s: Shown) 
             rejections,
             report: s.report,
             notice: s.notice,
+            end: s.end,
+            reasons: reason_codes("wage"),
+            today: pintu_service::today().to_string(),
         }),
     )
         .into_response()
@@ -338,6 +390,64 @@ async fn register_worker(
                 Err(r) => r,
             }
         }
+    }
+}
+
+/// Ends a worker's registration: the worker (by KPJ), the last day and the reason.
+async fn end_worker(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(npp): Path<String>,
+    Form(f): Form<EndForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let input = EndInput {
+        until: f.until.clone(),
+        reason: f.reason.clone(),
+    };
+    let r = if f.kpj.trim().is_empty() {
+        Err(Error::invalid("kpj", "required"))
+    } else {
+        state
+            .pintu
+            .end_worker(&u.ctx, &npp, f.kpj.trim(), &input, Utc::now())
+            .await
+    };
+    match r {
+        Ok(_) => {
+            let s = Shown {
+                notice: Some("tk-worker-ended".into()),
+                ..Shown::default()
+            };
+            employer_view(&state, &u, &npp, s).await
+        }
+        // A worker no longer on the list (ended meanwhile) is named on the form.
+        Err(Error::NotFound) if !f.kpj.trim().is_empty() => {
+            match shown_error(
+                Error::invalid("kpj", "worker_not_registered"),
+                &u,
+                Shown {
+                    end: f,
+                    ..Shown::default()
+                },
+            ) {
+                Ok(s) => employer_view(&state, &u, &npp, s).await,
+                Err(r) => r,
+            }
+        }
+        Err(e) => match shown_error(
+            e,
+            &u,
+            Shown {
+                end: f,
+                ..Shown::default()
+            },
+        ) {
+            Ok(s) => employer_view(&state, &u, &npp, s).await,
+            Err(r) => r,
+        },
     }
 }
 
@@ -554,6 +664,351 @@ async fn compliance_page(
             area: area.unwrap_or_default(),
         }),
         Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+// ---- non-wage workers (BPU) --------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "tk_bpu_list.html")]
+struct BpuListPage {
+    l: Layout,
+    workers: Vec<WorkerRow>,
+    /// What was searched (never a NIK: it is not shown back).
+    query: String,
+    searched: bool,
+    may_register: bool,
+    f: BpuForm,
+    errors: FormErrors,
+}
+
+impl Money for BpuListPage {}
+
+#[derive(Deserialize, Default)]
+struct BpuForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    nik: String,
+    #[serde(default)]
+    declared_income: String,
+    #[serde(default)]
+    with_jht: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct BpuSearchForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    q: String,
+}
+
+struct BpuListShown {
+    query: String,
+    searched: bool,
+    f: BpuForm,
+    errors: FormErrors,
+    status: StatusCode,
+}
+
+impl Default for BpuListShown {
+    fn default() -> Self {
+        BpuListShown {
+            query: String::new(),
+            searched: false,
+            f: BpuForm::default(),
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+        }
+    }
+}
+
+fn is_nik_like(q: &str) -> bool {
+    let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    digits.len() == 16 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+async fn bpu_list_view(state: &AppState, u: &PageUser, mut s: BpuListShown) -> Response {
+    let workers = match state.pintu.bpu_workers(&u.ctx, &s.query, None).await {
+        Ok(rows) => rows,
+        Err(e @ Error::Invalid(_)) => match FormErrors::from_error(e, &u.tr) {
+            Ok((status, errors)) => {
+                s.errors = errors;
+                s.status = status;
+                Vec::new()
+            }
+            Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+        },
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    if is_nik_like(&s.query) {
+        s.query.clear();
+    }
+    (
+        s.status,
+        render(&BpuListPage {
+            l: Layout::for_user(u, "tk-bpu-title", "employers", "/tk/bpu"),
+            workers,
+            query: s.query,
+            searched: s.searched,
+            may_register: u.ctx.actor.may_write_registry(),
+            f: s.f,
+            errors: s.errors,
+        }),
+    )
+        .into_response()
+}
+
+async fn bpu_list_page(State(state): State<AppState>, u: PageUser) -> Response {
+    bpu_list_view(&state, &u, BpuListShown::default()).await
+}
+
+/// Search by name, KPJ or NIK: a POST, so a NIK never appears in an address or a log.
+async fn search_bpu(
+    State(state): State<AppState>,
+    u: PageUser,
+    Form(f): Form<BpuSearchForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let s = BpuListShown {
+        query: f.q.trim().to_string(),
+        searched: !f.q.trim().is_empty(),
+        ..BpuListShown::default()
+    };
+    bpu_list_view(&state, &u, s).await
+}
+
+async fn register_bpu(
+    State(state): State<AppState>,
+    u: PageUser,
+    Form(f): Form<BpuForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let input = BpuInput {
+        nik: f.nik.clone(),
+        declared_income: f.declared_income.clone(),
+        with_jht: f.with_jht.is_some(),
+    };
+    match state.pintu.register_bpu(&u.ctx, &input, Utc::now()).await {
+        Ok(w) => Redirect::to(&format!("/tk/bpu/{}?notice=registered", w.kpj)).into_response(),
+        Err(e) => match FormErrors::from_error(e, &u.tr) {
+            Ok((status, errors)) => {
+                // The NIK typed is not shown back: it is kept out of the page's history.
+                let kept = BpuForm {
+                    nik: String::new(),
+                    ..f
+                };
+                let s = BpuListShown {
+                    f: kept,
+                    errors,
+                    status,
+                    ..BpuListShown::default()
+                };
+                bpu_list_view(&state, &u, s).await
+            }
+            Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tk_bpu.html")]
+struct BpuPage {
+    l: Layout,
+    v: BpuView,
+    notice: Option<&'static str>,
+    errors: FormErrors,
+    /// The month the payment form proposes: the oldest unpaid, else the next unpaid one.
+    period: String,
+    /// A fresh key for the payment form: submitting it twice takes the payment once.
+    pay_key: String,
+    end: EndForm,
+    reasons: Vec<&'static str>,
+    today: String,
+}
+
+impl Money for BpuPage {}
+
+#[derive(Deserialize, Default)]
+struct BpuPayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    idempotency_key: String,
+}
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+/// The month the payment form proposes.
+fn month_to_pay(v: &BpuView) -> String {
+    if let Some(m) = v.months.iter().rev().find(|m| !m.paid) {
+        return m.period.clone();
+    }
+    let this_month = pintu_service::today().format("%Y-%m").to_string();
+    match v.months.first() {
+        // Every month paid up to now: the next one, paid ahead.
+        Some(m) if m.period >= this_month => pintu_domain::bpjstk::parse_period(&m.period)
+            .ok()
+            .and_then(|(_, d)| d.checked_add_months(chrono::Months::new(1)))
+            .map_or(this_month, |d| d.format("%Y-%m").to_string()),
+        _ => this_month,
+    }
+}
+
+struct BpuShown {
+    notice: Option<&'static str>,
+    errors: FormErrors,
+    status: StatusCode,
+    period: Option<String>,
+    end: EndForm,
+}
+
+impl Default for BpuShown {
+    fn default() -> Self {
+        BpuShown {
+            notice: None,
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+            period: None,
+            end: EndForm::default(),
+        }
+    }
+}
+
+async fn bpu_view(state: &AppState, u: &PageUser, kpj: &str, s: BpuShown) -> Response {
+    let v = match state.pintu.bpu_worker(&u.ctx, kpj).await {
+        Ok(v) => v,
+        Err(e) => return error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    };
+    (
+        s.status,
+        render(&BpuPage {
+            l: Layout::for_user(
+                u,
+                "tk-bpu-worker-title",
+                "employers",
+                &format!("/tk/bpu/{kpj}"),
+            ),
+            period: s.period.unwrap_or_else(|| month_to_pay(&v)),
+            reasons: reason_codes("bpu"),
+            v,
+            notice: s.notice,
+            errors: s.errors,
+            pay_key: pintu_store::new_id(),
+            end: s.end,
+            today: pintu_service::today().to_string(),
+        }),
+    )
+        .into_response()
+}
+
+async fn bpu_page(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(kpj): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let notice = match q.notice.as_deref() {
+        Some("registered") => Some("tk-bpu-registered"),
+        Some("paid") => Some("tk-bpu-paid"),
+        Some("ended") => Some("tk-bpu-ended"),
+        _ => None,
+    };
+    bpu_view(
+        &state,
+        &u,
+        &kpj,
+        BpuShown {
+            notice,
+            ..BpuShown::default()
+        },
+    )
+    .await
+}
+
+async fn bpu_error(state: &AppState, u: &PageUser, kpj: &str, e: Error, s: BpuShown) -> Response {
+    match FormErrors::from_error(e, &u.tr) {
+        Ok((status, errors)) => {
+            bpu_view(
+                state,
+                u,
+                kpj,
+                BpuShown {
+                    errors,
+                    status,
+                    ..s
+                },
+            )
+            .await
+        }
+        Err(e) => error_page(u.tr.clone(), e, u.ctx.request_id.clone()),
+    }
+}
+
+/// Cash taken by the agent for a month; the form's key takes a double submission once.
+async fn pay_bpu(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(kpj): Path<String>,
+    Form(f): Form<BpuPayForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let key = f.idempotency_key.trim();
+    if key.is_empty() {
+        let e = Error::invalid("idempotency_key", "idempotency_key_invalid");
+        return bpu_error(&state, &u, &kpj, e, BpuShown::default()).await;
+    }
+    match state
+        .pintu
+        .pay_bpu(&u.ctx, &kpj, &f.period, Some(key), Utc::now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/tk/bpu/{kpj}?notice=paid")).into_response(),
+        Err(e) => {
+            let s = BpuShown {
+                period: Some(f.period.clone()),
+                ..BpuShown::default()
+            };
+            bpu_error(&state, &u, &kpj, e, s).await
+        }
+    }
+}
+
+async fn end_bpu(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(kpj): Path<String>,
+    Form(f): Form<EndForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    let input = EndInput {
+        until: f.until.clone(),
+        reason: f.reason.clone(),
+    };
+    match state.pintu.end_bpu(&u.ctx, &kpj, &input, Utc::now()).await {
+        Ok(_) => Redirect::to(&format!("/tk/bpu/{kpj}?notice=ended")).into_response(),
+        Err(e) => {
+            let s = BpuShown {
+                end: f,
+                ..BpuShown::default()
+            };
+            bpu_error(&state, &u, &kpj, e, s).await
+        }
     }
 }
 

@@ -711,3 +711,656 @@ async fn the_employer_pages_work_for_the_district_office_and_the_employer() {
     );
     let _ = kab;
 }
+
+/// The first day of month `YYYY-MM`.
+fn first_of(period: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").expect("month")
+}
+
+fn field_codes(e: &Value) -> Vec<(String, String)> {
+    e["error"]["fields"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .map(|x| {
+                    (
+                        x["field"].as_str().unwrap_or("").to_string(),
+                        x["code"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_ended_registration_is_no_longer_billed_and_keeps_its_history() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let other = app
+            .officer("bandung", "district_officer", Some("32.01"))
+            .await;
+        heads(&app, &desa.token).await;
+        for (npp, user) in [(NPP_A, "pt_a"), (NPP_B, "pt_b")] {
+            let resp = app
+                .post(&kab.token, "/api/v1/employers", &employer_body(npp, 2))
+                .await;
+            assert_eq!(resp.status(), 201);
+            let resp = app
+                .post(
+                    &kab.token,
+                    &format!("/api/v1/employers/{npp}/users"),
+                    &json!({"username": user, "password": TEST_PASSWORD}),
+                )
+                .await;
+            assert_eq!(resp.status(), 201);
+        }
+        let pt_a = token_of(&app, "pt_a").await;
+        let pt_b = token_of(&app, "pt_b").await;
+        let mut kpj = Vec::new();
+        for serial in 1..=3 {
+            let resp = app
+                .post(
+                    &pt_a,
+                    &format!("/api/v1/employers/{NPP_A}/workers"),
+                    &json!({"nik": nik(VILLAGE, serial), "since": "2025-01-01"}),
+                )
+                .await;
+            kpj.push(
+                json_of(resp).await["kpj"]
+                    .as_str()
+                    .expect("kpj")
+                    .to_string(),
+            );
+        }
+        let (prev, last) = (months_ago(2), months_ago(1));
+        let wages = |p: &str| format!("/api/v1/employers/{NPP_A}/wages/{p}");
+        let all = json!({"rows": [
+            {"worker": kpj[0], "wage": 5_000_000},
+            {"worker": kpj[1], "wage": 5_000_000},
+            {"worker": kpj[2], "wage": 5_000_000}
+        ]});
+        assert_eq!(put(&app, &pt_a, &wages(&prev), &all).await.status(), 200);
+
+        // Who may end it: the employer itself and the district office of its area.
+        let end = |k: &str| format!("/api/v1/employers/{NPP_A}/workers/{k}/end");
+        let last_day_of_prev = (first_of(&last) - chrono::Days::new(1)).to_string();
+        let body = json!({"until": last_day_of_prev, "reason": "left_job"});
+        assert_eq!(app.post(&pt_b, &end(&kpj[0]), &body).await.status(), 404);
+        assert_eq!(
+            app.post(&other.token, &end(&kpj[0]), &body).await.status(),
+            404
+        );
+        assert_eq!(
+            app.post(&desa.token, &end(&kpj[0]), &body).await.status(),
+            403
+        );
+        assert_eq!(
+            app.post(&pt_a, &end("99999999999"), &body).await.status(),
+            404
+        );
+
+        // The last day and the reason are checked together.
+        let resp = app
+            .post(
+                &pt_a,
+                &end(&kpj[0]),
+                &json!({"until": "2024-12-31", "reason": "stopped"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            field_codes(&json_of(resp).await),
+            [
+                ("reason".to_string(), "end_reason_invalid".to_string()),
+                ("until".to_string(), "end_before_start".to_string())
+            ]
+        );
+        let tomorrow = (pintu_service::today() + chrono::Days::new(1)).to_string();
+        let resp = app
+            .post(
+                &pt_a,
+                &end(&kpj[0]),
+                &json!({"until": tomorrow, "reason": ""}),
+            )
+            .await;
+        assert_eq!(
+            field_codes(&json_of(resp).await),
+            [
+                ("reason".to_string(), "required".to_string()),
+                ("until".to_string(), "date_in_future".to_string())
+            ]
+        );
+        // Not before a month the employer reported the worker for.
+        let resp = app
+            .post(
+                &pt_a,
+                &end(&kpj[0]),
+                &json!({"until": first_of(&months_ago(3)).to_string(), "reason": "left_job"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(json_of(resp).await["error"]["code"], "reported_after_end");
+
+        // The employer ends it on the last day of the month before last; once.
+        let resp = app.post(&pt_a, &end(&kpj[0]), &body).await;
+        assert_eq!(resp.status(), 200);
+        let w = json_of(resp).await;
+        assert_eq!(
+            (w["until"].clone(), w["end_reason"].clone()),
+            (json!(last_day_of_prev), json!("left_job"))
+        );
+        let resp = app.post(&pt_a, &end(&kpj[0]), &body).await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(json_of(resp).await["error"]["code"], "registration_ended");
+        // The district office ends another, who retired.
+        let resp = app
+            .post(
+                &kab.token,
+                &end(&kpj[1]),
+                &json!({"until": last_day_of_prev, "reason": "retired"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+
+        // Its last month is still reported (and replaced); a later one naming them is
+        // refused, and nothing of it is recorded.
+        assert_eq!(put(&app, &pt_a, &wages(&prev), &all).await.status(), 200);
+        let resp = put(&app, &pt_a, &wages(&last), &all).await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(
+            field_codes(&json_of(resp).await),
+            [
+                (
+                    "rows[0].worker".to_string(),
+                    "registration_ended".to_string()
+                ),
+                (
+                    "rows[1].worker".to_string(),
+                    "registration_ended".to_string()
+                )
+            ]
+        );
+        let kept = json_of(app.get(&pt_a, &wages(&last)).await).await;
+        assert_eq!(kept.as_array().map(Vec::len), Some(0));
+        let resp = put(
+            &app,
+            &pt_a,
+            &wages(&last),
+            &json!({"rows": [{"worker": kpj[2], "wage": 5_000_000}]}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(json_of(resp).await["bill"]["workers"], 1);
+
+        // The history keeps them with their last day; their JHT stays readable.
+        let detail = json_of(app.get(&pt_a, &format!("/api/v1/employers/{NPP_A}")).await).await;
+        let workers = detail["workers"].as_array().expect("workers");
+        assert_eq!(workers.len(), 3);
+        assert_eq!(workers[0]["kpj"], kpj[2].as_str(), "current workers first");
+        let ended = workers
+            .iter()
+            .find(|w| w["kpj"] == kpj[0].as_str())
+            .expect("ended worker");
+        assert_eq!(ended["until"], last_day_of_prev.as_str());
+        let j = app
+            .get(&pt_a, &format!("/api/v1/tk/workers/{}/jht", kpj[0]))
+            .await;
+        assert_eq!(j.status(), 200);
+        assert_eq!(json_of(j).await["lines"].as_array().map(Vec::len), Some(1));
+
+        // Inspectors see the drop, and that the employer recorded its part.
+        let list = json_of(
+            app.get(&kab.token, "/api/v1/tk/compliance?area=35.07")
+                .await,
+        )
+        .await;
+        let a = list["employers"]
+            .as_array()
+            .expect("employers")
+            .iter()
+            .find(|f| f["employer"]["npp"] == NPP_A)
+            .expect("employer")
+            .clone();
+        assert_eq!(
+            (
+                a["workers_previous"].clone(),
+                a["workers_last"].clone(),
+                a["headcount_drop"].clone(),
+                a["workers_ended"].clone(),
+                a["missing_report"].clone()
+            ),
+            (json!(3), json!(1), json!(true), json!(2), json!(false))
+        );
+
+        // Each ending is in the audit log.
+        let n = pintu_store::query_one(
+            app.pintu.store.conn(),
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'tk.worker.end'",
+            vec![],
+        )
+        .await
+        .expect("query")
+        .expect("row");
+        assert_eq!(pintu_store::col::<i64>(&n, "n").expect("n"), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_non_wage_worker_pays_once_per_key_and_stops_through_an_agent() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let tetangga = app
+            .officer("tetangga", "village_officer", Some(crate::SIBLING_VILLAGE))
+            .await;
+        heads(&app, &desa.token).await;
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/tk/bpu",
+                &json!({"nik": nik(VILLAGE, 5), "declared_income": 2_500_000, "with_jht": true}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let kpj = json_of(resp).await["kpj"]
+            .as_str()
+            .expect("kpj")
+            .to_string();
+
+        // A payment with a key: the same key again is the first payment, taken once.
+        let pay = format!("/api/v1/tk/bpu/{kpj}/payments");
+        let this_month = months_ago(0);
+        let send = |key: &'static str, period: String| {
+            app.client
+                .post(app.url(&pay))
+                .bearer_auth(&desa.token)
+                .header("idempotency-key", key)
+                .json(&json!({"period": period}))
+                .send()
+        };
+        let first = send("KWT-1", this_month.clone()).await.expect("pay");
+        assert_eq!(first.status(), 201);
+        let again = send("KWT-1", this_month.clone()).await.expect("pay");
+        assert_eq!(again.status(), 200);
+        let again = json_of(again).await;
+        assert_eq!(
+            (again["duplicate"].clone(), again["total"].clone()),
+            (json!(true), json!(81_800))
+        );
+        let other = send("KWT-1", months_ago(1)).await.expect("pay");
+        assert_eq!(
+            json_of(other).await["error"]["code"],
+            "idempotency_conflict"
+        );
+        let bad = send("bad key", months_ago(1)).await.expect("pay");
+        assert_eq!(
+            json_of(bad).await["error"]["code"],
+            "idempotency_key_invalid"
+        );
+
+        // The list of the area, by name or KPJ; a NIK never in an address.
+        let list = json_of(app.get(&desa.token, "/api/v1/tk/bpu?q=pekerja").await).await;
+        assert_eq!(list.as_array().map(Vec::len), Some(1));
+        let by_kpj = json_of(
+            app.get(&desa.token, &format!("/api/v1/tk/bpu?q={kpj}"))
+                .await,
+        )
+        .await;
+        assert_eq!(by_kpj[0]["kpj"], kpj.as_str());
+        let resp = app
+            .get(
+                &desa.token,
+                &format!("/api/v1/tk/bpu?q={}", nik(VILLAGE, 5)),
+            )
+            .await;
+        assert_eq!(json_of(resp).await["error"]["code"], "search_name_or_kpj");
+        let none = json_of(app.get(&tetangga.token, "/api/v1/tk/bpu").await).await;
+        assert_eq!(none.as_array().map(Vec::len), Some(0));
+        let detail = json_of(app.get(&desa.token, &format!("/api/v1/tk/bpu/{kpj}")).await).await;
+        assert_eq!(detail["unpaid_months"], 0);
+        assert_eq!(detail["payments"].as_array().map(Vec::len), Some(1));
+
+        // Stopping: an agent of the worker's area, for a reason of a non-wage worker.
+        let end = format!("/api/v1/tk/bpu/{kpj}/end");
+        let today = pintu_service::today().to_string();
+        let body = json!({"until": today, "reason": "stopped"});
+        assert_eq!(app.post(&tetangga.token, &end, &body).await.status(), 404);
+        assert_eq!(
+            app.get(&tetangga.token, &format!("/api/v1/tk/bpu/{kpj}"))
+                .await
+                .status(),
+            404
+        );
+        let resp = app
+            .post(
+                &desa.token,
+                &end,
+                &json!({"until": today, "reason": "left_job"}),
+            )
+            .await;
+        assert_eq!(json_of(resp).await["error"]["code"], "end_reason_invalid");
+        let resp = app.post(&desa.token, &end, &body).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(json_of(resp).await["end_reason"], "stopped");
+        assert_eq!(
+            json_of(app.post(&desa.token, &end, &body).await).await["error"]["code"],
+            "registration_ended"
+        );
+
+        // No month after its last is paid for; its payments and JHT stay.
+        let next = (first_of(&this_month) + chrono::Months::new(1))
+            .format("%Y-%m")
+            .to_string();
+        let resp = app.post(&desa.token, &pay, &json!({"period": next})).await;
+        assert_eq!(resp.status(), 422);
+        assert_eq!(json_of(resp).await["error"]["code"], "registration_ended");
+        let j = json_of(
+            app.get(&desa.token, &format!("/api/v1/tk/workers/{kpj}/jht"))
+                .await,
+        )
+        .await;
+        assert_eq!(j["bpu_paid"], 50_000);
+        let detail = json_of(app.get(&desa.token, &format!("/api/v1/tk/bpu/{kpj}")).await).await;
+        assert_eq!(detail["worker"]["until"], today.as_str());
+        // Registered again later, the person starts a new registration with the same card.
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/tk/bpu",
+                &json!({"nik": nik(VILLAGE, 5), "declared_income": 3_000_000}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        assert_eq!(json_of(resp).await["kpj"], kpj.as_str());
+        // A month paid under the ended registration is not paid again under the new one.
+        let resp = app
+            .post(&desa.token, &pay, &json!({"period": this_month}))
+            .await;
+        assert_eq!(json_of(resp).await["error"]["code"], "bpu_period_paid");
+    }
+}
+
+#[tokio::test]
+async fn the_bpu_pages_register_take_a_payment_once_and_end_a_registration() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    app.officer("tetangga", "village_officer", Some(crate::SIBLING_VILLAGE))
+        .await;
+    app.officer("kab", "district_officer", Some("35.07")).await;
+    heads(&app, &desa.token).await;
+    let (c, csrf) = crate::pages::logged_in(&app, "desa").await;
+    let get = |c: &reqwest::Client, path: &str| c.get(app.url(path)).send();
+
+    // Empty, linked from the employers' page.
+    let html = get(&c, "/employers")
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("href=\"/tk/bpu\""));
+    let html = get(&c, "/tk/bpu")
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"no-bpu\"") && html.contains("id=\"bpu-form\""));
+
+    // A bad income is named on the form; the NIK typed is not shown back.
+    let resp = c
+        .post(app.url("/tk/bpu"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("nik", nik(VILLAGE, 5).as_str()),
+            ("declared_income", "banyak"),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("id=\"form-errors\"") && !html.contains(&nik(VILLAGE, 5)));
+    let resp = c
+        .post(app.url("/tk/bpu"))
+        .form(&[
+            ("csrf", "wrong"),
+            ("nik", nik(VILLAGE, 5).as_str()),
+            ("declared_income", "2.500.000"),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 403);
+    let resp = c
+        .post(app.url("/tk/bpu"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("nik", nik(VILLAGE, 5).as_str()),
+            ("declared_income", "2.500.000"),
+            ("with_jht", "1"),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 303);
+    let to = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("location")
+        .to_string();
+    assert!(to.starts_with("/tk/bpu/") && to.ends_with("?notice=registered"));
+    let kpj = to["/tk/bpu/".len().."/tk/bpu/".len() + 11].to_string();
+    let page = format!("/tk/bpu/{kpj}");
+
+    // The worker's page: the month's contribution, one month due, a payment form with a key.
+    let html = get(&c, &to)
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"notice\"") && html.contains("Rp 81.800"));
+    assert!(html.contains("id=\"bpu-pay-form\"") && html.contains("id=\"no-payments\""));
+    let key = html
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("key")
+        .to_string();
+    let period = months_ago(0);
+    assert!(
+        html.contains(&format!("value=\"{period}\"")),
+        "this month proposed"
+    );
+
+    // Submitted twice: taken once.
+    for _ in 0..2 {
+        let resp = c
+            .post(app.url(&format!("{page}/payments")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("idempotency_key", key.as_str()),
+                ("period", period.as_str()),
+            ])
+            .send()
+            .await
+            .expect("pay");
+        assert_eq!(resp.status(), 303);
+    }
+    let n = pintu_store::query_one(
+        app.pintu.store.conn(),
+        "SELECT COUNT(*) AS n FROM tk_bpu_payments",
+        vec![],
+    )
+    .await
+    .expect("query")
+    .expect("row");
+    assert_eq!(pintu_store::col::<i64>(&n, "n").expect("n"), 1);
+    // Another form for the same month: refused, in the page's language.
+    let resp = c
+        .post(app.url(&format!("{page}/payments")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("idempotency_key", "another-form"),
+            ("period", period.as_str()),
+        ])
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(resp.status(), 409);
+    assert!(
+        resp.text()
+            .await
+            .expect("html")
+            .contains("Iuran bulan ini sudah dibayar.")
+    );
+    let html = get(&c, &page)
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("id=\"bpu-payments\"") && html.contains(&format!("id=\"month-{period}\""))
+    );
+
+    // Found by name and by NIK (a POST); the NIK is not shown back.
+    for q in ["pekerja 5".to_string(), nik(VILLAGE, 5), kpj.clone()] {
+        let resp = c
+            .post(app.url("/tk/bpu/search"))
+            .form(&[("csrf", csrf.as_str()), ("q", q.as_str())])
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(resp.status(), 200);
+        let html = resp.text().await.expect("html");
+        assert!(html.contains(&format!("href=\"/tk/bpu/{kpj}\"")), "{q}");
+        assert!(!html.contains(&nik(VILLAGE, 5)));
+    }
+    let resp = c
+        .post(app.url("/tk/bpu/search"))
+        .form(&[("csrf", csrf.as_str()), ("q", "x")])
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(resp.status(), 422);
+
+    // An officer of another village sees nothing of them.
+    let (t, _) = crate::pages::logged_in(&app, "tetangga").await;
+    let html = get(&t, "/tk/bpu")
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"no-bpu\""));
+    assert_eq!(get(&t, &page).await.expect("page").status(), 404);
+
+    // Ending: the reason from the list, in English too; then no more payment form.
+    c.get(app.url(&format!("/lang/en?next={page}")))
+        .send()
+        .await
+        .expect("lang");
+    let today = pintu_service::today().to_string();
+    let resp = c
+        .post(app.url(&format!("{page}/end")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("until", today.as_str()),
+            ("reason", "left_job"),
+        ])
+        .send()
+        .await
+        .expect("end");
+    assert_eq!(resp.status(), 422);
+    assert!(
+        resp.text()
+            .await
+            .expect("html")
+            .contains("Choose a reason from the list.")
+    );
+    let resp = c
+        .post(app.url(&format!("{page}/end")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("until", today.as_str()),
+            ("reason", "stopped"),
+        ])
+        .send()
+        .await
+        .expect("end");
+    assert_eq!(resp.status(), 303);
+    let html = get(&c, &format!("{page}?notice=ended"))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Stopped contributing") && html.contains("The registration is ended."));
+    assert!(!html.contains("id=\"bpu-pay-form\"") && !html.contains("id=\"bpu-end-form\""));
+
+    // The employer's page ends a wage worker's registration.
+    let (k, kcsrf) = crate::pages::logged_in(&app, "kab").await;
+    k.post(app.url("/employers"))
+        .form(&[
+            ("csrf", kcsrf.as_str()),
+            ("npp", NPP_A),
+            ("name", "PT Halaman"),
+            ("sector", "Jasa"),
+            ("risk_class", "1"),
+            ("village_code", VILLAGE),
+            ("address", ""),
+        ])
+        .send()
+        .await
+        .expect("register");
+    let html = k
+        .post(app.url(&format!("/employers/{NPP_A}/workers")))
+        .form(&[
+            ("csrf", kcsrf.as_str()),
+            ("nik", nik(VILLAGE, 1).as_str()),
+            ("kpj", ""),
+            ("since", "2025-01-01"),
+        ])
+        .send()
+        .await
+        .expect("worker")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("id=\"end-form\""));
+    let wkpj = html
+        .split("name=\"wage_")
+        .nth(1)
+        .and_then(|s| s.get(..11))
+        .expect("kpj")
+        .to_string();
+    let end = |until: String, reason: &'static str| {
+        k.post(app.url(&format!("/employers/{NPP_A}/workers/end")))
+            .form(&[
+                ("csrf", kcsrf.clone()),
+                ("kpj", wkpj.clone()),
+                ("until", until),
+                ("reason", reason.to_string()),
+            ])
+            .send()
+    };
+    let resp = end("2024-12-31".into(), "died").await.expect("end");
+    assert_eq!(resp.status(), 422);
+    assert!(
+        resp.text()
+            .await
+            .expect("html")
+            .contains("Hari terakhir tidak boleh sebelum kepesertaan dimulai.")
+    );
+    let resp = end(today.clone(), "died").await.expect("end");
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("id=\"notice\"") && html.contains("Meninggal dunia"));
+    assert!(!html.contains("id=\"end-form\""), "no current worker left");
+}
