@@ -600,6 +600,8 @@ impl Pintu {
             pintu_store::outbox::insert_many(&tx, &messages).await?;
             tx.commit().await?;
         }
+        // Families who authorised an e-wallet debit are debited for their new bills.
+        self.record_debits_in(&scope, on, now).await?;
         // The state's contributions for PBI members, per village.
         if let Some(rate) = tariffs.pbi(start) {
             let tx = self.store.begin().await?;

@@ -114,7 +114,7 @@ pub struct BookedOut {
     pub duplicate: bool,
 }
 
-fn booked(b: Booked) -> (StatusCode, Json<BookedOut>) {
+pub(crate) fn booked(b: Booked) -> (StatusCode, Json<BookedOut>) {
     let status = if b.duplicate {
         StatusCode::OK
     } else {
