@@ -421,6 +421,54 @@ async fn only_the_family_and_officers_of_its_area_may_manage_its_auto_debit() {
         assert_eq!(m["mandates"][0]["cancelled_by"], "user:desa");
         assert_eq!(m["sending"], false, "no gateway configured here");
 
+        // The same on the member's JKN page: the form, its errors, the mandate.
+        let (oc, _) = crate::pages::logged_in(&app, "desa").await;
+        let page_url = app.url(&format!("/persons/{theirs}/jkn"));
+        let page = oc
+            .get(&page_url)
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(page.contains("id=\"debit-form\"") && page.contains("id=\"debit-not-sent\""));
+        let csrf = crate::pages::csrf_of(&page);
+        let post = |wallet: &'static str, phone: &'static str| {
+            oc.post(format!("{page_url}/debit"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("wallet", wallet),
+                    ("phone", phone),
+                ])
+                .send()
+        };
+        let resp = post("linkaja", "0812").await.expect("post");
+        assert_eq!(resp.status(), 422);
+        assert!(
+            resp.text()
+                .await
+                .expect("html")
+                .contains("aria-invalid=\"true\"")
+        );
+        let resp = post("linkaja", "0813 5555 6666").await.expect("post");
+        assert_eq!(resp.status(), 200);
+        let page = resp.text().await.expect("html");
+        assert!(page.contains("id=\"debit-mandate\"") && page.contains("0813*****666"));
+        let resp = oc
+            .post(format!("{page_url}/debit/cancel"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("cancel");
+        assert_eq!(resp.status(), 200);
+        assert!(
+            resp.text()
+                .await
+                .expect("html")
+                .contains("id=\"debit-history\"")
+        );
+
         // Every change is in the audit log.
         assert_eq!(
             count(
@@ -429,7 +477,7 @@ async fn only_the_family_and_officers_of_its_area_may_manage_its_auto_debit() {
                  ('autodebit.mandate_set', 'autodebit.mandate_cancel')"
             )
             .await,
-            2
+            4
         );
     }
 }
