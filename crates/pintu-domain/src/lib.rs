@@ -6,6 +6,7 @@
 pub mod access;
 pub mod applications;
 pub mod area;
+pub mod autodebit;
 pub mod bpjstk;
 pub mod calls;
 pub mod cases;

@@ -65,6 +65,9 @@ codes! {
         /// A family's JKN bill is overdue (`programme`: the virtual account; `reason`: what
         /// is owed).
         BillOverdue = "bill_overdue",
+        /// An e-wallet auto-debit of a family's JKN bill failed (`programme`: the virtual
+        /// account; `reason`: the wallet, amount and why).
+        DebitFailed = "debit_failed",
     }
 }
 
@@ -263,6 +266,16 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             &format!("Pintu: JKN bill VA {programme} is OVERDUE: "),
             reason.unwrap_or("-"),
             ". Pay before the month ends to keep your cover.",
+        ),
+        (Template::DebitFailed, Lang::Id) => fit(
+            &format!("Pintu: debit otomatis JKN VA {programme} GAGAL: "),
+            reason.unwrap_or("-"),
+            ". Isi saldo e-wallet atau bayar lewat VA.",
+        ),
+        (Template::DebitFailed, Lang::En) => fit(
+            &format!("Pintu: JKN auto-debit for VA {programme} FAILED: "),
+            reason.unwrap_or("-"),
+            ". Top up the e-wallet or pay to the VA.",
         ),
         (Template::PaymentReceived, Lang::Id) => fit(
             &format!("Pintu: pembayaran JKN ke VA {programme} diterima: "),

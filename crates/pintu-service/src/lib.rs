@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod autodebit;
 pub mod booking;
 pub mod bpjstk;
 pub mod calls;
@@ -75,6 +76,10 @@ pub struct Pintu {
     /// Wakes the dispatcher when a message should not wait for its next round (a login
     /// code).
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The e-wallet gateway auto-debits are sent to; none records them without sending.
+    pub debit_gateway: Arc<Option<autodebit::DebitGateway>>,
+    /// Wakes the debit sender when debits were recorded (a billing run).
+    pub debit_wake: Arc<tokio::sync::Notify>,
 }
 
 /// The default directory for uploaded files.
@@ -96,6 +101,8 @@ impl Pintu {
             sms_secret: Arc::new(None),
             payments_secret: Arc::new(None),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            debit_gateway: Arc::new(None),
+            debit_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

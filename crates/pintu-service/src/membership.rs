@@ -413,6 +413,48 @@ impl Pintu {
         })
     }
 
+    /// Queues a message to a family in `tx`: at the head's phone, or the first member's
+    /// who has one.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn notify_family(
+        &self,
+        tx: &impl pintu_store::sea_orm::ConnectionTrait,
+        household_id: &str,
+        template: Template,
+        va: &str,
+        reason: Option<&str>,
+        subject_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let members = reg::household_members(tx, &Scope::National, household_id).await?;
+        let to = members
+            .iter()
+            .filter(|p| p.phone.is_some() && p.life_status == "alive")
+            .min_by_key(|p| {
+                p.relationship
+                    .as_deref()
+                    .and_then(pintu_domain::Relationship::parse)
+                    .is_none_or(|r| r != pintu_domain::Relationship::Head)
+            });
+        let Some(to) = to else { return Ok(()) };
+        crate::messages::queue(
+            tx,
+            &crate::messages::Notice {
+                person_id: &to.id,
+                village_code: &to.village_code,
+                phone: to.phone.as_deref(),
+                template,
+                programme: va,
+                reason,
+                subject_type: "jkn_bill",
+                subject_id,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The monthly billing run of `period` (`YYYY-MM`) in the actor's area (district back
     /// offices and above, or the system): one bill per PBPU or BP family — the members'
     /// contributions at the class rates in force on the 1st, less the state's subsidy —
@@ -558,6 +600,8 @@ impl Pintu {
             pintu_store::outbox::insert_many(&tx, &messages).await?;
             tx.commit().await?;
         }
+        // Families who authorised an e-wallet debit are debited for their new bills.
+        self.record_debits_in(&scope, on, now).await?;
         // The state's contributions for PBI members, per village.
         if let Some(rate) = tariffs.pbi(start) {
             let tx = self.store.begin().await?;

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod areas;
 pub mod audit;
+pub mod autodebit;
 pub mod bpjstk;
 pub mod bulk;
 pub mod calls;
@@ -84,6 +85,10 @@ pub(crate) fn conflict_code(msg: &str) -> &'static str {
         "npp_taken"
     } else if msg.contains("tk_cards.kpj") || msg.contains("ux_tk_cards_kpj") {
         "kpj_taken"
+    } else if msg.contains("debit_mandates.active_household")
+        || msg.contains("ux_debit_mandates_active")
+    {
+        "debit_mandate_exists"
     } else {
         "already_exists"
     }

@@ -81,6 +81,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "ending BPJS Ketenagakerjaan registrations; BPU payments by idempotency key",
         tk_registration_ends,
     ),
+    (25, "e-wallet auto-debit mandates and requests", auto_debit),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2118,6 +2119,100 @@ fn tk_registration_ends() -> Vec<Ddl> {
             "ix_tk_bpu_payments_area",
             "tk_bpu_payments",
             &["village_code", "period"],
+        ),
+    ]
+}
+
+fn auto_debit() -> Vec<Ddl> {
+    // A family's authorisations to debit its JKN bills from an e-wallet, kept after they are
+    // cancelled (the history). `active_household` is the household while the mandate is
+    // active and NULL after: its unique index allows one active mandate per family on both
+    // backends without a partial index.
+    let mandates = Table::create()
+        .table("debit_mandates")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("household_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("wallet").string_len(16).not_null())
+        .col(ColumnDef::new("phone").string_len(16).not_null())
+        .col(ColumnDef::new("status").string_len(12).not_null())
+        .col(ColumnDef::new("active_household").string_len(36).null())
+        .col(text_nn("created_by"))
+        .col(instant("created_at"))
+        .col(text("cancelled_by"))
+        .col(
+            ColumnDef::new("cancelled_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .to_owned();
+    // Each debit of a bill, recorded before it is sent: its id is the idempotency key the
+    // gateway is told (again on a resend) and calls back with. One row per bill and attempt,
+    // so a debit run that runs twice records nothing twice.
+    let requests = Table::create()
+        .table("debit_requests")
+        .if_not_exists()
+        .col(id("id"))
+        .col(ref_id("mandate_id"))
+        .col(ref_id("bill_id"))
+        .col(ref_id("household_id"))
+        .col(area_col("village_code"))
+        .col(ColumnDef::new("va_number").string_len(24).not_null())
+        .col(ColumnDef::new("wallet").string_len(16).not_null())
+        .col(ColumnDef::new("phone").string_len(16).not_null())
+        .col(money("amount"))
+        .col(ColumnDef::new("attempt").integer().not_null())
+        .col(ColumnDef::new("day").date().not_null())
+        .col(ColumnDef::new("status").string_len(12).not_null())
+        .col(text("reason"))
+        .col(
+            ColumnDef::new("send_errors")
+                .integer()
+                .not_null()
+                .default(0),
+        )
+        .col(instant("created_at"))
+        .col(
+            ColumnDef::new("answered_at")
+                .timestamp_with_time_zone()
+                .null(),
+        )
+        .col(ColumnDef::new("paid_at").timestamp_with_time_zone().null())
+        .col(ColumnDef::new("payment_id").string_len(36).null())
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(mandates)),
+        unique(
+            "ux_debit_mandates_active",
+            "debit_mandates",
+            &["active_household"],
+        ),
+        index(
+            "ix_debit_mandates_household",
+            "debit_mandates",
+            &["household_id", "created_at"],
+        ),
+        Ddl::Table(Box::new(requests)),
+        unique(
+            "ux_debit_requests_attempt",
+            "debit_requests",
+            &["bill_id", "attempt"],
+        ),
+        index(
+            "ix_debit_requests_status",
+            "debit_requests",
+            &["status", "created_at"],
+        ),
+        index(
+            "ix_debit_requests_household",
+            "debit_requests",
+            &["household_id", "created_at"],
+        ),
+        index(
+            "ix_debit_requests_area",
+            "debit_requests",
+            &["village_code", "created_at"],
         ),
     ]
 }

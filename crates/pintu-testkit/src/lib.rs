@@ -183,6 +183,19 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// An app whose residents pay their bills online at `payment_page`.
 pub async fn spawn_app_paying_at(backend: Backend, payment_page: Option<String>) -> TestApp {
+    spawn_configured(backend, payment_page, None).await
+}
+
+/// An app that sends e-wallet auto-debits to the gateway at `debit_url`.
+pub async fn spawn_app_debiting_at(backend: Backend, debit_url: &str) -> TestApp {
+    spawn_configured(backend, None, Some(debit_url.to_string())).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    payment_page: Option<String>,
+    debit_url: Option<String>,
+) -> TestApp {
     let (store, database_url) = fresh_store(backend).await;
     // The shipped programme catalogue, as `pintu serve` loads it on first start.
     pintu_service::programmes::load_catalogue(&store, None)
@@ -195,7 +208,8 @@ pub async fn spawn_app_paying_at(backend: Backend, payment_page: Option<String>)
     let pintu = Pintu::new(store)
         .with_files_dir(files)
         .with_sms_secret(Some(TEST_SMS_SECRET.into()))
-        .with_payments_secret(Some(TEST_PAYMENTS_SECRET.into()));
+        .with_payments_secret(Some(TEST_PAYMENTS_SECRET.into()))
+        .with_debit_gateway(debit_url);
     let app = pintu_web::app(
         pintu_web::AppState::new(pintu.clone(), false).with_payment_page(payment_page),
     );

@@ -65,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::api_residents::router())
         .merge(crate::api_membership::router())
         .merge(crate::api_payments::router())
+        .merge(crate::api_autodebit::router())
         .merge(crate::api_bpjstk::router())
 }
 

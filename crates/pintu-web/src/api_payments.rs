@@ -114,7 +114,7 @@ pub struct BookedOut {
     pub duplicate: bool,
 }
 
-fn booked(b: Booked) -> (StatusCode, Json<BookedOut>) {
+pub(crate) fn booked(b: Booked) -> (StatusCode, Json<BookedOut>) {
     let status = if b.duplicate {
         StatusCode::OK
     } else {
@@ -146,8 +146,9 @@ fn input(p: PaymentIn) -> PaymentInput {
     }
 }
 
-/// A payment channel's callback (no bearer token): `bank_va`, `ewallet`, `retail` or
-/// `auto_debit`. Signed with the payments secret as `X-Pintu-Signature: sha256=<hex
+/// A payment channel's callback (no bearer token): `bank_va`, `ewallet` or `retail` (the
+/// e-wallet gateway's auto-debits have their own, `/api/v1/payments/callbacks/auto_debit`).
+/// Signed with the payments secret as `X-Pintu-Signature: sha256=<hex
 /// HMAC-SHA256 of "<X-Pintu-Timestamp>.<body>">`, the timestamp within five minutes of now;
 /// `Idempotency-Key` names the payment: the same key again returns the first result (200)
 /// and books nothing, whatever the timing; the same key with another amount or account is

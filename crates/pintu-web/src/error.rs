@@ -242,6 +242,14 @@ pub const ERROR_CODES: &[&str] = &[
     "upload_failed",
     "amount_not_bill",
     "bill_paid",
+    // e-wallet auto-debit
+    "debit_mandate_exists",
+    "debit_mandate_none",
+    "debit_not_applicable",
+    "wallet_unknown",
+    "debit_unknown",
+    "amount_not_debit",
+    "debit_status_invalid",
     // BPJS Ketenagakerjaan
     "npp_invalid",
     "npp_taken",

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_applications;
+pub mod api_autodebit;
 pub mod api_bpjstk;
 pub mod api_calls;
 pub mod api_cases;

@@ -21,12 +21,24 @@ use crate::i18n::Tr;
 use crate::pages::{FormErrors, Layout, check_csrf, constant_time_eq, error_page, render};
 use crate::session::{PageUser, ResidentPage};
 
+mod autodebit;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/persons/{id}/jkn", get(officer_page).post(register))
         .route("/persons/{id}/jkn/fktp", post(officer_fktp))
         .route("/persons/{id}/jkn/card", get(officer_card))
         .route("/persons/{id}/jkn/cash", post(officer_cash))
+        .route("/persons/{id}/jkn/debit", post(autodebit::officer_set))
+        .route(
+            "/persons/{id}/jkn/debit/cancel",
+            post(autodebit::officer_cancel),
+        )
+        .route("/me/persons/{id}/jkn/debit", post(autodebit::resident_set))
+        .route(
+            "/me/persons/{id}/jkn/debit/cancel",
+            post(autodebit::resident_cancel),
+        )
         .route("/me/persons/{id}/jkn", get(resident_page))
         .route("/me/persons/{id}/jkn/fktp", post(resident_fktp))
         .route("/me/persons/{id}/jkn/card", get(resident_card))
@@ -116,11 +128,35 @@ struct JknPage {
     may_collect: bool,
     /// A fresh idempotency key for the cash form: submitting twice books once.
     cash_key: String,
+    /// The family's e-wallet auto-debit: its mandate, their history and recent debits.
+    debits: Option<pintu_service::autodebit::FamilyDebits>,
+    /// Whether the viewer may set up or cancel the auto-debit (the resident, or an officer
+    /// who may change the registry).
+    may_debit: bool,
 }
 
 impl JknPage {
     fn rupiah(&self, n: &i64) -> String {
         crate::pages::rupiah(*n)
+    }
+
+    fn wallets(&self) -> &'static [pintu_domain::autodebit::Wallet] {
+        pintu_domain::autodebit::Wallet::ALL
+    }
+
+    fn wallet_name(&self, code: &str) -> &'static str {
+        pintu_domain::autodebit::Wallet::parse(code)
+            .map_or("?", pintu_domain::autodebit::Wallet::name)
+    }
+
+    /// Why a debit failed, in the reader's language when Pintu knows the reason.
+    fn debit_reason(&self, reason: &str) -> String {
+        let key = format!("debit-reason-{reason}");
+        if self.l.tr.has(&key) {
+            self.l.tr.t(&key)
+        } else {
+            reason.to_string()
+        }
     }
 }
 
@@ -148,6 +184,10 @@ struct JknForm {
     reference: String,
     #[serde(default)]
     idempotency_key: String,
+    #[serde(default)]
+    wallet: String,
+    #[serde(default)]
+    phone: String,
 }
 
 /// Who is looking: an officer or a resident, with what the page needs of them.
@@ -196,6 +236,18 @@ async fn page(
         },
         None => Vec::new(),
     };
+    let debits = match &m {
+        Some(m) => match state
+            .pintu
+            .member_debits(m, m.member.household_id.as_deref())
+            .await
+        {
+            Ok(d) => Some(d),
+            Err(e) => return error_page(v.tr.clone(), e, v.ctx.request_id.clone()),
+        },
+        None => None,
+    };
+    let may_debit = v.ctx.actor.is_resident() || v.ctx.actor.may_write_registry();
     // The resident pays what is owed now: every open bill.
     let pay_url = match (&m, &state.payment_page) {
         (Some(m), Some(page)) if v.ctx.actor.is_resident() => {
@@ -227,6 +279,8 @@ async fn page(
             payments,
             pay_url,
             cash_key: pintu_store::new_id(),
+            debits,
+            may_debit,
         }),
     )
         .into_response()

@@ -34,6 +34,10 @@ pub struct PaymentsConfig {
     /// `callback_secret`) at this address too, for demonstrations; `pintu demo` turns it on.
     #[serde(default)]
     pub simulator_listen: Option<String>,
+    /// The e-wallet gateway auto-debits are sent to (`POST`, signed with `callback_secret`);
+    /// without one, debits are recorded and not sent. `pintu demo` uses the simulator's.
+    #[serde(default)]
+    pub debit_url: Option<String>,
 }
 
 /// Where SMS to residents go.
@@ -213,6 +217,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("PAYMENTS_CALLBACK_SECRET", "payments.callback_secret"),
     ("PAYMENTS_PAGE_URL", "payments.page_url"),
     ("PAYMENTS_SIMULATOR_LISTEN", "payments.simulator_listen"),
+    ("PAYMENTS_DEBIT_URL", "payments.debit_url"),
     ("CONFIG", ""),
     ("LOG", ""),
     ("TEST_DATABASE_URL", ""),
@@ -250,7 +255,11 @@ pub fn load(path: Option<&str>) -> anyhow::Result<Config> {
 pub fn redacted(config: &Config) -> String {
     let mut shown = config.clone();
     shown.database.url = redact_url(&shown.database.url);
-    for secret in [&mut shown.sms.token, &mut shown.sms.inbound_secret] {
+    for secret in [
+        &mut shown.sms.token,
+        &mut shown.sms.inbound_secret,
+        &mut shown.payments.callback_secret,
+    ] {
         if secret.is_some() {
             *secret = Some("***".into());
         }

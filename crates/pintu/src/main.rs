@@ -686,7 +686,8 @@ fn app_pintu(cfg: &config::Config, store: Store) -> anyhow::Result<Pintu> {
         .with_files_dir(&cfg.files.dir)
         .with_complaint_deadlines(cfg.complaints.deadlines()?)
         .with_sms_secret(cfg.sms.inbound_secret.clone())
-        .with_payments_secret(cfg.payments.callback_secret.clone()))
+        .with_payments_secret(cfg.payments.callback_secret.clone())
+        .with_debit_gateway(cfg.payments.debit_url.clone()))
 }
 
 /// Every `minutes`, escalates overdue complaints (a failed run is logged and retried at the
@@ -723,6 +724,33 @@ fn spawn_reminders(pintu: Pintu) {
                 Ok((0, 0)) => {}
                 Ok((before, after)) => tracing::info!(before, after, "bill reminders queued"),
                 Err(e) => tracing::error!(error = %e, "bill reminders failed"),
+            }
+        }
+    });
+}
+
+/// Every minute, and at once when a billing run recorded debits: records the day's
+/// e-wallet auto-debits (new bills, and refused ones again on a later day) and sends them.
+fn spawn_debits(pintu: Pintu) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = pintu.debit_wake.notified() => {}
+            }
+            match pintu.run_debits(chrono::Utc::now()).await {
+                Ok((0, s)) if s == Default::default() => {}
+                Ok((recorded, s)) => tracing::info!(
+                    recorded,
+                    accepted = s.accepted,
+                    refused = s.refused,
+                    cancelled = s.cancelled,
+                    errors = s.errors,
+                    "auto-debits"
+                ),
+                Err(e) => tracing::error!(error = %e, "auto-debits failed"),
             }
         }
     });
@@ -804,6 +832,7 @@ async fn serve(cfg: &config::Config, pintu: Pintu) -> anyhow::Result<()> {
     }
     spawn_escalation(pintu.clone(), cfg.complaints.escalation_interval_minutes);
     spawn_reminders(pintu.clone());
+    spawn_debits(pintu.clone());
     spawn_dispatcher(
         pintu.clone(),
         cfg.sms.gateway(&cfg.files.dir)?,
@@ -891,6 +920,7 @@ fn demo_payments(cfg: &mut config::Config) -> anyhow::Result<()> {
     cfg.payments.callback_secret = Some(pintu_web::paysim::random_secret());
     cfg.payments.simulator_listen = Some(sim.to_string());
     cfg.payments.page_url = Some(format!("http://{sim}/pay"));
+    cfg.payments.debit_url = Some(format!("http://{sim}/debit"));
     Ok(())
 }
 

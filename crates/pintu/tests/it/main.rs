@@ -3,6 +3,7 @@
 mod api;
 mod applications;
 mod authz;
+mod autodebit;
 mod bpjstk;
 mod browser;
 mod calls;
