@@ -521,6 +521,11 @@ impl Pintu {
                     status: "open".into(),
                     paid_at: None,
                     created_at: now,
+                    segment: if family.iter().all(|m| m.segment == "BP") {
+                        "BP".into()
+                    } else {
+                        "PBPU".into()
+                    },
                 });
             }
             let tx = self.store.begin().await?;

@@ -424,6 +424,9 @@ impl Pintu {
         bank_reference: &str,
         now: DateTime<Utc>,
     ) -> Result<Deposited> {
+        if !ctx.actor.may_write_registry() {
+            return Err(Error::Forbidden);
+        }
         let collector = ctx.actor.user_id().ok_or(Error::Forbidden)?.to_string();
         let bank_reference = bank_reference.trim();
         if !d::valid_reference(bank_reference) {
@@ -502,6 +505,9 @@ impl Pintu {
 
     /// The officer's cash not yet deposited, and their deposits.
     pub async fn my_cash(&self, ctx: &Ctx) -> Result<(Vec<PaymentRow>, Vec<DepositRow>)> {
+        if !ctx.actor.may_write_registry() {
+            return Err(Error::Forbidden);
+        }
         let collector = ctx.actor.user_id().ok_or(Error::Forbidden)?;
         let c = self.store.conn();
         Ok((
@@ -961,6 +967,10 @@ impl Pintu {
         for a in &areas {
             total.bills += a.bills;
             total.billed += a.billed;
+            total.pbpu_billed += a.pbpu_billed;
+            total.pbpu_collected += a.pbpu_collected;
+            total.bp_billed += a.bp_billed;
+            total.bp_collected += a.bp_collected;
             total.subsidy += a.subsidy;
             total.collected += a.collected;
             total.arrears += a.arrears;

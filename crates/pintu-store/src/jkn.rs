@@ -294,6 +294,9 @@ pub struct BillRow {
     pub status: String,
     pub paid_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The family's segment: `BP` when every paying member is BP (not a worker), else
+    /// `PBPU`.
+    pub segment: String,
 }
 
 impl BillRow {
@@ -322,20 +325,22 @@ impl FromRow for BillRow {
             status: col(row, "status")?,
             paid_at: col(row, "paid_at")?,
             created_at: col(row, "created_at")?,
+            segment: col(row, "segment")?,
         })
     }
 }
 
 pub(crate) const BILL: &str = "SELECT id, household_id, village_code, period, va_number, \
-     members, amount, subsidy, paid, due_on, status, paid_at, created_at FROM jkn_bills";
+     members, amount, subsidy, paid, due_on, status, paid_at, created_at, segment \
+     FROM jkn_bills";
 
 /// Inserts a bill unless the family has one for the period; `true` if it was new.
 pub async fn insert_bill(c: &impl ConnectionTrait, b: &BillRow) -> Result<bool> {
     Ok(execute(
         c,
         "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
-         amount, subsidy, paid, due_on, status, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         amount, subsidy, paid, due_on, status, created_at, segment) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (household_id, period) DO NOTHING",
         vec![
             b.id.clone().into(),
@@ -350,6 +355,7 @@ pub async fn insert_bill(c: &impl ConnectionTrait, b: &BillRow) -> Result<bool> 
             b.due_on.into(),
             b.status.clone().into(),
             b.created_at.into(),
+            b.segment.clone().into(),
         ],
     )
     .await?
@@ -513,6 +519,8 @@ pub struct PayingMember {
     pub village_code: String,
     pub card_number: String,
     pub class: i32,
+    /// `PBPU` or `BP`.
+    pub segment: String,
 }
 
 /// The paying memberships (PBPU and BP, not inactive) in `scope`, by household: the billing
@@ -522,7 +530,7 @@ pub async fn paying_families(c: &impl ConnectionTrait, scope: &Scope) -> Result<
     let rows = crate::query_all(
         c,
         &format!(
-            "SELECT household_id, village_code, card_number, class FROM jkn_members \
+            "SELECT household_id, village_code, card_number, class, segment FROM jkn_members \
              WHERE {area} AND segment IN ('PBPU', 'BP') AND status <> 'inactive' \
              AND household_id IS NOT NULL ORDER BY household_id, person_id"
         ),
@@ -536,6 +544,7 @@ pub async fn paying_families(c: &impl ConnectionTrait, scope: &Scope) -> Result<
                 village_code: col(r, "village_code")?,
                 card_number: col(r, "card_number")?,
                 class: col(r, "class")?,
+                segment: col(r, "segment")?,
             })
         })
         .collect()
@@ -548,14 +557,14 @@ pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result
     for chunk in bills.chunks(1000) {
         let mut sql = String::from(
             "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
-             amount, subsidy, paid, due_on, status, created_at) VALUES ",
+             amount, subsidy, paid, due_on, status, created_at, segment) VALUES ",
         );
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 12);
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 13);
         for (i, b) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
             values.extend([
                 b.id.clone().into(),
                 b.household_id.clone().into(),
@@ -569,6 +578,7 @@ pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result
                 b.due_on.into(),
                 b.status.clone().into(),
                 b.created_at.into(),
+                b.segment.clone().into(),
             ]);
         }
         sql.push_str(" ON CONFLICT (household_id, period) DO NOTHING RETURNING id");

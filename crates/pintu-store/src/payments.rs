@@ -900,6 +900,12 @@ pub struct AreaFinance {
     pub billed: i64,
     /// The state's part of those bills (the class 3 subsidy).
     pub subsidy: i64,
+    /// Of `billed` and `collected`: the families of informal workers (PBPU) and of those
+    /// not working (BP).
+    pub pbpu_billed: i64,
+    pub pbpu_collected: i64,
+    pub bp_billed: i64,
+    pub bp_collected: i64,
     /// What families have paid of the month's bills so far.
     pub collected: i64,
     /// What is still open of bills due before the report's day, this month's and earlier.
@@ -931,7 +937,10 @@ pub async fn finance_by_area(
         &format!(
             "SELECT SUBSTR(village_code, 1, {child_len}) AS area, COUNT(*) AS bills, \
              CAST(SUM(amount) AS BIGINT) AS billed, CAST(SUM(subsidy) AS BIGINT) AS subsidy, \
-             CAST(SUM(paid) AS BIGINT) AS collected FROM jkn_bills \
+             CAST(SUM(paid) AS BIGINT) AS collected, \
+             CAST(SUM(CASE WHEN segment = 'BP' THEN amount ELSE 0 END) AS BIGINT) AS bp_billed, \
+             CAST(SUM(CASE WHEN segment = 'BP' THEN paid ELSE 0 END) AS BIGINT) AS bp_collected \
+             FROM jkn_bills \
              WHERE {area} AND period = ? GROUP BY SUBSTR(village_code, 1, {child_len})"
         ),
         values,
@@ -945,6 +954,10 @@ pub async fn finance_by_area(
         line.billed = col(&r, "billed")?;
         line.subsidy = col(&r, "subsidy")?;
         line.collected = col(&r, "collected")?;
+        line.bp_billed = col(&r, "bp_billed")?;
+        line.bp_collected = col(&r, "bp_collected")?;
+        line.pbpu_billed = line.billed - line.bp_billed;
+        line.pbpu_collected = line.collected - line.bp_collected;
     }
     let (area, mut values) = scope_filter(scope, "village_code");
     values.push(period.into());

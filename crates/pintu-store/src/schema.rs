@@ -82,6 +82,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         tk_registration_ends,
     ),
     (25, "e-wallet auto-debit mandates and requests", auto_debit),
+    (26, "the segment of a family's JKN bill", bill_segment),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2121,6 +2122,22 @@ fn tk_registration_ends() -> Vec<Ddl> {
             &["village_code", "period"],
         ),
     ]
+}
+
+fn bill_segment() -> Vec<Ddl> {
+    // PBPU or BP, as the family was when billed: the finance report splits by it. Bills
+    // issued before were all counted as PBPU.
+    vec![Ddl::Alter(Box::new(
+        Table::alter()
+            .table("jkn_bills")
+            .add_column(
+                ColumnDef::new("segment")
+                    .string_len(8)
+                    .not_null()
+                    .default("PBPU"),
+            )
+            .to_owned(),
+    ))]
 }
 
 fn auto_debit() -> Vec<Ddl> {

@@ -626,6 +626,12 @@ pub struct AreaFinanceOut {
     pub subsidy: i64,
     /// Paid so far of the month's bills.
     pub collected: i64,
+    /// Of `billed` and `collected`: families of informal workers (PBPU) and of those not
+    /// working (BP).
+    pub pbpu_billed: i64,
+    pub pbpu_collected: i64,
+    pub bp_billed: i64,
+    pub bp_collected: i64,
     /// Open on bills due before the month's end (or today), this month's and earlier.
     pub arrears: i64,
     /// The state's contributions for PBI members for the month.
@@ -646,6 +652,10 @@ impl From<pintu_store::payments::AreaFinance> for AreaFinanceOut {
             billed: a.billed,
             subsidy: a.subsidy,
             collected: a.collected,
+            pbpu_billed: a.pbpu_billed,
+            pbpu_collected: a.pbpu_collected,
+            bp_billed: a.bp_billed,
+            bp_collected: a.bp_collected,
             arrears: a.arrears,
             pbi: a.pbi,
             ppu_billed: a.ppu_billed,

@@ -1000,3 +1000,271 @@ async fn every_payment_and_finance_endpoint_keeps_to_the_officers_area() {
     }
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
 }
+
+/// Who may do what with payments, role by role: the back offices (district, province,
+/// national) read finance; every officer with registry access takes cash for families of
+/// their area and deposits it; only the national finance unit imports statements; the
+/// ombudsman and employers touch none of it; a resident sees only their own family's
+/// payments.
+#[tokio::test]
+async fn each_role_may_do_only_its_part_of_payments_and_finance() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+    bill(&app, "2026-11", (2026, 11, 2)).await;
+    let m = json_of(
+        app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
+            .await,
+    )
+    .await;
+    let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+    let ctx = pintu_service::Ctx::system("test");
+    app.pintu
+        .register_employer(
+            &ctx,
+            &pintu_service::bpjstk::EmployerInput {
+                npp: "35070001".into(),
+                name: "PT Matriks".into(),
+                sector: "Jasa".into(),
+                risk_class: Some(1),
+                village_code: VILLAGE.into(),
+                address: None,
+                registered_on: Some("2025-01-01".into()),
+            },
+            Utc::now(),
+        )
+        .await
+        .expect("employer");
+    app.pintu
+        .create_employer_user(
+            &ctx,
+            "pemberi",
+            "PT Matriks",
+            "35070001",
+            "kata sandi panjang",
+        )
+        .await
+        .expect("employer user");
+    let employer = app
+        .pintu
+        .issue_api_token(&ctx, "pemberi", "test")
+        .await
+        .expect("token");
+    let resident = crate::residents::log_in(&app, &nik(VILLAGE, 1)).await;
+
+    // (who, token, reads finance, takes cash, imports statements)
+    let mut actors: Vec<(String, String, bool, bool, bool)> = Vec::new();
+    for (role, area) in [
+        ("village_officer", Some(VILLAGE)),
+        ("subdistrict_officer", Some("35.07.01")),
+        ("district_officer", Some("35.07")),
+        ("province_officer", Some("35")),
+        ("national_officer", None),
+        ("admin", None),
+        ("ombudsman", Some("35")),
+    ] {
+        let o = app.officer(&format!("u_{role}"), role, area).await;
+        let finance = matches!(
+            role,
+            "district_officer" | "province_officer" | "national_officer"
+        );
+        let cash = !matches!(role, "ombudsman");
+        actors.push((
+            role.into(),
+            o.token,
+            finance,
+            cash,
+            role == "national_officer",
+        ));
+    }
+    actors.push(("employer".into(), employer, false, false, false));
+    actors.push(("resident".into(), resident.clone(), false, false, false));
+
+    let denied = |status: u16| matches!(status, 401 | 403 | 404);
+    let mut cash_taken = 0;
+    for (who, token, finance, cash, national) in &actors {
+        for path in [
+            "/api/v1/payments".to_string(),
+            "/api/v1/ledger/balances".to_string(),
+            "/api/v1/finance/report?month=2026-11".to_string(),
+            "/api/v1/reconciliation/statements".to_string(),
+            "/api/v1/reconciliation/exceptions".to_string(),
+            "/api/v1/payments/debits".to_string(),
+        ] {
+            let status = app.get(token, &path).await.status().as_u16();
+            if *finance {
+                assert_eq!(status, 200, "{who} {path}");
+            } else {
+                assert!(denied(status), "{who} {path}: {status}");
+            }
+        }
+        // The family's payments: officers of its area, through the registry.
+        let path = format!("/api/v1/persons/{head}/jkn/payments");
+        let status = app.get(token, &path).await.status().as_u16();
+        if *cash {
+            assert_eq!(status, 200, "{who} {path}");
+        } else {
+            assert!(denied(status), "{who} {path}: {status}");
+        }
+        // ... and the resident, through the portal.
+        let path = format!("/api/v1/me/persons/{head}/jkn/payments");
+        let status = app.get(token, &path).await.status().as_u16();
+        if who == "resident" {
+            assert_eq!(status, 200, "{who} {path}");
+        } else {
+            assert!(denied(status), "{who} {path}: {status}");
+        }
+        // Cash for the family, the officer's own cash, and its deposit.
+        let resp = app
+            .client
+            .post(app.url("/api/v1/payments/cash"))
+            .bearer_auth(token)
+            .header("idempotency-key", format!("CASH-{who}"))
+            .json(&json!({"channel": "counter", "va_number": va, "amount": 1_000}))
+            .send()
+            .await
+            .expect("cash");
+        let status = resp.status().as_u16();
+        let mine = app
+            .get(token, "/api/v1/payments/cash")
+            .await
+            .status()
+            .as_u16();
+        let resp = app
+            .client
+            .post(app.url("/api/v1/payments/deposits"))
+            .bearer_auth(token)
+            .header("idempotency-key", format!("DEP-{who}"))
+            .json(&json!({"bank_reference": format!("SETOR-{who}")}))
+            .send()
+            .await
+            .expect("deposit");
+        let deposit = resp.status().as_u16();
+        if *cash {
+            assert_eq!(status, 201, "{who} cash");
+            assert_eq!(mine, 200, "{who} own cash");
+            assert_eq!(
+                deposit,
+                201,
+                "{who} deposit: {}",
+                resp.text().await.unwrap_or_default()
+            );
+            cash_taken += 1;
+        } else {
+            assert!(denied(status), "{who} cash: {status}");
+            assert!(denied(mine), "{who} own cash: {mine}");
+            assert!(denied(deposit), "{who} deposit: {deposit}");
+        }
+        // Statements: the national finance unit only.
+        let form = reqwest::multipart::Form::new()
+            .text("channel", "bank_va")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    format!("date,reference,amount\n2026-11-03,NONE-{who},1000\n").into_bytes(),
+                )
+                .file_name("statement.csv"),
+            );
+        let status = app
+            .client
+            .post(app.url("/api/v1/reconciliation/statements"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("statement")
+            .status()
+            .as_u16();
+        if *national {
+            assert_eq!(status, 201, "{who} statement");
+        } else {
+            assert!(denied(status), "{who} statement: {status}");
+        }
+        // A callback is the channel's, signed: a bearer token is not a signature.
+        let status = app
+            .client
+            .post(app.url("/api/v1/payments/callbacks/bank_va"))
+            .bearer_auth(token)
+            .header("idempotency-key", format!("CB-{who}"))
+            .json(&json!({"va_number": va, "amount": 1_000, "reference": format!("CB-{who}")}))
+            .send()
+            .await
+            .expect("callback")
+            .status()
+            .as_u16();
+        assert_eq!(status, 401, "{who} callback");
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM payments").await,
+        cash_taken
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM cash_deposits").await,
+        cash_taken
+    );
+}
+
+/// The month's family bills, billed and collected, split between informal workers' families
+/// (PBPU) and those of people not working (BP), adding up to the totals.
+#[tokio::test]
+async fn the_finance_report_splits_family_bills_between_pbpu_and_bp() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+        let resp = app
+            .post(
+                &desa.token,
+                "/api/v1/households",
+                &household(VILLAGE, &nik(VILLAGE, 2), "Pensiunan"),
+            )
+            .await;
+        let retired = json_of(resp).await["person_ids"][0]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let resp = app
+            .post(
+                &desa.token,
+                &format!("/api/v1/persons/{retired}/jkn"),
+                &json!({"segment": "BP", "class": 2, "fktp": "0507P001"}),
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            201,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        bill(&app, "2026-11", (2026, 11, 2)).await;
+        let m = json_of(
+            app.get(&desa.token, &format!("/api/v1/persons/{retired}/jkn"))
+                .await,
+        )
+        .await;
+        let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+        let resp = callback(
+            &app,
+            "bank_va",
+            "BP-1",
+            &json!({"va_number": va, "amount": 60_000, "reference": "BP-1"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        let report = json_of(
+            app.get(&kab.token, "/api/v1/finance/report?month=2026-11")
+                .await,
+        )
+        .await;
+        let t = &report["total"];
+        assert_eq!(t["bills"], 2, "{report}");
+        assert_eq!(t["bp_billed"], 100_000, "{report}");
+        assert_eq!(t["bp_collected"], 60_000, "{report}");
+        // The PBPU family: three members in class 3.
+        assert_eq!(t["pbpu_billed"], 105_000, "{report}");
+        assert_eq!(t["pbpu_collected"], 0, "{report}");
+        assert_eq!(t["billed"], 205_000, "{report}");
+        assert_eq!(t["collected"], 60_000, "{report}");
+    }
+}
