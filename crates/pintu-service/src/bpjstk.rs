@@ -675,6 +675,16 @@ impl Pintu {
                 field: Some("nik".into()),
             });
         }
+        // Coming back after leaving: from after the day the last registration ended.
+        if q::registrations_of(c, &person.id).await?.iter().any(|w| {
+            w.employer_id.as_deref() == Some(employer.id.as_str())
+                && w.until.is_some_and(|u| u >= since)
+        }) {
+            return Err(Error::Conflict {
+                code: "registration_overlaps",
+                field: Some("since".into()),
+            });
+        }
         let tx = self.store.begin().await?;
         let card = self
             .card_for(&tx, &person, input.kpj.as_deref(), since)

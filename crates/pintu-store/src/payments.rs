@@ -85,37 +85,9 @@ const PAYMENT: &str = "SELECT id, channel, idempotency_key, reference, va_number
 /// is new. The first statement of the payment's transaction, so that a concurrent duplicate
 /// waits here for the first to commit and then finds it.
 pub async fn insert_payment(c: &impl ConnectionTrait, p: &PaymentRow) -> Result<bool> {
-    Ok(execute(
-        c,
-        "INSERT INTO payments (id, channel, idempotency_key, reference, va_number, household_id, \
-         village_code, amount, fee, allocated, credit, paid_at, received_at, collected_by, \
-         deposit_id, settled_at, entry_id, reactivated, employer_bill_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (channel, idempotency_key) DO NOTHING",
-        vec![
-            p.id.clone().into(),
-            p.channel.clone().into(),
-            p.idempotency_key.clone().into(),
-            p.reference.clone().into(),
-            p.va_number.clone().into(),
-            p.household_id.clone().into(),
-            p.village_code.clone().into(),
-            p.amount.into(),
-            p.fee.into(),
-            p.allocated.into(),
-            p.credit.into(),
-            p.paid_at.into(),
-            p.received_at.into(),
-            p.collected_by.clone().into(),
-            p.deposit_id.clone().into(),
-            p.settled_at.into(),
-            p.entry_id.clone().into(),
-            p.reactivated.into(),
-            p.employer_bill_id.clone().into(),
-        ],
-    )
-    .await?
-        == 1)
+    Ok(!insert_payments(c, std::slice::from_ref(p))
+        .await?
+        .is_empty())
 }
 
 /// What a payment came to once its bills were paid.

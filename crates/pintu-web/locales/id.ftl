@@ -1723,3 +1723,4 @@ error-wallet_unknown = Pilih salah satu e-wallet yang tersedia.
 error-debit_unknown = Pintu tidak mengirim debet dengan id permintaan ini.
 error-amount_not_debit = Jumlahnya bukan jumlah permintaan debet.
 error-debit_status_invalid = Status debet harus pending, accepted, paid, failed atau cancelled (paid atau failed pada callback).
+error-registration_overlaps = Pekerja terdaftar pada pemberi kerja ini sampai tanggal itu atau sesudahnya: pendaftaran baru dimulai setelah hari pendaftaran terakhir berakhir.

@@ -259,6 +259,7 @@ pub const ERROR_CODES: &[&str] = &[
     "risk_class_invalid",
     "employer_unknown",
     "worker_already_registered",
+    "registration_overlaps",
     "worker_id_invalid",
     "worker_not_registered",
     "worker_repeated",

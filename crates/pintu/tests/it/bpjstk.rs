@@ -855,6 +855,19 @@ async fn an_ended_registration_is_no_longer_billed_and_keeps_its_history() {
         let resp = app.post(&pt_a, &end(&kpj[0]), &body).await;
         assert_eq!(resp.status(), 409);
         assert_eq!(json_of(resp).await["error"]["code"], "registration_ended");
+        // Coming back is a new registration from after the last day, not over it.
+        let resp = app
+            .post(
+                &pt_a,
+                &format!("/api/v1/employers/{NPP_A}/workers"),
+                &json!({"nik": nik(VILLAGE, 1), "since": last_day_of_prev}),
+            )
+            .await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(
+            json_of(resp).await["error"]["code"],
+            "registration_overlaps"
+        );
         // The district office ends another, who retired.
         let resp = app
             .post(

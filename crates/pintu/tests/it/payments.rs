@@ -43,6 +43,16 @@ pub(crate) async fn pbpu_family(app: &TestApp, token: &str, village: &str, seria
     head
 }
 
+/// The virtual account of the family of `person`, from its newest bill.
+async fn family_va(app: &TestApp, token: &str, person: &str) -> String {
+    let m = json_of(
+        app.get(token, &format!("/api/v1/persons/{person}/jkn"))
+            .await,
+    )
+    .await;
+    m["bills"][0]["va_number"].as_str().expect("va").to_string()
+}
+
 async fn bill(app: &TestApp, period: &str, on: (i32, u32, u32)) {
     let on = NaiveDate::from_ymd_opt(on.0, on.1, on.2).expect("date");
     app.pintu
@@ -504,12 +514,7 @@ async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry()
         let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
         let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
         bill(&app, "2026-11", (2026, 11, 2)).await;
-        let m = json_of(
-            app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
-                .await,
-        )
-        .await;
-        let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+        let va = family_va(&app, &desa.token, &head).await;
         let body = json!({"va_number": va, "amount": 105_000, "reference": "BCA-1"});
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..1_000 {
@@ -921,12 +926,7 @@ async fn every_payment_and_finance_endpoint_keeps_to_the_officers_area() {
     let other = app.officer("lain", "district_officer", Some("32.01")).await;
     let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
     bill(&app, "2026-11", (2026, 11, 2)).await;
-    let m = json_of(
-        app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
-            .await,
-    )
-    .await;
-    let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+    let va = family_va(&app, &desa.token, &head).await;
     let resp = callback(
         &app,
         "bank_va",
@@ -1012,12 +1012,7 @@ async fn each_role_may_do_only_its_part_of_payments_and_finance() {
     let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
     let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
     bill(&app, "2026-11", (2026, 11, 2)).await;
-    let m = json_of(
-        app.get(&desa.token, &format!("/api/v1/persons/{head}/jkn"))
-            .await,
-    )
-    .await;
-    let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+    let va = family_va(&app, &desa.token, &head).await;
     let ctx = pintu_service::Ctx::system("test");
     app.pintu
         .register_employer(
@@ -1238,12 +1233,7 @@ async fn the_finance_report_splits_family_bills_between_pbpu_and_bp() {
             resp.text().await.unwrap_or_default()
         );
         bill(&app, "2026-11", (2026, 11, 2)).await;
-        let m = json_of(
-            app.get(&desa.token, &format!("/api/v1/persons/{retired}/jkn"))
-                .await,
-        )
-        .await;
-        let va = m["bills"][0]["va_number"].as_str().expect("va").to_string();
+        let va = family_va(&app, &desa.token, &retired).await;
         let resp = callback(
             &app,
             "bank_va",
