@@ -27,6 +27,7 @@ use pintu_domain::bpjstk::{
     bpu_contribution, contribution,
 };
 use pintu_domain::jkn;
+use pintu_domain::payments::{Account, Entry};
 use pintu_domain::{AreaCode, AreaLevel, Invalid, Nik, names};
 use pintu_store::bpjstk::{
     self as q, BpuPaymentRow, CardRow, EmployerBillRow, EmployerRow, JhtLine, PpuBillRow,
@@ -1249,19 +1250,46 @@ impl Pintu {
             agent: ctx.actor.label(),
             paid_at: now,
             idempotency_key: key.map(str::to_string),
+            collected_by: ctx.actor.user_id().map(str::to_string),
+            deposit_id: None,
         };
-        match q::insert_bpu_payment(c, &row).await.map_err(Error::from) {
-            Ok(()) => {}
-            // The same form submitted twice at once: the first one's payment.
-            Err(Error::Conflict { .. }) if key.is_some() => {
-                if let Some(first) = q::bpu_payment_by_key(c, key.unwrap_or_default()).await? {
-                    return again(first);
+        // The cash is the agent's until deposited, and the contribution BPJS TK's revenue:
+        // booked with the payment.
+        let tx = self.store.begin().await?;
+        if let Err(e) = q::insert_bpu_payment(&tx, &row).await.map_err(Error::from) {
+            tx.rollback().await?;
+            return match e {
+                // The same form submitted twice at once: the first one's payment.
+                Error::Conflict { .. } if key.is_some() => {
+                    match q::bpu_payment_by_key(c, key.unwrap_or_default()).await? {
+                        Some(first) => again(first),
+                        None => Err(paid()),
+                    }
                 }
-                return Err(paid());
-            }
-            Err(Error::Conflict { .. }) => return Err(paid()),
-            Err(e) => return Err(e),
+                Error::Conflict { .. } => Err(paid()),
+                e => Err(e),
+            };
         }
+        let postings = Entry::new()
+            .debit(Account::AgentCash, row.total)
+            .credit(Account::TkContributionRevenue, row.total)
+            .balanced()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("BPU entry: {e:?}")))?;
+        pintu_store::payments::insert_entry(
+            &tx,
+            &pintu_store::payments::EntryRow {
+                id: new_id(),
+                kind: "bpu_payment".into(),
+                ref_id: row.id.clone(),
+                village_code: row.village_code.clone(),
+                period: crate::payments::wib_day(now).format("%Y-%m").to_string(),
+                at: now,
+                memo: Some(format!("BPU {}", row.period)),
+            },
+            &postings,
+        )
+        .await?;
+        tx.commit().await?;
         self.audit
             .record(
                 ctx,

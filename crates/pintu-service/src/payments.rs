@@ -103,6 +103,23 @@ impl EmployerBill {
     }
 }
 
+/// An officer's or agent's cash: JKN payments and BPJS Ketenagakerjaan (BPU) contributions
+/// taken and not yet deposited, and the deposits made.
+#[derive(Debug, Clone)]
+pub struct MyCash {
+    pub jkn: Vec<PaymentRow>,
+    pub bpu: Vec<pintu_store::bpjstk::BpuPaymentRow>,
+    pub deposits: Vec<DepositRow>,
+}
+
+impl MyCash {
+    /// All that is held, to deposit.
+    pub fn total(&self) -> i64 {
+        self.jkn.iter().map(|p| p.amount).sum::<i64>()
+            + self.bpu.iter().map(|p| p.total).sum::<i64>()
+    }
+}
+
 /// A deposit of collected cash.
 #[derive(Debug, Clone, Serialize)]
 pub struct Deposited {
@@ -434,24 +451,31 @@ impl Pintu {
         }
         let tx = self.store.begin().await?;
         let cash = q::undeposited(&tx, &collector).await?;
-        if cash.is_empty() {
+        let bpu = pintu_store::bpjstk::undeposited_bpu(&tx, &collector).await?;
+        // What was taken, by village: JKN payments and BPJS TK (BPU) contributions.
+        let taken: Vec<(&str, i64)> = cash
+            .iter()
+            .map(|p| (p.village_code.as_str(), p.amount))
+            .chain(bpu.iter().map(|p| (p.village_code.as_str(), p.total)))
+            .collect();
+        let Some((first_village, _)) = taken.first() else {
             tx.rollback().await?;
             return Err(Error::Conflict {
                 code: "nothing_to_deposit",
                 field: None,
             });
-        }
-        let amount: i64 = cash.iter().map(|p| p.amount).sum();
+        };
+        let amount: i64 = taken.iter().map(|(_, a)| a).sum();
         let home = match ctx.actor.scope() {
             Scope::Within(area) => area.as_str().to_string(),
-            Scope::National => cash[0].village_code.clone(),
+            Scope::National => (*first_village).to_string(),
         };
         let deposit = DepositRow {
             id: new_id(),
             collected_by: collector.clone(),
             village_code: home,
             day: wib_day(now),
-            payments: cash.len() as i32,
+            payments: taken.len() as i32,
             amount,
             bank_reference: bank_reference.into(),
             entry_id: new_id(),
@@ -459,10 +483,12 @@ impl Pintu {
         };
         let ids: Vec<String> = cash.iter().map(|p| p.id.clone()).collect();
         q::insert_deposit(&tx, &deposit, &ids).await?;
+        let bpu_ids: Vec<String> = bpu.iter().map(|p| p.id.clone()).collect();
+        pintu_store::bpjstk::mark_bpu_deposited(&tx, &bpu_ids, &deposit.id).await?;
         // Agent cash leaves each village it was taken in.
         let mut by_village: std::collections::BTreeMap<&str, i64> = Default::default();
-        for p in &cash {
-            *by_village.entry(p.village_code.as_str()).or_default() += p.amount;
+        for (village, a) in &taken {
+            *by_village.entry(village).or_default() += a;
         }
         for (i, (village, sum)) in by_village.iter().enumerate() {
             let postings = Entry::new()
@@ -504,16 +530,18 @@ impl Pintu {
     }
 
     /// The officer's cash not yet deposited, and their deposits.
-    pub async fn my_cash(&self, ctx: &Ctx) -> Result<(Vec<PaymentRow>, Vec<DepositRow>)> {
+    pub async fn my_cash(&self, ctx: &Ctx) -> Result<MyCash> {
         if !ctx.actor.may_write_registry() {
             return Err(Error::Forbidden);
         }
         let collector = ctx.actor.user_id().ok_or(Error::Forbidden)?;
         let c = self.store.conn();
-        Ok((
-            q::undeposited(c, collector).await?,
-            q::deposits_of(c, collector).await?,
-        ))
+        let cash = MyCash {
+            jkn: q::undeposited(c, collector).await?,
+            bpu: pintu_store::bpjstk::undeposited_bpu(c, collector).await?,
+            deposits: q::deposits_of(c, collector).await?,
+        };
+        Ok(cash)
     }
 
     /// The area finance work is done in: the actor's, or a part of it; back offices only.

@@ -785,6 +785,9 @@ pub struct BpuPaymentRow {
     pub paid_at: DateTime<Utc>,
     /// The agent's form (or the API's Idempotency-Key) that took it, if any.
     pub idempotency_key: Option<String>,
+    /// The user who took the cash, until it is deposited.
+    pub collected_by: Option<String>,
+    pub deposit_id: Option<String>,
 }
 
 impl FromRow for BpuPaymentRow {
@@ -803,6 +806,8 @@ impl FromRow for BpuPaymentRow {
             agent: col(row, "agent")?,
             paid_at: col(row, "paid_at")?,
             idempotency_key: col(row, "idempotency_key")?,
+            collected_by: col(row, "collected_by")?,
+            deposit_id: col(row, "deposit_id")?,
         })
     }
 }
@@ -811,8 +816,8 @@ pub async fn insert_bpu_payment(c: &impl ConnectionTrait, p: &BpuPaymentRow) -> 
     execute(
         c,
         "INSERT INTO tk_bpu_payments (id, worker_id, person_id, village_code, period, income, \
-         jkk, jkm, jht, total, agent, paid_at, idempotency_key) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         jkk, jkm, jht, total, agent, paid_at, idempotency_key, collected_by) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             p.id.clone().into(),
             p.worker_id.clone().into(),
@@ -827,14 +832,60 @@ pub async fn insert_bpu_payment(c: &impl ConnectionTrait, p: &BpuPaymentRow) -> 
             p.agent.clone().into(),
             p.paid_at.into(),
             p.idempotency_key.clone().into(),
+            p.collected_by.clone().into(),
         ],
     )
     .await?;
     Ok(())
 }
 
+/// The BPU contributions a user took in cash and has not deposited, oldest first (locked
+/// for the deposit on PostgreSQL).
+pub async fn undeposited_bpu(
+    c: &impl ConnectionTrait,
+    collector: &str,
+) -> Result<Vec<BpuPaymentRow>> {
+    let lock = if c.get_database_backend() == sea_orm::DbBackend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    fetch_all(
+        c,
+        &format!(
+            "{BPU_PAYMENT} WHERE collected_by = ? AND deposit_id IS NULL \
+             ORDER BY paid_at, id{lock}"
+        ),
+        vec![collector.into()],
+    )
+    .await
+}
+
+/// Marks BPU contributions as taken to the bank with `deposit_id`.
+pub async fn mark_bpu_deposited(
+    c: &impl ConnectionTrait,
+    ids: &[String],
+    deposit_id: &str,
+) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let mut values: Vec<sea_orm::Value> = vec![deposit_id.into()];
+        values.extend(chunk.iter().map(|i| sea_orm::Value::from(i.clone())));
+        execute(
+            c,
+            &format!(
+                "UPDATE tk_bpu_payments SET deposit_id = ? WHERE deposit_id IS NULL AND id IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            ),
+            values,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 const BPU_PAYMENT: &str = "SELECT id, worker_id, person_id, village_code, period, income, \
-     jkk, jkm, jht, total, agent, paid_at, idempotency_key FROM tk_bpu_payments";
+     jkk, jkm, jht, total, agent, paid_at, idempotency_key, collected_by, deposit_id \
+     FROM tk_bpu_payments";
 
 /// A person's BPU payments, oldest first.
 pub async fn bpu_payments_of(

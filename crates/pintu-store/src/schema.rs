@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     ),
     (25, "e-wallet auto-debit mandates and requests", auto_debit),
     (26, "the segment of a family's JKN bill", bill_segment),
+    (
+        27,
+        "BPU contributions in the agent's cash and deposits",
+        bpu_cash,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2120,6 +2125,28 @@ fn tk_registration_ends() -> Vec<Ddl> {
             "ix_tk_bpu_payments_area",
             "tk_bpu_payments",
             &["village_code", "period"],
+        ),
+    ]
+}
+
+fn bpu_cash() -> Vec<Ddl> {
+    // Who took a BPU contribution in cash (the user), and the deposit that took it to the
+    // bank: the agent's cash holds BPU contributions like JKN ones.
+    let alter = |col: &'static str| {
+        Ddl::Alter(Box::new(
+            Table::alter()
+                .table("tk_bpu_payments")
+                .add_column(ColumnDef::new(col).string_len(36).null())
+                .to_owned(),
+        ))
+    };
+    vec![
+        alter("collected_by"),
+        alter("deposit_id"),
+        index(
+            "ix_tk_bpu_payments_collector",
+            "tk_bpu_payments",
+            &["collected_by", "deposit_id"],
         ),
     ]
 }

@@ -1736,3 +1736,4 @@ error-debit_unknown = Pintu sent no debit with this request id.
 error-amount_not_debit = The amount is not the debit request's.
 error-debit_status_invalid = The debit status must be pending, accepted, paid, failed or cancelled (paid or failed in a callback).
 error-registration_overlaps = The worker was registered with this employer until on or after that date: a new registration starts after the day the last one ended.
+cash-bpu = BPJS Ketenagakerjaan (BPU)

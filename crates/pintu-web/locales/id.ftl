@@ -1724,3 +1724,4 @@ error-debit_unknown = Pintu tidak mengirim debet dengan id permintaan ini.
 error-amount_not_debit = Jumlahnya bukan jumlah permintaan debet.
 error-debit_status_invalid = Status debet harus pending, accepted, paid, failed atau cancelled (paid atau failed pada callback).
 error-registration_overlaps = Pekerja terdaftar pada pemberi kerja ini sampai tanggal itu atau sesudahnya: pendaftaran baru dimulai setelah hari pendaftaran terakhir berakhir.
+cash-bpu = BPJS Ketenagakerjaan (BPU)

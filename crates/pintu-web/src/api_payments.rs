@@ -265,21 +265,49 @@ impl From<DepositRow> for DepositOut {
 /// The cash you hold and your deposits.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyCashOut {
-    /// Collected and not yet deposited.
+    /// JKN payments collected and not yet deposited.
     pub undeposited: Vec<PaymentOut>,
+    /// BPJS Ketenagakerjaan contributions of non-wage workers (BPU) taken and not yet
+    /// deposited.
+    pub undeposited_bpu: Vec<BpuCashOut>,
+    /// All of it: what the next deposit takes to the bank.
     pub undeposited_amount: i64,
     pub deposits: Vec<DepositOut>,
+}
+
+/// A BPU contribution taken in cash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BpuCashOut {
+    /// The month it pays, `YYYY-MM`.
+    pub period: String,
+    pub village_code: String,
+    pub amount: i64,
+    pub paid_at: DateTime<Utc>,
 }
 
 /// The cash you have collected and not yet deposited, and your deposits.
 #[utoipa::path(get, path = "/api/v1/payments/cash", tag = "payments",
     responses((status = 200, body = MyCashOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn my_cash(State(s): State<AppState>, c: ApiCtx) -> Result<Json<MyCashOut>, ApiError> {
-    let (cash, deposits) = s.pintu.my_cash(&c.ctx).await.map_err(|e| c.err(e))?;
+    let cash = s.pintu.my_cash(&c.ctx).await.map_err(|e| c.err(e))?;
     Ok(Json(MyCashOut {
-        undeposited_amount: cash.iter().map(|p| p.amount).sum(),
-        undeposited: cash.into_iter().map(|p| payment_out(p, vec![])).collect(),
-        deposits: deposits.into_iter().map(DepositOut::from).collect(),
+        undeposited_amount: cash.total(),
+        undeposited_bpu: cash
+            .bpu
+            .into_iter()
+            .map(|p| BpuCashOut {
+                period: p.period,
+                village_code: p.village_code,
+                amount: p.total,
+                paid_at: p.paid_at,
+            })
+            .collect(),
+        undeposited: cash
+            .jkn
+            .into_iter()
+            .map(|p| payment_out(p, vec![]))
+            .collect(),
+        deposits: cash.deposits.into_iter().map(DepositOut::from).collect(),
     }))
 }
 

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
 struct CashPage {
     l: Layout,
     cash: Vec<PaymentRow>,
+    bpu: Vec<pintu_store::bpjstk::BpuPaymentRow>,
     total: i64,
     deposits: Vec<DepositRow>,
     bank_reference: String,
@@ -68,13 +69,14 @@ async fn cash_view(
     status: StatusCode,
 ) -> Response {
     match state.pintu.my_cash(&u.ctx).await {
-        Ok((cash, deposits)) => (
+        Ok(held) => (
             status,
             render(&CashPage {
                 l: Layout::for_user(u, "cash-title", "cash", "/payments/cash"),
-                total: cash.iter().map(|p| p.amount).sum(),
-                cash,
-                deposits,
+                total: held.total(),
+                cash: held.jkn,
+                bpu: held.bpu,
+                deposits: held.deposits,
                 bank_reference,
                 errors,
                 notice,

@@ -485,6 +485,42 @@ async fn employers_report_wages_bills_follow_the_rates_and_inspectors_see_the_fl
                 .status(),
             403
         );
+        // The agent holds the cash until it is deposited; the ledger has it as agent cash
+        // owed to BPJS Ketenagakerjaan, then at the bank.
+        let held = json_of(app.get(&desa.token, "/api/v1/payments/cash").await).await;
+        assert_eq!(held["undeposited_amount"], 81_800, "{held}");
+        assert_eq!(held["undeposited_bpu"][0]["period"], json!(last), "{held}");
+        let balance = |rows: &Value, account: &str| {
+            rows.as_array()
+                .expect("balances")
+                .iter()
+                .find(|b| b["account"] == account)
+                .map(|b| b["balance"].as_i64().unwrap_or(0))
+                .unwrap_or(0)
+        };
+        let before = json_of(app.get(&kab.token, "/api/v1/ledger/balances").await).await;
+        assert_eq!(balance(&before, "agent_cash"), 81_800, "{before}");
+        assert_eq!(
+            balance(&before, "tk_contribution_revenue"),
+            -81_800,
+            "{before}"
+        );
+        let resp = app
+            .client
+            .post(app.url("/api/v1/payments/deposits"))
+            .bearer_auth(&desa.token)
+            .json(&json!({"bank_reference": "SETOR-BPU-1"}))
+            .send()
+            .await
+            .expect("deposit");
+        assert_eq!(resp.status(), 201);
+        let deposit = json_of(resp).await;
+        assert_eq!(deposit["amount"], 81_800, "{deposit}");
+        assert_eq!(deposit["payments"], 1, "{deposit}");
+        let after = json_of(app.get(&kab.token, "/api/v1/ledger/balances").await).await;
+        assert_eq!(balance(&after, "agent_cash"), 0, "{after}");
+        let held = json_of(app.get(&desa.token, "/api/v1/payments/cash").await).await;
+        assert_eq!(held["undeposited_amount"], 0, "{held}");
 
         // Compliance: two formal workers in the registry, one registered by an employer.
         pintu_store::facts::upsert_survey(
