@@ -10,6 +10,7 @@
 //! payment fails alone.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
@@ -32,6 +33,7 @@ const PG_WRITERS: usize = 4;
 
 /// A family payment to book: its row as the channel reported it (the family not yet
 /// known), and who booked it.
+#[derive(Clone)]
 pub(crate) struct Request {
     pub payment: PaymentRow,
     /// A collector's area: a virtual account outside it is refused as unknown.
@@ -96,7 +98,8 @@ async fn run(store: Store, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<
             break;
         }
         let (requests, replies): (Vec<Request>, Vec<_>) = batch.drain(..).unzip();
-        match book_batch(&store, &requests).await {
+        let requests = Arc::new(requests);
+        match guarded(&store, requests.clone()).await {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -104,8 +107,8 @@ async fn run(store: Store, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<
             }
             Err(e) if requests.len() > 1 => {
                 tracing::warn!(error = %e, payments = requests.len(), "payment batch failed; booking one at a time");
-                for (request, reply) in requests.into_iter().zip(replies) {
-                    let outcome = match book_batch(&store, std::slice::from_ref(&request)).await {
+                for (request, reply) in requests.iter().zip(replies) {
+                    let outcome = match guarded(&store, Arc::new(vec![request.clone()])).await {
                         Ok(mut one) => one.pop().unwrap_or_else(|| {
                             Err(Error::Internal(anyhow::anyhow!("payment not booked")))
                         }),
@@ -121,6 +124,19 @@ async fn run(store: Store, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<
             }
         }
     }
+}
+
+/// Books a batch on a task of its own, so that a fault in one batch (its transaction rolled
+/// back) fails that batch and leaves the booker running.
+async fn guarded(store: &Store, requests: Arc<Vec<Request>>) -> Result<Vec<Result<Outcome>>> {
+    let store = store.clone();
+    tokio::spawn(async move { book_batch(&store, &requests).await })
+        .await
+        .unwrap_or_else(|e| {
+            Err(Error::Internal(anyhow::anyhow!(
+                "payment batch stopped: {e}"
+            )))
+        })
 }
 
 /// The month (`YYYY-MM`, WIB) an instant falls in.

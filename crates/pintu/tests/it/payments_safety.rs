@@ -1132,7 +1132,9 @@ fn the_ledger_stays_balanced_and_true_to_the_records_under_any_sequence_of_opera
 /// run suspends it.
 #[tokio::test]
 async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
-    let pintu = population(9_000, 7).await;
+    // Enough families that the run takes several transactions: the payment, waiting for
+    // the write lock, gets in between two of them before the family's.
+    let pintu = population(30_000, 7).await;
     join_jkn(&pintu, "1 = 1").await;
     let ctx = Ctx::system("test");
     pintu
@@ -1213,7 +1215,9 @@ async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
 /// the ledger takes the payment off the family's receivable twice.
 #[tokio::test]
 async fn a_payment_during_the_write_offs_is_not_written_off_again() {
-    let pintu = population(9_000, 7).await;
+    // Enough families that the write-offs take several transactions: the payment, waiting
+    // for the write lock, gets in between two of them before the last.
+    let pintu = population(30_000, 7).await;
     join_jkn(&pintu, "1 = 1").await;
     let ctx = Ctx::system("test");
     pintu
