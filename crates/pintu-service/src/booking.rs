@@ -199,7 +199,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     let tx = store.begin().await?;
     // Claims the keys first: a concurrent duplicate waits here, then finds these.
     let inserted = q::insert_payments(&tx, &rows).await?;
-    let mut households: Vec<String> = rows
+    let households: Vec<String> = rows
         .iter()
         .filter(|p| inserted.contains(&p.id))
         .map(|p| p.household_id.clone())
@@ -221,7 +221,8 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     let mut allocation_rows: Vec<(String, String, i64, DateTime<Utc>)> = Vec::new();
     let mut finished: Vec<(String, i64, i64, bool)> = Vec::new();
     let mut entries: Vec<(EntryRow, Vec<pintu_domain::payments::Posting>)> = Vec::new();
-    let mut reactivations: HashMap<NaiveDate, Vec<String>> = HashMap::new();
+    // Families covered again, by the day of payment, with when the payment came.
+    let mut reactivations: HashMap<NaiveDate, (Vec<String>, DateTime<Utc>)> = HashMap::new();
     let mut texts: Vec<(usize, String)> = Vec::new();
     let mut audit: Vec<AuditEntry> = Vec::new();
     let mut booked: Vec<(usize, PaymentRow, Vec<AllocationRow>)> = Vec::new();
@@ -275,10 +276,11 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
         bills.retain(|b| b.outstanding() > 0);
         let reactivated = !still_overdue && suspended.remove(&payment.household_id);
         if reactivated {
-            reactivations
+            let (families, at) = reactivations
                 .entry(day)
-                .or_default()
-                .push(payment.household_id.clone());
+                .or_insert_with(|| (Vec::new(), now));
+            families.push(payment.household_id.clone());
+            *at = (*at).max(now);
         }
         let postings = Entry::new()
             .debit(channel.holding_account(), payment.amount)
@@ -339,17 +341,11 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     q::pay_bills(&tx, &updates).await?;
     q::insert_allocations(&tx, &allocation_rows).await?;
     q::insert_entries(&tx, &entries).await?;
-    for (day, families) in &reactivations {
-        let now = booked
-            .iter()
-            .find(|(_, p, _)| p.reactivated && families.contains(&p.household_id))
-            .map(|(_, p, _)| p.received_at)
-            .unwrap_or_else(Utc::now);
-        q::reactivate_families(&tx, families, *day, now).await?;
+    for (day, (families, now)) in &reactivations {
+        q::reactivate_families(&tx, families, *day, *now).await?;
     }
     q::finish_payments(&tx, &finished).await?;
     // Each family is told by SMS.
-    households.retain(|h| booked.iter().any(|(_, p, _)| &p.household_id == h));
     let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
     let mut messages = Vec::with_capacity(booked.len());
     for (at, text) in &texts {
