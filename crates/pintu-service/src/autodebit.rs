@@ -25,6 +25,13 @@ use serde::{Deserialize, Serialize};
 use crate::payments::{Booked, PaymentInput, wib_day};
 use crate::{Ctx, Error, Pintu, Result};
 
+/// How long a sender holds a debit it claimed: more than the gateway's timeout
+/// ([`DebitGateway::new`]), so a send still waiting for its answer keeps its claim.
+pub const SEND_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How long the gateway has to answer a debit request.
+const GATEWAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How many of a family's debits its page shows.
 pub const RECENT_DEBITS: u64 = 24;
 
@@ -69,7 +76,7 @@ impl DebitGateway {
             url: url.into(),
             secret: secret.into(),
             client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
+                .timeout(GATEWAY_TIMEOUT)
                 .build()
                 .unwrap_or_default(),
         }
@@ -460,7 +467,8 @@ impl Pintu {
         Ok(recorded)
     }
 
-    /// Sends the recorded debits to the gateway, `limit` at most: accepted ones wait for
+    /// Sends the recorded debits to the gateway, `limit` at most, each claimed for
+    /// [`SEND_LEASE`] so that two senders never send the same one at once: accepted ones wait for
     /// the gateway's callback; refused ones fail, and the family is told by SMS; one whose
     /// bill was paid or whose mandate was cancelled since is not sent. Without a gateway,
     /// nothing is sent.
@@ -470,7 +478,14 @@ impl Pintu {
             return Ok(run);
         };
         let c = self.store.conn();
-        for d in q::pending_debits(c, limit).await? {
+        let lease = chrono::Duration::from_std(SEND_LEASE).unwrap_or_default();
+        for d in q::free_pending_debits(c, now, limit).await? {
+            // Claimed right before it goes, so that another sender (a second server) does
+            // not send it too, and the lease outlasts the send however long the list.
+            let at = now.max(Utc::now());
+            if !q::claim_debit(c, &d.id, at, at + lease).await? {
+                continue;
+            }
             if !q::still_due(c, &d).await? {
                 if q::mark_answered(c, &d.id, DebitStatus::Cancelled.code(), None, now).await? {
                     run.cancelled += 1;

@@ -158,7 +158,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let families = q::families_of_vas(store.conn(), &vas).await?;
+    let families = q::families_of_vas(store, &vas).await?;
     // The first of each channel and key is booked; the rest answer with it.
     let mut leads: HashSet<(&str, &str)> = HashSet::new();
     let mut rows: Vec<PaymentRow> = Vec::with_capacity(requests.len());

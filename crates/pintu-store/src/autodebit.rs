@@ -313,6 +313,42 @@ pub async fn pending_debits(c: &impl ConnectionTrait, limit: u64) -> Result<Vec<
     .await
 }
 
+/// A pending debit no sender holds: none claimed it, or its sender's lease ran out before
+/// `now` (it stopped mid-send).
+const FREE: &str = "status = 'pending' AND (lease_until IS NULL OR lease_until < ?)";
+
+/// Up to `limit` pending debits free to send at `now`, oldest first.
+pub async fn free_pending_debits(
+    c: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<DebitRow>> {
+    fetch_all(
+        c,
+        &format!("{DEBIT} WHERE {FREE} ORDER BY created_at, id LIMIT {limit}"),
+        vec![now.into()],
+    )
+    .await
+}
+
+/// Claims a free pending debit for one sender until `lease_until`: `false` if another
+/// sender holds it or it was answered meanwhile. One conditional update, so two senders
+/// never hold the same debit.
+pub async fn claim_debit(
+    c: &impl ConnectionTrait,
+    id: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        &format!("UPDATE debit_requests SET lease_until = ? WHERE id = ? AND {FREE}"),
+        vec![lease_until.into(), id.into(), now.into()],
+    )
+    .await?
+        == 1)
+}
+
 /// The gateway's answer to a pending debit: `false` if it was answered (or called back)
 /// already, so a late answer never overwrites a callback.
 pub async fn mark_answered(
@@ -332,11 +368,12 @@ pub async fn mark_answered(
         == 1)
 }
 
-/// A send that got no answer: counted, and tried again later.
+/// A send that got no answer: counted, and released to be tried again later.
 pub async fn mark_send_error(c: &impl ConnectionTrait, id: &str) -> Result<()> {
     execute(
         c,
-        "UPDATE debit_requests SET send_errors = send_errors + 1 WHERE id = ? AND status = 'pending'",
+        "UPDATE debit_requests SET send_errors = send_errors + 1, lease_until = NULL \
+         WHERE id = ? AND status = 'pending'",
         vec![id.into()],
     )
     .await?;

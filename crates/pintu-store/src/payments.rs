@@ -1228,9 +1228,27 @@ pub async fn finish_payments(
     Ok(())
 }
 
-/// The families many virtual account numbers belong to: va → (household, village).
+/// A virtual account number and the family it belongs to.
+struct VaFamily {
+    va_number: String,
+    household_id: String,
+    village_code: String,
+}
+
+impl FromRow for VaFamily {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(VaFamily {
+            va_number: col(row, "va_number")?,
+            household_id: col(row, "household_id")?,
+            village_code: col(row, "village_code")?,
+        })
+    }
+}
+
+/// The families many virtual account numbers belong to: va → (household, village). A read
+/// outside any transaction (on an SQLite file on the store's own reader connections).
 pub async fn families_of_vas(
-    c: &impl ConnectionTrait,
+    store: &crate::Store,
     vas: &[String],
 ) -> Result<std::collections::HashMap<String, (String, String)>> {
     let mut out = std::collections::HashMap::with_capacity(vas.len());
@@ -1241,11 +1259,8 @@ pub async fn families_of_vas(
             vec!["?"; chunk.len()].join(", ")
         );
         let values = chunk.iter().map(|v| Value::from(v.clone())).collect();
-        for r in query_all(c, &sql, values).await? {
-            out.insert(
-                col::<String>(&r, "va_number")?,
-                (col(&r, "household_id")?, col(&r, "village_code")?),
-            );
+        for f in store.fetch_all::<VaFamily>(&sql, values).await? {
+            out.insert(f.va_number, (f.household_id, f.village_code));
         }
     }
     Ok(out)
@@ -1253,6 +1268,10 @@ pub async fn families_of_vas(
 
 /// The open bills of many families, by family and oldest first, locked for the batch's
 /// transaction.
+///
+/// The status is compared as an expression, not a column, so that SQLite looks the families
+/// up by their index: with a long list it would otherwise read every open bill through the
+/// status index (ten times slower for five hundred families of a million people).
 pub async fn open_bills_of(
     c: &impl ConnectionTrait,
     households: &[String],
@@ -1260,7 +1279,7 @@ pub async fn open_bills_of(
     let mut out = Vec::new();
     for chunk in households.chunks(1000) {
         let sql = format!(
-            "{BILL} WHERE household_id IN ({}) AND status = 'open' \
+            "{BILL} WHERE household_id IN ({}) AND status || '' = 'open' \
              ORDER BY household_id, period{}",
             vec!["?"; chunk.len()].join(", "),
             for_update(c)

@@ -88,6 +88,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "BPU contributions in the agent's cash and deposits",
         bpu_cash,
     ),
+    (28, "debit requests claimed by one sender", debit_leases),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2149,6 +2150,22 @@ fn bpu_cash() -> Vec<Ddl> {
             &["collected_by", "deposit_id"],
         ),
     ]
+}
+
+fn debit_leases() -> Vec<Ddl> {
+    // Until when the sender that claimed a pending debit holds it: two senders never send
+    // the same debit at once, and one that stopped mid-send leaves it to the next once the
+    // lease runs out.
+    vec![Ddl::Alter(Box::new(
+        Table::alter()
+            .table("debit_requests")
+            .add_column(
+                ColumnDef::new("lease_until")
+                    .timestamp_with_time_zone()
+                    .null(),
+            )
+            .to_owned(),
+    ))]
 }
 
 fn bill_segment() -> Vec<Ddl> {

@@ -30,12 +30,13 @@ pub struct Simulator {
 /// What every phone number holds in a pretend e-wallet at first (Rp 10,000,000).
 pub const STARTING_BALANCE: i64 = 10_000_000;
 
-/// The pretend e-wallets: what each phone number has spent, and the debits answered, by
-/// request id.
+/// The pretend e-wallets: what each phone number has spent, the debits answered, by
+/// request id, and how many requests came in all (repeats included).
 #[derive(Default)]
 struct Wallets {
     spent: std::collections::HashMap<String, i64>,
     answered: std::collections::HashMap<String, pintu_service::autodebit::GatewayAnswer>,
+    received: usize,
 }
 
 fn starting_balance(phone: &str) -> i64 {
@@ -69,6 +70,11 @@ impl Simulator {
         starting_balance(phone) - spent
     }
 
+    /// How many debit requests came, a request sent again counted again.
+    pub fn debit_requests_received(&self) -> usize {
+        self.wallets.lock().map(|w| w.received).unwrap_or(0)
+    }
+
     /// Answers a debit request once per request id: accepted if the wallet holds the
     /// amount (and debits it), refused otherwise; a repeat gets the first answer.
     fn debit(
@@ -85,6 +91,7 @@ impl Simulator {
                 false,
             );
         };
+        w.received += 1;
         if let Some(a) = w.answered.get(&d.request_id) {
             return (a.clone(), true);
         }

@@ -481,3 +481,61 @@ async fn only_the_family_and_officers_of_its_area_may_manage_its_auto_debit() {
         );
     }
 }
+
+#[tokio::test]
+async fn two_senders_at_once_send_each_debit_once_and_a_stopped_senders_debits_wait_for_its_lease()
+{
+    for backend in backends() {
+        let (app, sim) = pintu_and_gateway(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        for n in 1..=3 {
+            let head = pbpu_family(&app, &desa.token, VILLAGE, n).await;
+            let resp = app
+                .post(
+                    &desa.token,
+                    &format!("/api/v1/persons/{head}/jkn/debit-mandate"),
+                    &json!({"wallet": "gopay", "phone": format!("08121111{n:04}")}),
+                )
+                .await;
+            assert_eq!(resp.status(), 201);
+        }
+        bill(&app, "2026-11", day(2026, 11, 2)).await;
+
+        // Two servers' senders at the same moment: each debit goes once.
+        let now = Utc::now();
+        let (a, b) = tokio::join!(
+            app.pintu.send_debits(now, 100),
+            app.pintu.send_debits(now, 100)
+        );
+        let (a, b) = (a.expect("first sender"), b.expect("second sender"));
+        assert_eq!(a.accepted + b.accepted, 3, "{a:?} {b:?}");
+        assert_eq!(sim.debit_requests_received(), 3);
+
+        // A sender that claimed December's debit and stopped before sending it: the next
+        // sender leaves it alone until the claim runs out, then sends it.
+        bill(&app, "2026-12", day(2026, 12, 1)).await;
+        let c = app.pintu.store.conn();
+        let pending = pintu_store::autodebit::free_pending_debits(c, now, 10)
+            .await
+            .expect("pending");
+        assert_eq!(pending.len(), 3);
+        let lease =
+            chrono::Duration::from_std(pintu_service::autodebit::SEND_LEASE).expect("lease");
+        let stopped = &pending[0];
+        let claimed_at = Utc::now();
+        assert!(
+            pintu_store::autodebit::claim_debit(c, &stopped.id, claimed_at, claimed_at + lease)
+                .await
+                .expect("claim")
+        );
+        let sent = app.pintu.send_debits(Utc::now(), 100).await.expect("send");
+        assert_eq!(sent.accepted, 2, "{sent:?}");
+        assert_eq!(sim.debit_requests_received(), 5);
+        let later = claimed_at + lease + chrono::Duration::seconds(1);
+        let sent = app.pintu.send_debits(later, 100).await.expect("send");
+        assert_eq!(sent.accepted, 1, "{sent:?}");
+        assert_eq!(sim.debit_requests_received(), 6);
+        let sent = app.pintu.send_debits(later, 100).await.expect("send");
+        assert_eq!(sent.accepted, 0, "{sent:?}");
+    }
+}
