@@ -196,7 +196,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
         return Ok(finish(outcomes));
     }
 
-    let tx = store.begin().await?;
+    let tx = store.begin_booking().await?;
     // Claims the keys first: a concurrent duplicate waits here, then finds these.
     let inserted = q::insert_payments(&tx, &rows).await?;
     let households: Vec<String> = rows
@@ -371,6 +371,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     pintu_store::outbox::insert_many(&tx, &messages).await?;
     pintu_store::audit::insert_audit(&tx, &audit).await?;
     tx.commit().await?;
+    store.checkpoint_soon();
 
     tracing::debug!(
         payments = requests.len(),

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod areas;
 pub mod audit;
 pub mod autodebit;
+mod booking;
 pub mod bpjstk;
 pub mod bulk;
 pub mod calls;
@@ -32,7 +33,7 @@ pub mod users;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, QueryResult, SqlErr, Statement, TransactionTrait, Value,
@@ -107,6 +108,8 @@ pub struct Store {
     bulk_conn: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
     /// Connections for point reads on an SQLite file (see [`Store::fetch_all`]).
     readers: Option<std::sync::Arc<read::Readers>>,
+    /// The payment booker's own connection to an SQLite file (opened on first use).
+    booking: std::sync::Arc<tokio::sync::OnceCell<booking::Booking>>,
 }
 
 /// How much of an SQLite file every connection maps into memory (SQLite caps it at 2 GiB).
@@ -133,17 +136,7 @@ impl Store {
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10));
         if is_sqlite {
-            opts.map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    .pragma("cache_size", "-65536")
-                    .pragma("temp_store", "memory")
-                    // Pages read through a memory map, not a system call each: a matching
-                    // run reads the whole area's people.
-                    .pragma("mmap_size", SQLITE_MMAP_SIZE)
-            });
+            opts.map_sqlx_sqlite_opts(sqlite_options);
         }
         let db = Database::connect(opts).await?;
         Ok(Store {
@@ -151,6 +144,7 @@ impl Store {
             sqlite_file: if is_sqlite { sqlite_path(url) } else { None },
             bulk_conn: Default::default(),
             readers: sqlite_path(url).map(|p| std::sync::Arc::new(read::Readers::new(p))),
+            booking: Default::default(),
         })
     }
 
@@ -170,6 +164,28 @@ impl Store {
         Ok(self.db.begin().await?)
     }
 
+    /// A transaction of the payment booker. On an SQLite file it runs on the booker's own
+    /// connection, whose commits never checkpoint: call [`Store::checkpoint_soon`] after
+    /// each. On PostgreSQL it is [`Store::begin`].
+    pub async fn begin_booking(&self) -> Result<DatabaseTransaction> {
+        let Some(path) = &self.sqlite_file else {
+            return self.begin().await;
+        };
+        let booking = self
+            .booking
+            .get_or_try_init(|| booking::Booking::open(path))
+            .await?;
+        Ok(booking.db.begin().await?)
+    }
+
+    /// Asks for the WAL the booker wrote to be copied back into the SQLite file, on a thread
+    /// of its own (nothing on PostgreSQL, or before the booker's first transaction).
+    pub fn checkpoint_soon(&self) {
+        if let Some(booking) = self.booking.get() {
+            booking.checkpoint_soon();
+        }
+    }
+
     /// `SELECT 1`: the readiness probe.
     pub async fn ping(&self) -> Result<()> {
         self.db.execute_unprepared("SELECT 1").await?;
@@ -180,6 +196,20 @@ impl Store {
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// How every connection to an SQLite file is set up: WAL mode with foreign keys enforced and
+/// a busy timeout, a larger page cache, and the file mapped into memory.
+fn sqlite_options(o: SqliteConnectOptions) -> SqliteConnectOptions {
+    o.journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+        // Pages read through a memory map, not a system call each: a matching run reads the
+        // whole area's people.
+        .pragma("mmap_size", SQLITE_MMAP_SIZE)
 }
 
 /// The file path of a `sqlite://` URL, if it is one and not in memory.

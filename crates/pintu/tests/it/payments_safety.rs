@@ -1369,3 +1369,78 @@ async fn a_family_that_pays_while_the_run_suspends_others_keeps_its_cover() {
         "a family with nothing overdue keeps its cover: {statuses:?}"
     );
 }
+
+/// The page count in an SQLite file's header: what the database file itself holds, without
+/// what is still only in the WAL.
+fn pages_in_file(path: &Path) -> i64 {
+    use std::io::Read;
+    let mut header = [0u8; 100];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .expect("read the database header");
+    i64::from(u32::from_be_bytes([
+        header[28], header[29], header[30], header[31],
+    ]))
+}
+
+#[tokio::test]
+async fn the_payment_bookers_writes_reach_the_database_file_without_its_commits_checkpointing() {
+    let pintu = population(3_000, 11).await;
+    join_jkn(&pintu, "1 = 1").await;
+    let ctx = Ctx::system("test");
+    pintu
+        .run_billing(&ctx, "2026-01", day(2026, 1, 2), Utc::now())
+        .await
+        .expect("billing");
+    let c = pintu.store.conn();
+    c.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .expect("checkpoint");
+    let db = PathBuf::from(pintu.store.sqlite_file().expect("file"));
+    let before = number(c, "SELECT page_count AS n FROM pragma_page_count()").await;
+    assert_eq!(pages_in_file(&db), before);
+
+    // Every family pays, through the booker only: no other connection writes meanwhile.
+    let bills = pintu_store::query_all(c, "SELECT va_number, amount FROM jkn_bills", vec![])
+        .await
+        .expect("bills");
+    let mut payments = tokio::task::JoinSet::new();
+    for r in &bills {
+        let va: String = pintu_store::col(r, "va_number").expect("va");
+        let amount: i64 = pintu_store::col(r, "amount").expect("amount");
+        let pintu = pintu.clone();
+        payments.spawn(async move {
+            pintu
+                .receive_payment(
+                    Channel::BankVa,
+                    &format!("WAL-{va}"),
+                    &PaymentInput {
+                        va_number: va.clone(),
+                        amount,
+                        reference: format!("WAL-{va}"),
+                        paid_at: None,
+                    },
+                    Utc::now(),
+                )
+                .await
+                .expect("payment")
+        });
+    }
+    assert_eq!(payments.join_all().await.len(), bills.len());
+    let after = number(c, "SELECT page_count AS n FROM pragma_page_count()").await;
+    assert!(
+        after > before,
+        "the payments took {before} to {after} pages"
+    );
+
+    // The booker's connection leaves the checkpoint to its thread, which copies them back.
+    let started = Instant::now();
+    while pages_in_file(&db) < after {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the database file holds {} of {after} pages",
+            pages_in_file(&db)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
