@@ -307,6 +307,17 @@ async fn join_jkn(pintu: &Pintu, which: &str) {
     .expect("memberships");
 }
 
+/// `persons` synthetic people, every family a PBPU member, billed for `period` on `on`.
+async fn billed_families(persons: usize, seed: u64, period: &str, on: NaiveDate) -> Pintu {
+    let pintu = population(persons, seed).await;
+    join_jkn(&pintu, "1 = 1").await;
+    pintu
+        .run_billing(&Ctx::system("test"), period, on, Utc::now())
+        .await
+        .expect("billing");
+    pintu
+}
+
 /// A consistent copy of an SQLite database.
 async fn copy_database(pintu: &Pintu, to: &Path) {
     pintu
@@ -630,17 +641,7 @@ const RECONCILIATION_FACTS: &[&str] = &[
 /// on it settled once, every exception listed once, and no payment lost.
 #[tokio::test]
 async fn a_reconciliation_killed_at_any_moment_imports_the_statement_exactly_once() {
-    let pintu = population(3_000, 13).await;
-    join_jkn(&pintu, "1 = 1").await;
-    pintu
-        .run_billing(
-            &Ctx::system("test"),
-            "2026-11",
-            day(2026, 11, 2),
-            Utc::now(),
-        )
-        .await
-        .expect("billing");
+    let pintu = billed_families(3_000, 13, "2026-11", day(2026, 11, 2)).await;
     let vas: Vec<String> = pintu_store::query_all(
         pintu.store.conn(),
         "SELECT va_number FROM jkn_bills ORDER BY household_id",
@@ -1134,13 +1135,7 @@ fn the_ledger_stays_balanced_and_true_to_the_records_under_any_sequence_of_opera
 async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
     // Enough families that the run takes several transactions: the payment, waiting for
     // the write lock, gets in between two of them before the family's.
-    let pintu = population(30_000, 7).await;
-    join_jkn(&pintu, "1 = 1").await;
-    let ctx = Ctx::system("test");
-    pintu
-        .run_billing(&ctx, "2026-01", day(2026, 1, 2), Utc::now())
-        .await
-        .expect("billing");
+    let pintu = billed_families(30_000, 7, "2026-01", day(2026, 1, 2)).await;
     // The family billed last (the run goes by household).
     let row = pintu_store::query_one(
         pintu.store.conn(),
@@ -1217,13 +1212,7 @@ async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
 async fn a_payment_during_the_write_offs_is_not_written_off_again() {
     // Enough families that the write-offs take several transactions: the payment, waiting
     // for the write lock, gets in between two of them before the last.
-    let pintu = population(30_000, 7).await;
-    join_jkn(&pintu, "1 = 1").await;
-    let ctx = Ctx::system("test");
-    pintu
-        .run_billing(&ctx, "2024-02", day(2024, 2, 2), Utc::now())
-        .await
-        .expect("billing");
+    let pintu = billed_families(30_000, 7, "2024-02", day(2024, 2, 2)).await;
     // The bill the run will write off last (it goes by bill id).
     let row = pintu_store::query_one(
         pintu.store.conn(),
@@ -1291,12 +1280,7 @@ async fn a_payment_during_the_write_offs_is_not_written_off_again() {
 /// paid everything due and has no cover until it pays again (runs never reactivate).
 #[tokio::test]
 async fn a_family_that_pays_while_the_run_suspends_others_keeps_its_cover() {
-    let pintu = population(9_000, 7).await;
-    join_jkn(&pintu, "1 = 1").await;
-    pintu
-        .run_billing(&Ctx::system("test"), "2026-01", day(2026, 1, 2), Utc::now())
-        .await
-        .expect("billing");
+    let pintu = billed_families(9_000, 7, "2026-01", day(2026, 1, 2)).await;
     // The family the run will suspend last (it goes by household).
     let row = pintu_store::query_one(
         pintu.store.conn(),
@@ -1385,13 +1369,7 @@ fn pages_in_file(path: &Path) -> i64 {
 
 #[tokio::test]
 async fn the_payment_bookers_writes_reach_the_database_file_without_its_commits_checkpointing() {
-    let pintu = population(3_000, 11).await;
-    join_jkn(&pintu, "1 = 1").await;
-    let ctx = Ctx::system("test");
-    pintu
-        .run_billing(&ctx, "2026-01", day(2026, 1, 2), Utc::now())
-        .await
-        .expect("billing");
+    let pintu = billed_families(3_000, 11, "2026-01", day(2026, 1, 2)).await;
     let c = pintu.store.conn();
     c.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
         .await
