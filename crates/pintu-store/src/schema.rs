@@ -25,6 +25,9 @@ pub enum Ddl {
     Alter(Box<sea_orm::sea_query::TableAlterStatement>),
     /// A statement for PostgreSQL alone, where SQLite has no equivalent.
     Postgres(&'static str),
+    /// A statement both backends accept as written, where sea-query has no builder for it
+    /// (a partial index).
+    Sql(&'static str),
 }
 
 /// The ordered list of migrations. Append only: a released migration never changes.
@@ -89,6 +92,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         bpu_cash,
     ),
     (28, "debit requests claimed by one sender", debit_leases),
+    (29, "fewer index entries for each payment", payment_indexes),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2152,6 +2156,26 @@ fn bpu_cash() -> Vec<Ddl> {
     ]
 }
 
+fn payment_indexes() -> Vec<Ddl> {
+    let drop = |name: &'static str, table: &'static str| {
+        Ddl::DropIndex(Box::new(
+            Index::drop().name(name).table(table).if_exists().to_owned(),
+        ))
+    };
+    vec![
+        // Only cash has a collector: callbacks add nothing to this index now.
+        drop("ix_payments_collector", "payments"),
+        Ddl::Sql(
+            "CREATE INDEX ix_payments_collector ON payments (collected_by, deposit_id) \
+             WHERE collected_by IS NOT NULL",
+        ),
+        // A family's bills by its account number, whatever their status: settling a bill
+        // no longer moves its entry in this index.
+        drop("ix_jkn_bills_va", "jkn_bills"),
+        index("ix_jkn_bills_va", "jkn_bills", &["va_number"]),
+    ]
+}
+
 fn debit_leases() -> Vec<Ddl> {
     // Until when the sender that claimed a pending debit holds it: two senders never send
     // the same debit at once, and one that stopped mid-send leaves it to the next once the
@@ -2359,6 +2383,10 @@ impl Store {
                         if backend == sea_orm::DbBackend::Postgres {
                             tx.execute_unprepared(sql).await?;
                         }
+                        continue;
+                    }
+                    Ddl::Sql(sql) => {
+                        tx.execute_unprepared(sql).await?;
                         continue;
                     }
                 };
