@@ -119,6 +119,7 @@ impl SqliteAuditWriter {
             // WAL back into the database while its batch waits, so a short WAL keeps that
             // pause (and the readers' WAL lookups) short. Measured in docs/benchmarks.md.
             conn.pragma_update(None, "wal_autocheckpoint", AUDIT_WAL_CHECKPOINT_PAGES)?;
+            conn.pragma_update(None, "journal_size_limit", crate::SQLITE_WAL_SIZE_LIMIT)?;
             Ok(conn)
         };
         open()

@@ -9,40 +9,82 @@
 //! each batch, on the other core. The pool's connections keep SQLite's automatic
 //! checkpoints: a long run's commits then pause while the WAL is copied back, and writers
 //! waiting for the lock get in between its transactions.
+//!
+//! SQLite writes the WAL from its start again only when a transaction begins with every
+//! frame already copied back. Under a steady flow of payments the next batch always begins
+//! while the thread is still copying the last one, so the WAL would grow for as long as the
+//! flow lasts (14 GB in 80 seconds of a million callbacks). Once it holds more than
+//! [`WAL_LIMIT_PAGES`], the booker therefore waits for the thread to catch up before its next
+//! transaction, which then starts the WAL over and cuts the file back to that size.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use tokio::sync::watch;
+
+/// WAL pages after which the booker lets the checkpoint catch up before its next batch
+/// (128 MiB of 4 KiB pages: a few batches of a million people's payments).
+pub(crate) const WAL_LIMIT_PAGES: i64 = 32_768;
+
+/// Longest the booker waits for the checkpoint to catch up (a long reader can keep it from
+/// copying everything back; the booker then goes on and tries again after its next batch).
+const MOST_WAIT: Duration = Duration::from_millis(500);
 
 /// The booker's connection and the checkpoint thread's doorbell.
 #[derive(Debug)]
 pub(crate) struct Booking {
     pub(crate) db: DatabaseConnection,
     ring: SyncSender<()>,
+    passes: watch::Receiver<Pass>,
+    limit_pages: i64,
+    /// The round of the pass the booker last waited for.
+    caught_up: AtomicU64,
+}
+
+/// What the checkpoint thread's last pass found.
+#[derive(Clone, Copy, Debug, Default)]
+struct Pass {
+    /// Passes so far.
+    round: u64,
+    /// Frames in the WAL.
+    frames: i64,
+    /// Of those, the frames copied back into the database file.
+    copied: i64,
 }
 
 impl Booking {
-    /// Opens the connection to the SQLite file at `path` and starts the thread.
-    pub(crate) async fn open(path: &str) -> crate::Result<Booking> {
+    /// Opens the connection to the SQLite file at `path` and starts the thread; the WAL is
+    /// started over once it holds more than `limit_pages` pages.
+    pub(crate) async fn open(path: &str, limit_pages: i64) -> crate::Result<Booking> {
         let conn = rusqlite::Connection::open(path)
             .map_err(|e| crate::StoreError::Other(format!("checkpoint connection: {e}")))?;
         conn.busy_timeout(Duration::from_secs(1))
             .map_err(|e| crate::StoreError::Other(format!("checkpoint connection: {e}")))?;
         let (ring, rung) = sync_channel(1);
+        let (report, passes) = watch::channel(Pass::default());
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_when_rung(&conn, &rung))
+            .spawn(move || checkpoint_when_rung(&conn, &rung, &report))
             .map_err(|e| crate::StoreError::Other(format!("checkpoint thread: {e}")))?;
         let mut opts = ConnectOptions::new(format!("sqlite://{path}"));
+        let size_limit = (limit_pages * 4096).to_string();
         opts.sqlx_logging(false)
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .map_sqlx_sqlite_opts(|o| crate::sqlite_options(o).pragma("wal_autocheckpoint", "0"));
+            .map_sqlx_sqlite_opts(move |o| {
+                crate::sqlite_options(o)
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("journal_size_limit", size_limit.clone())
+            });
         Ok(Booking {
             db: Database::connect(opts).await?,
             ring,
+            passes,
+            limit_pages,
+            caught_up: AtomicU64::new(0),
         })
     }
 
@@ -50,14 +92,62 @@ impl Booking {
     pub(crate) fn checkpoint_soon(&self) {
         let _ = self.ring.try_send(());
     }
+
+    /// Before a batch: once the WAL holds more than the limit, waits until the thread has
+    /// copied all of it back, so that the batch's transaction writes the WAL from its start.
+    pub(crate) async fn make_room(&self) {
+        let last = *self.passes.borrow();
+        // The pass that last caught up is still the latest: the WAL has been started over
+        // since, and the thread has not yet reported on the batch that did it.
+        let caught_up = self.caught_up.load(Ordering::Relaxed);
+        if last.frames <= self.limit_pages || last.round == caught_up {
+            return;
+        }
+
+        let mut passes = self.passes.clone();
+        let waited = tokio::time::timeout(MOST_WAIT, async {
+            loop {
+                let round = passes.borrow_and_update().round;
+                self.checkpoint_soon();
+                let Ok(pass) = passes.wait_for(|p| p.round > round).await.map(|p| *p) else {
+                    return;
+                };
+                if pass.frames == pass.copied {
+                    self.caught_up.store(pass.round, Ordering::Relaxed);
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        if waited.is_err() {
+            tracing::debug!("WAL checkpoint still behind; the WAL grows until the next batch");
+        }
+    }
 }
 
-/// Checkpoints each time the doorbell rings, until every handle to it is dropped.
-fn checkpoint_when_rung(conn: &rusqlite::Connection, rung: &Receiver<()>) {
+/// Checkpoints each time the doorbell rings, until every handle to it is dropped, and
+/// reports each pass.
+fn checkpoint_when_rung(
+    conn: &rusqlite::Connection,
+    rung: &Receiver<()>,
+    report: &watch::Sender<Pass>,
+) {
+    let mut round = 0;
     while rung.recv().is_ok() {
         // Rung again meanwhile: the ring waits in the channel, and the next round takes it.
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed");
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        }) {
+            Ok((frames, copied)) => {
+                round += 1;
+                report.send_replace(Pass {
+                    round,
+                    frames,
+                    copied,
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
         }
     }
 }

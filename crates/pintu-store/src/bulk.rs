@@ -206,6 +206,7 @@ fn open_bulk_connection(path: &str) -> rusqlite::Result<rusqlite::Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", "-262144")?;
     conn.pragma_update(None, "mmap_size", crate::SQLITE_MMAP_SIZE)?;
+    conn.pragma_update(None, "journal_size_limit", crate::SQLITE_WAL_SIZE_LIMIT)?;
     Ok(conn)
 }
 

@@ -110,10 +110,15 @@ pub struct Store {
     readers: Option<std::sync::Arc<read::Readers>>,
     /// The payment booker's own connection to an SQLite file (opened on first use).
     booking: std::sync::Arc<tokio::sync::OnceCell<booking::Booking>>,
+    /// WAL pages after which the booker starts the WAL over (see [`Store::with_wal_limit`]).
+    wal_limit_pages: i64,
 }
 
 /// How much of an SQLite file every connection maps into memory (SQLite caps it at 2 GiB).
 pub(crate) const SQLITE_MMAP_SIZE: &str = "2147418112";
+
+/// The bytes a WAL started over is cut back to (128 MiB).
+pub(crate) const SQLITE_WAL_SIZE_LIMIT: &str = "134217728";
 
 /// The default SQLite URL: a file under `./pintu-data/`, created if missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pintu-data/pintu.db?mode=rwc";
@@ -145,7 +150,17 @@ impl Store {
             bulk_conn: Default::default(),
             readers: sqlite_path(url).map(|p| std::sync::Arc::new(read::Readers::new(p))),
             booking: Default::default(),
+            wal_limit_pages: booking::WAL_LIMIT_PAGES,
         })
+    }
+
+    /// Sets the WAL pages after which the payment booker on an SQLite file waits for the
+    /// checkpoint to catch up before its next batch, which then writes the WAL from its
+    /// start and cuts the file back to that size (default 32,768 pages, 128 MiB). Takes
+    /// effect if set before the booker's first transaction.
+    pub fn with_wal_limit(mut self, pages: i64) -> Store {
+        self.wal_limit_pages = pages.max(1);
+        self
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -173,8 +188,9 @@ impl Store {
         };
         let booking = self
             .booking
-            .get_or_try_init(|| booking::Booking::open(path))
+            .get_or_try_init(|| booking::Booking::open(path, self.wal_limit_pages))
             .await?;
+        booking.make_room().await;
         Ok(booking.db.begin().await?)
     }
 
@@ -207,6 +223,8 @@ fn sqlite_options(o: SqliteConnectOptions) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(10))
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
+        // A WAL started over is cut back, not left at its largest.
+        .pragma("journal_size_limit", SQLITE_WAL_SIZE_LIMIT)
         // Pages read through a memory map, not a system call each: a matching run reads the
         // whole area's people.
         .pragma("mmap_size", SQLITE_MMAP_SIZE)

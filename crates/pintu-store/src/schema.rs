@@ -25,6 +25,8 @@ pub enum Ddl {
     Alter(Box<sea_orm::sea_query::TableAlterStatement>),
     /// A statement for PostgreSQL alone, where SQLite has no equivalent.
     Postgres(&'static str),
+    /// A statement for SQLite alone (a table rebuilt in another storage order).
+    Sqlite(&'static str),
     /// A statement both backends accept as written, where sea-query has no builder for it
     /// (a partial index).
     Sql(&'static str),
@@ -93,6 +95,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
     ),
     (28, "debit requests claimed by one sender", debit_leases),
     (29, "fewer index entries for each payment", payment_indexes),
+    (
+        30,
+        "ledger lines in key order, partial bill indexes",
+        ledger_lines,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2176,6 +2183,54 @@ fn payment_indexes() -> Vec<Ddl> {
     ]
 }
 
+fn ledger_lines() -> Vec<Ddl> {
+    let drop = |name: &'static str, table: &'static str| {
+        Ddl::DropIndex(Box::new(
+            Index::drop().name(name).table(table).if_exists().to_owned(),
+        ))
+    };
+    vec![
+        // On SQLite a table keyed by two columns kept its rows in a table of its own beside
+        // the key's index: every posting and allocation was written twice. Stored in the
+        // order of their key (WITHOUT ROWID), once. PostgreSQL keeps them as they are.
+        Ddl::Sqlite(
+            "CREATE TABLE postings_by_key (\"entry_id\" varchar(36) NOT NULL, \"line\" integer \
+             NOT NULL, \"account\" varchar(32) NOT NULL, \"village_code\" varchar(13) NOT NULL, \
+             \"amount\" integer NOT NULL, PRIMARY KEY (\"entry_id\", \"line\")) WITHOUT ROWID",
+        ),
+        Ddl::Sqlite(
+            "INSERT INTO postings_by_key (entry_id, line, account, village_code, amount) \
+             SELECT entry_id, line, account, village_code, amount FROM postings",
+        ),
+        Ddl::Sqlite("DROP TABLE postings"),
+        Ddl::Sqlite("ALTER TABLE postings_by_key RENAME TO postings"),
+        Ddl::Sqlite("CREATE INDEX ix_postings_account ON postings (account, village_code)"),
+        Ddl::Sqlite(
+            "CREATE TABLE allocations_by_key (\"payment_id\" varchar(36) NOT NULL, \"bill_id\" \
+             varchar(36) NOT NULL, \"amount\" integer NOT NULL DEFAULT 0, \"at\" \
+             timestamp_with_timezone_text NOT NULL, PRIMARY KEY (\"payment_id\", \"bill_id\")) \
+             WITHOUT ROWID",
+        ),
+        Ddl::Sqlite(
+            "INSERT INTO allocations_by_key (payment_id, bill_id, amount, at) \
+             SELECT payment_id, bill_id, amount, at FROM payment_allocations",
+        ),
+        Ddl::Sqlite("DROP TABLE payment_allocations"),
+        Ddl::Sqlite("ALTER TABLE allocations_by_key RENAME TO payment_allocations"),
+        Ddl::Sqlite("CREATE INDEX ix_allocations_bill ON payment_allocations (bill_id)"),
+        // Reminders, suspension and arrears look for open bills by due date: the paid ones
+        // leave the index instead of moving within it when a payment settles them.
+        drop("ix_jkn_bills_due", "jkn_bills"),
+        Ddl::Sql("CREATE INDEX ix_jkn_bills_due ON jkn_bills (due_on) WHERE status = 'open'"),
+        // Only employers' payments have an employer's bill: a family's adds nothing here.
+        drop("ix_payments_employer_bill", "payments"),
+        Ddl::Sql(
+            "CREATE INDEX ix_payments_employer_bill ON payments (employer_bill_id) \
+             WHERE employer_bill_id IS NOT NULL",
+        ),
+    ]
+}
+
 fn debit_leases() -> Vec<Ddl> {
     // Until when the sender that claimed a pending debit holds it: two senders never send
     // the same debit at once, and one that stopped mid-send leaves it to the next once the
@@ -2381,6 +2436,12 @@ impl Store {
                     Ddl::Alter(a) => tx.execute(&*a).await?,
                     Ddl::Postgres(sql) => {
                         if backend == sea_orm::DbBackend::Postgres {
+                            tx.execute_unprepared(sql).await?;
+                        }
+                        continue;
+                    }
+                    Ddl::Sqlite(sql) => {
+                        if backend == sea_orm::DbBackend::Sqlite {
                             tx.execute_unprepared(sql).await?;
                         }
                         continue;

@@ -318,6 +318,18 @@ async fn billed_families(persons: usize, seed: u64, period: &str, on: NaiveDate)
     pintu
 }
 
+/// Opens the payment booker's connection, so that a payment made next starts at once.
+async fn warm_booker(pintu: &Pintu) {
+    pintu
+        .store
+        .begin_booking()
+        .await
+        .expect("booker's connection")
+        .rollback()
+        .await
+        .expect("rollback");
+}
+
 /// A consistent copy of an SQLite database.
 async fn copy_database(pintu: &Pintu, to: &Path) {
     pintu
@@ -1150,6 +1162,7 @@ async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
     let va: String = pintu_store::col(&row, "va_number").expect("va");
     let bill: i64 = pintu_store::col(&row, "amount").expect("amount");
     let db = PathBuf::from(pintu.store.sqlite_file().expect("file"));
+    warm_booker(&pintu).await;
 
     let run = pintu_cli(&db, &["bill", "--period", "2026-02", "--on", "2026-02-02"])
         .spawn()
@@ -1224,6 +1237,7 @@ async fn a_payment_during_the_write_offs_is_not_written_off_again() {
     .expect("a family");
     let va: String = pintu_store::col(&row, "va_number").expect("va");
     let db = PathBuf::from(pintu.store.sqlite_file().expect("file"));
+    warm_booker(&pintu).await;
 
     let run = pintu_cli(&db, &["bill", "--period", "2026-03", "--on", "2026-03-02"])
         .spawn()
@@ -1295,6 +1309,7 @@ async fn a_family_that_pays_while_the_run_suspends_others_keeps_its_cover() {
     let va: String = pintu_store::col(&row, "va_number").expect("va");
     let bill: i64 = pintu_store::col(&row, "amount").expect("amount");
     let db = PathBuf::from(pintu.store.sqlite_file().expect("file"));
+    warm_booker(&pintu).await;
 
     let run = pintu_cli(&db, &["bill", "--period", "2026-02", "--on", "2026-02-02"])
         .spawn()
@@ -1421,4 +1436,102 @@ async fn the_payment_bookers_writes_reach_the_database_file_without_its_commits_
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The WAL's checkpoint sequence number, which SQLite advances each time it starts the WAL
+/// over, and the WAL file's size.
+fn wal_state(db: &str) -> (u32, u64) {
+    use std::io::Read;
+    let path = format!("{db}-wal");
+    let mut header = [0u8; 32];
+    std::fs::File::open(&path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .expect("read the WAL header");
+    let size = std::fs::metadata(&path).expect("WAL").len();
+    (
+        u32::from_be_bytes([header[12], header[13], header[14], header[15]]),
+        size,
+    )
+}
+
+/// Every family pays `part` of its bill, all at once, through `pintu`'s booker.
+async fn everyone_pays(pintu: &Pintu, bills: &[(String, i64)], part: &str) {
+    let mut payments = tokio::task::JoinSet::new();
+    for (va, amount) in bills {
+        let (pintu, va, amount) = (pintu.clone(), va.clone(), *amount);
+        let key = format!("{part}-{va}");
+        payments.spawn(async move {
+            pintu
+                .receive_payment(
+                    Channel::BankVa,
+                    &key,
+                    &PaymentInput {
+                        va_number: va,
+                        amount: amount / 4,
+                        reference: key.clone(),
+                        paid_at: None,
+                    },
+                    Utc::now(),
+                )
+                .await
+                .expect("payment")
+        });
+    }
+    assert_eq!(payments.join_all().await.len(), bills.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wal_past_its_limit_is_started_over_even_when_the_checkpoint_is_behind() {
+    let first = billed_families(3_000, 12, "2026-01", day(2026, 1, 2)).await;
+    let path = first.store.sqlite_file().expect("file").to_string();
+    let bills: Vec<(String, i64)> = pintu_store::query_all(
+        first.store.conn(),
+        "SELECT va_number, amount FROM jkn_bills",
+        vec![],
+    )
+    .await
+    .expect("bills")
+    .iter()
+    .map(|r| {
+        (
+            pintu_store::col(r, "va_number").expect("va"),
+            pintu_store::col(r, "amount").expect("amount"),
+        )
+    })
+    .collect();
+    // A booker whose WAL is started over past 64 pages (256 KiB).
+    let store = pintu_store::Store::connect(&format!("sqlite://{path}"))
+        .await
+        .expect("store")
+        .with_wal_limit(64);
+    let pintu = Pintu::new(store);
+
+    // A reader that began before the first part was booked keeps the checkpoint from
+    // copying it back, as a steady flow of payments does, until it ends 200 ms after.
+    let reader = first.store.begin().await.expect("reader");
+    number(&reader, "SELECT COUNT(*) AS n FROM payments").await;
+    everyone_pays(&pintu, &bills, "FIRST").await;
+    let (sequence, size) = wal_state(&path);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        reader.rollback().await.expect("reader ends");
+    });
+
+    // The next part's transaction waits for the checkpoint to catch up, and so writes the
+    // WAL from its start again: the WAL holds the second part only, not both.
+    everyone_pays(&pintu, &bills, "SECOND").await;
+    let (sequence_after, size_after) = wal_state(&path);
+    assert_ne!(sequence_after, sequence, "the WAL was not started over");
+    assert!(
+        size_after < size + size / 2,
+        "the WAL grew from {size} to {size_after} bytes"
+    );
+    assert_eq!(
+        number(
+            pintu.store.conn(),
+            "SELECT COUNT(*) AS n FROM payments WHERE idempotency_key LIKE 'SECOND-%'"
+        )
+        .await as usize,
+        bills.len()
+    );
 }
