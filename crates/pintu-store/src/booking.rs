@@ -19,7 +19,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use tokio::sync::watch;
@@ -28,9 +28,14 @@ use tokio::sync::watch;
 /// (128 MiB of 4 KiB pages: a few batches of a million people's payments).
 pub(crate) const WAL_LIMIT_PAGES: i64 = 32_768;
 
-/// Longest the booker waits for the checkpoint to catch up (a long reader can keep it from
-/// copying everything back; the booker then goes on and tries again after its next batch).
+/// Longest the booker waits for the checkpoint to catch up. A reader that stays open keeps
+/// the checkpoint from copying back what was written after it began; the booker then goes
+/// on, and waits again only after [`BACK_OFF`], so that a long export costs the payments one
+/// such wait every ten seconds rather than one every batch.
 const MOST_WAIT: Duration = Duration::from_millis(500);
+
+/// How long the booker goes without waiting after a wait that did not catch up.
+const BACK_OFF: Duration = Duration::from_secs(10);
 
 /// The booker's connection and the checkpoint thread's doorbell.
 #[derive(Debug)]
@@ -41,6 +46,8 @@ pub(crate) struct Booking {
     limit_pages: i64,
     /// The round of the pass the booker last waited for.
     caught_up: AtomicU64,
+    /// When the booker last gave up waiting.
+    gave_up: std::sync::Mutex<Option<Instant>>,
 }
 
 /// What the checkpoint thread's last pass found.
@@ -85,6 +92,7 @@ impl Booking {
             passes,
             limit_pages,
             caught_up: AtomicU64::new(0),
+            gave_up: std::sync::Mutex::new(None),
         })
     }
 
@@ -101,6 +109,14 @@ impl Booking {
         // since, and the thread has not yet reported on the batch that did it.
         let caught_up = self.caught_up.load(Ordering::Relaxed);
         if last.frames <= self.limit_pages || last.round == caught_up {
+            return;
+        }
+        let backing_off = self
+            .gave_up
+            .lock()
+            .map(|at| at.is_some_and(|at| at.elapsed() < BACK_OFF))
+            .unwrap_or(false);
+        if backing_off {
             return;
         }
 
@@ -120,8 +136,11 @@ impl Booking {
             }
         })
         .await;
+        if let Ok(mut gave_up) = self.gave_up.lock() {
+            *gave_up = waited.is_err().then(Instant::now);
+        }
         if waited.is_err() {
-            tracing::debug!("WAL checkpoint still behind; the WAL grows until the next batch");
+            tracing::debug!("WAL checkpoint held back by a reader; the WAL grows meanwhile");
         }
     }
 }
