@@ -1225,7 +1225,7 @@ async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
 async fn a_payment_during_the_write_offs_is_not_written_off_again() {
     // Enough families that the write-offs take several transactions: the payment, waiting
     // for the write lock, gets in between two of them before the last.
-    let pintu = billed_families(30_000, 7, "2024-02", day(2024, 2, 2)).await;
+    let pintu = billed_families(60_000, 7, "2024-02", day(2024, 2, 2)).await;
     // The bill the run will write off last (it goes by bill id).
     let row = pintu_store::query_one(
         pintu.store.conn(),
@@ -1507,13 +1507,14 @@ async fn a_wal_past_its_limit_is_started_over_even_when_the_checkpoint_is_behind
     let pintu = Pintu::new(store);
 
     // A reader that began before the first part was booked keeps the checkpoint from
-    // copying it back, as a steady flow of payments does, until it ends 200 ms after.
+    // copying it back, as a steady flow of payments does, until it ends 100 ms after (the
+    // booker waits up to 500 ms).
     let reader = first.store.begin().await.expect("reader");
     number(&reader, "SELECT COUNT(*) AS n FROM payments").await;
     everyone_pays(&pintu, &bills, "FIRST").await;
     let (sequence, size) = wal_state(&path);
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
         reader.rollback().await.expect("reader ends");
     });
 
