@@ -159,6 +159,12 @@ fn index(name: &str, table: &'static str, cols: &[&'static str]) -> Ddl {
     Ddl::Index(Box::new(index_stmt(name, table, cols)))
 }
 
+fn drop_index(name: &'static str, table: &'static str) -> Ddl {
+    Ddl::DropIndex(Box::new(
+        Index::drop().name(name).table(table).if_exists().to_owned(),
+    ))
+}
+
 fn unique(name: &str, table: &'static str, cols: &[&'static str]) -> Ddl {
     Ddl::Index(Box::new(index_stmt(name, table, cols).unique().to_owned()))
 }
@@ -2164,31 +2170,21 @@ fn bpu_cash() -> Vec<Ddl> {
 }
 
 fn payment_indexes() -> Vec<Ddl> {
-    let drop = |name: &'static str, table: &'static str| {
-        Ddl::DropIndex(Box::new(
-            Index::drop().name(name).table(table).if_exists().to_owned(),
-        ))
-    };
     vec![
         // Only cash has a collector: callbacks add nothing to this index now.
-        drop("ix_payments_collector", "payments"),
+        drop_index("ix_payments_collector", "payments"),
         Ddl::Sql(
             "CREATE INDEX ix_payments_collector ON payments (collected_by, deposit_id) \
              WHERE collected_by IS NOT NULL",
         ),
         // A family's bills by its account number, whatever their status: settling a bill
         // no longer moves its entry in this index.
-        drop("ix_jkn_bills_va", "jkn_bills"),
+        drop_index("ix_jkn_bills_va", "jkn_bills"),
         index("ix_jkn_bills_va", "jkn_bills", &["va_number"]),
     ]
 }
 
 fn ledger_lines() -> Vec<Ddl> {
-    let drop = |name: &'static str, table: &'static str| {
-        Ddl::DropIndex(Box::new(
-            Index::drop().name(name).table(table).if_exists().to_owned(),
-        ))
-    };
     vec![
         // On SQLite a table keyed by two columns kept its rows in a table of its own beside
         // the key's index: every posting and allocation was written twice. Stored in the
@@ -2220,10 +2216,10 @@ fn ledger_lines() -> Vec<Ddl> {
         Ddl::Sqlite("CREATE INDEX ix_allocations_bill ON payment_allocations (bill_id)"),
         // Reminders, suspension and arrears look for open bills by due date: the paid ones
         // leave the index instead of moving within it when a payment settles them.
-        drop("ix_jkn_bills_due", "jkn_bills"),
+        drop_index("ix_jkn_bills_due", "jkn_bills"),
         Ddl::Sql("CREATE INDEX ix_jkn_bills_due ON jkn_bills (due_on) WHERE status = 'open'"),
         // Only employers' payments have an employer's bill: a family's adds nothing here.
-        drop("ix_payments_employer_bill", "payments"),
+        drop_index("ix_payments_employer_bill", "payments"),
         Ddl::Sql(
             "CREATE INDEX ix_payments_employer_bill ON payments (employer_bill_id) \
              WHERE employer_bill_id IS NOT NULL",
