@@ -72,7 +72,7 @@ impl PaymentBooker {
             PG_WRITERS
         };
         for _ in 0..writers {
-            tokio::spawn(run(store.clone(), rx.clone()));
+            tokio::spawn(run(store.clone(), rx.clone(), writers == 1));
         }
         PaymentBooker { tx }
     }
@@ -90,12 +90,24 @@ impl PaymentBooker {
     }
 }
 
-async fn run(store: Store, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>) {
+/// A booking task. A lone writer (`gathers`) takes the payments that keep arriving into its
+/// batch; of several, each takes what is waiting and leaves the next to the others.
+async fn run(
+    store: Store,
+    rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
+    gathers: bool,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     loop {
         // One writer takes what is waiting; the others take the next.
-        if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            break;
+        {
+            let mut rx = rx.lock().await;
+            if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                break;
+            }
+            if gathers {
+                gather(&mut rx, &mut batch).await;
+            }
         }
         let (requests, replies): (Vec<Request>, Vec<_>) = batch.drain(..).unzip();
         let requests = Arc::new(requests);
@@ -122,6 +134,24 @@ async fn run(store: Store, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<
                     let _ = reply.send(Err(e));
                 }
             }
+        }
+    }
+}
+
+/// Under a flood of payments, the callers the last batch answered are sending their next
+/// ones as the booker takes the first of them: takes those that keep arriving, so that the
+/// batches do not alternate between a full one and a handful. A lone payment waits for
+/// nothing (one turn of the scheduler).
+async fn gather(rx: &mut mpsc::Receiver<Pending>, batch: &mut Vec<Pending>) {
+    while batch.len() < MAX_BATCH {
+        tokio::task::yield_now().await;
+        let before = batch.len();
+        while batch.len() < MAX_BATCH {
+            let Ok(pending) = rx.try_recv() else { break };
+            batch.push(pending);
+        }
+        if batch.len() == before {
+            break;
         }
     }
 }

@@ -605,6 +605,11 @@ impl Pintu {
             pintu_store::outbox::insert_many(&tx, &messages).await?;
             tx.commit().await?;
         }
+        if run.billed > 0 {
+            self.store
+                .refresh_statistics(&["jkn_bills", "journal_entries", "outbox_messages"])
+                .await?;
+        }
         // Families who authorised an e-wallet debit are debited for their new bills.
         self.record_debits_in(&scope, on, now).await?;
         // The state's contributions for PBI members, per village.

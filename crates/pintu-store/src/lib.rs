@@ -179,6 +179,20 @@ impl Store {
         Ok(self.db.begin().await?)
     }
 
+    /// Brings PostgreSQL's statistics of `tables` up to date after a job wrote much of
+    /// them. Until autovacuum gets to a table that a billing run has just doubled, the
+    /// planner takes it for its old size and scans it whole where its index would find a
+    /// handful of rows: the payments that follow the bills would each read every bill.
+    /// SQLite keeps no statistics unless asked, and plans by its indexes.
+    pub async fn refresh_statistics(&self, tables: &[&'static str]) -> Result<()> {
+        if self.backend() == DbBackend::Postgres && !tables.is_empty() {
+            self.db
+                .execute_unprepared(&format!("ANALYZE {}", tables.join(", ")))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// A transaction of the payment booker. On an SQLite file it runs on the booker's own
     /// connection, whose commits never checkpoint: call [`Store::checkpoint_soon`] after
     /// each. On PostgreSQL it is [`Store::begin`].

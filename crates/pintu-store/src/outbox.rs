@@ -152,7 +152,9 @@ pub async fn family_recipients(
     let mut out: std::collections::HashMap<String, (String, String, String, Option<String>)> =
         Default::default();
     let mut is_head: std::collections::HashMap<String, bool> = Default::default();
-    for chunk in households.chunks(500) {
+    // A hundred families at a time: for a few hundred, PostgreSQL's planner would rather read
+    // every person than look up each member (by its default costs, up to about a million).
+    for chunk in households.chunks(100) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let rows = crate::query_all(
             c,

@@ -363,16 +363,18 @@ pub struct BalanceRow {
 
 /// Every account's balance in `scope`.
 pub async fn balances(c: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<BalanceRow>> {
-    let (area, values) = scope_filter(scope, "village_code");
+    // A posting's village is its entry's: the area's entries lead to their postings.
+    let (area, values) = scope_filter(scope, "e.village_code");
     let rows = query_all(
         c,
         &format!(
-            "SELECT account, \
-             CAST(COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0) AS BIGINT) \
+            "SELECT p.account, \
+             CAST(COALESCE(SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END), 0) AS BIGINT) \
              AS debits, \
-             CAST(COALESCE(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END), 0) AS BIGINT) \
+             CAST(COALESCE(SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END), 0) AS BIGINT) \
              AS credits \
-             FROM postings WHERE {area} GROUP BY account ORDER BY account"
+             FROM journal_entries e JOIN postings p ON p.entry_id = e.id \
+             WHERE {area} GROUP BY p.account ORDER BY p.account"
         ),
         values,
     )

@@ -100,6 +100,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "ledger lines in key order, partial bill indexes",
         ledger_lines,
     ),
+    (
+        31,
+        "postings found through their entries",
+        postings_by_entry,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2225,6 +2230,13 @@ fn ledger_lines() -> Vec<Ddl> {
              WHERE employer_bill_id IS NOT NULL",
         ),
     ]
+}
+
+fn postings_by_entry() -> Vec<Ddl> {
+    // Each posting took the place of its account and village in this index: four places
+    // spread over the index for every payment. Balances in an area find their postings
+    // through the area's journal entries instead (a posting's village is its entry's).
+    vec![drop_index("ix_postings_account", "postings")]
 }
 
 fn debit_leases() -> Vec<Ddl> {

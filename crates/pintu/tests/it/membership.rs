@@ -422,6 +422,19 @@ async fn a_billing_run_bills_each_family_once_and_unpaid_families_are_suspended(
             (run.families, run.billed, run.amount),
             (2, 2, 105_000 + 450_000)
         );
+        // PostgreSQL's planner learns of the new bills at once, not when autovacuum comes by.
+        let store = &app.pintu.store;
+        if store.backend() == pintu_store::sea_orm::DbBackend::Postgres {
+            let row = pintu_store::query_one(
+                store.conn(),
+                "SELECT CAST(reltuples AS BIGINT) AS n FROM pg_class WHERE relname = 'jkn_bills'",
+                vec![],
+            )
+            .await
+            .expect("statistics")
+            .expect("jkn_bills");
+            assert_eq!(pintu_store::col::<i64>(&row, "n").expect("n"), 2);
+        }
         let again = app
             .pintu
             .run_billing(&ctx, "2026-11", on, chrono::Utc::now())

@@ -45,21 +45,49 @@ pub(crate) async fn ledger_violations(c: &impl ConnectionTrait) -> Vec<String> {
     // The postings added up here, independently of the store's balance query.
     let rows = pintu_store::query_all(
         c,
-        "SELECT p.account, p.amount, e.kind FROM postings p \
+        "SELECT p.account, p.amount, p.village_code, e.kind FROM postings p \
          LEFT JOIN journal_entries e ON e.id = p.entry_id",
         vec![],
     )
     .await
     .expect("postings");
     let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+    // And in each village and district, by the posting's own village.
+    let mut in_area: BTreeMap<(String, String), i64> = BTreeMap::new();
     for r in &rows {
         let account: String = pintu_store::col(r, "account").expect("account");
         let amount: i64 = pintu_store::col(r, "amount").expect("amount");
         let kind: Option<String> = pintu_store::col(r, "kind").expect("kind");
+        let village: String = pintu_store::col(r, "village_code").expect("village");
         if kind.is_none() {
             bad.push(format!("a posting of {amount} to {account} has no entry"));
         }
-        *sums.entry(account).or_default() += amount;
+        *sums.entry(account.clone()).or_default() += amount;
+        for area in [
+            village.clone(),
+            village.get(..5).unwrap_or_default().to_string(),
+        ] {
+            *in_area.entry((area, account.clone())).or_default() += amount;
+        }
+    }
+    let areas: std::collections::BTreeSet<&String> = in_area.keys().map(|(a, _)| a).collect();
+    for area in areas {
+        let scope = Scope::Within(pintu_domain::AreaCode::parse(area).expect("area code"));
+        let balances = pintu_store::payments::balances(c, &scope)
+            .await
+            .expect("balances in an area");
+        let expected: BTreeMap<&String, i64> = in_area
+            .iter()
+            .filter(|((a, _), _)| a == area)
+            .map(|((_, account), sum)| (account, *sum))
+            .collect();
+        let found: BTreeMap<&String, i64> =
+            balances.iter().map(|b| (&b.account, b.balance)).collect();
+        if found != expected {
+            bad.push(format!(
+                "{area}: balances {found:?} but its postings sum to {expected:?}"
+            ));
+        }
     }
     let empty = number(
         c,
