@@ -1089,16 +1089,31 @@ pub async fn insert_entries(
                 e.memo.clone().into(),
             ]);
         }
-        sql.push_str(" ON CONFLICT (kind, ref_id) DO NOTHING RETURNING id");
-        let new: std::collections::HashSet<String> = query_all(c, &sql, values)
-            .await?
-            .iter()
-            .map(|r| col::<String>(r, "id"))
-            .collect::<Result<_>>()?;
-        booked += new.len();
+        sql.push_str(" ON CONFLICT (kind, ref_id) DO NOTHING");
+        let inserted = execute(c, &sql, values).await? as usize;
+        booked += inserted;
+        // Nearly always every entry is new; otherwise those of this chunk's ids that are
+        // there now are the ones inserted (an event booked before keeps its first id).
+        let new: Option<std::collections::HashSet<String>> = if inserted == chunk.len() {
+            None
+        } else {
+            let ids: Vec<Value> = chunk.iter().map(|(e, _)| e.id.clone().into()).collect();
+            let marks = vec!["?"; ids.len()].join(", ");
+            Some(
+                query_all(
+                    c,
+                    &format!("SELECT id FROM journal_entries WHERE id IN ({marks})"),
+                    ids,
+                )
+                .await?
+                .iter()
+                .map(|r| col::<String>(r, "id"))
+                .collect::<Result<_>>()?,
+            )
+        };
         let lines: Vec<(&EntryRow, usize, &Posting)> = chunk
             .iter()
-            .filter(|(e, _)| new.contains(&e.id))
+            .filter(|(e, _)| new.as_ref().is_none_or(|new| new.contains(&e.id)))
             .flat_map(|(e, ps)| ps.iter().enumerate().map(move |(i, p)| (e, i, p)))
             .collect();
         for part in lines.chunks(1000) {

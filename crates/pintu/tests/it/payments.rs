@@ -1258,3 +1258,57 @@ async fn the_finance_report_splits_family_bills_between_pbpu_and_bp() {
         assert_eq!(t["collected"], 60_000, "{report}");
     }
 }
+
+/// Entries booked in bulk: an event booked before is left as it was, with its postings, and
+/// the new ones of the same batch are booked with theirs.
+#[tokio::test]
+async fn entries_booked_in_bulk_skip_the_events_booked_before() {
+    use pintu_domain::payments::{Account, Entry};
+    use pintu_store::payments::{EntryRow, insert_entries, postings_of};
+    for backend in backends() {
+        let (store, _) = pintu_testkit::fresh_store(backend).await;
+        let c = store.conn();
+        let entry = |id: &str, event: &str, amount: i64| {
+            (
+                EntryRow {
+                    id: id.into(),
+                    kind: "payment".into(),
+                    ref_id: event.into(),
+                    village_code: VILLAGE.into(),
+                    period: "2026-12".into(),
+                    at: Utc::now(),
+                    memo: None,
+                },
+                Entry::new()
+                    .debit(Account::MemberCredit, amount)
+                    .credit(Account::MemberReceivable, amount)
+                    .balanced()
+                    .expect("balanced"),
+            )
+        };
+        let first = [entry("e1", "p1", 10), entry("e2", "p2", 20)];
+        assert_eq!(insert_entries(c, &first).await.expect("first"), 2);
+        // p2 again under another id, and p3 new.
+        let second = [entry("e2b", "p2", 99), entry("e3", "p3", 30)];
+        assert_eq!(insert_entries(c, &second).await.expect("second"), 1);
+        let lines = |id: &'static str| postings_of(c, id);
+        assert_eq!(lines("e2").await.expect("e2").len(), 2);
+        assert_eq!(lines("e2b").await.expect("e2b"), Vec::new());
+        assert_eq!(
+            lines("e3").await.expect("e3"),
+            vec![
+                ("member_credit".to_string(), 30),
+                ("member_receivable".to_string(), -30)
+            ]
+        );
+        assert_eq!(count_in(c, "SELECT COUNT(*) AS n FROM postings").await, 6);
+    }
+}
+
+async fn count_in(c: &impl pintu_store::sea_orm::ConnectionTrait, sql: &str) -> i64 {
+    let row = pintu_store::query_one(c, sql, vec![])
+        .await
+        .expect(sql)
+        .expect("a row");
+    pintu_store::col(&row, "n").expect("n")
+}
