@@ -96,6 +96,22 @@ impl Booking {
         })
     }
 
+    /// The WAL as the thread's last pass found it: (frames, of which copied back); `None`
+    /// before its first pass.
+    pub(crate) fn last_pass(&self) -> Option<(i64, i64)> {
+        let pass = *self.passes.borrow();
+        (pass.round > 0).then_some((pass.frames, pass.copied))
+    }
+
+    /// Whether the booker gave up waiting for the checkpoint less than [`BACK_OFF`] ago,
+    /// and so does not wait for it now.
+    pub(crate) fn backing_off(&self) -> bool {
+        self.gave_up
+            .lock()
+            .map(|at| at.is_some_and(|at| at.elapsed() < BACK_OFF))
+            .unwrap_or(false)
+    }
+
     /// Asks the thread to checkpoint (once, however often asked before it gets to it).
     pub(crate) fn checkpoint_soon(&self) {
         let _ = self.ring.try_send(());
@@ -111,12 +127,7 @@ impl Booking {
         if last.frames <= self.limit_pages || last.round == caught_up {
             return;
         }
-        let backing_off = self
-            .gave_up
-            .lock()
-            .map(|at| at.is_some_and(|at| at.elapsed() < BACK_OFF))
-            .unwrap_or(false);
-        if backing_off {
+        if self.backing_off() {
             return;
         }
 

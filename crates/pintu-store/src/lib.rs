@@ -216,6 +216,21 @@ impl Store {
         }
     }
 
+    /// The booker's WAL on SQLite as its checkpoint thread last found it: (frames, of which
+    /// copied back into the database file). `None` on PostgreSQL and before the thread's
+    /// first pass.
+    pub fn booker_wal(&self) -> Option<(i64, i64)> {
+        self.booking.get().and_then(booking::Booking::last_pass)
+    }
+
+    /// Whether the booker, having lately waited in vain for its checkpoint thread (a reader
+    /// held the WAL), goes on for now without waiting (SQLite).
+    pub fn booker_backing_off(&self) -> bool {
+        self.booking
+            .get()
+            .is_some_and(booking::Booking::backing_off)
+    }
+
     /// `SELECT 1`: the readiness probe.
     pub async fn ping(&self) -> Result<()> {
         self.db.execute_unprepared("SELECT 1").await?;

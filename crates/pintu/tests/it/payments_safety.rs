@@ -1535,19 +1535,42 @@ async fn a_wal_past_its_limit_is_started_over_even_when_the_checkpoint_is_behind
     let pintu = Pintu::new(store);
 
     // A reader that began before the first part was booked keeps the checkpoint from
-    // copying it back, as a steady flow of payments does, until it ends 100 ms after (the
-    // booker waits up to 500 ms).
+    // copying it back, as a steady flow of payments does, until the checkpoint thread has
+    // reported the WAL past its limit and behind.
     let reader = first.store.begin().await.expect("reader");
     number(&reader, "SELECT COUNT(*) AS n FROM payments").await;
     everyone_pays(&pintu, &bills, "FIRST").await;
+    // The booker decides from the checkpoint thread's last report, which follows the batch
+    // that booked the first part (perhaps the only one).
+    let reported = Instant::now();
+    while !pintu
+        .store
+        .booker_wal()
+        .is_some_and(|(frames, copied)| frames > 64 && copied < frames)
+    {
+        assert!(
+            reported.elapsed() < Duration::from_secs(10),
+            "no report of the first part: {:?}",
+            pintu.store.booker_wal()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let (sequence, size) = wal_state(&path);
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        reader.rollback().await.expect("reader ends");
-    });
+    // The reader ends; nothing asks the thread to checkpoint again before the next batch.
+    reader.rollback().await.expect("reader ends");
+    // Had the first part taken two batches, the second would have waited for the reader in
+    // vain, and the booker would not wait again for a while.
+    while pintu.store.booker_backing_off() {
+        assert!(
+            reported.elapsed() < Duration::from_secs(30),
+            "still backing off"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // The next part's transaction waits for the checkpoint to catch up, and so writes the
-    // WAL from its start again: the WAL holds the second part only, not both.
+    // WAL from its start again: the WAL holds the second part only, not both. (Without the
+    // wait it would begin with the first part still in the WAL, and append to it.)
     everyone_pays(&pintu, &bills, "SECOND").await;
     let (sequence_after, size_after) = wal_state(&path);
     assert_ne!(sequence_after, sequence, "the WAL was not started over");
