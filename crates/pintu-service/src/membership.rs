@@ -528,7 +528,7 @@ impl Pintu {
                     },
                 });
             }
-            let tx = self.store.begin().await?;
+            let tx = self.store.begin_bulk().await?;
             // A payment of one of these families books before or after, not in between:
             // the credit it leaves is seen here.
             let chunk_households: Vec<String> =

@@ -2,7 +2,7 @@
 //! Entries never carry a NIK; they name records by their opaque id.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
 use crate::{Result, col, execute, query_all};
@@ -21,18 +21,21 @@ pub struct AuditEntry {
 
 /// Writes a batch of entries in multi-row INSERTs (the caller supplies the transaction).
 pub async fn insert_audit(c: &impl ConnectionTrait, entries: &[AuditEntry]) -> Result<()> {
+    use crate::rows::Kind::{Instant, Text};
+    const COLUMNS: &[(&str, crate::rows::Kind)] = &[
+        ("at", Instant),
+        ("actor", Text),
+        ("action", Text),
+        ("record_type", Text),
+        ("record_id", Text),
+        ("area_code", Text),
+        ("request_id", Text),
+        ("detail", Text),
+    ];
     for chunk in entries.chunks(500) {
-        let mut sql = String::from(
-            "INSERT INTO audit_log (at, actor, action, record_type, record_id, area_code, request_id, detail) VALUES ",
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 8);
-        for (i, e) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 {
-                "(?, ?, ?, ?, ?, ?, ?, ?)"
-            } else {
-                ", (?, ?, ?, ?, ?, ?, ?, ?)"
-            });
-            values.extend([
+        let mut rows = crate::rows::Rows::new(COLUMNS, chunk.len());
+        for e in chunk {
+            rows.push([
                 e.at.into(),
                 e.actor.clone().into(),
                 e.action.clone().into(),
@@ -43,7 +46,16 @@ pub async fn insert_audit(c: &impl ConnectionTrait, entries: &[AuditEntry]) -> R
                 e.detail.clone().into(),
             ]);
         }
-        execute(c, &sql, values).await?;
+        let (table, values) = rows.table(c, "v");
+        execute(
+            c,
+            &format!(
+                "INSERT INTO audit_log (at, actor, action, record_type, record_id, area_code, \
+                 request_id, detail) SELECT * FROM {table}"
+            ),
+            values,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -554,18 +554,26 @@ pub async fn paying_families(c: &impl ConnectionTrait, scope: &Scope) -> Result<
 /// those inserted.
 pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result<Vec<String>> {
     let mut new = Vec::with_capacity(bills.len());
+    use crate::rows::Kind::{BigInt, Date, Instant, Int, Text};
+    const COLUMNS: &[(&str, crate::rows::Kind)] = &[
+        ("id", Text),
+        ("household_id", Text),
+        ("village_code", Text),
+        ("period", Text),
+        ("va_number", Text),
+        ("members", Int),
+        ("amount", BigInt),
+        ("subsidy", BigInt),
+        ("paid", BigInt),
+        ("due_on", Date),
+        ("status", Text),
+        ("created_at", Instant),
+        ("segment", Text),
+    ];
     for chunk in bills.chunks(1000) {
-        let mut sql = String::from(
-            "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
-             amount, subsidy, paid, due_on, status, created_at, segment) VALUES ",
-        );
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 13);
-        for (i, b) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            values.extend([
+        let mut rows = crate::rows::Rows::new(COLUMNS, chunk.len());
+        for b in chunk {
+            rows.push([
                 b.id.clone().into(),
                 b.household_id.clone().into(),
                 b.village_code.clone().into(),
@@ -581,7 +589,13 @@ pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result
                 b.segment.clone().into(),
             ]);
         }
-        sql.push_str(" ON CONFLICT (household_id, period) DO NOTHING RETURNING id");
+        let (table, values) = rows.table(c, "v");
+        let sql = format!(
+            "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
+             amount, subsidy, paid, due_on, status, created_at, segment) \
+             SELECT * FROM {table} WHERE true \
+             ON CONFLICT (household_id, period) DO NOTHING RETURNING id"
+        );
         for r in crate::query_all(c, &sql, values).await? {
             new.push(col(&r, "id")?);
         }
@@ -597,17 +611,14 @@ pub async fn lock_families(c: &impl ConnectionTrait, households: &[String]) -> R
         return Ok(());
     }
     for chunk in households.chunks(1000) {
-        let marks = vec!["?"; chunk.len()].join(", ");
+        let (list, values) = crate::rows::keys_in(c, chunk);
         crate::query_all(
             c,
             &format!(
-                "SELECT person_id FROM jkn_members WHERE household_id IN ({marks}) \
+                "SELECT person_id FROM jkn_members WHERE household_id IN {list} \
                  ORDER BY person_id FOR UPDATE"
             ),
-            chunk
-                .iter()
-                .map(|h| sea_orm::Value::from(h.clone()))
-                .collect(),
+            values,
         )
         .await?;
     }

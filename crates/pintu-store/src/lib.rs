@@ -24,6 +24,7 @@ mod read;
 pub mod registry;
 pub mod residents;
 pub mod review;
+pub mod rows;
 pub mod rules_sql;
 pub mod schema;
 mod scope;
@@ -179,6 +180,21 @@ impl Store {
         Ok(self.db.begin().await?)
     }
 
+    /// A transaction that reads and writes many rows at once (a billing run's, a batch of
+    /// payments). On PostgreSQL each of its statements is planned for the tables as they
+    /// are now: a statement's text no longer changes with its number of rows
+    /// ([`rows`]), and the plan PostgreSQL would otherwise cache for it on a connection,
+    /// made while a table was still small (payments at the start of a run), would go on
+    /// reading the whole table once it has grown.
+    pub async fn begin_bulk(&self) -> Result<DatabaseTransaction> {
+        let tx = self.db.begin().await?;
+        if self.backend() == DbBackend::Postgres {
+            tx.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Brings PostgreSQL's statistics of `tables` up to date after a job wrote much of
     /// them. Until autovacuum gets to a table that a billing run has just doubled, the
     /// planner takes it for its old size and scans it whole where its index would find a
@@ -195,10 +211,10 @@ impl Store {
 
     /// A transaction of the payment booker. On an SQLite file it runs on the booker's own
     /// connection, whose commits never checkpoint: call [`Store::checkpoint_soon`] after
-    /// each. On PostgreSQL it is [`Store::begin`].
+    /// each. On PostgreSQL it is [`Store::begin_bulk`].
     pub async fn begin_booking(&self) -> Result<DatabaseTransaction> {
         let Some(path) = &self.sqlite_file else {
-            return self.begin().await;
+            return self.begin_bulk().await;
         };
         let booking = self
             .booking

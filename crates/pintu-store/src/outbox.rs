@@ -108,15 +108,32 @@ pub async fn insert(c: &impl ConnectionTrait, m: &MessageRow) -> Result<()> {
 
 /// Inserts many messages in few statements (a billing run's).
 pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> Result<()> {
+    use crate::rows::Kind::{Instant, Int, Text};
+    const TYPES: &[(&str, crate::rows::Kind)] = &[
+        ("id", Text),
+        ("channel", Text),
+        ("recipient", Text),
+        ("person_id", Text),
+        ("village_code", Text),
+        ("lang", Text),
+        ("template", Text),
+        ("body", Text),
+        ("subject_type", Text),
+        ("subject_id", Text),
+        ("status", Text),
+        ("attempts", Int),
+        ("next_attempt_at", Instant),
+        ("lease_until", Instant),
+        ("last_error", Text),
+        ("gateway_ref", Text),
+        ("created_at", Instant),
+        ("updated_at", Instant),
+        ("sent_at", Instant),
+    ];
     for chunk in messages.chunks(500) {
-        let mut sql = format!("INSERT INTO outbox_messages ({COLUMNS}) VALUES ");
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 19);
-        for (i, m) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            values.extend([
+        let mut rows = crate::rows::Rows::new(TYPES, chunk.len());
+        for m in chunk {
+            rows.push([
                 m.id.clone().into(),
                 m.channel.clone().into(),
                 m.recipient.clone().into(),
@@ -138,7 +155,13 @@ pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> R
                 m.sent_at.into(),
             ]);
         }
-        execute(c, &sql, values).await?;
+        let (table, values) = rows.table(c, "v");
+        execute(
+            c,
+            &format!("INSERT INTO outbox_messages ({COLUMNS}) SELECT * FROM {table}"),
+            values,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -152,23 +175,21 @@ pub async fn family_recipients(
     let mut out: std::collections::HashMap<String, (String, String, String, Option<String>)> =
         Default::default();
     let mut is_head: std::collections::HashMap<String, bool> = Default::default();
-    // A hundred families at a time: for a few hundred, PostgreSQL's planner would rather read
-    // every person than look up each member (by its default costs, up to about a million).
-    for chunk in households.chunks(100) {
-        let marks = vec!["?"; chunk.len()].join(", ");
+    // PostgreSQL reads the families from one JSON parameter, whose length its planner does
+    // not guess: it looks up each family's members. (Given a list of a few hundred
+    // placeholders, it would rather read every person, up to about a million.)
+    for chunk in households.chunks(1000) {
+        let (list, values) = crate::rows::keys_in(c, chunk);
         let rows = crate::query_all(
             c,
             &format!(
                 "SELECT m.household_id, p.id, p.village_code, p.phone, m.relationship, \
                  rp.language FROM household_members m JOIN persons p ON p.id = m.person_id \
                  LEFT JOIN resident_preferences rp ON rp.person_id = p.id \
-                 WHERE m.household_id IN ({marks}) AND p.phone IS NOT NULL \
+                 WHERE m.household_id IN {list} AND p.phone IS NOT NULL \
                  AND p.life_status = 'alive' ORDER BY m.household_id, p.birth_date, p.id"
             ),
-            chunk
-                .iter()
-                .map(|h| sea_orm::Value::from(h.clone()))
-                .collect(),
+            values,
         )
         .await?;
         for r in &rows {

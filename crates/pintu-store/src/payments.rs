@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Value};
 use serde::Serialize;
 
 use crate::jkn::{BILL, BillRow};
+use crate::rows::{Kind, Rows, keys_in};
 use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one, query_all, scope_filter};
 
 /// `FOR UPDATE` on PostgreSQL, where concurrent writers must queue on the rows they change;
@@ -1070,16 +1071,9 @@ pub async fn insert_entries(
 ) -> Result<usize> {
     let mut booked = 0;
     for chunk in entries.chunks(1000) {
-        let mut sql = String::from(
-            "INSERT INTO journal_entries (id, kind, ref_id, village_code, period, at, memo) VALUES ",
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 7);
-        for (i, (e, _)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
-            values.extend([
+        let mut rows = Rows::new(ENTRY_COLUMNS, chunk.len());
+        for (e, _) in chunk {
+            rows.push([
                 e.id.clone().into(),
                 e.kind.clone().into(),
                 e.ref_id.clone().into(),
@@ -1089,21 +1083,29 @@ pub async fn insert_entries(
                 e.memo.clone().into(),
             ]);
         }
-        sql.push_str(" ON CONFLICT (kind, ref_id) DO NOTHING");
-        let inserted = execute(c, &sql, values).await? as usize;
+        let (table, values) = rows.table(c, "v");
+        let inserted = execute(
+            c,
+            &format!(
+                "INSERT INTO journal_entries (id, kind, ref_id, village_code, period, at, memo) \
+                 SELECT * FROM {table} WHERE true ON CONFLICT (kind, ref_id) DO NOTHING"
+            ),
+            values,
+        )
+        .await? as usize;
         booked += inserted;
         // Nearly always every entry is new; otherwise those of this chunk's ids that are
         // there now are the ones inserted (an event booked before keeps its first id).
         let new: Option<std::collections::HashSet<String>> = if inserted == chunk.len() {
             None
         } else {
-            let ids: Vec<Value> = chunk.iter().map(|(e, _)| e.id.clone().into()).collect();
-            let marks = vec!["?"; ids.len()].join(", ");
+            let ids: Vec<String> = chunk.iter().map(|(e, _)| e.id.clone()).collect();
+            let (list, values) = keys_in(c, &ids);
             Some(
                 query_all(
                     c,
-                    &format!("SELECT id FROM journal_entries WHERE id IN ({marks})"),
-                    ids,
+                    &format!("SELECT id FROM journal_entries WHERE id IN {list}"),
+                    values,
                 )
                 .await?
                 .iter()
@@ -1117,16 +1119,9 @@ pub async fn insert_entries(
             .flat_map(|(e, ps)| ps.iter().enumerate().map(move |(i, p)| (e, i, p)))
             .collect();
         for part in lines.chunks(1000) {
-            let mut sql = String::from(
-                "INSERT INTO postings (entry_id, line, account, village_code, amount) VALUES ",
-            );
-            let mut values: Vec<Value> = Vec::with_capacity(part.len() * 5);
-            for (i, (e, line, p)) in part.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str("(?, ?, ?, ?, ?)");
-                values.extend([
+            let mut rows = Rows::new(POSTING_COLUMNS, part.len());
+            for (e, line, p) in part {
+                rows.push([
                     e.id.clone().into(),
                     (*line as i32).into(),
                     p.account.code().into(),
@@ -1134,7 +1129,16 @@ pub async fn insert_entries(
                     p.amount.into(),
                 ]);
             }
-            execute(c, &sql, values).await?;
+            let (table, values) = rows.table(c, "v");
+            execute(
+                c,
+                &format!(
+                    "INSERT INTO postings (entry_id, line, account, village_code, amount) \
+                     SELECT * FROM {table}"
+                ),
+                values,
+            )
+            .await?;
         }
     }
     Ok(booked)
@@ -1147,14 +1151,14 @@ pub async fn with_credit_among(
 ) -> Result<std::collections::HashSet<String>> {
     let mut out = std::collections::HashSet::new();
     for chunk in households.chunks(1000) {
-        let marks = vec!["?"; chunk.len()].join(", ");
+        let (list, values) = keys_in(c, chunk);
         for r in query_all(
             c,
             &format!(
                 "SELECT DISTINCT household_id FROM payments WHERE credit > 0 \
-                 AND household_id IN ({marks})"
+                 AND household_id IN {list}"
             ),
-            chunk.iter().map(|h| Value::from(h.clone())).collect(),
+            values,
         )
         .await?
         {
@@ -1164,11 +1168,45 @@ pub async fn with_credit_among(
     Ok(out)
 }
 
-/// `(?, ?, ...)` rows of `width` placeholders, `n` of them, comma-separated.
-fn value_rows(n: usize, width: usize) -> String {
-    let row = format!("({})", vec!["?"; width].join(", "));
-    vec![row; n].join(", ")
-}
+const ENTRY_COLUMNS: &[(&str, Kind)] = &[
+    ("id", Kind::Text),
+    ("kind", Kind::Text),
+    ("ref_id", Kind::Text),
+    ("village_code", Kind::Text),
+    ("period", Kind::Text),
+    ("at", Kind::Instant),
+    ("memo", Kind::Text),
+];
+
+const POSTING_COLUMNS: &[(&str, Kind)] = &[
+    ("entry_id", Kind::Text),
+    ("line", Kind::Int),
+    ("account", Kind::Text),
+    ("village_code", Kind::Text),
+    ("amount", Kind::BigInt),
+];
+
+const PAYMENT_COLUMNS: &[(&str, Kind)] = &[
+    ("id", Kind::Text),
+    ("channel", Kind::Text),
+    ("idempotency_key", Kind::Text),
+    ("reference", Kind::Text),
+    ("va_number", Kind::Text),
+    ("household_id", Kind::Text),
+    ("village_code", Kind::Text),
+    ("amount", Kind::BigInt),
+    ("fee", Kind::BigInt),
+    ("allocated", Kind::BigInt),
+    ("credit", Kind::BigInt),
+    ("paid_at", Kind::Instant),
+    ("received_at", Kind::Instant),
+    ("collected_by", Kind::Text),
+    ("deposit_id", Kind::Text),
+    ("settled_at", Kind::Instant),
+    ("entry_id", Kind::Text),
+    ("reactivated", Kind::Bool),
+    ("employer_bill_id", Kind::Text),
+];
 
 /// Inserts many payments, each unless its channel has one with the same idempotency key:
 /// the ids of those inserted. The first statement of a batch's transaction, in key order, so
@@ -1181,16 +1219,9 @@ pub async fn insert_payments(
     sorted.sort_by(|a, b| (&a.channel, &a.idempotency_key).cmp(&(&b.channel, &b.idempotency_key)));
     let mut inserted = std::collections::HashSet::with_capacity(payments.len());
     for chunk in sorted.chunks(500) {
-        let sql = format!(
-            "INSERT INTO payments (id, channel, idempotency_key, reference, va_number, \
-             household_id, village_code, amount, fee, allocated, credit, paid_at, received_at, \
-             collected_by, deposit_id, settled_at, entry_id, reactivated, employer_bill_id) \
-             VALUES {} ON CONFLICT (channel, idempotency_key) DO NOTHING RETURNING id",
-            value_rows(chunk.len(), 19)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 19);
+        let mut rows = Rows::new(PAYMENT_COLUMNS, chunk.len());
         for p in chunk {
-            values.extend([
+            rows.push([
                 p.id.clone().into(),
                 p.channel.clone().into(),
                 p.idempotency_key.clone().into(),
@@ -1212,6 +1243,14 @@ pub async fn insert_payments(
                 p.employer_bill_id.clone().into(),
             ]);
         }
+        let (table, values) = rows.table(c, "v");
+        let sql = format!(
+            "INSERT INTO payments (id, channel, idempotency_key, reference, va_number, \
+             household_id, village_code, amount, fee, allocated, credit, paid_at, received_at, \
+             collected_by, deposit_id, settled_at, entry_id, reactivated, employer_bill_id) \
+             SELECT * FROM {table} WHERE true \
+             ON CONFLICT (channel, idempotency_key) DO NOTHING RETURNING id"
+        );
         for r in query_all(c, &sql, values).await? {
             inserted.insert(col::<String>(&r, "id")?);
         }
@@ -1225,21 +1264,27 @@ pub async fn finish_payments(
     c: &impl ConnectionTrait,
     done: &[(String, i64, i64, bool)],
 ) -> Result<()> {
+    const COLUMNS: &[(&str, Kind)] = &[
+        ("id", Kind::Text),
+        ("allocated", Kind::BigInt),
+        ("credit", Kind::BigInt),
+        ("reactivated", Kind::Bool),
+    ];
     for chunk in done.chunks(500) {
-        let sql = format!(
-            "UPDATE payments SET allocated = v.column2, credit = v.column3, \
-             reactivated = v.column4 FROM (VALUES {}) AS v WHERE payments.id = v.column1",
-            value_rows(chunk.len(), 4)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        let mut rows = Rows::new(COLUMNS, chunk.len());
         for (id, allocated, credit, reactivated) in chunk {
-            values.extend([
+            rows.push([
                 id.clone().into(),
                 (*allocated).into(),
                 (*credit).into(),
                 (*reactivated).into(),
             ]);
         }
+        let (table, values) = rows.table(c, "v");
+        let sql = format!(
+            "UPDATE payments SET allocated = v.allocated, credit = v.credit, \
+             reactivated = v.reactivated FROM {table} WHERE payments.id = v.id"
+        );
         execute(c, &sql, values).await?;
     }
     Ok(())
@@ -1270,12 +1315,11 @@ pub async fn families_of_vas(
 ) -> Result<std::collections::HashMap<String, (String, String)>> {
     let mut out = std::collections::HashMap::with_capacity(vas.len());
     for chunk in vas.chunks(1000) {
+        let (list, values) = keys_in(store.conn(), chunk);
         let sql = format!(
             "SELECT DISTINCT va_number, household_id, village_code FROM jkn_bills \
-             WHERE va_number IN ({})",
-            vec!["?"; chunk.len()].join(", ")
+             WHERE va_number IN {list}"
         );
-        let values = chunk.iter().map(|v| Value::from(v.clone())).collect();
         for f in store.fetch_all::<VaFamily>(&sql, values).await? {
             out.insert(f.va_number, (f.household_id, f.village_code));
         }
@@ -1295,13 +1339,12 @@ pub async fn open_bills_of(
 ) -> Result<Vec<BillRow>> {
     let mut out = Vec::new();
     for chunk in households.chunks(1000) {
+        let (list, values) = keys_in(c, chunk);
         let sql = format!(
-            "{BILL} WHERE household_id IN ({}) AND status || '' = 'open' \
+            "{BILL} WHERE household_id IN {list} AND status || '' = 'open' \
              ORDER BY household_id, period{}",
-            vec!["?"; chunk.len()].join(", "),
             for_update(c)
         );
-        let values = chunk.iter().map(|h| Value::from(h.clone())).collect();
         out.extend(fetch_all::<BillRow>(c, &sql, values).await?);
     }
     Ok(out)
@@ -1314,12 +1357,11 @@ pub async fn suspended_among(
 ) -> Result<std::collections::HashSet<String>> {
     let mut out = std::collections::HashSet::new();
     for chunk in households.chunks(1000) {
+        let (list, values) = keys_in(c, chunk);
         let sql = format!(
             "SELECT DISTINCT household_id FROM jkn_members WHERE status = 'suspended' \
-             AND household_id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
+             AND household_id IN {list}"
         );
-        let values = chunk.iter().map(|h| Value::from(h.clone())).collect();
         for r in query_all(c, &sql, values).await? {
             out.insert(col::<String>(&r, "household_id")?);
         }
@@ -1332,21 +1374,27 @@ pub async fn pay_bills(
     c: &impl ConnectionTrait,
     paid: &[(String, i64, bool, DateTime<Utc>)],
 ) -> Result<()> {
+    const COLUMNS: &[(&str, Kind)] = &[
+        ("id", Kind::Text),
+        ("amount", Kind::BigInt),
+        ("status", Kind::Text),
+        ("paid_at", Kind::Instant),
+    ];
     for chunk in paid.chunks(500) {
-        let sql = format!(
-            "UPDATE jkn_bills SET paid = jkn_bills.paid + v.column2, status = v.column3, \
-             paid_at = v.column4 FROM (VALUES {}) AS v WHERE jkn_bills.id = v.column1",
-            value_rows(chunk.len(), 4)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        let mut rows = Rows::new(COLUMNS, chunk.len());
         for (id, amount, settles, at) in chunk {
-            values.extend([
+            rows.push([
                 id.clone().into(),
                 (*amount).into(),
                 if *settles { "paid" } else { "open" }.into(),
                 if *settles { Some(*at) } else { None }.into(),
             ]);
         }
+        let (table, values) = rows.table(c, "v");
+        let sql = format!(
+            "UPDATE jkn_bills SET paid = jkn_bills.paid + v.amount, status = v.status, \
+             paid_at = v.paid_at FROM {table} WHERE jkn_bills.id = v.id"
+        );
         execute(c, &sql, values).await?;
     }
     Ok(())
@@ -1357,21 +1405,32 @@ pub async fn insert_allocations(
     c: &impl ConnectionTrait,
     allocations: &[(String, String, i64, DateTime<Utc>)],
 ) -> Result<()> {
+    const COLUMNS: &[(&str, Kind)] = &[
+        ("payment_id", Kind::Text),
+        ("bill_id", Kind::Text),
+        ("amount", Kind::BigInt),
+        ("at", Kind::Instant),
+    ];
     for chunk in allocations.chunks(1000) {
-        let sql = format!(
-            "INSERT INTO payment_allocations (payment_id, bill_id, amount, at) VALUES {}",
-            value_rows(chunk.len(), 4)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        let mut rows = Rows::new(COLUMNS, chunk.len());
         for (payment, bill, amount, at) in chunk {
-            values.extend([
+            rows.push([
                 payment.clone().into(),
                 bill.clone().into(),
                 (*amount).into(),
                 (*at).into(),
             ]);
         }
-        execute(c, &sql, values).await?;
+        let (table, values) = rows.table(c, "v");
+        execute(
+            c,
+            &format!(
+                "INSERT INTO payment_allocations (payment_id, bill_id, amount, at) \
+                 SELECT * FROM {table}"
+            ),
+            values,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -1385,13 +1444,13 @@ pub async fn reactivate_families(
 ) -> Result<u64> {
     let mut n = 0;
     for chunk in households.chunks(1000) {
+        let (list, keys) = keys_in(c, chunk);
         let sql = format!(
             "UPDATE jkn_members SET status = 'active', reactivated_on = ?, updated_at = ? \
-             WHERE status = 'suspended' AND household_id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
+             WHERE status = 'suspended' AND household_id IN {list}"
         );
         let mut values: Vec<Value> = vec![on.into(), now.into()];
-        values.extend(chunk.iter().map(|h| Value::from(h.clone())));
+        values.extend(keys);
         n += execute(c, &sql, values).await?;
     }
     Ok(n)
