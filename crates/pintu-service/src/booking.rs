@@ -28,7 +28,7 @@ use crate::{Error, Result};
 /// Most payments booked in one transaction.
 const MAX_BATCH: usize = 1_000;
 
-/// Booking tasks on PostgreSQL.
+/// Booking tasks on PostgreSQL, each with its share of the families.
 const PG_WRITERS: usize = 4;
 
 /// A family payment to book: its row as the channel reported it (the family not yet
@@ -54,33 +54,41 @@ pub(crate) enum Outcome {
 
 type Pending = (Request, oneshot::Sender<Result<Outcome>>);
 
-/// The handle to the booking task. Cheap to clone.
+/// The handle to the booking tasks. Cheap to clone.
 #[derive(Clone)]
 pub struct PaymentBooker {
-    tx: mpsc::Sender<Pending>,
+    /// One queue per booking task; a family's payments always go to the same one.
+    queues: Arc<Vec<mpsc::Sender<Pending>>>,
 }
 
 impl PaymentBooker {
     /// Starts the booking tasks on the store's pool: one on SQLite, which has one writer at
-    /// a time anyway; on PostgreSQL several, whose batches lock only their own families.
+    /// a time anyway; on PostgreSQL several, each booking the payments of its own share of
+    /// the families (by virtual account), so that their batches never wait for each other:
+    /// not on a family's lock, nor on a duplicate payment that the other has yet to commit.
     pub fn start(store: Store) -> PaymentBooker {
-        let (tx, rx) = mpsc::channel::<Pending>(4 * MAX_BATCH);
-        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
         let writers = if store.sqlite_file().is_some() {
             1
         } else {
             PG_WRITERS
         };
-        for _ in 0..writers {
-            tokio::spawn(run(store.clone(), rx.clone(), writers == 1));
+        let queues = (0..writers)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Pending>(4 * MAX_BATCH);
+                tokio::spawn(run(store.clone(), rx));
+                tx
+            })
+            .collect();
+        PaymentBooker {
+            queues: Arc::new(queues),
         }
-        PaymentBooker { tx }
     }
 
     /// Books `request` with whatever else is waiting, once it is committed.
     pub(crate) async fn book(&self, request: Request) -> Result<Outcome> {
+        let queue = &self.queues[queue_of(&request.payment.va_number, self.queues.len())];
         let (done_tx, done_rx) = oneshot::channel();
-        self.tx
+        queue
             .send((request, done_tx))
             .await
             .map_err(|_| Error::Internal(anyhow::anyhow!("payment booker stopped")))?;
@@ -90,25 +98,23 @@ impl PaymentBooker {
     }
 }
 
-/// A booking task. A lone writer (`gathers`) takes the payments that keep arriving into its
-/// batch; of several, each takes what is waiting and leaves the next to the others.
-async fn run(
-    store: Store,
-    rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
-    gathers: bool,
-) {
+/// Which of `queues` a virtual account's payments go to.
+fn queue_of(va: &str, queues: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    va.hash(&mut hasher);
+    (hasher.finish() % queues.max(1) as u64) as usize
+}
+
+/// A booking task: takes the payments waiting in its queue, and those that keep arriving
+/// meanwhile, and books them together.
+async fn run(store: Store, mut rx: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     loop {
-        // One writer takes what is waiting; the others take the next.
-        {
-            let mut rx = rx.lock().await;
-            if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
-                break;
-            }
-            if gathers {
-                gather(&mut rx, &mut batch).await;
-            }
+        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            break;
         }
+        gather(&mut rx, &mut batch).await;
         let (requests, replies): (Vec<Request>, Vec<_>) = batch.drain(..).unzip();
         let requests = Arc::new(requests);
         match guarded(&store, requests.clone()).await {
@@ -424,4 +430,25 @@ fn finish(outcomes: Vec<Option<Result<Outcome>>>) -> Vec<Result<Outcome>> {
         .into_iter()
         .map(|o| o.unwrap_or_else(|| Err(Error::Internal(anyhow::anyhow!("payment not booked")))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::queue_of;
+
+    #[test]
+    fn a_family_keeps_its_queue_and_the_families_spread_over_all() {
+        let mut per_queue = [0usize; 4];
+        for i in 0..4000 {
+            let va = format!("8888800{i:010}");
+            let queue = queue_of(&va, 4);
+            assert_eq!(queue, queue_of(&va, 4));
+            per_queue[queue] += 1;
+        }
+        assert!(
+            per_queue.iter().all(|&n| (800..1200).contains(&n)),
+            "{per_queue:?}"
+        );
+        assert_eq!(queue_of("88888001", 1), 0);
+    }
 }
