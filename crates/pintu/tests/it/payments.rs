@@ -1305,6 +1305,78 @@ async fn entries_booked_in_bulk_skip_the_events_booked_before() {
     }
 }
 
+/// A batch's rows reach both backends as they were written: quotes, backslashes and
+/// non-ASCII text, nulls, and instants to the microsecond (PostgreSQL reads them from one
+/// JSON parameter, SQLite from placeholders), and a key list of awkward ids finds its rows.
+#[tokio::test]
+async fn batch_rows_reach_both_backends_intact() {
+    use chrono::{DateTime, TimeZone};
+    use pintu_domain::payments::{Account, Entry};
+    use pintu_store::payments::{EntryRow, insert_entries, postings_of};
+    let at = Utc.with_ymd_and_hms(2026, 12, 6, 23, 59, 59).unwrap()
+        + chrono::Duration::nanoseconds(987_654_321);
+    let memo = "Bayar \"Ibu\" \\ Ñ 日本\n{\"a\": [1]}";
+    for backend in backends() {
+        let (store, _) = pintu_testkit::fresh_store(backend).await;
+        let c = store.conn();
+        let entry = |id: &str, event: &str, memo: Option<&str>| {
+            (
+                EntryRow {
+                    id: id.into(),
+                    kind: "payment".into(),
+                    ref_id: event.into(),
+                    village_code: VILLAGE.into(),
+                    period: "2026-12".into(),
+                    at,
+                    memo: memo.map(Into::into),
+                },
+                Entry::new()
+                    .debit(Account::MemberCredit, 7)
+                    .credit(Account::MemberReceivable, 7)
+                    .balanced()
+                    .expect("balanced"),
+            )
+        };
+        let awkward = r#"e"1\'x"#;
+        assert_eq!(
+            insert_entries(
+                c,
+                &[entry(awkward, "p1", Some(memo)), entry("e2", "p2", None)]
+            )
+            .await
+            .expect("entries"),
+            2
+        );
+        // p1 again: the key list of the new entries' ids finds only e3's.
+        assert_eq!(
+            insert_entries(c, &[entry("e1b", "p1", None), entry("e3", "p3", None)])
+                .await
+                .expect("entries again"),
+            1
+        );
+        for (id, want) in [(awkward, Some(memo)), ("e2", None), ("e3", None)] {
+            let row = pintu_store::query_one(
+                c,
+                "SELECT memo, at FROM journal_entries WHERE id = ?",
+                vec![id.into()],
+            )
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{backend:?}: entry {id}"));
+            let memo: Option<String> = pintu_store::col(&row, "memo").expect("memo");
+            let read: DateTime<Utc> = pintu_store::col(&row, "at").expect("at");
+            assert_eq!(memo.as_deref(), want, "{backend:?}");
+            assert_eq!(
+                read.timestamp_micros(),
+                at.timestamp_micros(),
+                "{backend:?}"
+            );
+            assert_eq!(postings_of(c, id).await.expect("postings").len(), 2);
+        }
+        assert_eq!(postings_of(c, "e1b").await.expect("e1b"), Vec::new());
+    }
+}
+
 async fn count_in(c: &impl pintu_store::sea_orm::ConnectionTrait, sql: &str) -> i64 {
     let row = pintu_store::query_one(c, sql, vec![])
         .await
