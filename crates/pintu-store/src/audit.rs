@@ -46,16 +46,8 @@ pub async fn insert_audit(c: &impl ConnectionTrait, entries: &[AuditEntry]) -> R
                 e.detail.clone().into(),
             ]);
         }
-        let (table, values) = rows.table(c, "v");
-        execute(
-            c,
-            &format!(
-                "INSERT INTO audit_log (at, actor, action, record_type, record_id, area_code, \
-                 request_id, detail) SELECT * FROM {table}"
-            ),
-            values,
-        )
-        .await?;
+        let (sql, values) = rows.insert(c, "audit_log");
+        execute(c, &sql, values).await?;
     }
     Ok(())
 }

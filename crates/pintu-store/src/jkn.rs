@@ -589,13 +589,8 @@ pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result
                 b.segment.clone().into(),
             ]);
         }
-        let (table, values) = rows.table(c, "v");
-        let sql = format!(
-            "INSERT INTO jkn_bills (id, household_id, village_code, period, va_number, members, \
-             amount, subsidy, paid, due_on, status, created_at, segment) \
-             SELECT * FROM {table} WHERE true \
-             ON CONFLICT (household_id, period) DO NOTHING RETURNING id"
-        );
+        let (insert, values) = rows.insert(c, "jkn_bills");
+        let sql = format!("{insert} ON CONFLICT (household_id, period) DO NOTHING RETURNING id");
         for r in crate::query_all(c, &sql, values).await? {
             new.push(col(&r, "id")?);
         }

@@ -155,13 +155,8 @@ pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> R
                 m.sent_at.into(),
             ]);
         }
-        let (table, values) = rows.table(c, "v");
-        execute(
-            c,
-            &format!("INSERT INTO outbox_messages ({COLUMNS}) SELECT * FROM {table}"),
-            values,
-        )
-        .await?;
+        let (sql, values) = rows.insert(c, "outbox_messages");
+        execute(c, &sql, values).await?;
     }
     Ok(())
 }

@@ -1083,16 +1083,9 @@ pub async fn insert_entries(
                 e.memo.clone().into(),
             ]);
         }
-        let (table, values) = rows.table(c, "v");
-        let inserted = execute(
-            c,
-            &format!(
-                "INSERT INTO journal_entries (id, kind, ref_id, village_code, period, at, memo) \
-                 SELECT * FROM {table} WHERE true ON CONFLICT (kind, ref_id) DO NOTHING"
-            ),
-            values,
-        )
-        .await? as usize;
+        let (insert, values) = rows.insert(c, "journal_entries");
+        let sql = format!("{insert} ON CONFLICT (kind, ref_id) DO NOTHING");
+        let inserted = execute(c, &sql, values).await? as usize;
         booked += inserted;
         // Nearly always every entry is new; otherwise those of this chunk's ids that are
         // there now are the ones inserted (an event booked before keeps its first id).
@@ -1129,16 +1122,8 @@ pub async fn insert_entries(
                     p.amount.into(),
                 ]);
             }
-            let (table, values) = rows.table(c, "v");
-            execute(
-                c,
-                &format!(
-                    "INSERT INTO postings (entry_id, line, account, village_code, amount) \
-                     SELECT * FROM {table}"
-                ),
-                values,
-            )
-            .await?;
+            let (sql, values) = rows.insert(c, "postings");
+            execute(c, &sql, values).await?;
         }
     }
     Ok(booked)
@@ -1243,14 +1228,9 @@ pub async fn insert_payments(
                 p.employer_bill_id.clone().into(),
             ]);
         }
-        let (table, values) = rows.table(c, "v");
-        let sql = format!(
-            "INSERT INTO payments (id, channel, idempotency_key, reference, va_number, \
-             household_id, village_code, amount, fee, allocated, credit, paid_at, received_at, \
-             collected_by, deposit_id, settled_at, entry_id, reactivated, employer_bill_id) \
-             SELECT * FROM {table} WHERE true \
-             ON CONFLICT (channel, idempotency_key) DO NOTHING RETURNING id"
-        );
+        let (insert, values) = rows.insert(c, "payments");
+        let sql =
+            format!("{insert} ON CONFLICT (channel, idempotency_key) DO NOTHING RETURNING id");
         for r in query_all(c, &sql, values).await? {
             inserted.insert(col::<String>(&r, "id")?);
         }
@@ -1421,16 +1401,8 @@ pub async fn insert_allocations(
                 (*at).into(),
             ]);
         }
-        let (table, values) = rows.table(c, "v");
-        execute(
-            c,
-            &format!(
-                "INSERT INTO payment_allocations (payment_id, bill_id, amount, at) \
-                 SELECT * FROM {table}"
-            ),
-            values,
-        )
-        .await?;
+        let (sql, values) = rows.insert(c, "payment_allocations");
+        execute(c, &sql, values).await?;
     }
     Ok(())
 }

@@ -104,6 +104,19 @@ impl Rows {
         }
     }
 
+    /// `INSERT INTO {into}` of every column, from the rows, and its values; an `ON CONFLICT`
+    /// or `RETURNING` clause may follow.
+    pub fn insert(self, c: &impl ConnectionTrait, into: &str) -> (String, Vec<Value>) {
+        let names: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
+        let names = names.join(", ");
+        let (table, values) = self.table(c, "v");
+        // `WHERE true`: SQLite would otherwise read an `ON CONFLICT` as the join's `ON`.
+        (
+            format!("INSERT INTO {into} ({names}) SELECT {names} FROM {table} WHERE true"),
+            values,
+        )
+    }
+
     /// The rows as a JSON array of objects keyed by column name.
     fn json(&self) -> String {
         let width = self.columns.len().max(1);
