@@ -1173,9 +1173,27 @@ fn the_ledger_stays_balanced_and_true_to_the_records_under_any_sequence_of_opera
 /// run suspends it.
 #[tokio::test]
 async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
+    // The payment waits for the write lock and gets in when the run pauses between two of
+    // its transactions; under a heavy load it may get in only after the family's. That is
+    // no fault, but it misses the case: the scenario is then played again, a few times.
+    for attempt in 1..=3 {
+        if pays_during_the_billing(7 + attempt).await {
+            return;
+        }
+        eprintln!("attempt {attempt}: the payment missed the run's middle; again");
+    }
+    panic!(
+        "the payment came before the run had issued its first bills or after the family's, three times"
+    );
+}
+
+/// One play of [`credit_booked_during_a_billing_run_pays_the_bill_the_run_issues`]: whether
+/// the payment came after the run's first bills and before the family's (the ledger is
+/// checked either way).
+async fn pays_during_the_billing(seed: u64) -> bool {
     // Enough families that the run takes several transactions: the payment, waiting for
     // the write lock, gets in between two of them before the family's.
-    let pintu = billed_families(30_000, 7, "2026-01", day(2026, 1, 2)).await;
+    let pintu = billed_families(30_000, seed, "2026-01", day(2026, 1, 2)).await;
     // The family billed last (the run goes by household).
     let row = pintu_store::query_one(
         pintu.store.conn(),
@@ -1226,12 +1244,11 @@ async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
         .expect("payment");
     let out = run.wait_with_output().expect("run");
     assert!(out.status.success());
-    assert_eq!(
-        booked.payment.credit, bill,
-        "the payment came before the run had issued its first bills or after the family's"
-    );
     let c = pintu.store.conn();
     assert_eq!(ledger_violations(c).await, Vec::<String>::new());
+    if booked.payment.credit != bill {
+        return false;
+    }
     let february = pintu_store::jkn::bills_of(c, &household)
         .await
         .expect("bills")
@@ -1243,6 +1260,7 @@ async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
         ("paid", bill),
         "February's bill is paid from the credit the family had when it was issued"
     );
+    true
 }
 
 /// A payment that arrives while a billing run writes off bills older than 24 months, on a
@@ -1251,9 +1269,24 @@ async fn credit_booked_during_a_billing_run_pays_the_bill_the_run_issues() {
 /// the ledger takes the payment off the family's receivable twice.
 #[tokio::test]
 async fn a_payment_during_the_write_offs_is_not_written_off_again() {
+    // The payment waits for the write lock and gets in when the run pauses between two of
+    // its transactions; under a heavy load it may get in only after the last. That is no
+    // fault, but it misses the case: the scenario is then played again, a few times.
+    for attempt in 1..=3 {
+        if pays_during_the_write_offs(7 + attempt).await {
+            return;
+        }
+        eprintln!("attempt {attempt}: the payment came after the write-offs; again");
+    }
+    panic!("the payment came after the bill was written off, three times");
+}
+
+/// One play of [`a_payment_during_the_write_offs_is_not_written_off_again`]: whether the
+/// payment came while the family's bill was still open (the ledger is checked either way).
+async fn pays_during_the_write_offs(seed: u64) -> bool {
     // Enough families that the write-offs take several transactions: the payment, waiting
     // for the write lock, gets in between two of them before the last.
-    let pintu = billed_families(60_000, 7, "2024-02", day(2024, 2, 2)).await;
+    let pintu = billed_families(60_000, seed, "2024-02", day(2024, 2, 2)).await;
     // The bill the run will write off last (it goes by bill id).
     let row = pintu_store::query_one(
         pintu.store.conn(),
@@ -1306,14 +1339,10 @@ async fn a_payment_during_the_write_offs_is_not_written_off_again() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        booked.allocations.first().map(|a| a.period.as_str()),
-        Some("2024-02"),
-        "the payment came after the bill was written off"
-    );
-    assert_eq!(
         ledger_violations(pintu.store.conn()).await,
         Vec::<String>::new()
     );
+    booked.allocations.first().map(|a| a.period.as_str()) == Some("2024-02")
 }
 
 /// A family that pays what was overdue while a billing run is suspending families, after
