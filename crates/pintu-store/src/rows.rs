@@ -120,61 +120,55 @@ impl Rows {
     /// The rows as a JSON array of objects keyed by column name.
     fn json(&self) -> String {
         let width = self.columns.len().max(1);
-        let mut out = String::with_capacity(self.values.len() * 24 + 2);
-        out.push('[');
+        let mut out: Vec<u8> = Vec::with_capacity(self.values.len() * 24 + 2);
+        out.push(b'[');
         for (r, row) in self.values.chunks(width).enumerate() {
             if r > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            out.push('{');
+            out.push(b'{');
             for (i, ((name, _), value)) in self.columns.iter().zip(row).enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push('"');
-                out.push_str(name);
-                out.push_str("\":");
+                out.push(b'"');
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b"\":");
                 json_value(&mut out, value);
             }
-            out.push('}');
+            out.push(b'}');
         }
-        out.push(']');
-        out
+        out.push(b']');
+        // Only whole UTF-8 strings and ASCII were written.
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into())
     }
 }
 
 /// A value as JSON, in the text form PostgreSQL reads for its column's type (instants to
-/// the microsecond, truncated as the binary protocol does).
-fn json_value(out: &mut String, value: &Value) {
-    use std::fmt::Write;
-    match value {
-        Value::String(Some(s)) => json_string(out, s),
-        Value::BigInt(Some(n)) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Int(Some(n)) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::Bool(Some(b)) => out.push_str(if *b { "true" } else { "false" }),
-        Value::ChronoDateTimeUtc(Some(at)) => {
-            json_string(out, &at.to_rfc3339_opts(SecondsFormat::Micros, true))
-        }
-        Value::ChronoDate(Some(d)) => json_string(out, &d.format("%Y-%m-%d").to_string()),
+/// the microsecond, truncated as the binary protocol does). Writing to a `Vec` cannot fail.
+fn json_value(out: &mut Vec<u8>, value: &Value) {
+    use std::io::Write;
+    let _ = match value {
+        // serde_json's escaping, straight into the document.
+        Value::String(Some(s)) => serde_json::to_writer(&mut *out, s).map_err(|_| ()),
+        Value::BigInt(Some(n)) => write!(out, "{n}").map_err(|_| ()),
+        Value::Int(Some(n)) => write!(out, "{n}").map_err(|_| ()),
+        Value::Bool(Some(b)) => write!(out, "{b}").map_err(|_| ()),
+        Value::ChronoDateTimeUtc(Some(at)) => write!(
+            out,
+            "\"{}\"",
+            at.to_rfc3339_opts(SecondsFormat::Micros, true)
+        )
+        .map_err(|_| ()),
+        Value::ChronoDate(Some(d)) => write!(out, "\"{}\"", d.format("%Y-%m-%d")).map_err(|_| ()),
         Value::String(None)
         | Value::BigInt(None)
         | Value::Int(None)
         | Value::Bool(None)
         | Value::ChronoDateTimeUtc(None)
-        | Value::ChronoDate(None) => out.push_str("null"),
+        | Value::ChronoDate(None) => out.write_all(b"null").map_err(|_| ()),
         other => unreachable!("no JSON form for {other:?} in a row"),
-    }
-}
-
-fn json_string(out: &mut String, s: &str) {
-    // serde_json's escaping; writing to a String cannot fail.
-    if let Ok(quoted) = serde_json::to_string(s) {
-        out.push_str(&quoted);
-    }
+    };
 }
 
 /// Keys to match with `IN`: the list to put after `IN`, and its placeholders' values.
