@@ -1,10 +1,16 @@
 //! The payment booker: family payments are booked with group commit. Each payment — a
 //! channel's callback or cash at a counter — is handed to one booking task and waits until
 //! the batch that holds it is committed. A batch is one transaction of a dozen set-based
-//! statements whatever its size (the payments claimed by key, the families locked, their
-//! open bills read once, the bills paid, the allocations, the ledger entries, reactivations,
-//! the families' SMS and the audit entries), so a thousand concurrent callbacks cost a few
-//! transactions, not a thousand; and a payment is answered only once it is durable.
+//! statements whatever its size (the families locked, their open bills read once, the
+//! payments inserted with what they came to, the bills paid, the allocations, the ledger
+//! entries, reactivations, the families' SMS and the audit entries), so a thousand
+//! concurrent callbacks cost a few transactions, not a thousand; and a payment is answered
+//! only once it is durable.
+//!
+//! The transaction first looks up which keys were booked before, so that each payment is
+//! then written once, whole. One booked by another transaction after that look-up (the same
+//! key for another account, on another booking task) makes its insert find the key taken:
+//! the batch is rolled back and written again without it.
 //!
 //! A batch that fails as a whole is booked again one payment at a time, so that one bad
 //! payment fails alone.
@@ -180,6 +186,15 @@ fn month_of(at: DateTime<Utc>) -> String {
     wib_day(at).format("%Y-%m").to_string()
 }
 
+/// Times a batch is written again when a key it found free was booked meanwhile.
+const ATTEMPTS: usize = 3;
+
+/// A payment of the batch to book: its request, and its row with the family.
+type Todo = (usize, PaymentRow);
+
+/// What a written batch booked: each request's payment and its allocations.
+type Written = Vec<(usize, PaymentRow, Vec<AllocationRow>)>;
+
 /// Books a batch in one transaction: each request's outcome, in order.
 async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Outcome>>> {
     let started = std::time::Instant::now();
@@ -187,7 +202,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
         .take(requests.len())
         .collect();
     // Which family each account is (an account never changes family): read before the
-    // transaction, which on SQLite must begin with a write.
+    // transaction, which then holds the write lock only for as long as it writes.
     let vas: Vec<String> = requests
         .iter()
         .map(|r| r.payment.va_number.clone())
@@ -197,8 +212,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     let families = q::families_of_vas(store, &vas).await?;
     // The first of each channel and key is booked; the rest answer with it.
     let mut leads: HashSet<(&str, &str)> = HashSet::new();
-    let mut rows: Vec<PaymentRow> = Vec::with_capacity(requests.len());
-    let mut row_of: Vec<Option<usize>> = vec![None; requests.len()];
+    let mut todo: Vec<Todo> = Vec::with_capacity(requests.len());
     for (i, r) in requests.iter().enumerate() {
         let Some((household, village)) = families.get(&r.payment.va_number) else {
             outcomes[i] = Some(Ok(Outcome::NotFamily));
@@ -221,24 +235,80 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
             outcomes[i] = Some(Ok(Outcome::Duplicate));
             continue;
         }
-        row_of[i] = Some(rows.len());
-        rows.push(PaymentRow {
-            household_id: household.clone(),
-            village_code: village.clone(),
-            ..r.payment.clone()
-        });
-    }
-    if rows.is_empty() {
-        return Ok(finish(outcomes));
+        todo.push((
+            i,
+            PaymentRow {
+                household_id: household.clone(),
+                village_code: village.clone(),
+                ..r.payment.clone()
+            },
+        ));
     }
 
+    if todo.is_empty() {
+        return Ok(finish(outcomes));
+    }
+    let mut attempt = 1;
+    let written = loop {
+        if let Some(written) = write_batch(store, requests, &mut todo, &mut outcomes).await? {
+            break written;
+        }
+        // A key was booked by another transaction after this one found it free (a channel
+        // reusing a key for another account, or another way in): this one was rolled back.
+        if attempt == ATTEMPTS {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "payment keys kept being booked while the batch was written"
+            )));
+        }
+        attempt += 1;
+    };
+
+    tracing::debug!(
+        payments = requests.len(),
+        booked = written.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "payment batch booked"
+    );
+    for (i, payment, allocations) in written {
+        outcomes[i] = Some(Ok(Outcome::Booked(Box::new(Booked {
+            payment,
+            allocations,
+            duplicate: false,
+        }))));
+    }
+    Ok(finish(outcomes))
+}
+
+/// Writes the payments in one transaction, each with its totals, and answers those of
+/// `todo` whose keys were booked before as duplicates (taking them out of `todo`): what each
+/// of the others came to; `None`, with nothing written, if one of their keys was booked
+/// after it was found free.
+async fn write_batch(
+    store: &Store,
+    requests: &[Request],
+    todo: &mut Vec<Todo>,
+    outcomes: &mut [Option<Result<Outcome>>],
+) -> Result<Option<Written>> {
     let tx = store.begin_booking().await?;
-    // Claims the keys first: a concurrent duplicate waits here, then finds these.
-    let inserted = q::insert_payments(&tx, &rows).await?;
-    let households: Vec<String> = rows
+    let keys: Vec<(&str, &str)> = todo
         .iter()
-        .filter(|p| inserted.contains(&p.id))
-        .map(|p| p.household_id.clone())
+        .map(|(_, p)| (p.channel.as_str(), p.idempotency_key.as_str()))
+        .collect();
+    let booked_before = q::booked_keys(&tx, &keys).await?;
+    todo.retain(|(i, p)| {
+        let before = booked_before.contains(&(p.channel.clone(), p.idempotency_key.clone()));
+        if before {
+            outcomes[*i] = Some(Ok(Outcome::Duplicate));
+        }
+        !before
+    });
+    if todo.is_empty() {
+        tx.rollback().await?;
+        return Ok(Some(Written::new()));
+    }
+    let households: Vec<String> = todo
+        .iter()
+        .map(|(_, p)| p.household_id.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -255,20 +325,15 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     let mut bill_updates: HashMap<String, (i64, bool, DateTime<Utc>)> = HashMap::new();
     let mut bill_order: Vec<String> = Vec::new();
     let mut allocation_rows: Vec<(String, String, i64, DateTime<Utc>)> = Vec::new();
-    let mut finished: Vec<(String, i64, i64, bool)> = Vec::new();
     let mut entries: Vec<(EntryRow, Vec<pintu_domain::payments::Posting>)> = Vec::new();
     // Families covered again, by the day of payment, with when the payment came.
     let mut reactivations: HashMap<NaiveDate, (Vec<String>, DateTime<Utc>)> = HashMap::new();
     let mut texts: Vec<(usize, String)> = Vec::new();
     let mut audit: Vec<AuditEntry> = Vec::new();
-    let mut booked: Vec<(usize, PaymentRow, Vec<AllocationRow>)> = Vec::new();
-    for (i, r) in requests.iter().enumerate() {
-        let Some(row) = row_of[i] else { continue };
-        let mut payment = rows[row].clone();
-        if !inserted.contains(&payment.id) {
-            outcomes[i] = Some(Ok(Outcome::Duplicate));
-            continue;
-        }
+    let mut written: Written = Vec::with_capacity(todo.len());
+    for (i, payment) in todo.iter() {
+        let r = &requests[*i];
+        let mut payment = payment.clone();
         let now = payment.received_at;
         let channel = Channel::parse(&payment.channel)
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("channel {}", payment.channel)))?;
@@ -338,9 +403,8 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
             },
             postings,
         ));
-        finished.push((payment.id.clone(), allocated, credit, reactivated));
         texts.push((
-            booked.len(),
+            written.len(),
             if reactivated {
                 format!("Rp{} ({}) - JKN AKTIF", payment.amount, payment.reference)
             } else {
@@ -364,9 +428,15 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
         payment.allocated = allocated;
         payment.credit = credit;
         payment.reactivated = reactivated;
-        booked.push((i, payment, shown));
+        written.push((*i, payment, shown));
     }
 
+    // The payments go in with their totals; a key taken since it was checked undoes all.
+    let payments: Vec<PaymentRow> = written.iter().map(|(_, p, _)| p.clone()).collect();
+    if q::insert_payments(&tx, &payments).await? < payments.len() as u64 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
     let updates: Vec<(String, i64, bool, DateTime<Utc>)> = bill_order
         .into_iter()
         .filter_map(|id| {
@@ -380,12 +450,11 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     for (day, (families, now)) in &reactivations {
         q::reactivate_families(&tx, families, *day, *now).await?;
     }
-    q::finish_payments(&tx, &finished).await?;
     // Each family is told by SMS.
     let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
-    let mut messages = Vec::with_capacity(booked.len());
+    let mut messages = Vec::with_capacity(written.len());
     for (at, text) in &texts {
-        let payment = &booked[*at].1;
+        let payment = &written[*at].1;
         let Some((person, village, phone, lang)) = recipients.get(&payment.household_id) else {
             continue;
         };
@@ -408,21 +477,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     pintu_store::audit::insert_audit(&tx, &audit).await?;
     tx.commit().await?;
     store.checkpoint_soon();
-
-    tracing::debug!(
-        payments = requests.len(),
-        booked = booked.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "payment batch booked"
-    );
-    for (i, payment, allocations) in booked {
-        outcomes[i] = Some(Ok(Outcome::Booked(Box::new(Booked {
-            payment,
-            allocations,
-            duplicate: false,
-        }))));
-    }
-    Ok(finish(outcomes))
+    Ok(Some(written))
 }
 
 fn finish(outcomes: Vec<Option<Result<Outcome>>>) -> Vec<Result<Outcome>> {

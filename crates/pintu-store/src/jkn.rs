@@ -598,9 +598,10 @@ pub async fn insert_bills(c: &impl ConnectionTrait, bills: &[BillRow]) -> Result
     Ok(new)
 }
 
-/// Locks the families' memberships until the transaction ends (PostgreSQL; on SQLite the
-/// writing transaction holds the database): a payment and a billing run for the same
-/// family take their turns.
+/// Locks the families until the transaction ends (PostgreSQL; on SQLite the writing
+/// transaction holds the database): a payment and a billing run for the same family take
+/// their turns. The lock is on the family's row in the registry, one row a family however
+/// many members it has, and lets rows that refer to it be written meanwhile.
 pub async fn lock_families(c: &impl ConnectionTrait, households: &[String]) -> Result<()> {
     if c.get_database_backend() != sea_orm::DbBackend::Postgres {
         return Ok(());
@@ -609,10 +610,7 @@ pub async fn lock_families(c: &impl ConnectionTrait, households: &[String]) -> R
         let (list, values) = crate::rows::keys_in(c, chunk);
         crate::query_all(
             c,
-            &format!(
-                "SELECT person_id FROM jkn_members WHERE household_id IN {list} \
-                 ORDER BY person_id FOR UPDATE"
-            ),
+            &format!("SELECT id FROM households WHERE id IN {list} ORDER BY id FOR NO KEY UPDATE"),
             values,
         )
         .await?;

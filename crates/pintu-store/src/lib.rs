@@ -210,18 +210,28 @@ impl Store {
     }
 
     /// A transaction of the payment booker. On an SQLite file it runs on the booker's own
-    /// connection, whose commits never checkpoint: call [`Store::checkpoint_soon`] after
-    /// each. On PostgreSQL it is [`Store::begin_bulk`].
+    /// connection, whose commits never checkpoint (call [`Store::checkpoint_soon`] after
+    /// each), and holds the write lock from its start. On PostgreSQL it is
+    /// [`Store::begin_bulk`].
     pub async fn begin_booking(&self) -> Result<DatabaseTransaction> {
+        let immediate = sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
         let Some(path) = &self.sqlite_file else {
-            return self.begin_bulk().await;
+            return match self.backend() {
+                DbBackend::Sqlite => Ok(self.db.begin_with_options(immediate).await?),
+                _ => self.begin_bulk().await,
+            };
         };
         let booking = self
             .booking
             .get_or_try_init(|| booking::Booking::open(path, self.wal_limit_pages))
             .await?;
         booking.make_room().await;
-        Ok(booking.db.begin().await?)
+        // It reads the families' bills before it writes: it takes the write lock at once, so
+        // that no other writer can commit between its reads and its writes.
+        Ok(booking.db.begin_with_options(immediate).await?)
     }
 
     /// Asks for the WAL the booker wrote to be copied back into the SQLite file, on a thread

@@ -167,27 +167,49 @@ pub async fn family_recipients(
     c: &impl ConnectionTrait,
     households: &[String],
 ) -> Result<std::collections::HashMap<String, (String, String, String, Option<String>)>> {
-    let mut out: std::collections::HashMap<String, (String, String, String, Option<String>)> =
-        Default::default();
-    let mut is_head: std::collections::HashMap<String, bool> = Default::default();
+    type Recipient = (String, String, String, Option<String>);
+    let mut out: std::collections::HashMap<String, Recipient> = Default::default();
     // PostgreSQL reads the families from one JSON parameter, whose length its planner does
     // not guess: it looks up each family's members. (Given a list of a few hundred
     // placeholders, it would rather read every person, up to about a million.)
-    for chunk in households.chunks(1000) {
-        let (list, values) = crate::rows::keys_in(c, chunk);
-        let rows = crate::query_all(
-            c,
-            &format!(
-                "SELECT m.household_id, p.id, p.village_code, p.phone, m.relationship, \
-                 rp.language FROM household_members m JOIN persons p ON p.id = m.person_id \
-                 LEFT JOIN resident_preferences rp ON rp.person_id = p.id \
-                 WHERE m.household_id IN {list} AND p.phone IS NOT NULL \
-                 AND p.life_status = 'alive' ORDER BY m.household_id, p.birth_date, p.id"
-            ),
-            values,
+    let read = |list: &str, only_heads: bool| {
+        format!(
+            "SELECT m.household_id, p.id, p.village_code, p.phone, m.relationship, \
+             rp.language FROM household_members m JOIN persons p ON p.id = m.person_id \
+             LEFT JOIN resident_preferences rp ON rp.person_id = p.id \
+             WHERE m.household_id IN {list} AND p.phone IS NOT NULL \
+             AND p.life_status = 'alive'{} ORDER BY m.household_id, p.birth_date, p.id",
+            if only_heads {
+                format!(
+                    " AND m.relationship = '{}'",
+                    pintu_domain::Relationship::Head.code()
+                )
+            } else {
+                String::new()
+            }
         )
-        .await?;
-        for r in &rows {
+    };
+    for chunk in households.chunks(1000) {
+        // The heads first: one person a family to look up rather than all of its members.
+        let (list, values) = crate::rows::keys_in(c, chunk);
+        for r in &crate::query_all(c, &read(&list, true), values).await? {
+            let household: String = col(r, "household_id")?;
+            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(household) {
+                e.insert(recipient(r)?);
+            }
+        }
+        // Then the families whose head has no phone (or is recorded in other words).
+        let rest: Vec<String> = chunk
+            .iter()
+            .filter(|h| !out.contains_key(*h))
+            .cloned()
+            .collect();
+        if rest.is_empty() {
+            continue;
+        }
+        let (list, values) = crate::rows::keys_in(c, &rest);
+        let mut is_head: std::collections::HashMap<String, bool> = Default::default();
+        for r in &crate::query_all(c, &read(&list, false), values).await? {
             let household: String = col(r, "household_id")?;
             let relationship: Option<String> = col(r, "relationship")?;
             let head = relationship
@@ -198,18 +220,20 @@ pub async fn family_recipients(
                 continue;
             }
             is_head.insert(household.clone(), head);
-            out.insert(
-                household,
-                (
-                    col(r, "id")?,
-                    col(r, "village_code")?,
-                    col(r, "phone")?,
-                    col(r, "language")?,
-                ),
-            );
+            out.insert(household, recipient(r)?);
         }
     }
     Ok(out)
+}
+
+/// A recipient as [`family_recipients`] reads them: (person, village, phone, language).
+fn recipient(r: &sea_orm::QueryResult) -> Result<(String, String, String, Option<String>)> {
+    Ok((
+        col(r, "id")?,
+        col(r, "village_code")?,
+        col(r, "phone")?,
+        col(r, "language")?,
+    ))
 }
 
 /// Claims up to `limit` messages due at `now` — queued ones whose time has come, and ones

@@ -86,9 +86,7 @@ const PAYMENT: &str = "SELECT id, channel, idempotency_key, reference, va_number
 /// is new. The first statement of the payment's transaction, so that a concurrent duplicate
 /// waits here for the first to commit and then finds it.
 pub async fn insert_payment(c: &impl ConnectionTrait, p: &PaymentRow) -> Result<bool> {
-    Ok(!insert_payments(c, std::slice::from_ref(p))
-        .await?
-        .is_empty())
+    Ok(insert_payments(c, std::slice::from_ref(p)).await? == 1)
 }
 
 /// What a payment came to once its bills were paid.
@@ -1193,16 +1191,13 @@ const PAYMENT_COLUMNS: &[(&str, Kind)] = &[
     ("employer_bill_id", Kind::Text),
 ];
 
-/// Inserts many payments, each unless its channel has one with the same idempotency key:
-/// the ids of those inserted. The first statement of a batch's transaction, in key order, so
-/// that a concurrent duplicate waits for the first to commit and then finds it.
-pub async fn insert_payments(
-    c: &impl ConnectionTrait,
-    payments: &[PaymentRow],
-) -> Result<std::collections::HashSet<String>> {
+/// Inserts payments, each with its totals, unless their channel and key are booked already:
+/// how many were inserted. Two transactions inserting the same key race safely: the second
+/// waits for the first and inserts nothing.
+pub async fn insert_payments(c: &impl ConnectionTrait, payments: &[PaymentRow]) -> Result<u64> {
     let mut sorted: Vec<&PaymentRow> = payments.iter().collect();
     sorted.sort_by(|a, b| (&a.channel, &a.idempotency_key).cmp(&(&b.channel, &b.idempotency_key)));
-    let mut inserted = std::collections::HashSet::with_capacity(payments.len());
+    let mut inserted = 0;
     for chunk in sorted.chunks(500) {
         let mut rows = Rows::new(PAYMENT_COLUMNS, chunk.len());
         for p in chunk {
@@ -1229,45 +1224,34 @@ pub async fn insert_payments(
             ]);
         }
         let (insert, values) = rows.insert(c, "payments");
-        let sql =
-            format!("{insert} ON CONFLICT (channel, idempotency_key) DO NOTHING RETURNING id");
-        for r in query_all(c, &sql, values).await? {
-            inserted.insert(col::<String>(&r, "id")?);
-        }
+        let sql = format!("{insert} ON CONFLICT (channel, idempotency_key) DO NOTHING");
+        inserted += execute(c, &sql, values).await?;
     }
     Ok(inserted)
 }
 
-/// What many payments came to once their bills were paid: (id, allocated, credit,
-/// reactivated).
-pub async fn finish_payments(
+/// Which of these channels and idempotency keys are booked already: (channel, key).
+pub async fn booked_keys(
     c: &impl ConnectionTrait,
-    done: &[(String, i64, i64, bool)],
-) -> Result<()> {
-    const COLUMNS: &[(&str, Kind)] = &[
-        ("id", Kind::Text),
-        ("allocated", Kind::BigInt),
-        ("credit", Kind::BigInt),
-        ("reactivated", Kind::Bool),
-    ];
-    for chunk in done.chunks(500) {
+    keys: &[(&str, &str)],
+) -> Result<std::collections::HashSet<(String, String)>> {
+    const COLUMNS: &[(&str, Kind)] = &[("channel", Kind::Text), ("idempotency_key", Kind::Text)];
+    let mut out = std::collections::HashSet::new();
+    for chunk in keys.chunks(1000) {
         let mut rows = Rows::new(COLUMNS, chunk.len());
-        for (id, allocated, credit, reactivated) in chunk {
-            rows.push([
-                id.clone().into(),
-                (*allocated).into(),
-                (*credit).into(),
-                (*reactivated).into(),
-            ]);
+        for (channel, key) in chunk {
+            rows.push([(*channel).into(), (*key).into()]);
         }
         let (table, values) = rows.table(c, "v");
         let sql = format!(
-            "UPDATE payments SET allocated = v.allocated, credit = v.credit, \
-             reactivated = v.reactivated FROM {table} WHERE payments.id = v.id"
+            "SELECT p.channel, p.idempotency_key FROM {table} JOIN payments p \
+             ON p.channel = v.channel AND p.idempotency_key = v.idempotency_key"
         );
-        execute(c, &sql, values).await?;
+        for r in query_all(c, &sql, values).await? {
+            out.insert((col(&r, "channel")?, col(&r, "idempotency_key")?));
+        }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A virtual account number and the family it belongs to.

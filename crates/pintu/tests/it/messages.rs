@@ -1012,3 +1012,113 @@ async fn delivery_reports_mark_sent_messages_delivered_or_failed_once() {
         }
     }
 }
+
+/// A family's messages go to its head when the head has a phone, else to the oldest living
+/// member with one; a family without a phone gets none. The heads are read first, the other
+/// members only for the families whose head cannot be reached.
+#[tokio::test]
+async fn a_familys_messages_go_to_the_head_else_the_oldest_member_with_a_phone() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let member = |name: &str, born: &str, relationship: &str, phone: Option<&str>| {
+            json!({"full_name": name, "sex": "P", "birth_date": born,
+                   "relationship": relationship, "phone": phone})
+        };
+        let register = |serial: u32, members: Vec<Value>| {
+            let (app, token) = (&app, desa.token.clone());
+            async move {
+                let mut all = vec![json!({"nik": crate::nik(VILLAGE, serial),
+                    "full_name": format!("Kepala {serial}"), "sex": "L",
+                    "birth_date": "1978-03-15", "relationship": "KEPALA KELUARGA",
+                    "phone": if serial == 2 || serial == 3 { None } else { Some("0812 0000 0001") }})];
+                all.extend(members);
+                let resp = app
+                    .post(
+                        &token,
+                        "/api/v1/households",
+                        &json!({"village_code": VILLAGE, "address": "Jl. Mawar 1", "rt": "1",
+                                "rw": "1", "members": all}),
+                    )
+                    .await;
+                assert_eq!(resp.status(), 201);
+                let v = json_of(resp).await;
+                let ids: Vec<String> = v["person_ids"]
+                    .as_array()
+                    .expect("ids")
+                    .iter()
+                    .map(|id| id.as_str().expect("id").to_string())
+                    .collect();
+                (
+                    v["household_id"].as_str().expect("household").to_string(),
+                    ids,
+                )
+            }
+        };
+        // 1: the head has a phone, so has his mother, who is older.
+        let (reached, reached_ids) = register(
+            1,
+            vec![member(
+                "Wati",
+                "1950-01-01",
+                "ORANG TUA",
+                Some("0812 0000 0002"),
+            )],
+        )
+        .await;
+        // 2: no phone for the head; a son born after his mother, both with phones.
+        let (fallback, fallback_ids) = register(
+            2,
+            vec![
+                member("Anak", "2001-05-05", "ANAK", Some("0812 0000 0004")),
+                member("Ibu", "1981-02-02", "ISTRI", Some("0812 0000 0003")),
+            ],
+        )
+        .await;
+        // 3: nobody has a phone.
+        let (silent, _) = register(3, vec![member("Sri", "1982-01-01", "ISTRI", None)]).await;
+        // 4: the head has a phone but is recorded dead; the daughter has one.
+        let (widowed, widowed_ids) = register(
+            4,
+            vec![member(
+                "Putri",
+                "1999-09-09",
+                "ANAK",
+                Some("0812 0000 0005"),
+            )],
+        )
+        .await;
+        let c = app.pintu.store.conn();
+        pintu_store::execute(
+            c,
+            "UPDATE persons SET life_status = 'dead' WHERE id = ?",
+            vec![widowed_ids[0].clone().into()],
+        )
+        .await
+        .expect("death");
+
+        let families = vec![
+            reached.clone(),
+            fallback.clone(),
+            silent.clone(),
+            widowed.clone(),
+        ];
+        let to = outbox::family_recipients(c, &families)
+            .await
+            .expect("recipients");
+        let person = |household: &str| to.get(household).map(|r| r.0.clone());
+        assert_eq!(
+            person(&reached),
+            Some(reached_ids[0].clone()),
+            "{backend:?}"
+        );
+        assert_eq!(
+            person(&fallback),
+            Some(fallback_ids[2].clone()),
+            "the mother, older"
+        );
+        assert_eq!(person(&silent), None);
+        assert_eq!(person(&widowed), Some(widowed_ids[1].clone()));
+        assert_eq!(to[&reached].2, "+6281200000001");
+    }
+}

@@ -572,6 +572,105 @@ async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry()
     }
 }
 
+/// A channel that sends one key for the accounts of several families at once: the first
+/// booked is the only payment; the same account again gets its result, another account a
+/// conflict. On PostgreSQL the families' payments are booked by different tasks, whose
+/// batches each find the key free before either has inserted it.
+#[tokio::test]
+async fn one_key_sent_for_several_families_at_once_books_one_payment() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let mut vas = Vec::new();
+        for serial in 1..=8 {
+            vas.push(pbpu_family(&app, &desa.token, VILLAGE, serial).await);
+        }
+        bill(&app, "2026-11", (2026, 11, 2)).await;
+        for head in vas.iter_mut() {
+            *head = family_va(&app, &desa.token, head).await;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..40 {
+            for va in &vas {
+                let (client, url, va) = (
+                    app.client.clone(),
+                    app.url("/api/v1/payments/callbacks/bank_va"),
+                    va.clone(),
+                );
+                tasks.spawn(async move {
+                    let body = serde_json::to_vec(
+                        &json!({"va_number": va, "amount": 10_000, "reference": "BCA-SAME"}),
+                    )
+                    .expect("json");
+                    let ts = Utc::now().timestamp();
+                    let sig = pintu_service::sms::sign(TEST_PAYMENTS_SECRET, ts, &body);
+                    let resp = client
+                        .post(url)
+                        .header("content-type", "application/json")
+                        .header("idempotency-key", "BCA-SAME")
+                        .header("x-pintu-timestamp", ts.to_string())
+                        .header("x-pintu-signature", sig)
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("callback");
+                    let status = resp.status().as_u16();
+                    (status, va, resp.json::<Value>().await.expect("json"))
+                });
+            }
+        }
+        let mut answers = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            answers.push(r.expect("task"));
+        }
+        let firsts: Vec<&(u16, String, Value)> = answers
+            .iter()
+            .filter(|(status, ..)| *status == 201)
+            .collect();
+        assert_eq!(firsts.len(), 1, "{:?}", app.backend);
+        let (winner, id) = (&firsts[0].1, &firsts[0].2["payment"]["id"]);
+        for (status, va, v) in &answers {
+            match status {
+                201 => {}
+                200 => {
+                    assert_eq!(
+                        va, winner,
+                        "only the first account's retries are duplicates"
+                    );
+                    assert_eq!(&v["payment"]["id"], id);
+                }
+                409 => {
+                    assert_ne!(va, winner);
+                    assert_eq!(v["error"]["code"], "idempotency_conflict");
+                }
+                other => panic!("status {other}: {v}"),
+            }
+        }
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) AS n FROM journal_entries WHERE kind = 'payment'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) AS n FROM payment_allocations").await,
+            1
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT CAST(COALESCE(SUM(paid), 0) AS BIGINT) AS n FROM jkn_bills"
+            )
+            .await,
+            10_000
+        );
+        assert_ledger_consistent(&app).await;
+    }
+}
+
 async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let resp = c.get(app.url(path)).send().await.expect("page");
     let status = resp.status().as_u16();
