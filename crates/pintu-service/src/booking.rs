@@ -15,7 +15,7 @@
 //! A batch that fails as a whole is booked again one payment at a time, so that one bad
 //! payment fails alone.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,7 +28,7 @@ use pintu_store::jkn::BillRow;
 use pintu_store::payments::{self as q, AllocationRow, EntryRow, PaymentRow};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::payments::{Booked, wib_day};
+use crate::payments::{Booked, same_payment, wib_day};
 use crate::{Error, Result};
 
 /// Most payments booked in one transaction.
@@ -51,8 +51,9 @@ pub(crate) struct Request {
 /// What became of a payment handed to the booker.
 pub(crate) enum Outcome {
     Booked(Box<Booked>),
-    /// Its channel and key were booked before (or earlier in the same batch): nothing was
-    /// booked now; the first booking answers.
+    /// Its channel and key were booked before the batch: nothing was booked now; the first
+    /// booking answers. (A copy of a key the batch books is answered as `Booked`, marked a
+    /// duplicate.)
     Duplicate,
     /// The virtual account is no family's (perhaps an employer's).
     NotFamily,
@@ -211,7 +212,8 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
         .collect();
     let families = q::families_of_vas(store, &vas).await?;
     // The first of each channel and key is booked; the rest answer with it.
-    let mut leads: HashSet<(&str, &str)> = HashSet::new();
+    let mut leads: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut followers: Vec<(usize, usize)> = Vec::new();
     let mut todo: Vec<Todo> = Vec::with_capacity(requests.len());
     for (i, r) in requests.iter().enumerate() {
         let Some((household, village)) = families.get(&r.payment.va_number) else {
@@ -231,10 +233,11 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
             r.payment.channel.as_str(),
             r.payment.idempotency_key.as_str(),
         );
-        if !leads.insert(key) {
-            outcomes[i] = Some(Ok(Outcome::Duplicate));
+        if let Some(&lead) = leads.get(&key) {
+            followers.push((i, lead));
             continue;
         }
+        leads.insert(key, i);
         todo.push((
             i,
             PaymentRow {
@@ -275,6 +278,24 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
             allocations,
             duplicate: false,
         }))));
+    }
+    // A copy of a key the batch itself booked answers with that booking, read from memory.
+    for (i, lead) in followers {
+        let answer = match &outcomes[lead] {
+            Some(Ok(Outcome::Booked(first))) => {
+                let copy = &requests[i].payment;
+                same_payment(&first.payment, &copy.va_number, copy.amount).map(|()| {
+                    Outcome::Booked(Box::new(Booked {
+                        payment: first.payment.clone(),
+                        allocations: first.allocations.clone(),
+                        duplicate: true,
+                    }))
+                })
+            }
+            // Booked before the batch, or not at all: answered as any duplicate.
+            _ => Ok(Outcome::Duplicate),
+        };
+        outcomes[i] = Some(answer);
     }
     Ok(finish(outcomes))
 }

@@ -55,6 +55,18 @@ pub struct Booked {
     pub duplicate: bool,
 }
 
+/// A payment sent again under the key of `first` is the same payment only for the same
+/// account and amount; otherwise the key is reused, a conflict.
+pub(crate) fn same_payment(first: &PaymentRow, va: &str, amount: i64) -> Result<()> {
+    if first.va_number != va || first.amount != amount {
+        return Err(Error::Conflict {
+            code: "idempotency_conflict",
+            field: Some("idempotency_key".into()),
+        });
+    }
+    Ok(())
+}
+
 /// Which employer's bill a virtual account names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EmployerBillKind {
@@ -376,12 +388,7 @@ impl Pintu {
 
     /// The first booking of a key, unless the retry differs from it.
     async fn duplicate(&self, first: PaymentRow, va: &str, amount: i64) -> Result<Booked> {
-        if first.va_number != va || first.amount != amount {
-            return Err(Error::Conflict {
-                code: "idempotency_conflict",
-                field: Some("idempotency_key".into()),
-            });
-        }
+        same_payment(&first, va, amount)?;
         let allocations = q::allocations_of(self.store.conn(), &first.id).await?;
         Ok(Booked {
             payment: first,

@@ -515,9 +515,11 @@ async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry()
         let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
         bill(&app, "2026-11", (2026, 11, 2)).await;
         let va = family_va(&app, &desa.token, &head).await;
-        let body = json!({"va_number": va, "amount": 105_000, "reference": "BCA-1"});
         let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..1_000 {
+        for n in 0..1_000 {
+            // One in a hundred reuses the key for another amount.
+            let amount = if n % 100 == 7 { 99_000 } else { 105_000 };
+            let body = json!({"va_number": va, "amount": amount, "reference": "BCA-1"});
             let (client, url, body) = (
                 app.client.clone(),
                 app.url("/api/v1/payments/callbacks/bank_va"),
@@ -537,20 +539,35 @@ async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry()
                     .await
                     .expect("callback");
                 let status = resp.status().as_u16();
-                let v: Value = resp.json().await.expect("json");
-                (status, v["payment"]["id"].as_str().map(str::to_string))
+                (status, amount, resp.json::<Value>().await.expect("json"))
             });
         }
-        let mut created = 0;
-        let mut ids = std::collections::HashSet::new();
+        let mut answers = Vec::new();
         while let Some(r) = tasks.join_next().await {
-            let (status, id) = r.expect("task");
-            assert!(status == 200 || status == 201, "status {status}");
-            created += usize::from(status == 201);
-            ids.insert(id.expect("payment id"));
+            answers.push(r.expect("task"));
         }
-        assert_eq!(created, 1, "{:?}", app.backend);
-        assert_eq!(ids.len(), 1, "every duplicate got the first's result");
+        let firsts: Vec<_> = answers
+            .iter()
+            .filter(|(status, ..)| *status == 201)
+            .collect();
+        assert_eq!(firsts.len(), 1, "{:?}", app.backend);
+        let (amount, id) = (firsts[0].1, &firsts[0].2["payment"]["id"]);
+        let mut same = 0;
+        for (status, sent, v) in &answers {
+            if *sent == amount {
+                assert!(*status == 200 || *status == 201, "status {status}: {v}");
+                assert_eq!(
+                    &v["payment"]["id"], id,
+                    "every duplicate got the first's result"
+                );
+                assert_eq!(v["payment"]["amount"], json!(amount));
+                same += 1;
+            } else {
+                assert_eq!(*status, 409, "{v}");
+                assert_eq!(v["error"]["code"], "idempotency_conflict");
+            }
+        }
+        assert!(same == 990 || same == 10, "{same}");
         assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
         assert_eq!(
             count(
@@ -563,11 +580,74 @@ async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry()
         assert_eq!(
             count(
                 &app,
-                "SELECT COUNT(*) AS n FROM jkn_bills WHERE paid = 105000"
+                &format!("SELECT COUNT(*) AS n FROM jkn_bills WHERE paid = {amount}")
             )
             .await,
             1
         );
+        assert_ledger_consistent(&app).await;
+    }
+}
+
+/// Copies of a key that reach the booker together are booked in one batch: the first is
+/// the payment, a copy for the same amount gets its result, a copy for another amount a
+/// conflict, without reading the first booking back.
+#[tokio::test]
+async fn copies_of_a_key_in_one_batch_answer_with_the_first_or_conflict() {
+    use pintu_domain::payments::Channel;
+    use pintu_service::payments::PaymentInput;
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+        bill(&app, "2026-11", (2026, 11, 2)).await;
+        let va = family_va(&app, &desa.token, &head).await;
+        // Spawned before any runs: the booker takes them all in its first batch.
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..200 {
+            let (pintu, va) = (app.pintu.clone(), va.clone());
+            tasks.spawn(async move {
+                let amount = if n % 10 == 3 { 40_000 } else { 35_000 };
+                let input = PaymentInput {
+                    va_number: va,
+                    amount,
+                    reference: "BRI-5".into(),
+                    paid_at: None,
+                };
+                let booked = pintu
+                    .receive_payment(Channel::BankVa, "BRI-5", &input, Utc::now())
+                    .await;
+                (amount, booked)
+            });
+        }
+        let mut answers = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            answers.push(r.expect("task"));
+        }
+        let first = answers
+            .iter()
+            .filter_map(|(_, b)| b.as_ref().ok().filter(|b| !b.duplicate))
+            .collect::<Vec<_>>();
+        assert_eq!(first.len(), 1, "{:?}", app.backend);
+        let first = first[0].clone();
+        let mut conflicts = 0;
+        for (amount, booked) in &answers {
+            match booked {
+                Ok(b) => {
+                    assert_eq!(*amount, first.payment.amount);
+                    assert_eq!(b.payment.id, first.payment.id);
+                    assert_eq!(b.allocations.len(), first.allocations.len());
+                }
+                Err(pintu_service::Error::Conflict { code, .. }) => {
+                    assert_ne!(*amount, first.payment.amount);
+                    assert_eq!(*code, "idempotency_conflict");
+                    conflicts += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(conflicts == 20 || conflicts == 180, "{conflicts}");
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
         assert_ledger_consistent(&app).await;
     }
 }
