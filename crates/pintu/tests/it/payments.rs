@@ -507,39 +507,57 @@ async fn payments_from_every_channel_pay_the_oldest_bill_first_and_reconcile() {
     }
 }
 
+/// A test app with one PBPU family billed for November 2026: the app and the family's
+/// virtual account.
+async fn one_billed_family(backend: pintu_testkit::Backend) -> (TestApp, String) {
+    let app = spawn_app(backend).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+    bill(&app, "2026-11", (2026, 11, 2)).await;
+    let va = family_va(&app, &desa.token, &head).await;
+    (app, va)
+}
+
+const BANK_CALLBACKS: &str = "/api/v1/payments/callbacks/bank_va";
+
+/// Posts a bank callback signed with the test secret, from a task of its own: its status and
+/// body.
+async fn bank_callback(
+    client: reqwest::Client,
+    url: String,
+    key: &'static str,
+    body: Value,
+) -> (u16, Value) {
+    let body = serde_json::to_vec(&body).expect("json");
+    let ts = Utc::now().timestamp();
+    let sig = pintu_service::sms::sign(TEST_PAYMENTS_SECRET, ts, &body);
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .header("x-pintu-timestamp", ts.to_string())
+        .header("x-pintu-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .expect("callback");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("json"))
+}
+
 #[tokio::test]
 async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry() {
     for backend in backends() {
-        let app = spawn_app(backend).await;
-        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
-        let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
-        bill(&app, "2026-11", (2026, 11, 2)).await;
-        let va = family_va(&app, &desa.token, &head).await;
+        let (app, va) = one_billed_family(backend).await;
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..1_000 {
             // One in a hundred reuses the key for another amount.
             let amount = if n % 100 == 7 { 99_000 } else { 105_000 };
             let body = json!({"va_number": va, "amount": amount, "reference": "BCA-1"});
-            let (client, url, body) = (
-                app.client.clone(),
-                app.url("/api/v1/payments/callbacks/bank_va"),
-                serde_json::to_vec(&body).expect("json"),
-            );
+            let (client, url) = (app.client.clone(), app.url(BANK_CALLBACKS));
             tasks.spawn(async move {
-                let ts = Utc::now().timestamp();
-                let sig = pintu_service::sms::sign(TEST_PAYMENTS_SECRET, ts, &body);
-                let resp = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header("idempotency-key", "BCA-1")
-                    .header("x-pintu-timestamp", ts.to_string())
-                    .header("x-pintu-signature", sig)
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("callback");
-                let status = resp.status().as_u16();
-                (status, amount, resp.json::<Value>().await.expect("json"))
+                let (status, v) = bank_callback(client, url, "BCA-1", body).await;
+                (status, amount, v)
             });
         }
         let mut answers = Vec::new();
@@ -597,11 +615,7 @@ async fn copies_of_a_key_in_one_batch_answer_with_the_first_or_conflict() {
     use pintu_domain::payments::Channel;
     use pintu_service::payments::PaymentInput;
     for backend in backends() {
-        let app = spawn_app(backend).await;
-        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
-        let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
-        bill(&app, "2026-11", (2026, 11, 2)).await;
-        let va = family_va(&app, &desa.token, &head).await;
+        let (app, va) = one_billed_family(backend).await;
         // Spawned before any runs: the booker takes them all in its first batch.
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..200 {
@@ -672,30 +686,11 @@ async fn one_key_sent_for_several_families_at_once_books_one_payment() {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..40 {
             for va in &vas {
-                let (client, url, va) = (
-                    app.client.clone(),
-                    app.url("/api/v1/payments/callbacks/bank_va"),
-                    va.clone(),
-                );
+                let (client, url, va) = (app.client.clone(), app.url(BANK_CALLBACKS), va.clone());
                 tasks.spawn(async move {
-                    let body = serde_json::to_vec(
-                        &json!({"va_number": va, "amount": 10_000, "reference": "BCA-SAME"}),
-                    )
-                    .expect("json");
-                    let ts = Utc::now().timestamp();
-                    let sig = pintu_service::sms::sign(TEST_PAYMENTS_SECRET, ts, &body);
-                    let resp = client
-                        .post(url)
-                        .header("content-type", "application/json")
-                        .header("idempotency-key", "BCA-SAME")
-                        .header("x-pintu-timestamp", ts.to_string())
-                        .header("x-pintu-signature", sig)
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("callback");
-                    let status = resp.status().as_u16();
-                    (status, va, resp.json::<Value>().await.expect("json"))
+                    let body = json!({"va_number": va, "amount": 10_000, "reference": "BCA-SAME"});
+                    let (status, v) = bank_callback(client, url, "BCA-SAME", body).await;
+                    (status, va, v)
                 });
             }
         }
