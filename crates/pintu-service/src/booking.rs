@@ -203,7 +203,7 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
         .take(requests.len())
         .collect();
     // Which family each account is (an account never changes family): read before the
-    // transaction, which then holds the write lock only for as long as it writes.
+    // transaction, so that SQLite's write lock is not held for it.
     let vas: Vec<String> = requests
         .iter()
         .map(|r| r.payment.va_number.clone())
