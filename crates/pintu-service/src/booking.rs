@@ -316,13 +316,15 @@ async fn write_batch(
         .map(|(_, p)| (p.channel.as_str(), p.idempotency_key.as_str()))
         .collect();
     let booked_before = q::booked_keys(&tx, &keys).await?;
-    todo.retain(|(i, p)| {
-        let before = booked_before.contains(&(p.channel.clone(), p.idempotency_key.clone()));
-        if before {
-            outcomes[*i] = Some(Ok(Outcome::Duplicate));
-        }
-        !before
-    });
+    if !booked_before.is_empty() {
+        todo.retain(|(i, p)| {
+            let before = booked_before.contains(&(p.channel.clone(), p.idempotency_key.clone()));
+            if before {
+                outcomes[*i] = Some(Ok(Outcome::Duplicate));
+            }
+            !before
+        });
+    }
     if todo.is_empty() {
         tx.rollback().await?;
         return Ok(Some(Written::new()));
@@ -453,7 +455,7 @@ async fn write_batch(
     }
 
     // The payments go in with their totals; a key taken since it was checked undoes all.
-    let payments: Vec<PaymentRow> = written.iter().map(|(_, p, _)| p.clone()).collect();
+    let payments: Vec<&PaymentRow> = written.iter().map(|(_, p, _)| p).collect();
     if q::insert_payments(&tx, &payments).await? < payments.len() as u64 {
         tx.rollback().await?;
         return Ok(None);

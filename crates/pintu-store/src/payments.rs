@@ -86,7 +86,7 @@ const PAYMENT: &str = "SELECT id, channel, idempotency_key, reference, va_number
 /// is new. The first statement of the payment's transaction, so that a concurrent duplicate
 /// waits here for the first to commit and then finds it.
 pub async fn insert_payment(c: &impl ConnectionTrait, p: &PaymentRow) -> Result<bool> {
-    Ok(insert_payments(c, std::slice::from_ref(p)).await? == 1)
+    Ok(insert_payments(c, &[p]).await? == 1)
 }
 
 /// What a payment came to once its bills were paid.
@@ -1194,8 +1194,8 @@ const PAYMENT_COLUMNS: &[(&str, Kind)] = &[
 /// Inserts payments, each with its totals, unless their channel and key are booked already:
 /// how many were inserted. Two transactions inserting the same key race safely: the second
 /// waits for the first and inserts nothing.
-pub async fn insert_payments(c: &impl ConnectionTrait, payments: &[PaymentRow]) -> Result<u64> {
-    let mut sorted: Vec<&PaymentRow> = payments.iter().collect();
+pub async fn insert_payments(c: &impl ConnectionTrait, payments: &[&PaymentRow]) -> Result<u64> {
+    let mut sorted: Vec<&PaymentRow> = payments.to_vec();
     sorted.sort_by(|a, b| (&a.channel, &a.idempotency_key).cmp(&(&b.channel, &b.idempotency_key)));
     let mut inserted = 0;
     for chunk in sorted.chunks(500) {

@@ -518,6 +518,19 @@ async fn one_billed_family(backend: pintu_testkit::Backend) -> (TestApp, String)
     (app, va)
 }
 
+/// Exactly one payment was booked, with one ledger entry.
+async fn assert_one_payment_booked(app: &TestApp) {
+    assert_eq!(count(app, "SELECT COUNT(*) AS n FROM payments").await, 1);
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) AS n FROM journal_entries WHERE kind = 'payment'"
+        )
+        .await,
+        1
+    );
+}
+
 const BANK_CALLBACKS: &str = "/api/v1/payments/callbacks/bank_va";
 
 /// Posts a bank callback signed with the test secret, from a task of its own: its status and
@@ -586,15 +599,7 @@ async fn a_thousand_duplicate_callbacks_at_once_book_one_payment_and_one_entry()
             }
         }
         assert!(same == 990 || same == 10, "{same}");
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
-        assert_eq!(
-            count(
-                &app,
-                "SELECT COUNT(*) AS n FROM journal_entries WHERE kind = 'payment'"
-            )
-            .await,
-            1
-        );
+        assert_one_payment_booked(&app).await;
         assert_eq!(
             count(
                 &app,
@@ -661,7 +666,7 @@ async fn copies_of_a_key_in_one_batch_answer_with_the_first_or_conflict() {
             }
         }
         assert!(conflicts == 20 || conflicts == 180, "{conflicts}");
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
+        assert_one_payment_booked(&app).await;
         assert_ledger_consistent(&app).await;
     }
 }
@@ -721,15 +726,7 @@ async fn one_key_sent_for_several_families_at_once_books_one_payment() {
                 other => panic!("status {other}: {v}"),
             }
         }
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM payments").await, 1);
-        assert_eq!(
-            count(
-                &app,
-                "SELECT COUNT(*) AS n FROM journal_entries WHERE kind = 'payment'"
-            )
-            .await,
-            1
-        );
+        assert_one_payment_booked(&app).await;
         assert_eq!(
             count(&app, "SELECT COUNT(*) AS n FROM payment_allocations").await,
             1
