@@ -25,6 +25,7 @@ use pintu_domain::payments::{Account, Channel, Entry, OpenBill, allocate};
 use pintu_store::Store;
 use pintu_store::audit::AuditEntry;
 use pintu_store::jkn::BillRow;
+use pintu_store::outbox::Recipient;
 use pintu_store::payments::{self as q, AllocationRow, EntryRow, PaymentRow};
 use tokio::sync::{mpsc, oneshot};
 
@@ -251,9 +252,14 @@ async fn book_batch(store: &Store, requests: &[Request]) -> Result<Vec<Result<Ou
     if todo.is_empty() {
         return Ok(finish(outcomes));
     }
+    // Who each family's SMS goes to, read as committed on another task meanwhile (on an
+    // SQLite file, on the other core while the booker's thread writes).
+    let mut recipients = Recipients::read(store, &todo);
     let mut attempt = 1;
     let written = loop {
-        if let Some(written) = write_batch(store, requests, &mut todo, &mut outcomes).await? {
+        if let Some(written) =
+            write_batch(store, requests, &mut todo, &mut outcomes, &mut recipients).await?
+        {
             break written;
         }
         // A key was booked by another transaction after this one found it free (a channel
@@ -309,13 +315,16 @@ async fn write_batch(
     requests: &[Request],
     todo: &mut Vec<Todo>,
     outcomes: &mut [Option<Result<Outcome>>],
+    recipients: &mut Recipients,
 ) -> Result<Option<Written>> {
     let tx = store.begin_booking().await?;
     let keys: Vec<(&str, &str)> = todo
         .iter()
         .map(|(_, p)| (p.channel.as_str(), p.idempotency_key.as_str()))
         .collect();
-    let booked_before = q::booked_keys(&tx, &keys).await?;
+    // Until it first writes, its reads may go elsewhere (on SQLite, the reader connections).
+    let reads = store.booking_reads(&tx);
+    let booked_before = q::booked_keys(&reads, &keys).await?;
     if !booked_before.is_empty() {
         todo.retain(|(i, p)| {
             let before = booked_before.contains(&(p.channel.clone(), p.idempotency_key.clone()));
@@ -338,12 +347,12 @@ async fn write_batch(
     // A billing run for these families books before or after this, not in between.
     pintu_store::jkn::lock_families(&tx, &households).await?;
     let mut open: HashMap<String, Vec<BillRow>> = HashMap::new();
-    for bill in q::open_bills_of(&tx, &households).await? {
+    for bill in q::open_bills_of(&reads, &households).await? {
         open.entry(bill.household_id.clone())
             .or_default()
             .push(bill);
     }
-    let mut suspended = q::suspended_among(&tx, &households).await?;
+    let mut suspended = q::suspended_among(&reads, &households).await?;
 
     let mut bill_updates: HashMap<String, (i64, bool, DateTime<Utc>)> = HashMap::new();
     let mut bill_order: Vec<String> = Vec::new();
@@ -474,7 +483,7 @@ async fn write_batch(
         q::reactivate_families(&tx, families, *day, *now).await?;
     }
     // Each family is told by SMS.
-    let recipients = pintu_store::outbox::family_recipients(&tx, &households).await?;
+    let recipients = recipients.get().await?;
     let mut messages = Vec::with_capacity(written.len());
     for (at, text) in &texts {
         let payment = &written[*at].1;
@@ -501,6 +510,45 @@ async fn write_batch(
     tx.commit().await?;
     store.checkpoint_soon();
     Ok(Some(written))
+}
+
+/// Who the families of a batch's payments send their SMS to: being read on a task of its
+/// own, then read. Read as committed, outside the batch's transaction: a phone number changed
+/// while the batch is written may be missed by its messages, as by any sent a moment
+/// earlier.
+enum Recipients {
+    Reading(tokio::task::JoinHandle<Result<HashMap<String, Recipient>>>),
+    Read(HashMap<String, Recipient>),
+}
+
+impl Recipients {
+    /// Starts reading the recipients of the families of `todo`.
+    fn read(store: &Store, todo: &[Todo]) -> Recipients {
+        let households: Vec<String> = todo
+            .iter()
+            .map(|(_, p)| p.household_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let store = store.clone();
+        Recipients::Reading(tokio::spawn(async move {
+            Ok(pintu_store::outbox::family_recipients_committed(&store, &households).await?)
+        }))
+    }
+
+    /// The recipients, once read.
+    async fn get(&mut self) -> Result<&HashMap<String, Recipient>> {
+        if let Recipients::Reading(reading) = self {
+            let read = reading
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("recipients read stopped: {e}")))??;
+            *self = Recipients::Read(read);
+        }
+        match self {
+            Recipients::Read(read) => Ok(read),
+            Recipients::Reading(_) => unreachable!("read above"),
+        }
+    }
 }
 
 fn finish(outcomes: Vec<Option<Result<Outcome>>>) -> Vec<Result<Outcome>> {

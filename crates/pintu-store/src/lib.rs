@@ -40,7 +40,7 @@ use sea_orm::{
     DbErr, QueryResult, SqlErr, Statement, TransactionTrait, Value,
 };
 
-pub use read::{Col, FromRow, Row, RowMapper, fetch_all, fetch_one};
+pub use read::{BookingReads, Col, FromRow, Row, RowMapper, fetch_all, fetch_one};
 pub use scope::scope_filter;
 pub use sea_orm;
 

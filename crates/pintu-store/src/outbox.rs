@@ -161,18 +161,78 @@ pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> R
     Ok(())
 }
 
+/// Who a family's messages go to: (person, village, phone, language).
+pub type Recipient = (String, String, String, Option<String>);
+
 /// Who a family's messages go to: for each household, the head if they have a phone, else
-/// the first living member with one: (household, person, village, phone, language).
+/// the first living member with one: household → recipient. Read on `c` (a connection or a
+/// transaction).
 pub async fn family_recipients(
     c: &impl ConnectionTrait,
     households: &[String],
-) -> Result<std::collections::HashMap<String, (String, String, String, Option<String>)>> {
-    type Recipient = (String, String, String, Option<String>);
+) -> Result<std::collections::HashMap<String, Recipient>> {
+    recipients_read_by(c, households, |sql, values| async move {
+        fetch_all::<RecipientRow>(c, &sql, values).await
+    })
+    .await
+}
+
+/// [`family_recipients`] read outside any transaction, as committed (on an SQLite file on
+/// the store's own reader connections, which another task can step while a writer runs).
+pub async fn family_recipients_committed(
+    store: &crate::Store,
+    households: &[String],
+) -> Result<std::collections::HashMap<String, Recipient>> {
+    recipients_read_by(store.conn(), households, |sql, values| async move {
+        store.fetch_all::<RecipientRow>(&sql, values).await
+    })
+    .await
+}
+
+/// A member who may receive a family's messages, as [`family_recipients`] reads them.
+struct RecipientRow {
+    household_id: String,
+    person_id: String,
+    village_code: String,
+    phone: String,
+    relationship: Option<String>,
+    language: Option<String>,
+}
+
+impl FromRow for RecipientRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(RecipientRow {
+            household_id: col(row, "household_id")?,
+            person_id: col(row, "id")?,
+            village_code: col(row, "village_code")?,
+            phone: col(row, "phone")?,
+            relationship: col(row, "relationship")?,
+            language: col(row, "language")?,
+        })
+    }
+}
+
+impl RecipientRow {
+    fn recipient(self) -> Recipient {
+        (self.person_id, self.village_code, self.phone, self.language)
+    }
+}
+
+/// [`family_recipients`], each read made by `read` (statement, values).
+async fn recipients_read_by<F, Fut>(
+    c: &impl ConnectionTrait,
+    households: &[String],
+    read: F,
+) -> Result<std::collections::HashMap<String, Recipient>>
+where
+    F: Fn(String, Vec<sea_orm::Value>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<RecipientRow>>>,
+{
     let mut out: std::collections::HashMap<String, Recipient> = Default::default();
     // PostgreSQL reads the families from one JSON parameter, whose length its planner does
     // not guess: it looks up each family's members. (Given a list of a few hundred
     // placeholders, it would rather read every person, up to about a million.)
-    let read = |list: &str, only_heads: bool| {
+    let sql = |list: &str, only_heads: bool| {
         format!(
             "SELECT m.household_id, p.id, p.village_code, p.phone, m.relationship, \
              rp.language FROM household_members m JOIN persons p ON p.id = m.person_id \
@@ -192,10 +252,10 @@ pub async fn family_recipients(
     for chunk in households.chunks(1000) {
         // The heads first: one person a family to look up rather than all of its members.
         let (list, values) = crate::rows::keys_in(c, chunk);
-        for r in &crate::query_all(c, &read(&list, true), values).await? {
-            let household: String = col(r, "household_id")?;
-            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(household) {
-                e.insert(recipient(r)?);
+        for r in read(sql(&list, true), values).await? {
+            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(r.household_id.clone())
+            {
+                e.insert(r.recipient());
             }
         }
         // Then the families whose head has no phone (or is recorded in other words).
@@ -209,31 +269,20 @@ pub async fn family_recipients(
         }
         let (list, values) = crate::rows::keys_in(c, &rest);
         let mut is_head: std::collections::HashMap<String, bool> = Default::default();
-        for r in &crate::query_all(c, &read(&list, false), values).await? {
-            let household: String = col(r, "household_id")?;
-            let relationship: Option<String> = col(r, "relationship")?;
-            let head = relationship
+        for r in read(sql(&list, false), values).await? {
+            let head = r
+                .relationship
                 .as_deref()
                 .and_then(pintu_domain::Relationship::parse)
                 == Some(pintu_domain::Relationship::Head);
-            if out.contains_key(&household) && (!head || is_head[&household]) {
+            if out.contains_key(&r.household_id) && (!head || is_head[&r.household_id]) {
                 continue;
             }
-            is_head.insert(household.clone(), head);
-            out.insert(household, recipient(r)?);
+            is_head.insert(r.household_id.clone(), head);
+            out.insert(r.household_id.clone(), r.recipient());
         }
     }
     Ok(out)
-}
-
-/// A recipient as [`family_recipients`] reads them: (person, village, phone, language).
-fn recipient(r: &sea_orm::QueryResult) -> Result<(String, String, String, Option<String>)> {
-    Ok((
-        col(r, "id")?,
-        col(r, "village_code")?,
-        col(r, "phone")?,
-        col(r, "language")?,
-    ))
 }
 
 /// Claims up to `limit` messages due at `now` — queued ones whose time has come, and ones

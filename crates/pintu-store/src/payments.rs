@@ -8,13 +8,18 @@ use sea_orm::{ConnectionTrait, DbBackend, Value};
 use serde::Serialize;
 
 use crate::jkn::{BILL, BillRow};
-use crate::rows::{Kind, Rows, keys_in};
+use crate::rows::{Kind, Rows, keys_in, keys_in_on};
 use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one, query_all, scope_filter};
 
 /// `FOR UPDATE` on PostgreSQL, where concurrent writers must queue on the rows they change;
 /// nothing on SQLite, where a writing transaction holds the whole database.
 fn for_update(c: &impl ConnectionTrait) -> &'static str {
-    if c.get_database_backend() == DbBackend::Postgres {
+    for_update_on(c.get_database_backend())
+}
+
+/// [`for_update`] for a statement on `backend`.
+fn for_update_on(backend: DbBackend) -> &'static str {
+    if backend == DbBackend::Postgres {
         " FOR UPDATE"
     } else {
         ""
@@ -1232,7 +1237,7 @@ pub async fn insert_payments(c: &impl ConnectionTrait, payments: &[&PaymentRow])
 
 /// Which of these channels and idempotency keys are booked already: (channel, key).
 pub async fn booked_keys(
-    c: &impl ConnectionTrait,
+    reads: &crate::BookingReads<'_>,
     keys: &[(&str, &str)],
 ) -> Result<std::collections::HashSet<(String, String)>> {
     const COLUMNS: &[(&str, Kind)] = &[("channel", Kind::Text), ("idempotency_key", Kind::Text)];
@@ -1242,16 +1247,31 @@ pub async fn booked_keys(
         for (channel, key) in chunk {
             rows.push([(*channel).into(), (*key).into()]);
         }
-        let (table, values) = rows.table(c, "v");
+        let (table, values) = rows.table_on(reads.backend(), "v");
         let sql = format!(
             "SELECT p.channel, p.idempotency_key FROM {table} JOIN payments p \
              ON p.channel = v.channel AND p.idempotency_key = v.idempotency_key"
         );
-        for r in query_all(c, &sql, values).await? {
-            out.insert((col(&r, "channel")?, col(&r, "idempotency_key")?));
+        for key in reads.fetch_all::<BookedKey>(&sql, values).await? {
+            out.insert((key.channel, key.idempotency_key));
         }
     }
     Ok(out)
+}
+
+/// A channel and idempotency key booked.
+struct BookedKey {
+    channel: String,
+    idempotency_key: String,
+}
+
+impl FromRow for BookedKey {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(BookedKey {
+            channel: col(row, "channel")?,
+            idempotency_key: col(row, "idempotency_key")?,
+        })
+    }
 }
 
 /// A virtual account number and the family it belongs to.
@@ -1298,39 +1318,48 @@ pub async fn families_of_vas(
 /// up by their index: with a long list it would otherwise read every open bill through the
 /// status index (ten times slower for five hundred families of a million people).
 pub async fn open_bills_of(
-    c: &impl ConnectionTrait,
+    reads: &crate::BookingReads<'_>,
     households: &[String],
 ) -> Result<Vec<BillRow>> {
     let mut out = Vec::new();
     for chunk in households.chunks(1000) {
-        let (list, values) = keys_in(c, chunk);
+        let (list, values) = keys_in_on(reads.backend(), chunk);
         let sql = format!(
             "{BILL} WHERE household_id IN {list} AND status || '' = 'open' \
              ORDER BY household_id, period{}",
-            for_update(c)
+            for_update_on(reads.backend())
         );
-        out.extend(fetch_all::<BillRow>(c, &sql, values).await?);
+        out.extend(reads.fetch_all::<BillRow>(&sql, values).await?);
     }
     Ok(out)
 }
 
 /// Those of the families with a suspended member.
 pub async fn suspended_among(
-    c: &impl ConnectionTrait,
+    reads: &crate::BookingReads<'_>,
     households: &[String],
 ) -> Result<std::collections::HashSet<String>> {
     let mut out = std::collections::HashSet::new();
     for chunk in households.chunks(1000) {
-        let (list, values) = keys_in(c, chunk);
+        let (list, values) = keys_in_on(reads.backend(), chunk);
         let sql = format!(
             "SELECT DISTINCT household_id FROM jkn_members WHERE status = 'suspended' \
              AND household_id IN {list}"
         );
-        for r in query_all(c, &sql, values).await? {
-            out.insert(col::<String>(&r, "household_id")?);
+        for family in reads.fetch_all::<Household>(&sql, values).await? {
+            out.insert(family.0);
         }
     }
     Ok(out)
+}
+
+/// A household's id.
+struct Household(String);
+
+impl FromRow for Household {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        Ok(Household(col(row, "household_id")?))
+    }
 }
 
 /// Puts amounts on many bills: (bill, amount added, settles it, when).

@@ -182,6 +182,47 @@ impl Store {
     }
 }
 
+/// Where the payment booker's reads go until its transaction first writes.
+///
+/// On an SQLite file the booker holds the write lock from the start of its transaction
+/// ([`Store::begin_booking`]): until it writes, nothing can commit, and the store's reader
+/// connections see exactly what the transaction sees. They read it without handing each
+/// statement to sqlx's worker thread and each row back. Everywhere else the reads go through
+/// the transaction itself (on PostgreSQL they also take its locks).
+pub enum BookingReads<'a> {
+    Transaction(&'a sea_orm::DatabaseTransaction),
+    Readers(&'a Store),
+}
+
+impl Store {
+    /// Where the reads of `tx`, a transaction from [`Store::begin_booking`], go until it
+    /// first writes.
+    pub fn booking_reads<'a>(&'a self, tx: &'a sea_orm::DatabaseTransaction) -> BookingReads<'a> {
+        if self.sqlite_file.is_some() && self.readers.is_some() {
+            BookingReads::Readers(self)
+        } else {
+            BookingReads::Transaction(tx)
+        }
+    }
+}
+
+impl BookingReads<'_> {
+    pub fn backend(&self) -> sea_orm::DbBackend {
+        match self {
+            BookingReads::Transaction(tx) => tx.get_database_backend(),
+            BookingReads::Readers(store) => store.backend(),
+        }
+    }
+
+    /// The rows of a read, mapped with `T::from_row`.
+    pub async fn fetch_all<T: FromRow>(&self, sql: &str, values: Vec<Value>) -> Result<Vec<T>> {
+        match self {
+            BookingReads::Transaction(tx) => fetch_all(*tx, sql, values).await,
+            BookingReads::Readers(store) => store.fetch_all(sql, values).await,
+        }
+    }
+}
+
 /// The rows of a read on `c` (a connection or a transaction), mapped with `T::from_row`.
 pub async fn fetch_all<T: FromRow>(
     c: &impl ConnectionTrait,
