@@ -512,10 +512,9 @@ async fn write_batch(
     Ok(Some(written))
 }
 
-/// Who the families of a batch's payments send their SMS to: being read on a task of its
-/// own, then read. Read as committed, outside the batch's transaction: a phone number changed
-/// while the batch is written may be missed by its messages, as by any sent a moment
-/// earlier.
+/// Whom the SMS to the families of a batch go to: being read on a task of its own, then
+/// read. Read as committed, outside the batch's transaction: a phone number changed while
+/// the batch is written may be missed by its messages, as by any sent a moment earlier.
 enum Recipients {
     Reading(tokio::task::JoinHandle<Result<HashMap<String, Recipient>>>),
     Read(HashMap<String, Recipient>),
