@@ -338,12 +338,7 @@ async fn write_batch(
         tx.rollback().await?;
         return Ok(Some(Written::new()));
     }
-    let households: Vec<String> = todo
-        .iter()
-        .map(|(_, p)| p.household_id.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let households = families_of(todo);
     // A billing run for these families books before or after this, not in between.
     pintu_store::jkn::lock_families(&tx, &households).await?;
     let mut open: HashMap<String, Vec<BillRow>> = HashMap::new();
@@ -512,6 +507,15 @@ async fn write_batch(
     Ok(Some(written))
 }
 
+/// The families of the payments to book, each once, in order.
+fn families_of(todo: &[Todo]) -> Vec<String> {
+    todo.iter()
+        .map(|(_, p)| p.household_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// Whom the SMS to the families of a batch go to: being read on a task of its own, then
 /// read. Read as committed, outside the batch's transaction: a phone number changed while
 /// the batch is written may be missed by its messages, as by any sent a moment earlier.
@@ -523,12 +527,7 @@ enum Recipients {
 impl Recipients {
     /// Starts reading the recipients of the families of `todo`.
     fn read(store: &Store, todo: &[Todo]) -> Recipients {
-        let households: Vec<String> = todo
-            .iter()
-            .map(|(_, p)| p.household_id.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let households = families_of(todo);
         let store = store.clone();
         Recipients::Reading(tokio::spawn(async move {
             Ok(pintu_store::outbox::family_recipients_committed(&store, &households).await?)
