@@ -201,7 +201,9 @@ impl Pintu {
 
     /// The living people registered with this number.
     async fn senders(&self, number: &str) -> Result<Vec<PersonRow>> {
-        let tail = &number[number.len().saturating_sub(9)..];
+        let tail = &number[number
+            .len()
+            .saturating_sub(pintu_store::registry::PHONE_TAIL_DIGITS)..];
         let found =
             pintu_store::registry::persons_with_phone_ending(self.store.conn(), tail, 50).await?;
         Ok(found

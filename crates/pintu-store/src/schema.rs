@@ -110,6 +110,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "payments' references by reference first; bills paid in place",
         bills_paid_in_place,
     ),
+    (33, "people found by their phone number", phone_tails),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2254,6 +2255,23 @@ fn bills_paid_in_place() -> Vec<Ddl> {
         // rewrites it in place (a HOT update, no new index entries) when its page has room.
         // Bills are written once a month and paid in parts: a fifth of each page is kept.
         Ddl::Postgres("ALTER TABLE jkn_bills SET (fillfactor = 80)"),
+    ]
+}
+
+fn phone_tails() -> Vec<Ddl> {
+    // An SMS names its sender by number alone: the people registered with it were found by
+    // reading every person (0.17 s an SMS at 300,000 people). The number's last nine digits,
+    // with its separators taken out, find them through this index instead; the query spells
+    // the expression the same way ([`crate::registry::PHONE_TAIL_SQLITE`] and `_PG`).
+    vec![
+        Ddl::Sqlite(
+            "CREATE INDEX ix_persons_phone_tail ON persons (substr(REPLACE(REPLACE(REPLACE(\
+             REPLACE(phone, ' ', ''), '-', ''), '+', ''), '.', ''), -9)) WHERE phone IS NOT NULL",
+        ),
+        Ddl::Postgres(
+            "CREATE INDEX ix_persons_phone_tail ON persons (right(REPLACE(REPLACE(REPLACE(\
+             REPLACE(phone, ' ', ''), '-', ''), '+', ''), '.', ''), 9)) WHERE phone IS NOT NULL",
+        ),
     ]
 }
 

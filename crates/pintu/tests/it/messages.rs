@@ -1122,3 +1122,73 @@ async fn a_familys_messages_go_to_the_head_else_the_oldest_member_with_a_phone()
         assert_eq!(to[&reached].2, "+6281200000001");
     }
 }
+
+/// The plan of `sql` (its parameters `values`) on the store's backend, one line a step. On
+/// PostgreSQL with sequential scans priced out, so that a usable index shows even in a small
+/// table.
+async fn plan_of(app: &TestApp, sql: &str, values: Vec<pintu_store::sea_orm::Value>) -> String {
+    use pintu_store::sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let c = app.pintu.store.conn();
+    let tx = c.begin().await.expect("begin");
+    let (explain, column) = match c.get_database_backend() {
+        DbBackend::Postgres => {
+            tx.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .expect("set");
+            ("EXPLAIN", "QUERY PLAN")
+        }
+        _ => ("EXPLAIN QUERY PLAN", "detail"),
+    };
+    let rows = tx
+        .query_all_raw(pintu_store::stmt(&tx, &format!("{explain} {sql}"), values))
+        .await
+        .expect("explain");
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", column).expect("plan line"))
+        .collect();
+    tx.rollback().await.expect("rollback");
+    lines.join("\n")
+}
+
+#[tokio::test]
+async fn an_sms_sender_is_found_through_the_index_of_phone_numbers() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        // Every head registered here has the phone 0812 3456 7890.
+        let one = family(&app, &kab.token, VILLAGE, 1, 2).await;
+        let two = family(&app, &kab.token, VILLAGE, 2, 2).await;
+        let resp = app
+            .patch(
+                &kab.token,
+                &format!("/api/v1/persons/{}", two[0]),
+                &json!({"phone": "0813 9999 0000", "reason": "nomor baru"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        let c = app.pintu.store.conn();
+        let found = pintu_store::registry::persons_with_phone_ending(c, "234567890", 50)
+            .await
+            .expect("lookup");
+        let ids: Vec<&str> = found.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, [one[0].as_str()], "{backend:?}");
+        let other = pintu_store::registry::persons_with_phone_ending(c, "399990000", 50)
+            .await
+            .expect("lookup");
+        assert_eq!(other.len(), 1, "{backend:?}");
+        assert_eq!(other[0].id, two[0]);
+        // Fewer digits than the index holds find nobody, rather than reading every phone.
+        let short = pintu_store::registry::persons_with_phone_ending(c, "4567890", 50)
+            .await
+            .expect("lookup");
+        assert!(short.is_empty(), "{backend:?}");
+
+        let sql = pintu_store::registry::phone_lookup_sql(c.get_database_backend());
+        let plan = plan_of(&app, &sql, vec!["234567890".into(), 50i64.into()]).await;
+        assert!(
+            plan.contains("ix_persons_phone_tail"),
+            "{backend:?}: the lookup reads the index of phones, not every person:\n{plan}"
+        );
+    }
+}
