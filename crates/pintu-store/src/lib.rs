@@ -176,8 +176,16 @@ impl Store {
         &self.db
     }
 
+    /// A transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting
+    /// for it as for any lock: most transactions read before they write, and one begun
+    /// deferred reads a snapshot that another connection's commit makes stale, after which
+    /// its first write fails at once (`SQLITE_BUSY_SNAPSHOT`), whatever the busy timeout.
+    /// Readers are not held up (WAL); a transaction only reads is better not begun at all.
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
-        Ok(self.db.begin().await?)
+        Ok(match self.backend() {
+            DbBackend::Sqlite => self.db.begin_with_options(immediate()).await?,
+            _ => self.db.begin().await?,
+        })
     }
 
     /// A transaction that reads and writes many rows at once (a billing run's, a batch of
@@ -187,7 +195,7 @@ impl Store {
     /// made while a table was still small (payments at the start of a run), would go on
     /// reading the whole table once it has grown.
     pub async fn begin_bulk(&self) -> Result<DatabaseTransaction> {
-        let tx = self.db.begin().await?;
+        let tx = self.begin().await?;
         if self.backend() == DbBackend::Postgres {
             tx.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
                 .await?;
@@ -214,15 +222,8 @@ impl Store {
     /// each), and holds the write lock from its start. On PostgreSQL it is
     /// [`Store::begin_bulk`].
     pub async fn begin_booking(&self) -> Result<DatabaseTransaction> {
-        let immediate = sea_orm::TransactionOptions {
-            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
         let Some(path) = &self.sqlite_file else {
-            return match self.backend() {
-                DbBackend::Sqlite => Ok(self.db.begin_with_options(immediate).await?),
-                _ => self.begin_bulk().await,
-            };
+            return self.begin_bulk().await;
         };
         let booking = self
             .booking
@@ -231,7 +232,7 @@ impl Store {
         booking.make_room().await;
         // It reads the families' bills before it writes: it takes the write lock at once, so
         // that no other writer can commit between its reads and its writes.
-        Ok(booking.db.begin_with_options(immediate).await?)
+        Ok(booking.db.begin_with_options(immediate()).await?)
     }
 
     /// Asks for the WAL the booker wrote to be copied back into the SQLite file, on a thread
@@ -283,6 +284,14 @@ fn sqlite_options(o: SqliteConnectOptions) -> SqliteConnectOptions {
         // Pages read through a memory map, not a system call each: a matching run reads the
         // whole area's people.
         .pragma("mmap_size", SQLITE_MMAP_SIZE)
+}
+
+/// A transaction that takes SQLite's write lock at its start (nothing else on PostgreSQL).
+fn immediate() -> sea_orm::TransactionOptions {
+    sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    }
 }
 
 /// The file path of a `sqlite://` URL, if it is one and not in memory.

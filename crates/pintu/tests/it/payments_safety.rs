@@ -13,7 +13,7 @@ use pintu_domain::access::Scope;
 use pintu_domain::payments::Channel;
 use pintu_service::payments::PaymentInput;
 use pintu_service::{Ctx, Pintu};
-use pintu_store::sea_orm::ConnectionTrait;
+use pintu_store::sea_orm::{ConnectionTrait, TransactionTrait};
 use rand::Rng;
 
 /// The value of the `n` column of a one-row query.
@@ -1566,7 +1566,15 @@ async fn a_wal_past_its_limit_is_started_over_even_when_the_checkpoint_is_behind
     // A reader that began before the first part was booked keeps the checkpoint from
     // copying it back, as a steady flow of payments does, until the checkpoint thread has
     // reported the WAL past its limit and behind.
-    let reader = first.store.begin().await.expect("reader");
+    let reader = first
+        .store
+        .conn()
+        .begin_with_options(pintu_store::sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(pintu_store::sea_orm::SqliteTransactionMode::Deferred),
+            ..Default::default()
+        })
+        .await
+        .expect("reader");
     number(&reader, "SELECT COUNT(*) AS n FROM payments").await;
     everyone_pays(&pintu, &bills, "FIRST").await;
     // The booker decides from the checkpoint thread's last report, which follows the batch

@@ -661,3 +661,98 @@ fn under_ci_the_contract_tests_run_on_postgresql_too() {
     }
     assert!(backends().contains(&pintu_testkit::Backend::Sqlite));
 }
+
+/// A transaction of the store that reads before it writes (most of them: a deposit reads the
+/// agent's cash, then records it) commits while other connections keep committing: on an
+/// SQLite file a transaction begun deferred would have read a snapshot that the others'
+/// commits made stale, and its first write would fail at once (`SQLITE_BUSY`), whatever the
+/// busy timeout.
+#[tokio::test]
+async fn a_transaction_that_reads_then_writes_commits_while_others_commit() {
+    use pintu_store::sea_orm::ConnectionTrait;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let store = app.pintu.store.clone();
+        store
+            .conn()
+            .execute_unprepared(
+                "CREATE TABLE scratch_counters (id integer PRIMARY KEY, n bigint NOT NULL)",
+            )
+            .await
+            .expect("table");
+        store
+            .conn()
+            .execute_unprepared("INSERT INTO scratch_counters (id, n) VALUES (1, 0), (2, 0)")
+            .await
+            .expect("rows");
+        // Another connection commits all the while.
+        let stop = Arc::new(AtomicBool::new(false));
+        let others = Arc::new(AtomicU64::new(0));
+        let writer = {
+            let (store, stop, others) = (store.clone(), stop.clone(), others.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    store
+                        .conn()
+                        .execute_unprepared("UPDATE scratch_counters SET n = n + 1 WHERE id = 2")
+                        .await
+                        .expect("other commit");
+                    others.fetch_add(1, Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let mut failures = Vec::new();
+        for _ in 0..40 {
+            let tx = store.begin().await.expect("begin");
+            let attempt = async {
+                let row = pintu_store::query_one(
+                    &tx,
+                    "SELECT n FROM scratch_counters WHERE id = 1",
+                    vec![],
+                )
+                .await?
+                .expect("row");
+                let n: i64 = pintu_store::col(&row, "n")?;
+                tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+                pintu_store::execute(
+                    &tx,
+                    "UPDATE scratch_counters SET n = ? WHERE id = 1",
+                    vec![(n + 1).into()],
+                )
+                .await?;
+                Ok::<_, pintu_store::StoreError>(())
+            }
+            .await;
+            match attempt {
+                Ok(()) => tx.commit().await.expect("commit"),
+                Err(e) => {
+                    failures.push(e.to_string());
+                    tx.rollback().await.ok();
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.await.expect("writer");
+        assert!(
+            others.load(Ordering::Relaxed) > 0,
+            "{backend:?}: the other connection committed"
+        );
+        assert_eq!(failures, Vec::<String>::new(), "{backend:?}");
+        let row = pintu_store::query_one(
+            store.conn(),
+            "SELECT n FROM scratch_counters WHERE id = 1",
+            vec![],
+        )
+        .await
+        .expect("read")
+        .expect("row");
+        assert_eq!(
+            pintu_store::col::<i64>(&row, "n").expect("n"),
+            40,
+            "{backend:?}"
+        );
+    }
+}
