@@ -207,6 +207,16 @@ fn note(value: Option<&str>, invalid: &mut Invalid) -> Option<String> {
 }
 
 /// The household id of the resident acting.
+/// The portal itself, which records what residents send: a resident is no officer.
+fn portal_ctx(ctx: &Ctx) -> Ctx {
+    Ctx::new(
+        Actor::System {
+            job: "portal".into(),
+        },
+        ctx.request_id.clone(),
+    )
+}
+
 fn resident_household(ctx: &Ctx) -> Result<(&str, Option<&str>)> {
     match &ctx.actor {
         Actor::Resident {
@@ -576,13 +586,7 @@ impl Pintu {
             Actor::Resident { village, .. } => village.to_string(),
             _ => return Err(Error::Forbidden),
         };
-        // Recorded by the portal itself: the resident is no officer.
-        let portal = Ctx::new(
-            Actor::System {
-                job: "portal".into(),
-            },
-            ctx.request_id.clone(),
-        );
+        let portal = portal_ctx(ctx);
         let complaint = self
             .record_complaint(
                 &portal,
@@ -609,6 +613,44 @@ impl Pintu {
             )
             .await?;
         Ok(complaint)
+    }
+
+    /// Attaches a file (a PDF, JPEG or PNG of at most 2 MiB; at most five a complaint) to a
+    /// complaint the resident made in the portal. Any other complaint does not exist for
+    /// them.
+    pub async fn attach_to_my_complaint(
+        &self,
+        ctx: &Ctx,
+        complaint_id: &str,
+        file_name: &str,
+        content: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<pintu_store::complaints::AttachmentRow> {
+        let (person_id, _) = resident_household(ctx)?;
+        let id = pintu_store::parse_id(complaint_id).ok_or(Error::NotFound)?;
+        let portal = portal_ctx(ctx);
+        let mine = pintu_store::complaints::get(self.store.conn(), &Scope::National, &id)
+            .await?
+            .filter(|c| {
+                c.channel == "portal"
+                    && c.created_by == portal.actor.label()
+                    && c.complainant_person_id.as_deref() == Some(person_id)
+            })
+            .ok_or(Error::NotFound)?;
+        let row = self
+            .attach_to_complaint(&portal, &mine.id, file_name, content, now)
+            .await?;
+        self.audit
+            .record(
+                ctx,
+                "resident.complaint_attachment",
+                "complaint",
+                Some(&mine.id),
+                Some(&mine.village_code),
+                Some(format!("attachment={}", row.id)),
+            )
+            .await?;
+        Ok(row)
     }
 
     /// A member of the resident's household; any other person does not exist for them.

@@ -571,7 +571,7 @@ async fn step(
 /// The multipart form of an attachment.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-struct AttachmentUpload {
+pub(crate) struct AttachmentUpload {
     /// A PDF, JPEG or PNG of at most 2 MiB.
     #[schema(format = Binary)]
     file: Vec<u8>,
@@ -588,6 +588,20 @@ async fn attach(
     Path(id): Path<String>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<AttachmentOut>), ApiError> {
+    let (name, data) = read_attachment(&c, form).await?;
+    let row = s
+        .pintu
+        .attach_to_complaint(&c.ctx, &id, &name, data, Utc::now())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// The file of an attachment's form: its name and content.
+pub(crate) async fn read_attachment(
+    c: &ApiCtx,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(String, Vec<u8>), ApiError> {
     let form = form.map_err(|_| {
         ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             .with_lang(c.lang)
@@ -600,15 +614,10 @@ async fn attach(
                 .with_lang(c.lang)
                 .with_request_id(c.ctx.request_id.clone())
         })?;
-    let Some(data) = upload.data else {
-        return Err(c.err(pintu_service::Error::invalid("file", "required")));
-    };
-    let row = s
-        .pintu
-        .attach_to_complaint(&c.ctx, &id, &upload.file_name, data, Utc::now())
-        .await
-        .map_err(|e| c.err(e))?;
-    Ok((StatusCode::CREATED, Json(row.into())))
+    match upload.data {
+        Some(data) => Ok((upload.file_name, data)),
+        None => Err(c.err(pintu_service::Error::invalid("file", "required"))),
+    }
 }
 
 /// An attachment's content.

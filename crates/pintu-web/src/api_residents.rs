@@ -30,6 +30,7 @@ const MAX_DOCUMENT_BODY: usize = pintu_domain::applications::MAX_DOCUMENT_BYTES 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(add_my_document))
+        .routes(routes!(attach_to_my_complaint))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BODY))
         .routes(routes!(start_login))
         .routes(routes!(verify_login))
@@ -564,6 +565,27 @@ async fn complain(
             },
             Utc::now(),
         )
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// Attach a file to a complaint I made here (a PDF, JPEG or PNG of at most 2 MiB; at most
+/// 5 a complaint). Other complaints are not found.
+#[utoipa::path(post, path = "/api/v1/me/complaints/{id}/attachments", tag = "me", params(("id" = String, Path)),
+    request_body(content = crate::api_complaints::AttachmentUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = crate::api_complaints::AttachmentOut), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn attach_to_my_complaint(
+    State(s): State<AppState>,
+    ResidentApi(c): ResidentApi,
+    Path(id): Path<String>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<crate::api_complaints::AttachmentOut>), ApiError> {
+    let (name, data) = crate::api_complaints::read_attachment(&c, form).await?;
+    let row = s
+        .pintu
+        .attach_to_my_complaint(&c.ctx, &id, &name, data, Utc::now())
         .await
         .map_err(|e| c.err(e))?;
     Ok((StatusCode::CREATED, Json(row.into())))

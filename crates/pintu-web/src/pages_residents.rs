@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequest, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -48,7 +48,14 @@ pub fn router() -> Router<AppState> {
         .route("/me/applications/{id}/steps", post(step))
         .route("/me/applications/{id}/documents/{doc}", get(download))
         .route("/me/change", get(change_form).post(request_change))
-        .route("/me/complaints", get(complaint_form).post(complain))
+        .route(
+            "/me/complaints",
+            get(complaint_form)
+                .post(complain)
+                .layer(DefaultBodyLimit::max(
+                    pintu_service::complaints::MAX_ATTACHMENT_BYTES + 256 * 1024,
+                )),
+        )
         .route("/change-requests", get(requests_page))
         .route("/change-requests/{id}/confirm", post(confirm))
         .route("/change-requests/{id}/reject", post(reject))
@@ -741,6 +748,9 @@ struct ComplaintForm {
     programme: String,
     #[serde(default)]
     description: String,
+    /// A file came with a form sent back for another reason: it is not kept.
+    #[serde(skip)]
+    file_again: bool,
 }
 
 fn complaint_page(
@@ -773,30 +783,100 @@ async fn complaint_form(r: ResidentPage) -> Response {
     )
 }
 
+/// A complaint from the form, with at most one file (the form is sent as multipart; one
+/// without a file may come URL-encoded). A file that cannot be attached (too large, not a
+/// PDF, JPEG or PNG) sends the form back with nothing saved.
 async fn complain(
     State(state): State<AppState>,
     r: ResidentPage,
-    Form(f): Form<ComplaintForm>,
+    request: axum::extract::Request,
 ) -> Response {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut posted = if multipart {
+        match Multipart::from_request(request, &state).await {
+            Ok(form) => crate::pages_complaints::read_multipart(form, "attachment_too_large").await,
+            Err(_) => return error_page_code(&r.tr, StatusCode::BAD_REQUEST, "malformed_request"),
+        }
+    } else {
+        match Form::<std::collections::BTreeMap<String, String>>::from_request(request, &state)
+            .await
+        {
+            Ok(Form(fields)) => crate::pages_complaints::Posted {
+                fields,
+                ..Default::default()
+            },
+            Err(_) => {
+                return error_page_code(
+                    &r.tr,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                );
+            }
+        }
+    };
+    if let Some((status, code)) = posted.failed
+        && status != StatusCode::PAYLOAD_TOO_LARGE
+    {
+        return error_page_code(&r.tr, status, code);
+    }
+    let mut field = |name: &str| posted.fields.remove(name).unwrap_or_default();
+    let f = ComplaintForm {
+        csrf: field("csrf"),
+        category: field("category"),
+        programme: field("programme"),
+        description: field("description"),
+        file_again: posted.file.is_some(),
+    };
     if let Err(resp) = check(&r, &f.csrf) {
         return resp;
+    }
+    let file_problem = match (&posted.failed, &posted.file) {
+        (Some(_), _) => Some((StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large")),
+        (None, Some((_, bytes))) => pintu_service::complaints::attachment_type(bytes)
+            .err()
+            .map(|code| (StatusCode::UNPROCESSABLE_ENTITY, code)),
+        (None, None) => None,
+    };
+    if let Some((status, code)) = file_problem {
+        return match FormErrors::from_error(pintu_service::Error::invalid("file", code), &r.tr) {
+            Ok((_, errors)) => complaint_page(&r, f, errors, status),
+            Err(e) => failure(&r, e),
+        };
     }
     let input = pintu_service::residents::MyComplaint {
         category: f.category.clone(),
         programme: Some(f.programme.clone()),
         description: f.description.clone(),
     };
-    match state
-        .pintu
-        .complain_online(r.ctx(), &input, Utc::now())
-        .await
-    {
-        Ok(_) => Redirect::to("/me?notice=me-complaint-sent").into_response(),
-        Err(e) => match FormErrors::from_error(e, &r.tr) {
-            Ok((status, errors)) => complaint_page(&r, f, errors, status),
-            Err(e) => failure(&r, e),
+    let now = Utc::now();
+    let complaint = match state.pintu.complain_online(r.ctx(), &input, now).await {
+        Ok(c) => c,
+        Err(e) => {
+            return match FormErrors::from_error(e, &r.tr) {
+                Ok((status, errors)) => complaint_page(&r, f, errors, status),
+                Err(e) => failure(&r, e),
+            };
+        }
+    };
+    let notice = match posted.file {
+        None => "me-complaint-sent",
+        Some((name, bytes)) => match state
+            .pintu
+            .attach_to_my_complaint(r.ctx(), &complaint.id, &name, bytes, now)
+            .await
+        {
+            Ok(_) => "me-complaint-sent",
+            Err(e) => {
+                tracing::warn!(error = ?e, complaint = %complaint.id, "attachment refused");
+                "me-complaint-sent-without-attachment"
+            }
         },
-    }
+    };
+    Redirect::to(&format!("/me?notice={notice}")).into_response()
 }
 
 // ---- officers: the requests of their area ------------------------------------------------------

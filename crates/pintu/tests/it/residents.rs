@@ -1146,3 +1146,194 @@ async fn a_residents_complaint_is_answered_by_sms_and_an_exclusion_complaint_ope
         assert_eq!(error_of(resp).await, (422, "complaint_not_open".into()));
     }
 }
+
+/// Posts the portal's complaint form as a browser does, with `file` when given.
+async fn complaint_form(
+    c: &reqwest::Client,
+    app: &TestApp,
+    csrf: &str,
+    description: &str,
+    file: Option<(&str, Vec<u8>)>,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .text("category", "benefit_delay")
+        .text("programme", "")
+        .text("description", description.to_string());
+    if let Some((name, bytes)) = file {
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+    }
+    c.post(app.url("/me/complaints"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("complain")
+}
+
+#[tokio::test]
+async fn a_resident_attaches_a_file_to_a_complaint_of_theirs_and_to_no_other() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let nik_a = nik(VILLAGE, 1);
+        let (_, people) = register(&app, &desa.token, VILLAGE, &nik_a).await;
+        let (_, others) = register(&app, &desa.token, VILLAGE, &nik(VILLAGE, 2)).await;
+        let token = log_in(&app, &nik_a).await;
+        let attach = |id: String, name: &'static str, bytes: Vec<u8>| {
+            let (app, token) = (&app, token.clone());
+            async move {
+                app.client
+                    .post(app.url(&format!("/api/v1/me/complaints/{id}/attachments")))
+                    .bearer_auth(&token)
+                    .multipart(reqwest::multipart::Form::new().part(
+                        "file",
+                        reqwest::multipart::Part::bytes(bytes).file_name(name),
+                    ))
+                    .send()
+                    .await
+                    .expect("attach")
+            }
+        };
+
+        // Through the API, to a complaint the resident made.
+        let resp = app
+            .post(
+                &token,
+                "/api/v1/me/complaints",
+                &json!({"category": "benefit_delay", "description": "Bantuan bulan ini belum diterima."}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let id = json_of(resp).await["id"].as_str().expect("id").to_string();
+        let resp = attach(id.clone(), "surat.pdf", PDF.to_vec()).await;
+        assert_eq!(resp.status(), 201, "{backend:?}");
+        let attached = json_of(resp).await;
+        assert_eq!(attached["file_name"], "surat.pdf");
+        assert_eq!(
+            error_of(attach(id.clone(), "catatan.txt", b"bukan gambar".to_vec()).await).await,
+            (422, "attachment_type".into())
+        );
+        let complaint = json_of(
+            app.get(&desa.token, &format!("/api/v1/complaints/{id}"))
+                .await,
+        )
+        .await;
+        let files = complaint["attachments"].as_array().expect("attachments");
+        assert_eq!(files.len(), 1, "{complaint}");
+        assert_eq!(files[0]["id"], attached["id"]);
+
+        // A complaint recorded by the office, even about the resident, is not theirs to add
+        // to; nor is a complaint of another household, nor one that does not exist.
+        for person in [&people[0], &others[0]] {
+            let resp = app
+                .post(
+                    &desa.token,
+                    "/api/v1/complaints",
+                    &json!({"channel": "village_intermediary", "village_code": VILLAGE,
+                            "complainant_person_id": person, "category": "other",
+                            "description": "Dicatat di kantor desa."}),
+                )
+                .await;
+            assert_eq!(resp.status(), 201);
+            let theirs = json_of(resp).await["id"].as_str().expect("id").to_string();
+            let resp = attach(theirs, "surat.pdf", PDF.to_vec()).await;
+            assert_eq!(resp.status(), 404, "{backend:?}");
+        }
+        let neighbour = log_in(&app, &nik(VILLAGE, 2)).await;
+        let resp = app
+            .post(
+                &neighbour,
+                "/api/v1/me/complaints",
+                &json!({"category": "other", "description": "Pengaduan tetangga."}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let theirs = json_of(resp).await["id"].as_str().expect("id").to_string();
+        let resp = attach(theirs, "surat.pdf", PDF.to_vec()).await;
+        assert_eq!(
+            resp.status(),
+            404,
+            "{backend:?}: the neighbour's portal complaint"
+        );
+        let resp = attach(
+            "00000000-0000-7000-8000-000000000000".into(),
+            "surat.pdf",
+            PDF.to_vec(),
+        )
+        .await;
+        assert_eq!(resp.status(), 404);
+
+        // Through the page: a wrong file sends the form back with nothing saved; a good one
+        // goes with the complaint.
+        let before = count(&app, "SELECT COUNT(*) AS n FROM complaints").await;
+        let (c, csrf) = portal(&app, &nik_a).await;
+        let page = c
+            .get(app.url("/me/complaints"))
+            .send()
+            .await
+            .expect("form")
+            .text()
+            .await
+            .expect("html");
+        assert!(
+            page.contains("enctype=\"multipart/form-data\"") && page.contains("name=\"file\""),
+            "{page}"
+        );
+        let resp = complaint_form(
+            &c,
+            &app,
+            &csrf,
+            "Kartu saya rusak.",
+            Some(("kartu.txt", b"bukan gambar".to_vec())),
+        )
+        .await;
+        assert_eq!(resp.status(), 422);
+        let page = resp.text().await.expect("html");
+        assert!(
+            page.contains("Kartu saya rusak."),
+            "the form keeps what was typed"
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) AS n FROM complaints").await,
+            before
+        );
+        let resp = complaint_form(
+            &c,
+            &app,
+            &csrf,
+            "Kartu saya rusak.",
+            Some(("kartu.pdf", PDF.to_vec())),
+        )
+        .await;
+        assert_eq!(resp.status(), 303);
+        assert_eq!(resp.headers()["location"], "/me?notice=me-complaint-sent");
+        let mine = json_of(app.get(&token, "/api/v1/me").await).await;
+        let newest = mine["complaints"][0]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let complaint = json_of(
+            app.get(&desa.token, &format!("/api/v1/complaints/{newest}"))
+                .await,
+        )
+        .await;
+        assert_eq!(complaint["complaint"]["description"], "Kartu saya rusak.");
+        assert_eq!(complaint["attachments"][0]["file_name"], "kartu.pdf");
+        // Without a file, as before.
+        let resp = complaint_form(&c, &app, &csrf, "Tanpa lampiran.", None).await;
+        assert_eq!(resp.status(), 303);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) AS n FROM complaints").await,
+            before + 2
+        );
+        let audited = count(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'resident.complaint_attachment'",
+        )
+        .await;
+        assert_eq!(audited, 2, "{backend:?}");
+    }
+}
