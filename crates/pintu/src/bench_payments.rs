@@ -231,6 +231,18 @@ pub async fn run(
         "booking {} callbacks, {concurrency} at a time...",
         planned.len()
     );
+    // An officer keeps working meanwhile: how long their edits wait behind the payments.
+    let people: Vec<String> = query_all(
+        store.conn(),
+        "SELECT id FROM persons WHERE life_status = 'alive' ORDER BY id LIMIT 200",
+        vec![],
+    )
+    .await?
+    .iter()
+    .map(|r| col(r, "id"))
+    .collect::<Result<_, _>>()?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let officer = tokio::spawn(officer_at_work(pintu.clone(), people, stop.clone()));
     let started = Instant::now();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(planned.clone().into_iter()));
     let mut tasks = tokio::task::JoinSet::new();
@@ -266,6 +278,8 @@ pub async fn run(
         duplicates += d;
     }
     let seconds = started.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut waits, failed) = officer.await?;
     let unbalanced = pintu_store::payments::unbalanced_entries(store.conn())
         .await?
         .len();
@@ -276,6 +290,22 @@ pub async fn run(
         planned.len(),
         planned.len() as f64 / seconds
     );
+    waits.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        waits
+            .get(((waits.len() as f64 * q) as usize).min(waits.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "an officer's edits meanwhile (a person's phone, one every {} ms): {} done, {failed} \
+         failed; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        OFFICER_PAUSE.as_millis(),
+        waits.len(),
+        at(0.5),
+        at(0.99),
+        waits.last().copied().unwrap_or(0.0)
+    );
     if store.backend() == DbBackend::Postgres {
         let (n, s) = baseline_callbacks(&store, &planned).await?;
         println!(
@@ -284,4 +314,39 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// How long the officer of [`officer_at_work`] pauses between two edits.
+const OFFICER_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Edits people's phones one after the other (each a read, then a write with the person's
+/// history and the audit), pausing [`OFFICER_PAUSE`] between two, until `stop`: how long
+/// each edit took (ms), and how many failed.
+async fn officer_at_work(
+    pintu: Pintu,
+    people: Vec<String>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (Vec<f64>, usize) {
+    let ctx = Ctx::system("bench-officer");
+    let (mut waits, mut failed) = (Vec::new(), 0);
+    for (i, person) in people.iter().cycle().enumerate() {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) || people.is_empty() {
+            break;
+        }
+        let patch = pintu_service::registry::PersonPatch {
+            phone: Some(format!("0812{:08}", i % 100_000_000)),
+            reason: Some("nomor baru".into()),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        match pintu.update_person(&ctx, person, &patch).await {
+            Ok(_) => waits.push(started.elapsed().as_secs_f64() * 1000.0),
+            Err(e) => {
+                tracing::warn!(error = %e, "an officer's edit failed");
+                failed += 1;
+            }
+        }
+        tokio::time::sleep(OFFICER_PAUSE).await;
+    }
+    (waits, failed)
 }
