@@ -317,7 +317,8 @@ async fn write_batch(
     outcomes: &mut [Option<Result<Outcome>>],
     recipients: &mut Recipients,
 ) -> Result<Option<Written>> {
-    let tx = store.begin_booking().await?;
+    // The other writers of the process wait for the batch, and then take their turns.
+    let (tx, _turn) = store.begin_booking().await?;
     let keys: Vec<(&str, &str)> = todo
         .iter()
         .map(|(_, p)| (p.channel.as_str(), p.idempotency_key.as_str()))

@@ -113,7 +113,17 @@ pub struct Store {
     booking: std::sync::Arc<tokio::sync::OnceCell<booking::Booking>>,
     /// WAL pages after which the booker starts the WAL over (see [`Store::with_wal_limit`]).
     wal_limit_pages: i64,
+    /// The turn of this process's writers to an SQLite file, first come, first served: a
+    /// transaction takes SQLite's write lock in its turn, and the payment booker holds the
+    /// turn for a whole batch. Without it a writer waiting for the lock polls for it, ever
+    /// more slowly, and under a flood of payments catches the moment between two batches
+    /// late (seconds).
+    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
+
+/// The turn of the payment booker's batch (see [`Store::begin_booking`]): other writers of
+/// the process wait until it is dropped.
+pub type WriterTurn = tokio::sync::OwnedMutexGuard<()>;
 
 /// How much of an SQLite file every connection maps into memory (SQLite caps it at 2 GiB).
 pub(crate) const SQLITE_MMAP_SIZE: &str = "2147418112";
@@ -152,6 +162,7 @@ impl Store {
             readers: sqlite_path(url).map(|p| std::sync::Arc::new(read::Readers::new(p))),
             booking: Default::default(),
             wal_limit_pages: booking::WAL_LIMIT_PAGES,
+            writers: Default::default(),
         })
     }
 
@@ -183,6 +194,10 @@ impl Store {
     /// Readers are not held up (WAL); a transaction only reads is better not begun at all.
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
         Ok(match self.backend() {
+            DbBackend::Sqlite if self.sqlite_file.is_some() => {
+                let _turn = self.writers.lock().await;
+                self.db.begin_with_options(immediate()).await?
+            }
             DbBackend::Sqlite => self.db.begin_with_options(immediate()).await?,
             _ => self.db.begin().await?,
         })
@@ -221,18 +236,24 @@ impl Store {
     /// connection, whose commits never checkpoint (call [`Store::checkpoint_soon`] after
     /// each), and holds the write lock from its start. On PostgreSQL it is
     /// [`Store::begin_bulk`].
-    pub async fn begin_booking(&self) -> Result<DatabaseTransaction> {
+    ///
+    /// On an SQLite file it comes with the process's writer turn, which the caller keeps
+    /// until the transaction ends: the process's other writers then take the write lock
+    /// in their turn, right after the batch.
+    pub async fn begin_booking(&self) -> Result<(DatabaseTransaction, Option<WriterTurn>)> {
         let Some(path) = &self.sqlite_file else {
-            return self.begin_bulk().await;
+            return Ok((self.begin_bulk().await?, None));
         };
         let booking = self
             .booking
             .get_or_try_init(|| booking::Booking::open(path, self.wal_limit_pages))
             .await?;
         booking.make_room().await;
+        let turn = self.writers.clone().lock_owned().await;
         // It reads the families' bills before it writes: it takes the write lock at once, so
         // that no other writer can commit between its reads and its writes.
-        Ok(booking.db.begin_with_options(immediate()).await?)
+        let tx = booking.db.begin_with_options(immediate()).await?;
+        Ok((tx, Some(turn)))
     }
 
     /// Asks for the WAL the booker wrote to be copied back into the SQLite file, on a thread

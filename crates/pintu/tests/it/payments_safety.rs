@@ -353,6 +353,7 @@ async fn warm_booker(pintu: &Pintu) {
         .begin_booking()
         .await
         .expect("booker's connection")
+        .0
         .rollback()
         .await
         .expect("rollback");
