@@ -125,6 +125,18 @@ pub struct Me {
     pub change_requests: Vec<ChangeRequestRow>,
     /// The complaints the resident made (through any channel), newest first.
     pub complaints: Vec<pintu_store::complaints::ComplaintRow>,
+    /// The files attached to those complaints, oldest first.
+    pub complaint_files: Vec<pintu_store::complaints::AttachmentRow>,
+}
+
+impl Me {
+    /// The files attached to one of the resident's complaints.
+    pub fn files_of(&self, complaint_id: &str) -> Vec<&pintu_store::complaints::AttachmentRow> {
+        self.complaint_files
+            .iter()
+            .filter(|f| f.complaint_id == complaint_id)
+            .collect()
+    }
 }
 
 /// A complaint made in the portal.
@@ -541,6 +553,8 @@ impl Pintu {
             50,
         )
         .await?;
+        let complaint_files =
+            pintu_store::complaints::attachments_of_complainant(c, person_id).await?;
         self.audit
             .record(
                 ctx,
@@ -570,6 +584,7 @@ impl Pintu {
             documents,
             change_requests,
             complaints,
+            complaint_files,
         })
     }
 

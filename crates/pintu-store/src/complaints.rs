@@ -419,6 +419,21 @@ pub async fn attachments(
     .await
 }
 
+/// The attachments of the complaints a person made, oldest first.
+pub async fn attachments_of_complainant(
+    c: &impl ConnectionTrait,
+    person_id: &str,
+) -> Result<Vec<AttachmentRow>> {
+    fetch_all(
+        c,
+        "SELECT a.id, a.complaint_id, a.file_name, a.content_type, a.size, a.created_by, \
+         a.created_at FROM complaint_attachments a JOIN complaints c ON c.id = a.complaint_id \
+         WHERE c.complainant_person_id = ? ORDER BY a.id",
+        vec![person_id.into()],
+    )
+    .await
+}
+
 struct Content(Vec<u8>);
 
 impl FromRow for Content {

@@ -1337,6 +1337,7 @@ me-complaints = Our complaints
 me-no-complaints = No complaint.
 me-complain = Make a complaint
 me-complaint-answer = Answer
+me-complaint-files = Files sent
 me-complaint-title = Make a complaint
 me-complaint-intro = Your complaint goes to your village office with a reference number. The answer comes by SMS and shows on your household page.
 me-complaint-about = What is it about?

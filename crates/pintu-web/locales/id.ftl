@@ -1331,6 +1331,7 @@ me-complaints = Pengaduan kami
 me-no-complaints = Tidak ada pengaduan.
 me-complain = Kirim pengaduan
 me-complaint-answer = Jawaban
+me-complaint-files = Berkas terkirim
 me-complaint-title = Kirim pengaduan
 me-complaint-intro = Pengaduan Anda diteruskan ke kantor desa/kelurahan dengan nomor pengaduan. Jawabannya dikirim lewat SMS dan tampil di halaman rumah tangga Anda.
 me-complaint-about = Tentang apa?

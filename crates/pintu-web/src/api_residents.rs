@@ -276,11 +276,14 @@ pub struct MyComplaintOut {
     /// The answer given.
     pub response: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The names of the files attached to it (`GET /api/v1/me` only).
+    pub attachments: Vec<String>,
 }
 
 impl From<pintu_store::complaints::ComplaintRow> for MyComplaintOut {
     fn from(c: pintu_store::complaints::ComplaintRow) -> Self {
         MyComplaintOut {
+            attachments: Vec::new(),
             id: c.id,
             reference: c.reference,
             received_on: c.received_on,
@@ -313,6 +316,18 @@ pub struct MeOut {
 
 impl From<Me> for MeOut {
     fn from(m: Me) -> Self {
+        let complaints = m
+            .complaints
+            .iter()
+            .map(|c| MyComplaintOut {
+                attachments: m
+                    .files_of(&c.id)
+                    .into_iter()
+                    .map(|f| f.file_name.clone())
+                    .collect(),
+                ..c.clone().into()
+            })
+            .collect();
         MeOut {
             person_id: m.person_id,
             full_name: m.full_name,
@@ -360,7 +375,7 @@ impl From<Me> for MeOut {
                 })
                 .collect(),
             change_requests: m.change_requests.into_iter().map(Into::into).collect(),
-            complaints: m.complaints.into_iter().map(Into::into).collect(),
+            complaints,
         }
     }
 }

@@ -1322,6 +1322,27 @@ async fn a_resident_attaches_a_file_to_a_complaint_of_theirs_and_to_no_other() {
         .await;
         assert_eq!(complaint["complaint"]["description"], "Kartu saya rusak.");
         assert_eq!(complaint["attachments"][0]["file_name"], "kartu.pdf");
+        // The resident sees what they sent with each complaint.
+        assert_eq!(mine["complaints"][0]["attachments"], json!(["kartu.pdf"]));
+        let first = mine["complaints"]
+            .as_array()
+            .expect("complaints")
+            .iter()
+            .find(|k| k["id"] == id.as_str())
+            .expect("the first complaint");
+        assert_eq!(first["attachments"], json!(["surat.pdf"]));
+        let home = c
+            .get(app.url("/me"))
+            .send()
+            .await
+            .expect("home")
+            .text()
+            .await
+            .expect("html");
+        assert!(
+            home.contains("class=\"complaint-files\"") && home.contains("kartu.pdf"),
+            "{home}"
+        );
         // Without a file, as before.
         let resp = complaint_form(&c, &app, &csrf, "Tanpa lampiran.", None).await;
         assert_eq!(resp.status(), 303);
