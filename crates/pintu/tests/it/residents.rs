@@ -1147,6 +1147,19 @@ async fn a_residents_complaint_is_answered_by_sms_and_an_exclusion_complaint_ope
     }
 }
 
+/// A complaint the resident of `token` makes through the API: its id.
+async fn my_complaint(app: &TestApp, token: &str, description: &str) -> String {
+    let resp = app
+        .post(
+            token,
+            "/api/v1/me/complaints",
+            &json!({"category": "benefit_delay", "description": description}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    json_of(resp).await["id"].as_str().expect("id").to_string()
+}
+
 /// Posts the portal's complaint form as a browser does, with `file` when given.
 async fn complaint_form(
     c: &reqwest::Client,
@@ -1199,15 +1212,7 @@ async fn a_resident_attaches_a_file_to_a_complaint_of_theirs_and_to_no_other() {
         };
 
         // Through the API, to a complaint the resident made.
-        let resp = app
-            .post(
-                &token,
-                "/api/v1/me/complaints",
-                &json!({"category": "benefit_delay", "description": "Bantuan bulan ini belum diterima."}),
-            )
-            .await;
-        assert_eq!(resp.status(), 201);
-        let id = json_of(resp).await["id"].as_str().expect("id").to_string();
+        let id = my_complaint(&app, &token, "Bantuan bulan ini belum diterima.").await;
         let resp = attach(id.clone(), "surat.pdf", PDF.to_vec()).await;
         assert_eq!(resp.status(), 201, "{backend:?}");
         let attached = json_of(resp).await;
@@ -1243,15 +1248,7 @@ async fn a_resident_attaches_a_file_to_a_complaint_of_theirs_and_to_no_other() {
             assert_eq!(resp.status(), 404, "{backend:?}");
         }
         let neighbour = log_in(&app, &nik(VILLAGE, 2)).await;
-        let resp = app
-            .post(
-                &neighbour,
-                "/api/v1/me/complaints",
-                &json!({"category": "other", "description": "Pengaduan tetangga."}),
-            )
-            .await;
-        assert_eq!(resp.status(), 201);
-        let theirs = json_of(resp).await["id"].as_str().expect("id").to_string();
+        let theirs = my_complaint(&app, &neighbour, "Pengaduan tetangga.").await;
         let resp = attach(theirs, "surat.pdf", PDF.to_vec()).await;
         assert_eq!(
             resp.status(),
