@@ -28,7 +28,7 @@ use crate::pages::{
 };
 use crate::pages_applications::{DocumentForm, document_form, in_lang};
 use crate::session::{
-    CSRF_COOKIE, LANG_COOKIE, PageUser, RESIDENT_COOKIE, ResidentPage, page_lang,
+    LANG_COOKIE, PageUser, RESIDENT_COOKIE, RESIDENT_CSRF_COOKIE, ResidentPage, page_lang,
 };
 
 pub fn router() -> Router<AppState> {
@@ -122,7 +122,11 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap, jar: Cook
         message: None,
     };
     (
-        jar.add(cookie(CSRF_COOKIE, token, secure(&state, &headers))),
+        jar.add(cookie(
+            RESIDENT_CSRF_COOKIE,
+            token,
+            secure(&state, &headers),
+        )),
         render(&page),
     )
         .into_response()
@@ -135,7 +139,7 @@ fn layout_with_csrf(tr: Tr, csrf: String) -> Layout {
 }
 
 fn login_csrf(jar: &CookieJar, posted: &str) -> Option<String> {
-    jar.get(CSRF_COOKIE)
+    jar.get(RESIDENT_CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|expected| !expected.is_empty() && constant_time_eq(expected, posted))
 }
@@ -232,7 +236,7 @@ async fn verify_login(
             let secure = secure(&state, &headers);
             let jar = jar
                 .add(cookie(RESIDENT_COOKIE, session.token, secure))
-                .remove(Cookie::from(CSRF_COOKIE));
+                .remove(Cookie::from(RESIDENT_CSRF_COOKIE));
             (jar, Redirect::to("/me")).into_response()
         }
         Err(e) => {

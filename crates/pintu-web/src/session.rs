@@ -16,6 +16,9 @@ use crate::i18n::{Lang, Tr};
 pub const SESSION_COOKIE: &str = "pintu_session";
 pub const LANG_COOKIE: &str = "pintu_lang";
 pub const CSRF_COOKIE: &str = "pintu_csrf";
+/// The resident login form's CSRF token: a cookie of its own, so that opening the officers'
+/// login page in the same browser does not spoil a resident's form, nor the other way round.
+pub const RESIDENT_CSRF_COOKIE: &str = "pintu_me_csrf";
 
 /// The caller of an API endpoint, authenticated by `Authorization: Bearer <token>`.
 pub struct ApiCtx {

@@ -1355,3 +1355,61 @@ async fn a_resident_attaches_a_file_to_a_complaint_of_theirs_and_to_no_other() {
         assert_eq!(audited, 2, "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn the_officer_and_resident_login_forms_keep_their_own_csrf_tokens() {
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+    let nik_a = nik(VILLAGE, 1);
+    register(&app, &desa.token, VILLAGE, &nik_a).await;
+    let c = app.browser_client();
+    let page = |path: &'static str| {
+        let c = c.clone();
+        let url = app.url(path);
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    // Both forms open in one browser, in either order: each still goes through.
+    let resident_form = crate::pages::csrf_of(&page("/me/login").await);
+    let officer_form = crate::pages::csrf_of(&page("/login").await);
+    let resp = c
+        .post(app.url("/me/login"))
+        .form(&[
+            ("csrf", resident_form.as_str()),
+            ("nik", nik_a.as_str()),
+            ("birth_date", BIRTH),
+        ])
+        .send()
+        .await
+        .expect("resident login");
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.text()
+            .await
+            .expect("html")
+            .contains("id=\"code-form\""),
+        "the resident's form went through after the officers' page was opened"
+    );
+    let resp = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "desa"),
+            ("password", pintu_testkit::TEST_PASSWORD),
+            ("csrf", officer_form.as_str()),
+        ])
+        .send()
+        .await
+        .expect("officer login");
+    assert_eq!(
+        resp.status(),
+        303,
+        "the officer's form went through after the residents' page was opened"
+    );
+}
