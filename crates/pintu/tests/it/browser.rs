@@ -1110,7 +1110,8 @@ async fn run_scenario(
 }
 
 /// A resident logs in to the portal with their NIK, birth date and the code sent by SMS,
-/// reads what they might get, applies online and hands in a photo of a document.
+/// reads what they might get, applies online, hands in a photo of a document, and makes a
+/// complaint with a file.
 #[tokio::test]
 async fn a_resident_logs_in_applies_online_and_hands_in_a_document_in_the_browser() {
     let app = spawn_app(Backend::Sqlite).await;
@@ -1198,6 +1199,20 @@ async fn resident_scenario(c: Client, base: String, pintu: pintu_service::Pintu,
     c.goto(&format!("{base}/me")).await.expect("home");
     wait_text(&c, Locator::Id("my-applications"), "BANTU-T").await;
     wait_text(&c, Locator::Id("my-documents"), ".pdf").await;
+
+    // A complaint with a photo of a letter; the household page lists the file under it.
+    click(&c, "complain-link").await;
+    wait_for(&c, Locator::Id("complaint-form")).await;
+    select(&c, "category", "benefit_delay").await;
+    fill(&c, "description", "Bantuan bulan ini belum diterima.").await;
+    wait_for(&c, Locator::Id("file"))
+        .await
+        .send_keys(&pdf)
+        .await
+        .expect("choose the file");
+    click(&c, "complaint-submit").await;
+    wait_text(&c, Locator::Id("notice"), "Pengaduan Anda tercatat").await;
+    wait_text(&c, Locator::Id("my-complaints"), ".pdf").await;
 }
 
 #[tokio::test]
