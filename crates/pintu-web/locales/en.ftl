@@ -241,7 +241,7 @@ error-nik_area_mismatch = The NIK was issued in another sub-district.
 
 ## Imports of source extracts
 error-file_not_utf8 = The file is not UTF-8 text (CSV). Save it as CSV UTF-8 and try again.
-error-file_empty = The file is empty or has no header row.
+error-file_empty = The file is empty, or its first line is.
 error-file_missing_column = This required column is missing from the file; nothing was imported.
 error-file_duplicate_column = A column appears twice in the header; nothing was imported.
 error-row_wrong_cell_count = This row has a different number of cells than the header (truncated row or wrong delimiter).

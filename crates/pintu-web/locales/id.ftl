@@ -238,7 +238,7 @@ error-nik_area_mismatch = NIK diterbitkan di kecamatan lain.
 
 ## Imports of source extracts
 error-file_not_utf8 = Berkas bukan teks UTF-8 (CSV). Simpan sebagai CSV UTF-8 lalu coba lagi.
-error-file_empty = Berkas kosong atau tidak memiliki baris judul.
+error-file_empty = Berkas kosong, atau baris pertamanya kosong.
 error-file_missing_column = Kolom wajib ini tidak ada di berkas; tidak ada yang diimpor.
 error-file_duplicate_column = Ada kolom yang muncul dua kali di baris judul; tidak ada yang diimpor.
 error-row_wrong_cell_count = Jumlah sel baris ini berbeda dengan baris judul (baris terpotong atau pemisah salah).
