@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait, Value};
 
+use crate::matching::{REPLACE_LIST, REPLACE_LIST_PG};
 use crate::registry::{NewPerson, PERSON_INSERT_COLUMNS};
 use crate::{Result, Store, StoreError, execute};
 
@@ -534,8 +535,7 @@ pub struct ProgrammeLines {
     pub summary: String,
 }
 
-const RESULT_COLUMNS: &str =
-    "run_id, programme_id, person_id, household_id, village_code, rule_version, rank, status";
+const LINE_COLUMNS: &str = "list_id, person_id, household_id, village_code, rank, status";
 
 impl Store {
     /// Replaces a programme's lines in a run and records the run's progress, in one
@@ -554,32 +554,37 @@ impl Store {
             DbBackend::Postgres => {
                 let pool = self.conn().get_postgres_connection_pool();
                 let mut tx = pool.begin().await.map_err(sqlx_err)?;
-                sea_orm::sqlx::query(
-                    "DELETE FROM match_results WHERE run_id = $1 AND programme_id = $2",
-                )
-                .bind(&p.run_id)
-                .bind(&p.programme_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(sqlx_err)?;
+                for sql in &REPLACE_LIST_PG[..2] {
+                    sea_orm::sqlx::query(*sql)
+                        .bind(&p.run_id)
+                        .bind(&p.programme_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sqlx_err)?;
+                }
+                let list: i64 = sea_orm::sqlx::query_scalar(REPLACE_LIST_PG[2])
+                    .bind(&p.run_id)
+                    .bind(&p.programme_id)
+                    .bind(p.rule_version)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(sqlx_err)?;
+                let list = list.to_string();
                 let mut csv = Csv::default();
-                let version = p.rule_version.to_string();
                 for l in &p.lines {
                     let rank = l.rank.map(|r| r.to_string());
                     csv.row(&[
-                        Some(&p.run_id),
-                        Some(&p.programme_id),
+                        Some(&list),
                         Some(&l.person_id),
                         l.household_id.as_deref(),
                         Some(&l.village_code),
-                        Some(&version),
                         rank.as_deref(),
                         Some(l.status),
                     ]);
                 }
                 let mut copy = tx
                     .copy_in_raw(&format!(
-                        "COPY match_results ({RESULT_COLUMNS}) FROM STDIN (FORMAT csv)"
+                        "COPY match_lines ({LINE_COLUMNS}) FROM STDIN (FORMAT csv)"
                     ))
                     .await
                     .map_err(sqlx_err)?;
@@ -608,23 +613,25 @@ impl Store {
                 self.with_bulk_connection(move |conn| {
                     let tx =
                         conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                    tx.execute(
-                        "DELETE FROM match_results WHERE run_id = ?1 AND programme_id = ?2",
-                        (&p.run_id, &p.programme_id),
+                    for sql in &REPLACE_LIST[..2] {
+                        tx.execute(sql, (&p.run_id, &p.programme_id))?;
+                    }
+                    let list: i64 = tx.query_row(
+                        REPLACE_LIST[2],
+                        (&p.run_id, &p.programme_id, p.rule_version),
+                        |row| row.get(0),
                     )?;
                     {
                         let mut insert = tx.prepare_cached(&format!(
-                            "INSERT INTO match_results ({RESULT_COLUMNS}) \
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                            "INSERT INTO match_lines ({LINE_COLUMNS}) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                         ))?;
                         for l in &p.lines {
                             insert.execute((
-                                &p.run_id,
-                                &p.programme_id,
+                                list,
                                 &l.person_id,
                                 &l.household_id,
                                 &l.village_code,
-                                p.rule_version,
                                 l.rank,
                                 l.status,
                             ))?;

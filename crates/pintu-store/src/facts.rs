@@ -313,11 +313,11 @@ pub async fn merge_person(c: &impl ConnectionTrait, from: &str, into: &str) -> R
         )
         .await?;
     }
-    // Through the primary key (run, programme, person): lines have no index by person.
+    // Through the key (list, person) of every list: lines have no index by person.
     crate::execute(
         c,
-        "DELETE FROM match_results WHERE run_id IN (SELECT id FROM match_runs) \
-         AND programme_id IN (SELECT id FROM programmes) AND person_id = ?",
+        "DELETE FROM match_lines WHERE list_id IN (SELECT id FROM match_lists) \
+         AND person_id = ?",
         vec![from.into()],
     )
     .await?;

@@ -361,30 +361,54 @@ pub struct NewResult {
     pub status: &'static str,
 }
 
-/// Replaces a programme's lines in a run (a resumed run rewrites the programme it was in).
+/// Deletes a programme's list in a run, if it has one (a resumed run rewrites the programme
+/// it was in), and numbers its new list; the statements, with their parameters (run,
+/// programme) and (run, programme, rule version).
+pub(crate) const REPLACE_LIST: [&str; 3] = [
+    "DELETE FROM match_lines WHERE list_id IN \
+     (SELECT id FROM match_lists WHERE run_id = ? AND programme_id = ?)",
+    "DELETE FROM match_lists WHERE run_id = ? AND programme_id = ?",
+    "INSERT INTO match_lists (run_id, programme_id, rule_version) VALUES (?, ?, ?) RETURNING id",
+];
+
+/// [`REPLACE_LIST`] with PostgreSQL's numbered parameters, for a connection of its own.
+pub(crate) const REPLACE_LIST_PG: [&str; 3] = [
+    "DELETE FROM match_lines WHERE list_id IN \
+     (SELECT id FROM match_lists WHERE run_id = $1 AND programme_id = $2)",
+    "DELETE FROM match_lists WHERE run_id = $1 AND programme_id = $2",
+    "INSERT INTO match_lists (run_id, programme_id, rule_version) VALUES ($1, $2, $3) \
+     RETURNING id",
+];
+
+/// Replaces a programme's lines in a run; returns the list's number.
 pub async fn replace_results(
     c: &impl ConnectionTrait,
     run_id: &str,
     programme_id: &str,
     rule_version: i32,
     rows: &[NewResult],
-) -> Result<()> {
-    execute(
+) -> Result<i64> {
+    for sql in &REPLACE_LIST[..2] {
+        execute(c, sql, vec![run_id.into(), programme_id.into()]).await?;
+    }
+    let list: i64 = match query_one(
         c,
-        "DELETE FROM match_results WHERE run_id = ? AND programme_id = ?",
-        vec![run_id.into(), programme_id.into()],
+        REPLACE_LIST[2],
+        vec![run_id.into(), programme_id.into(), rule_version.into()],
     )
-    .await?;
+    .await?
+    {
+        Some(row) => col(&row, "id")?,
+        None => return Err(crate::StoreError::Other("no list number".into())),
+    };
     let values = rows
         .iter()
         .map(|r| {
             vec![
-                run_id.into(),
-                programme_id.into(),
+                list.into(),
                 r.person_id.clone().into(),
                 r.household_id.clone().into(),
                 r.village_code.clone().into(),
-                rule_version.into(),
                 r.rank.into(),
                 r.status.into(),
             ]
@@ -392,27 +416,31 @@ pub async fn replace_results(
         .collect();
     multi_insert(
         c,
-        "match_results (run_id, programme_id, person_id, household_id, village_code, \
-         rule_version, rank, status)",
-        8,
+        "match_lines (list_id, person_id, household_id, village_code, rank, status)",
+        6,
         values,
     )
-    .await
+    .await?;
+    Ok(list)
 }
 
-/// Which programmes already have lines in a run (a resumed run skips them).
+/// Which programmes already have their list in a run (a resumed run skips them).
 pub async fn programmes_with_results(
     c: &impl ConnectionTrait,
     run_id: &str,
 ) -> Result<Vec<String>> {
     let rows = query_all(
         c,
-        "SELECT DISTINCT programme_id FROM match_results WHERE run_id = ?",
+        "SELECT programme_id FROM match_lists WHERE run_id = ?",
         vec![run_id.into()],
     )
     .await?;
     rows.iter().map(|r| col(r, "programme_id")).collect()
 }
+
+/// The number of a programme's list in a run, as a scalar subquery with parameters (run,
+/// programme).
+const LIST_OF: &str = "(SELECT id FROM match_lists WHERE run_id = ? AND programme_id = ?)";
 
 /// A line of a programme's list, with who the person is.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -461,9 +489,10 @@ pub async fn list_page(
     let (area, mut values) = scope_filter(scope, "r.village_code");
     let mut sql = format!(
         "SELECT r.person_id, p.full_name, p.nik, p.birth_date, p.sex, r.village_code, \
-           r.household_id, r.rank, r.status, r.rule_version \
-         FROM match_results r JOIN persons p ON p.id = r.person_id \
-         WHERE r.run_id = ? AND r.programme_id = ? AND {area}"
+           r.household_id, r.rank, r.status, l.rule_version \
+         FROM match_lines r JOIN match_lists l ON l.id = r.list_id \
+         JOIN persons p ON p.id = r.person_id \
+         WHERE r.list_id = {LIST_OF} AND {area}"
     );
     let mut all = vec![run_id.into(), programme_id.into()];
     all.append(&mut values);
@@ -504,8 +533,8 @@ pub async fn list_counts(
     let rows = query_all(
         c,
         &format!(
-            "SELECT village_code, status, COUNT(*) AS n FROM match_results \
-             WHERE run_id = ? AND programme_id = ? AND {area} \
+            "SELECT village_code, status, COUNT(*) AS n FROM match_lines \
+             WHERE list_id = {LIST_OF} AND {area} \
              GROUP BY village_code, status ORDER BY village_code, status"
         ),
         all,
@@ -524,9 +553,9 @@ pub async fn person_results(
 ) -> Result<Vec<(String, String, Option<i64>, i32)>> {
     let rows = query_all(
         c,
-        "SELECT programme_id, status, rank, rule_version FROM match_results \
-         WHERE run_id = ? AND programme_id IN (SELECT id FROM programmes) AND person_id = ?",
-        vec![run_id.into(), person_id.into()],
+        "SELECT l.programme_id, r.status, r.rank, l.rule_version FROM match_lists l \
+         JOIN match_lines r ON r.list_id = l.id AND r.person_id = ? WHERE l.run_id = ?",
+        vec![person_id.into(), run_id.into()],
     )
     .await?;
     rows.iter()
@@ -726,8 +755,9 @@ pub async fn exclusion_counts(
         c,
         &format!(
             "SELECT g.code AS programme, r.village_code, COUNT(*) AS people \
-             FROM match_results r JOIN programmes g ON g.id = r.programme_id \
-             WHERE r.run_id = ? AND r.status IN ('selected', 'added') AND {area} \
+             FROM match_lists l JOIN programmes g ON g.id = l.programme_id \
+             JOIN match_lines r ON r.list_id = l.id \
+             WHERE l.run_id = ? AND r.status IN ('selected', 'added') AND {area} \
              AND NOT {SERVED} \
              GROUP BY g.code, r.village_code ORDER BY g.code, r.village_code"
         ),
@@ -761,8 +791,9 @@ pub async fn inclusion_counts(
              JOIN persons p ON p.id = e.person_id AND p.life_status = 'alive' \
              LEFT JOIN household_members hm ON hm.person_id = e.person_id \
              WHERE e.status = 'active' AND {area} AND g.id IN ({marks}) \
-             AND NOT EXISTS (SELECT 1 FROM match_results r WHERE r.run_id = ? \
-               AND r.programme_id = g.id AND r.status IN ('selected', 'waiting', 'added') \
+             AND NOT EXISTS (SELECT 1 FROM match_lines r WHERE r.list_id = \
+               (SELECT l.id FROM match_lists l WHERE l.run_id = ? AND l.programme_id = g.id) \
+               AND r.status IN ('selected', 'waiting', 'added') \
                AND (r.person_id = e.person_id OR (g.target = 'household' \
                  AND r.household_id = hm.household_id))) \
              GROUP BY g.code, e.village_code ORDER BY g.code, e.village_code"

@@ -266,7 +266,8 @@ pub async fn was_used(c: &impl ConnectionTrait, id: &str, code: &str) -> Result<
     let row = query_one(
         c,
         "SELECT 1 AS used WHERE EXISTS (SELECT 1 FROM enrolments WHERE programme_code = ?) \
-         OR EXISTS (SELECT 1 FROM match_results WHERE programme_id = ?) \
+         OR EXISTS (SELECT 1 FROM match_lists l JOIN match_lines r ON r.list_id = l.id \
+           WHERE l.programme_id = ?) \
          OR EXISTS (SELECT 1 FROM match_overrides WHERE programme_id = ?)",
         vec![code.into(), id.into(), id.into()],
     )

@@ -290,6 +290,9 @@ impl Compiler {
                 out.push(")");
             }
             ExprKind::Compare(op, l, r) => {
+                if self.age_compared(*op, l, r, out) {
+                    return;
+                }
                 out.push("((");
                 self.expr(l, out);
                 out.push(match op {
@@ -375,6 +378,73 @@ impl Compiler {
         };
         out.push(&format!("{x}.{column}"));
     }
+    /// `age OP n` or `n OP age` as comparisons of the birth date with the reference date
+    /// moved back by whole years: `age >= k` exactly when the birth date is on or before
+    /// the day `k` years before (February 29 falling on the 28th in a common year, when no
+    /// one can be born on the 29th). The same answer as the age's arithmetic, without
+    /// computing it for every row. False, writing nothing, for any other comparison.
+    fn age_compared(&self, op: CompareOp, l: &Expr, r: &Expr, out: &mut Sql) -> bool {
+        let (who, n, op) = match (&l.kind, &r.kind) {
+            (ExprKind::Field(s, PersonField::Age), ExprKind::Literal(Value::Int(n))) => {
+                (Self::who(*s), *n, op)
+            }
+            (ExprKind::Literal(Value::Int(n)), ExprKind::Field(s, PersonField::Age)) => {
+                let flipped = match op {
+                    CompareOp::Lt => CompareOp::Gt,
+                    CompareOp::Le => CompareOp::Ge,
+                    CompareOp::Gt => CompareOp::Lt,
+                    CompareOp::Ge => CompareOp::Le,
+                    same => same,
+                };
+                (Self::who(*s), *n, flipped)
+            }
+            _ => return false,
+        };
+        // The last birth date of someone at least `k` years old.
+        let born_by = |k: i64| -> Option<String> {
+            let months =
+                chrono::Months::new(u32::try_from(k.checked_abs()?.checked_mul(12)?).ok()?);
+            let day = if k >= 0 {
+                self.on.checked_sub_months(months)
+            } else {
+                self.on.checked_add_months(months)
+            }?;
+            Some(day.format("%Y-%m-%d").to_string())
+        };
+        let (Some(from), Some(next)) = (born_by(n), n.checked_add(1).and_then(born_by)) else {
+            return false;
+        };
+        let postgres = self.backend == DbBackend::Postgres;
+        let column = format!("{who}.birth_date");
+        // (at least `from`'s age: on or before it) (joined by) (less than `next`'s age).
+        let parts: &[(&str, &String)] = match op {
+            CompareOp::Ge => &[("<=", &from)],
+            CompareOp::Gt => &[("<=", &next)],
+            CompareOp::Lt => &[(">", &from)],
+            CompareOp::Le => &[(">", &next)],
+            CompareOp::Eq => &[("<=", &from), (">", &next)],
+            CompareOp::Ne => &[(">", &from), ("<=", &next)],
+        };
+        let join = if op == CompareOp::Ne { " OR " } else { " AND " };
+        out.push("(");
+        for (i, (cmp, day)) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push(join);
+            }
+            out.push(&format!("{column} {cmp} "));
+            // SQLite keeps dates as `YYYY-MM-DD` text, which sorts as the dates do.
+            if postgres {
+                out.push("CAST(");
+            }
+            out.bind((*day).clone());
+            if postgres {
+                out.push(" AS DATE)");
+            }
+        }
+        out.push(")");
+        true
+    }
+
     /// Whole years at the reference date: the year difference, less one before the
     /// birthday (`MM-DD` compared as text).
     fn age(&self, p: &str, out: &mut Sql) {

@@ -111,6 +111,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         bills_paid_in_place,
     ),
     (33, "people found by their phone number", phone_tails),
+    (
+        34,
+        "a run's lists numbered, their lines keyed by number",
+        match_lists,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2275,6 +2280,68 @@ fn phone_tails() -> Vec<Ddl> {
     ]
 }
 
+fn match_lists() -> Vec<Ddl> {
+    // Each line repeated its run's and programme's ids (72 characters) in the row and in
+    // both of its indexes, and a new run's lines went into the middle of the key's index
+    // (programme ids are older than runs'). A list (a programme in a run) now has a number,
+    // given in order, and its lines carry only that: a line's key is the list's number and
+    // the person, and a new list's lines go at the end of both indexes' ranges. PBI-JK's
+    // 396,000 lines on PostgreSQL: 3.0 s -> 1.5 s, and a third of the space.
+    let lists = Table::create()
+        .table("match_lists")
+        .if_not_exists()
+        .col(serial("id"))
+        .col(ref_id("run_id"))
+        .col(ref_id("programme_id"))
+        .col(ColumnDef::new("rule_version").integer().not_null())
+        .foreign_key(
+            ForeignKey::create()
+                .from("match_lists", "run_id")
+                .to("match_runs", "id"),
+        )
+        .to_owned();
+    // On SQLite stored in the order of the key: the key's index is the table.
+    let lines = Table::create()
+        .table("match_lines")
+        .if_not_exists()
+        .col(ColumnDef::new("list_id").big_integer().not_null())
+        .col(ref_id("person_id"))
+        .col(ColumnDef::new("household_id").string_len(36).null())
+        .col(area_col("village_code"))
+        // 1-based rank within the quota area; null for people added by the forum
+        .col(ColumnDef::new("rank").big_integer().null())
+        // selected, waiting (past the quota), added or removed (village forum)
+        .col(ColumnDef::new("status").string_len(10).not_null())
+        .primary_key(Index::create().col("list_id").col("person_id"))
+        .to_owned();
+    vec![
+        Ddl::Table(Box::new(lists)),
+        unique(
+            "ux_match_lists_programme",
+            "match_lists",
+            &["run_id", "programme_id"],
+        ),
+        Ddl::Clustered(Box::new(lines)),
+        index(
+            "ix_match_lines_list",
+            "match_lines",
+            &["list_id", "village_code", "rank"],
+        ),
+        Ddl::Sql(
+            "INSERT INTO match_lists (run_id, programme_id, rule_version) \
+             SELECT run_id, programme_id, MAX(rule_version) FROM match_results \
+             GROUP BY run_id, programme_id ORDER BY run_id, programme_id",
+        ),
+        Ddl::Sql(
+            "INSERT INTO match_lines (list_id, person_id, household_id, village_code, rank, \
+             status) SELECT l.id, r.person_id, r.household_id, r.village_code, r.rank, \
+             r.status FROM match_results r JOIN match_lists l ON l.run_id = r.run_id \
+             AND l.programme_id = r.programme_id",
+        ),
+        Ddl::Sql("DROP TABLE match_results"),
+    ]
+}
+
 fn postings_by_entry() -> Vec<Ddl> {
     // Each posting took the place of its account and village in this index: four places
     // spread over the index for every payment. Balances in an area find their postings
@@ -2446,6 +2513,12 @@ impl Store {
     /// Brings the schema up to date, each migration in its own transaction, and loads the
     /// area reference data when the areas table is empty. Safe to run at every start.
     pub async fn migrate(&self) -> Result<MigrateReport> {
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// [`Store::migrate`], applying no migration after version `last` (a database as an
+    /// older release left it, for the migrations' tests).
+    pub async fn migrate_to(&self, last: i64) -> Result<MigrateReport> {
         let backend = self.backend();
         let bookkeeping = Table::create()
             .table("schema_migrations")
@@ -2461,7 +2534,7 @@ impl Store {
             .to_owned();
         self.conn().execute(&bookkeeping).await?;
         let mut report = MigrateReport::default();
-        for (version, name, build) in MIGRATIONS {
+        for (version, name, build) in MIGRATIONS.iter().filter(|(v, ..)| *v <= last) {
             let done = query_one(
                 self.conn(),
                 "SELECT version FROM schema_migrations WHERE version = ?",

@@ -153,6 +153,22 @@ pub async fn fresh_store(backend: Backend) -> (Store, String) {
     (store, url)
 }
 
+/// A new database with no schema at all (for the migrations' tests).
+pub async fn empty_store(backend: Backend) -> (Store, String) {
+    let url = match backend {
+        Backend::Sqlite => {
+            let path = scratch_dir().join(format!("{}.db", uuid::Uuid::new_v4()));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres => pg_server()
+            .expect("PostgreSQL available")
+            .create_database(&format!("t_{}", uuid::Uuid::new_v4().simple()), None)
+            .expect("create test database"),
+    };
+    let store = Store::connect(&url).await.expect("connect test database");
+    (store, url)
+}
+
 /// A running application for one test.
 pub struct TestApp {
     pub backend: Backend,

@@ -8,7 +8,7 @@ use pintu_domain::access::Scope;
 use pintu_service::Ctx;
 use pintu_store::facts::{self, SurveyFacts};
 use pintu_store::{Store, execute, new_id, query_all};
-use pintu_testkit::{TestApp, backends, spawn_app};
+use pintu_testkit::{TestApp, backends, empty_store, spawn_app};
 use serde_json::{Value, json};
 
 use crate::{OTHER_DISTRICT_VILLAGE, SIBLING_VILLAGE, VILLAGE, household, json_of, nik};
@@ -689,8 +689,9 @@ async fn gaps_in_a_hand_built_village_are_the_ones_written_here() {
 async fn run_lines(store: &Store, run_id: &str) -> Vec<(String, String, Option<i64>, String)> {
     let rows = pintu_store::query_all(
         store.conn(),
-        "SELECT programme_id, person_id, rank, status FROM match_results WHERE run_id = ? \
-         ORDER BY programme_id, person_id",
+        "SELECT l.programme_id, r.person_id, r.rank, r.status FROM match_lines r \
+         JOIN match_lists l ON l.id = r.list_id WHERE l.run_id = ? \
+         ORDER BY l.programme_id, r.person_id",
         vec![run_id.into()],
     )
     .await
@@ -751,12 +752,10 @@ async fn an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one() {
         .expect("copy run");
         execute(
             store.conn(),
-            "INSERT INTO match_results (run_id, programme_id, person_id, household_id, \
-             village_code, rule_version, rank, status) \
-             SELECT ?, r.programme_id, r.person_id, r.household_id, r.village_code, \
-             r.rule_version, r.rank, r.status FROM match_results r \
-             JOIN programmes g ON g.id = r.programme_id \
-             WHERE r.run_id = ? AND g.code IN (?, ?, ?)",
+            "INSERT INTO match_lists (run_id, programme_id, rule_version) \
+             SELECT ?, l.programme_id, l.rule_version FROM match_lists l \
+             JOIN programmes g ON g.id = l.programme_id \
+             WHERE l.run_id = ? AND g.code IN (?, ?, ?)",
             vec![
                 stopped.clone().into(),
                 whole.row.id.clone().into(),
@@ -764,6 +763,17 @@ async fn an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one() {
                 done[1].clone().into(),
                 done[2].clone().into(),
             ],
+        )
+        .await
+        .expect("copy lists");
+        execute(
+            store.conn(),
+            "INSERT INTO match_lines (list_id, person_id, household_id, village_code, rank, \
+             status) SELECT n.id, r.person_id, r.household_id, r.village_code, r.rank, \
+             r.status FROM match_lines r JOIN match_lists o ON o.id = r.list_id \
+             JOIN match_lists n ON n.programme_id = o.programme_id AND n.run_id = ? \
+             WHERE o.run_id = ?",
+            vec![stopped.clone().into(), whole.row.id.clone().into()],
         )
         .await
         .expect("copy lines");
@@ -1210,4 +1220,110 @@ async fn officers_run_matching_read_print_and_download_lists_and_record_forum_de
     }
     let (_, html) = page(&nasional, &app, &format!("/matching/gaps?area={VILLAGE}")).await;
     assert!(html.contains("<dd id=\"total-exclusion\">"), "{html}");
+}
+
+/// A database with lines written before lists were numbered (schema version 33) keeps them:
+/// each run's programme becomes a list with its rule version, and every line is found again.
+#[tokio::test]
+async fn lines_written_before_lists_were_numbered_are_kept() {
+    for backend in backends() {
+        let (store, _) = empty_store(backend).await;
+        store.migrate_to(33).await.expect("migrate to 33");
+        let (run, programme, other) = (new_id(), new_id(), new_id());
+        execute(
+            store.conn(),
+            "INSERT INTO match_runs (id, area_code, reference_date, status, programmes_done, \
+             programmes_total, summary, error, created_by, created_at, updated_at) \
+             VALUES (?, '35.07', ?, 'finished', 2, 2, '[]', NULL, 'test', ?, ?)",
+            vec![
+                run.clone().into(),
+                Utc::now().date_naive().into(),
+                Utc::now().into(),
+                Utc::now().into(),
+            ],
+        )
+        .await
+        .expect("run");
+        let lines = [
+            (&programme, "p1", Some(1), "selected", 3),
+            (&programme, "p2", Some(2), "waiting", 3),
+            (&programme, "p3", None, "added", 3),
+            (&other, "p1", Some(1), "selected", 1),
+        ];
+        for (g, person, rank, status, version) in lines {
+            execute(
+                store.conn(),
+                "INSERT INTO match_results (run_id, programme_id, person_id, household_id, \
+                 village_code, rule_version, rank, status) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                vec![
+                    run.clone().into(),
+                    g.clone().into(),
+                    person.into(),
+                    VILLAGE.into(),
+                    version.into(),
+                    rank.into(),
+                    status.into(),
+                ],
+            )
+            .await
+            .expect("line");
+        }
+        store.migrate().await.expect("migrate");
+
+        let lists = query_all(
+            store.conn(),
+            "SELECT programme_id, rule_version FROM match_lists WHERE run_id = ? \
+             ORDER BY programme_id",
+            vec![run.clone().into()],
+        )
+        .await
+        .expect("lists");
+        let mut expected = vec![(programme.clone(), 3), (other.clone(), 1)];
+        expected.sort();
+        let found: Vec<(String, i32)> = lists
+            .iter()
+            .map(|r| {
+                (
+                    pintu_store::col(r, "programme_id").expect("programme"),
+                    pintu_store::col(r, "rule_version").expect("version"),
+                )
+            })
+            .collect();
+        assert_eq!(found, expected, "{backend:?}");
+        let mut p1 = pintu_store::matching::person_results(store.conn(), &run, "p1")
+            .await
+            .expect("p1");
+        p1.sort();
+        let mut want = vec![
+            (programme.clone(), "selected".to_string(), Some(1), 3),
+            (other.clone(), "selected".to_string(), Some(1), 1),
+        ];
+        want.sort();
+        assert_eq!(p1, want, "{backend:?}");
+        let counts = pintu_store::matching::list_counts(
+            store.conn(),
+            &run,
+            &programme,
+            &Scope::Within(AreaCode::parse("35.07").expect("area")),
+        )
+        .await
+        .expect("counts");
+        assert_eq!(
+            counts,
+            vec![
+                (VILLAGE.to_string(), "added".to_string(), 1),
+                (VILLAGE.to_string(), "selected".to_string(), 1),
+                (VILLAGE.to_string(), "waiting".to_string(), 1),
+            ],
+            "{backend:?}"
+        );
+        let gone = query_all(
+            store.conn(),
+            "SELECT COUNT(*) AS n FROM schema_migrations WHERE version = 34",
+            vec![],
+        )
+        .await
+        .expect("migrations");
+        assert_eq!(pintu_store::col::<i64>(&gone[0], "n").expect("n"), 1);
+    }
 }
