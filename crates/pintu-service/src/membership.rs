@@ -490,7 +490,17 @@ impl Pintu {
         // A thousand families a transaction, each statement for all of them: the bills that
         // are new, their entries, credit, and the families' messages commit together.
         for chunk in families.chunks(1000) {
-            // Each bill is dated when it is written (a run takes a while).
+            let tx = self.store.begin_bulk().await?;
+            // A payment of one of these families books before or after, not in between:
+            // the credit it leaves is seen here.
+            let chunk_households: Vec<String> = chunk
+                .iter()
+                .map(|family| family[0].household_id.clone())
+                .collect();
+            q::lock_families(&tx, &chunk_households).await?;
+            // Each bill is dated when it is written (a run takes a while): once the
+            // families are this transaction's, so that a payment booked while it waited,
+            // and the credit it left, come before the bill that uses it.
             let now = now.max(Utc::now());
             let mut bills = Vec::with_capacity(chunk.len());
             for family in chunk {
@@ -528,12 +538,6 @@ impl Pintu {
                     },
                 });
             }
-            let tx = self.store.begin_bulk().await?;
-            // A payment of one of these families books before or after, not in between:
-            // the credit it leaves is seen here.
-            let chunk_households: Vec<String> =
-                bills.iter().map(|b| b.household_id.clone()).collect();
-            q::lock_families(&tx, &chunk_households).await?;
             let new: std::collections::HashSet<String> =
                 q::insert_bills(&tx, &bills).await?.into_iter().collect();
             let with_credit = pq::with_credit_among(&tx, &chunk_households).await?;
