@@ -357,9 +357,7 @@ impl Pintu {
         let mut count = run.programmes_done;
         if !q::has_population(self.store.conn(), &run.id).await? {
             let started = std::time::Instant::now();
-            let tx = self.store.begin().await?;
-            let people = q::build_population(&tx, &run.id, &scope).await?;
-            tx.commit().await?;
+            let people = self.store.build_run_population(&run.id, &scope).await?;
             tracing::info!(run = %run.id, people, ms = started.elapsed().as_millis() as u64, "population copied");
         }
         let todo: Vec<(MatchProgramme, Scope)> = programmes

@@ -309,15 +309,69 @@ pub async fn build_population(
     Ok(written)
 }
 
-/// Whether run `run_id` has its population snapshot.
+/// Whether run `run_id` has its whole population snapshot: finished, and not emptied since
+/// (PostgreSQL empties unlogged tables in crash recovery).
 pub async fn has_population(c: &impl ConnectionTrait, run_id: &str) -> Result<bool> {
     Ok(query_one(
         c,
-        "SELECT 1 AS one FROM match_population WHERE run_id = ? LIMIT 1",
+        "SELECT 1 AS one FROM match_runs r WHERE r.id = ? AND r.population_ready \
+         AND EXISTS (SELECT 1 FROM match_population x WHERE x.run_id = r.id)",
         vec![run_id.into()],
     )
     .await?
     .is_some())
+}
+
+impl Store {
+    /// Writes run `run_id`'s population snapshot of `scope` afresh (deleting any part of
+    /// one an interrupted run left) and marks it whole; returns how many rows it wrote. On
+    /// PostgreSQL the households' two halves are written at once, on two connections, each
+    /// in its own transaction: the two cores share the joins, the sort and the writes.
+    pub async fn build_run_population(&self, run_id: &str, scope: &Scope) -> Result<u64> {
+        drop_population(self.conn(), run_id).await?;
+        let mut written = 0;
+        let tx = if self.backend() == sea_orm::DbBackend::Postgres {
+            let half = |h: u8| async move {
+                let mut statements = crate::rules_sql::population_part(run_id, scope, Some(h));
+                let people = statements.swap_remove(0);
+                let tx = self.begin().await?;
+                let n = execute(&tx, &people.text, people.values).await?;
+                tx.commit().await?;
+                Ok::<u64, crate::StoreError>(n)
+            };
+            let (a, b) = tokio::join!(half(0), half(1));
+            let (a, b) = match (a, b) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => {
+                    drop_population(self.conn(), run_id).await?;
+                    return Err(e);
+                }
+            };
+            written += a + b;
+            let tx = self.begin().await?;
+            let rest = crate::rules_sql::population(run_id, scope);
+            for (i, sql) in rest.into_iter().enumerate().skip(1) {
+                let n = execute(&tx, &sql.text, sql.values).await?;
+                if i == 1 {
+                    written += n;
+                    tx.execute_unprepared("ANALYZE match_population").await?;
+                }
+            }
+            tx
+        } else {
+            let tx = self.begin().await?;
+            written = build_population(&tx, run_id, scope).await?;
+            tx
+        };
+        execute(
+            &tx,
+            "UPDATE match_runs SET population_ready = ? WHERE id = ?",
+            vec![true.into(), run_id.into()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
 }
 
 /// Deletes a run's population snapshot (the run has ended).

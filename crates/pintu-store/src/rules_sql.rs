@@ -71,6 +71,14 @@ const POPULATION_COLUMNS: &str = "household_key, person_id, household_id, is_hea
 ///    than members (rare: a member registered elsewhere, or a death; only the former adds).
 /// 3. Those households' aggregates again, over all their living members.
 pub fn population(run_id: &str, scope: &Scope) -> Vec<Sql> {
+    population_part(run_id, scope, None)
+}
+
+/// [`population`], its first statement taking only half of the households: `Some(0)`
+/// those whose key ends in `0`-`7`, `Some(1)` the others (the last digit of a random id).
+/// The two halves can be written at once, on two connections (PostgreSQL); together they
+/// write what the first statement writes alone.
+pub fn population_part(run_id: &str, scope: &Scope, half: Option<u8>) -> Vec<Sql> {
     let person = "COALESCE(hm.household_id, p.id) AS household_key, p.id AS person_id, \
         hm.household_id AS household_id, \
         (hm.household_id IS NULL OR hm.relationship = 'KEPALA KELUARGA') AS is_head, \
@@ -101,6 +109,12 @@ pub fn population(run_id: &str, scope: &Scope) -> Vec<Sql> {
          LEFT JOIN person_facts f ON f.person_id = p.id WHERE p.life_status = 'alive' AND "
     ));
     area(&mut people, "p.village_code");
+    if let Some(half) = half {
+        people.push(&format!(
+            " AND substr(COALESCE(hm.household_id, p.id), 36, 1) {} '8'",
+            if half == 0 { "<" } else { ">=" }
+        ));
+    }
     people.push(") t WINDOW w AS (PARTITION BY t.household_key)");
 
     let mut elsewhere = Sql::default();

@@ -116,6 +116,7 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "a run's lists numbered, their lines keyed by number",
         match_lists,
     ),
+    (35, "a run's snapshot marked whole", population_ready),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2340,6 +2341,23 @@ fn match_lists() -> Vec<Ddl> {
         ),
         Ddl::Sql("DROP TABLE match_results"),
     ]
+}
+
+fn population_ready() -> Vec<Ddl> {
+    // Set in the transaction that finishes a run's population snapshot. The snapshot may be
+    // written by several transactions at once (PostgreSQL): until then, rows there are
+    // part of one, which a resumed run deletes and writes again.
+    vec![Ddl::Alter(Box::new(
+        Table::alter()
+            .table("match_runs")
+            .add_column(
+                ColumnDef::new("population_ready")
+                    .boolean()
+                    .not_null()
+                    .default(false),
+            )
+            .to_owned(),
+    ))]
 }
 
 fn postings_by_entry() -> Vec<Ddl> {

@@ -784,6 +784,19 @@ async fn an_interrupted_run_resumes_and_ends_as_an_uninterrupted_one() {
             .await
             .expect("stale snapshot");
         assert!(stale > 0);
+        // And part of the stopped run's own snapshot, never marked whole, as a crash while
+        // its halves were being written leaves it: the resumed run writes it again.
+        pintu_store::matching::build_population(store.conn(), &stopped, &regency)
+            .await
+            .expect("snapshot");
+        let heads = execute(
+            store.conn(),
+            "DELETE FROM match_population WHERE run_id = ? AND is_head",
+            vec![stopped.clone().into()],
+        )
+        .await
+        .expect("half of it");
+        assert!(heads > 0);
         assert_eq!(app.pintu.resume_matching().await.expect("resume"), 1);
         let resumed = wait_for_run(&app, &kab.token, &stopped).await;
         assert_eq!(resumed["status"], "finished", "{backend:?} {resumed}");
