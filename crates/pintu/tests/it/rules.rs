@@ -333,6 +333,34 @@ fn subjects_truth(outcome: Truth) -> bool {
     outcome == Truth::True
 }
 
+/// The run `PARITY_RUN`'s people whom `rule` makes eligible: by its SQL, and by the
+/// evaluator over `subjects`.
+async fn eligible_both_ways(
+    store: &Store,
+    compiler: &Compiler,
+    rule: &rules::Rule,
+    scope: &Scope,
+    subjects: &BTreeMap<String, rules::Subjects>,
+    on: NaiveDate,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let sql = compiler.eligible(PARITY_RUN, &rule.expr, &[], scope, false);
+    let from_sql = q::candidates(store, sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{:?} {}: {e}", store.backend(), rule.text))
+        .into_iter()
+        .map(|c| c.person_id)
+        .collect();
+    let from_eval = subjects
+        .iter()
+        .filter(|(_, s)| subjects_truth(rule.evaluate(s, on).truth))
+        .map(|(id, _)| id.clone())
+        .collect();
+    (from_sql, from_eval)
+}
+
+/// The run id the parity test's population snapshot is written under.
+const PARITY_RUN: &str = "parity";
+
 #[tokio::test]
 async fn the_evaluator_and_the_sql_agree_on_generated_people_and_rules() {
     let on = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
@@ -368,7 +396,7 @@ async fn the_evaluator_and_the_sql_agree_on_generated_people_and_rules() {
             ids.len()
         );
         let compiler = Compiler::new(store.backend(), on);
-        let run = "parity";
+        let run = PARITY_RUN;
         let tx = store.begin().await.expect("tx");
         q::build_population(&tx, run, &scope)
             .await
@@ -378,18 +406,8 @@ async fn the_evaluator_and_the_sql_agree_on_generated_people_and_rules() {
         for case in 0..300 {
             let text = Gen { rng: &mut rng }.boolean(3, false);
             let rule = rules::check(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
-            let sql = compiler.eligible(run, &rule.expr, &[], &scope, false);
-            let from_sql: BTreeSet<String> = q::candidates(&store, sql, &[])
-                .await
-                .unwrap_or_else(|e| panic!("{backend:?} {text}: {e}"))
-                .into_iter()
-                .map(|c| c.person_id)
-                .collect();
-            let from_eval: BTreeSet<String> = subjects
-                .iter()
-                .filter(|(_, s)| subjects_truth(rule.evaluate(s, on).truth))
-                .map(|(id, _)| id.clone())
-                .collect();
+            let (from_sql, from_eval) =
+                eligible_both_ways(&store, &compiler, &rule, &scope, &subjects, on).await;
             assert_eq!(
                 from_sql, from_eval,
                 "{backend:?} case {case}: the SQL and the evaluator differ on `{text}`"
@@ -468,18 +486,9 @@ async fn the_evaluator_and_the_sql_agree_on_generated_people_and_rules() {
                 for op in ["<", "<=", ">", ">=", "==", "!="] {
                     for text in [format!("age {op} {n}"), format!("{n} {op} age")] {
                         let rule = rules::check(&text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
-                        let sql = compiler.eligible(run, &rule.expr, &[], &scope, false);
-                        let from_sql: BTreeSet<String> = q::candidates(&store, sql, &[])
-                            .await
-                            .unwrap_or_else(|e| panic!("{backend:?} {text}: {e}"))
-                            .into_iter()
-                            .map(|c| c.person_id)
-                            .collect();
-                        let from_eval: BTreeSet<String> = subjects
-                            .iter()
-                            .filter(|(_, s)| subjects_truth(rule.evaluate(s, on).truth))
-                            .map(|(id, _)| id.clone())
-                            .collect();
+                        let (from_sql, from_eval) =
+                            eligible_both_ways(&store, &compiler, &rule, &scope, &subjects, on)
+                                .await;
                         assert_eq!(
                             from_sql, from_eval,
                             "{backend:?} on {on}: the SQL and the evaluator differ on `{text}`"
