@@ -8,9 +8,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait, Value};
 
-use crate::matching::{REPLACE_LIST, REPLACE_LIST_PG};
+use crate::matching::REPLACE_LIST;
 use crate::registry::{NewPerson, PERSON_INSERT_COLUMNS};
-use crate::{Result, Store, StoreError, execute};
+use crate::{Result, Store, StoreError, execute, numbered_placeholders};
 
 /// A household with its members, ready to write.
 #[derive(Debug, Clone)]
@@ -554,15 +554,17 @@ impl Store {
             DbBackend::Postgres => {
                 let pool = self.conn().get_postgres_connection_pool();
                 let mut tx = pool.begin().await.map_err(sqlx_err)?;
-                for sql in &REPLACE_LIST_PG[..2] {
-                    sea_orm::sqlx::query(*sql)
+                // The store's statements, written once with `?`: their text is fixed.
+                let pg = |sql: &str| sea_orm::sqlx::AssertSqlSafe(numbered_placeholders(sql));
+                for sql in &REPLACE_LIST[..2] {
+                    sea_orm::sqlx::query(pg(sql))
                         .bind(&p.run_id)
                         .bind(&p.programme_id)
                         .execute(&mut *tx)
                         .await
                         .map_err(sqlx_err)?;
                 }
-                let list: i64 = sea_orm::sqlx::query_scalar(REPLACE_LIST_PG[2])
+                let list: i64 = sea_orm::sqlx::query_scalar(pg(REPLACE_LIST[2]))
                     .bind(&p.run_id)
                     .bind(&p.programme_id)
                     .bind(p.rule_version)

@@ -425,15 +425,6 @@ pub(crate) const REPLACE_LIST: [&str; 3] = [
     "INSERT INTO match_lists (run_id, programme_id, rule_version) VALUES (?, ?, ?) RETURNING id",
 ];
 
-/// [`REPLACE_LIST`] with PostgreSQL's numbered parameters, for a connection of its own.
-pub(crate) const REPLACE_LIST_PG: [&str; 3] = [
-    "DELETE FROM match_lines WHERE list_id IN \
-     (SELECT id FROM match_lists WHERE run_id = $1 AND programme_id = $2)",
-    "DELETE FROM match_lists WHERE run_id = $1 AND programme_id = $2",
-    "INSERT INTO match_lists (run_id, programme_id, rule_version) VALUES ($1, $2, $3) \
-     RETURNING id",
-];
-
 /// Replaces a programme's lines in a run; returns the list's number.
 pub async fn replace_results(
     c: &impl ConnectionTrait,

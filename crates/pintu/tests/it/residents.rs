@@ -717,6 +717,17 @@ async fn a_resident_reads_their_messages_in_the_language_they_chose() {
 }
 
 /// The value of an `<input ... name="{name}" value="...">` in a page.
+/// The resident's household page, as HTML.
+async fn home_page(c: &reqwest::Client, app: &TestApp) -> String {
+    c.get(app.url("/me"))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("html")
+}
+
 fn input_value(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
@@ -779,14 +790,7 @@ pub(crate) async fn portal(app: &TestApp, nik: &str) -> (reqwest::Client, String
         .expect("verify");
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/me");
-    let home = c
-        .get(app.url("/me"))
-        .send()
-        .await
-        .expect("home")
-        .text()
-        .await
-        .expect("html");
+    let home = home_page(&c, app).await;
     let token = crate::pages::csrf_of(&home);
     (c, token)
 }
@@ -817,14 +821,7 @@ async fn the_portal_pages_log_a_resident_in_apply_and_ask_for_a_change() {
     assert_eq!(resp.status(), 403);
 
     let (c, csrf) = portal(&app, &nik_a).await;
-    let home = c
-        .get(app.url("/me"))
-        .send()
-        .await
-        .expect("home")
-        .text()
-        .await
-        .expect("html");
+    let home = home_page(&c, &app).await;
     assert!(home.contains("Budi Santoso") && home.contains("Siti Aminah"));
     assert!(!home.contains(&nik_a));
     assert!(home.contains("href=\"/me/change\""));
@@ -954,14 +951,7 @@ async fn the_portal_pages_log_a_resident_in_apply_and_ask_for_a_change() {
         .await
         .expect("confirm");
     assert_eq!(resp.status(), 303);
-    let home = c
-        .get(app.url("/me"))
-        .send()
-        .await
-        .expect("home")
-        .text()
-        .await
-        .expect("html");
+    let home = home_page(&c, &app).await;
     assert!(home.contains("id=\"my-phone\">+6281311112222"), "{home}");
 
     // A complaint from the portal; the officer's page offers an application from it.
@@ -988,14 +978,7 @@ async fn the_portal_pages_log_a_resident_in_apply_and_ask_for_a_change() {
         .await
         .expect("complain");
     assert_eq!(resp.status(), 303);
-    let home = c
-        .get(app.url("/me"))
-        .send()
-        .await
-        .expect("home")
-        .text()
-        .await
-        .expect("html");
+    let home = home_page(&c, &app).await;
     assert!(home.contains("35.07-"), "the reference is listed");
     let complaints = json_of(app.get(&desa.token, "/api/v1/complaints").await).await;
     let complaint_id = complaints["items"][0]["id"]
@@ -1328,14 +1311,7 @@ async fn a_resident_attaches_a_file_to_a_complaint_of_theirs_and_to_no_other() {
             .find(|k| k["id"] == id.as_str())
             .expect("the first complaint");
         assert_eq!(first["attachments"], json!(["surat.pdf"]));
-        let home = c
-            .get(app.url("/me"))
-            .send()
-            .await
-            .expect("home")
-            .text()
-            .await
-            .expect("html");
+        let home = home_page(&c, &app).await;
         assert!(
             home.contains("class=\"complaint-files\"") && home.contains("kartu.pdf"),
             "{home}"
