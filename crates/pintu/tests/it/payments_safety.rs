@@ -247,12 +247,15 @@ pub(crate) async fn ledger_violations(c: &impl ConnectionTrait) -> Vec<String> {
              <> CASE WHEN b.status = 'written_off' AND b.paid < b.amount THEN 1 ELSE 0 END",
             "write-offs not booked exactly once",
         ),
+        // Credit is put on a bill as the bill is written, so its allocation is dated with the
+        // bill. A payment that came before the bill but was booked after it (it waited for
+        // the families' lock) pays the bill itself, on its own date: no credit.
         (
             "SELECT COUNT(*) AS n FROM jkn_bills b WHERE (SELECT COUNT(*) FROM journal_entries e \
              WHERE e.kind = 'credit' AND e.ref_id = b.id) <> CASE WHEN EXISTS (SELECT 1 \
              FROM payment_allocations a JOIN journal_entries pe ON pe.ref_id = a.payment_id \
-             AND pe.kind = 'payment' WHERE a.bill_id = b.id AND pe.at < b.created_at) \
-             THEN 1 ELSE 0 END",
+             AND pe.kind = 'payment' WHERE a.bill_id = b.id AND pe.at < b.created_at \
+             AND a.at = b.created_at) THEN 1 ELSE 0 END",
             "bills paid from earlier credit without exactly one credit entry",
         ),
     ];
