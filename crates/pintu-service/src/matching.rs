@@ -9,6 +9,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use base64::Engine;
 use chrono::{NaiveDate, Utc};
@@ -28,6 +29,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::registry::{Page, page_limit, registry_scope};
 use crate::{Ctx, Error, Pintu, Result};
+
+/// Why a lane of a run stopped before the programmes ran out.
+enum LaneStop {
+    /// The run is no longer running: cancelled, or finished by another worker.
+    Moved,
+    Failed(Error),
+}
 
 /// What one programme came to in a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -316,7 +324,7 @@ impl Pintu {
         ctx: &Ctx,
         area: Option<&str>,
         on: Option<NaiveDate>,
-        progress: impl FnMut(i32, i32),
+        progress: impl FnMut(i32, i32) + Send,
     ) -> Result<Run> {
         let area = self.matching_area(ctx, area)?;
         let run = self
@@ -343,7 +351,11 @@ impl Pintu {
         Ok(n)
     }
 
-    async fn execute_run(&self, run: RunRow, mut progress: impl FnMut(i32, i32)) -> Result<RunRow> {
+    async fn execute_run(
+        &self,
+        run: RunRow,
+        progress: impl FnMut(i32, i32) + Send,
+    ) -> Result<RunRow> {
         let area = AreaCode::parse(&run.area_code)
             .map_err(|_| Error::Internal(anyhow::anyhow!("run area")))?;
         let scope = Scope::Within(area);
@@ -353,8 +365,7 @@ impl Pintu {
             .await?
             .into_iter()
             .collect();
-        let mut summary = parse_summary(&run.summary);
-        let mut count = run.programmes_done;
+        let summary = parse_summary(&run.summary);
         if !q::has_population(self.store.conn(), &run.id).await? {
             let started = std::time::Instant::now();
             let people = self.store.build_run_population(&run.id, &scope).await?;
@@ -368,104 +379,105 @@ impl Pintu {
                 Some((g, within))
             })
             .collect();
-        // A pipeline: while one programme's lines are written, the next programme's query
-        // runs (a reader beside the writer), so the two cores share the work.
-        let mut next = match todo.first() {
-            Some((g, within)) => Some(self.match_programme(&run.id, g, within, on).await),
-            None => None,
-        };
-        for (i, (g, _)) in todo.iter().enumerate() {
-            let started = std::time::Instant::now();
-            let Some(found) = next.take() else { break };
-            let (lines, line) = match found {
-                Ok(found) => found,
-                Err(Error::Invalid(e)) => (
-                    Vec::new(),
-                    ProgrammeSummary {
-                        code: g.code.clone(),
-                        name_id: g.name_id.clone(),
-                        name_en: g.name_en.clone(),
-                        rule_version: g.rule_version,
-                        error: Some(e.to_string()),
-                        ..Default::default()
-                    },
-                ),
-                Err(e) => {
-                    let msg = e.to_string();
-                    let tx = self.store.begin().await?;
-                    q::set_run_progress(
-                        &tx,
-                        &run.id,
-                        count,
-                        &serde_json::to_string(&summary).unwrap_or_default(),
-                        "failed",
-                        Some(&msg),
-                    )
-                    .await?;
-                    q::drop_population(&tx, &run.id).await?;
-                    tx.commit().await?;
-                    return Err(e);
-                }
-            };
-            let line_count = line.eligible;
-            summary.push(line);
-            count += 1;
-            let save = async {
-                let started = std::time::Instant::now();
-                let lines = ProgrammeLines {
-                    run_id: run.id.clone(),
-                    programme_id: g.id.clone(),
-                    rule_version: g.rule_version.unwrap_or(0),
-                    lines,
-                    done: count,
-                    summary: serde_json::to_string(&summary).unwrap_or_default(),
-                };
-                let saved = self.store.save_programme_lines(lines).await;
-                tracing::debug!(programme = %g.code, ms = started.elapsed().as_millis() as u64, "lines saved");
-                saved
-            };
-            let following = async {
-                match todo.get(i + 1) {
-                    Some((g, within)) => Some(self.match_programme(&run.id, g, within, on).await),
-                    None => None,
-                }
-            };
-            let (saved, following) = tokio::join!(save, following);
-            next = following;
-            if !saved? {
-                // Cancelled or finished by another worker: leave it as it is.
-                let now = q::run(self.store.conn(), &run.id)
-                    .await?
-                    .ok_or(Error::NotFound)?;
-                if now.status != "running" {
-                    q::drop_population(self.store.conn(), &run.id).await?;
-                }
-                return Ok(now);
+        // Two lanes take the programmes in turn, each querying a programme and then writing
+        // its lines: while one writes, the other queries or writes, so the two cores share
+        // the work however long each programme's query and lines take.
+        let next = AtomicUsize::new(0);
+        let progress = std::sync::Mutex::new(progress);
+        let lane = || async {
+            while let Some((g, within)) = todo.get(next.fetch_add(1, AtomicOrdering::Relaxed)) {
+                self.match_and_save(&run, g, within, &progress).await?;
             }
-            tracing::info!(
-                run = %run.id,
-                programme = %g.code,
-                eligible = line_count,
-                ms = started.elapsed().as_millis() as u64,
-                "programme matched"
-            );
-            progress(count, run.programmes_total);
-        }
+            Ok::<(), LaneStop>(())
+        };
+        let ended = match tokio::try_join!(lane(), lane()) {
+            Ok(_) => None,
+            Err(LaneStop::Moved) => Some(None),
+            Err(LaneStop::Failed(e)) => Some(Some(e)),
+        };
         let tx = self.store.begin().await?;
-        q::set_run_progress(
-            &tx,
-            &run.id,
-            count,
-            &serde_json::to_string(&summary).unwrap_or_default(),
-            "finished",
-            None,
-        )
-        .await?;
-        q::drop_population(&tx, &run.id).await?;
+        match &ended {
+            None => q::end_run(&tx, &run.id, "finished", None).await?,
+            Some(Some(e)) => q::end_run(&tx, &run.id, "failed", Some(&e.to_string())).await?,
+            // Cancelled or finished by another worker: left as it is.
+            Some(None) => 0,
+        };
+        let now = q::run(&tx, &run.id).await?.ok_or(Error::NotFound)?;
+        if now.status != "running" {
+            q::drop_population(&tx, &run.id).await?;
+        }
         tx.commit().await?;
-        q::run(self.store.conn(), &run.id)
-            .await?
-            .ok_or(Error::NotFound)
+        match ended {
+            Some(Some(e)) => Err(e),
+            _ => Ok(now),
+        }
+    }
+
+    /// Matches one programme of a run and writes its lines with the run's progress.
+    async fn match_and_save(
+        &self,
+        run: &RunRow,
+        g: &MatchProgramme,
+        within: &Scope,
+        progress: &std::sync::Mutex<impl FnMut(i32, i32)>,
+    ) -> std::result::Result<(), LaneStop> {
+        let started = std::time::Instant::now();
+        let (lines, line) = match self
+            .match_programme(&run.id, g, within, run.reference_date)
+            .await
+        {
+            Ok(found) => found,
+            Err(Error::Invalid(e)) => (
+                Vec::new(),
+                ProgrammeSummary {
+                    code: g.code.clone(),
+                    name_id: g.name_id.clone(),
+                    name_en: g.name_en.clone(),
+                    rule_version: g.rule_version,
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                },
+            ),
+            Err(e) => return Err(LaneStop::Failed(e)),
+        };
+        let eligible = line.eligible;
+        let saving = std::time::Instant::now();
+        let lines = ProgrammeLines {
+            run_id: run.id.clone(),
+            programme_id: g.id.clone(),
+            rule_version: g.rule_version.unwrap_or(0),
+            lines,
+        };
+        let add = Box::new(move |done: i32, summary: &str| {
+            let mut summary = parse_summary(summary);
+            summary.retain(|s| s.code != line.code);
+            summary.push(line);
+            summary.sort_by(|a, b| a.code.cmp(&b.code));
+            (
+                done + 1,
+                serde_json::to_string(&summary).unwrap_or_default(),
+            )
+        });
+        let saved = self
+            .store
+            .save_programme_lines(lines, add)
+            .await
+            .map_err(|e| LaneStop::Failed(e.into()))?;
+        tracing::debug!(programme = %g.code, ms = saving.elapsed().as_millis() as u64, "lines saved");
+        let Some((done, _)) = saved else {
+            return Err(LaneStop::Moved);
+        };
+        tracing::info!(
+            run = %run.id,
+            programme = %g.code,
+            eligible,
+            ms = started.elapsed().as_millis() as u64,
+            "programme matched"
+        );
+        if let Ok(mut progress) = progress.lock() {
+            (*progress)(done, run.programmes_total);
+        }
+        Ok(())
     }
 
     /// One programme's lines in `scope`.

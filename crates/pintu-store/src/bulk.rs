@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait,
 
 use crate::matching::REPLACE_LIST;
 use crate::registry::{NewPerson, PERSON_INSERT_COLUMNS};
-use crate::{Result, Store, StoreError, execute, numbered_placeholders};
+use crate::{Result, Store, StoreError, col, execute, numbered_placeholders, query_one};
 
 /// A household with its members, ready to write.
 #[derive(Debug, Clone)]
@@ -523,27 +523,43 @@ pub async fn raw_baseline_load(
     Ok(2 * people + 2 * households)
 }
 
-/// A programme's lines in a matching run, and the run's progress once they are written.
+/// A programme's lines in a matching run.
 pub struct ProgrammeLines {
     pub run_id: String,
     pub programme_id: String,
     pub rule_version: i32,
     pub lines: Vec<crate::matching::NewResult>,
-    /// Programmes done, with this one.
-    pub done: i32,
-    /// The run's summary JSON, with this programme.
-    pub summary: String,
 }
+
+/// What a run's progress becomes once a programme's lines are written: given the programmes
+/// done and the summary JSON as committed, the two with this programme.
+pub type Progress = Box<dyn FnOnce(i32, &str) -> (i32, String) + Send>;
+
+/// Reads a running run's progress for update: none when it is no longer running.
+const RUN_PROGRESS: &str =
+    "SELECT programmes_done, summary FROM match_runs WHERE id = ? AND status = 'running'";
+const SET_PROGRESS: &str =
+    "UPDATE match_runs SET programmes_done = ?, summary = ?, updated_at = ? WHERE id = ?";
 
 const LINE_COLUMNS: &str = "list_id, person_id, household_id, village_code, rank, status";
 
 impl Store {
     /// Replaces a programme's lines in a run and records the run's progress, in one
-    /// transaction. Returns false, writing nothing, when the run is no longer running
-    /// (cancelled, or finished by another worker). The lines go the backend's fastest way,
-    /// as the bulk loader's rows: COPY on PostgreSQL, a prepared statement stepped per row
-    /// on an SQLite file.
-    pub async fn save_programme_lines(&self, mut p: ProgrammeLines) -> Result<bool> {
+    /// transaction, and returns the progress recorded. Returns `None`, writing nothing,
+    /// when the run is no longer running (cancelled, or finished by another worker).
+    ///
+    /// The progress is read and written last, the run's row locked: two programmes' lines
+    /// can be written at once, and each adds itself to the progress the other committed.
+    /// (On PostgreSQL the lock is `FOR NO KEY UPDATE`: the lists' key check on the run
+    /// holds a share of its key from the start of each transaction, and a full `FOR UPDATE`
+    /// of the two would wait for each other.)
+    /// The lines go the backend's fastest way, as the bulk loader's rows: COPY on
+    /// PostgreSQL, a prepared statement stepped per row on an SQLite file.
+    pub async fn save_programme_lines(
+        &self,
+        mut p: ProgrammeLines,
+        progress: Progress,
+    ) -> Result<Option<(i32, String)>> {
         // In the order of the primary key (run, programme, person): each line then goes at
         // the end of the key's index instead of into a random page of it (PBI-JK's 396,000
         // lines on PostgreSQL: 4.9 s -> 3.3 s).
@@ -592,23 +608,26 @@ impl Store {
                     .map_err(sqlx_err)?;
                 copy.send(csv.0).await.map_err(sqlx_err)?;
                 copy.finish().await.map_err(sqlx_err)?;
-                let moved = sea_orm::sqlx::query(
-                    "UPDATE match_runs SET programmes_done = $1, summary = $2, updated_at = $3 \
-                     WHERE id = $4 AND status = 'running'",
-                )
-                .bind(p.done)
-                .bind(&p.summary)
-                .bind(at)
-                .bind(&p.run_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(sqlx_err)?
-                .rows_affected();
-                if moved != 1 {
-                    return Ok(false);
-                }
+                let run: Option<(i32, String)> =
+                    sea_orm::sqlx::query_as(pg(&format!("{RUN_PROGRESS} FOR NO KEY UPDATE")))
+                        .bind(&p.run_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(sqlx_err)?;
+                let Some((done, summary)) = run else {
+                    return Ok(None);
+                };
+                let (done, summary) = progress(done, &summary);
+                sea_orm::sqlx::query(pg(SET_PROGRESS))
+                    .bind(done)
+                    .bind(&summary)
+                    .bind(at)
+                    .bind(&p.run_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sqlx_err)?;
                 tx.commit().await.map_err(sqlx_err)?;
-                Ok(true)
+                Ok(Some((done, summary)))
             }
             _ if self.sqlite_file.is_some() => {
                 let at = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
@@ -639,16 +658,19 @@ impl Store {
                             ))?;
                         }
                     }
-                    let moved = tx.execute(
-                        "UPDATE match_runs SET programmes_done = ?1, summary = ?2, updated_at = ?3 \
-                         WHERE id = ?4 AND status = 'running'",
-                        (p.done, &p.summary, &at, &p.run_id),
-                    )?;
-                    if moved != 1 {
-                        return Ok(false);
-                    }
+                    use rusqlite::OptionalExtension;
+                    let run: Option<(i32, String)> = tx
+                        .query_row(RUN_PROGRESS, [&p.run_id], |row| {
+                            Ok((row.get(0)?, row.get(1)?))
+                        })
+                        .optional()?;
+                    let Some((done, summary)) = run else {
+                        return Ok(None);
+                    };
+                    let (done, summary) = progress(done, &summary);
+                    tx.execute(SET_PROGRESS, (done, &summary, &at, &p.run_id))?;
                     tx.commit()?;
-                    Ok(true)
+                    Ok(Some((done, summary)))
                 })
                 .await
             }
@@ -662,18 +684,27 @@ impl Store {
                     &p.lines,
                 )
                 .await?;
-                let moved = execute(
+                let Some(run) = query_one(&tx, RUN_PROGRESS, vec![p.run_id.clone().into()]).await?
+                else {
+                    return Ok(None);
+                };
+                let (done, summary) = progress(
+                    col(&run, "programmes_done")?,
+                    &col::<String>(&run, "summary")?,
+                );
+                execute(
                     &tx,
-                    "UPDATE match_runs SET programmes_done = ?, summary = ?, updated_at = ? \
-                     WHERE id = ? AND status = 'running'",
-                    vec![p.done.into(), p.summary.into(), at.into(), p.run_id.into()],
+                    SET_PROGRESS,
+                    vec![
+                        done.into(),
+                        summary.clone().into(),
+                        at.into(),
+                        p.run_id.into(),
+                    ],
                 )
                 .await?;
-                if moved != 1 {
-                    return Ok(false);
-                }
                 tx.commit().await?;
-                Ok(true)
+                Ok(Some((done, summary)))
             }
         }
     }
