@@ -3,9 +3,9 @@
 //! on a waiting list — with the village forum's overrides; "why?" for one person; and the
 //! rule editor's preview.
 //!
-//! A run is a job: one programme at a time, each written in one transaction with the run's
-//! progress, so a run interrupted by a crash resumes at the programme it was in and ends
-//! with the same lines as an uninterrupted one.
+//! A run is a job: two lanes take the programmes in turn, each programme written in one
+//! transaction with the run's progress, so a run interrupted by a crash resumes with the
+//! programmes not yet written and ends with the same lines as an uninterrupted one.
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
