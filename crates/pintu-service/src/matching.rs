@@ -464,7 +464,7 @@ impl Pintu {
             .await
             .map_err(|e| LaneStop::Failed(e.into()))?;
         tracing::debug!(programme = %g.code, ms = saving.elapsed().as_millis() as u64, "lines saved");
-        let Some((done, _)) = saved else {
+        let Some(done) = saved else {
             return Err(LaneStop::Moved);
         };
         tracing::info!(

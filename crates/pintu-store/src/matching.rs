@@ -152,7 +152,6 @@ pub async fn run(c: &impl ConnectionTrait, id: &str) -> Result<Option<RunRow>> {
     .await
 }
 
-/// Records a run's progress; `status` moves on only from `running`.
 /// Ends a running run (finished, failed): its progress stays as its programmes recorded it.
 pub async fn end_run(
     c: &impl ConnectionTrait,
@@ -268,7 +267,7 @@ pub async fn candidates(store: &Store, sql: Sql, decimal_keys: &[bool]) -> Resul
         // 210,000 probes, 2.2 s). A rule reads a whole population, for which hashing is the
         // right plan (0.8 s), and the hash tables need room. A run keeps two connections
         // busy, one per lane, so no parallel workers: on two cores they took the other
-        // lane's (a million people: 17.4 s with them, 15.8 s without).
+        // lane's (a million people: 17.1 and 17.6 s with them, 15.4 and 16.2 s without).
         let tx = store.begin().await?;
         tx.execute_unprepared(
             "SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '64MB'; \
@@ -292,22 +291,22 @@ pub async fn build_population(
     run_id: &str,
     scope: &Scope,
 ) -> Result<u64> {
-    let people = crate::rules_sql::population(run_id, scope).swap_remove(0);
+    let mut statements = crate::rules_sql::population(run_id, scope).into_iter();
+    let Some(people) = statements.next() else {
+        return Ok(0);
+    };
     let n = execute(c, &people.text, people.values).await?;
-    Ok(n + population_elsewhere(c, run_id, scope).await?)
+    Ok(n + population_elsewhere(c, statements).await?)
 }
 
-/// The rest of a snapshot once its area's people are written: their households' members
-/// living elsewhere, and those households' aggregates again. Returns the members added.
+/// The rest of a snapshot once its area's people are written (`rest`: the statements of
+/// `rules_sql::population` after the first): their households' members living elsewhere,
+/// and those households' aggregates again. Returns the members added.
 async fn population_elsewhere(
     c: &impl ConnectionTrait,
-    run_id: &str,
-    scope: &Scope,
+    mut rest: impl Iterator<Item = Sql>,
 ) -> Result<u64> {
-    let mut statements = crate::rules_sql::population(run_id, scope)
-        .into_iter()
-        .skip(1);
-    let (Some(elsewhere), Some(again)) = (statements.next(), statements.next()) else {
+    let (Some(elsewhere), Some(again)) = (rest.next(), rest.next()) else {
         return Ok(0);
     };
     // The table is filled and emptied by every run, so PostgreSQL's statistics of it are
@@ -350,8 +349,8 @@ impl Store {
         let tx = if self.backend() == sea_orm::DbBackend::Postgres {
             let half = |h: u8| async move {
                 let started = std::time::Instant::now();
-                let mut statements = crate::rules_sql::population_part(run_id, scope, Some(h));
-                let people = statements.swap_remove(0);
+                let people =
+                    crate::rules_sql::population_part(run_id, scope, Some(h)).swap_remove(0);
                 let tx = self.begin().await?;
                 let n = execute(&tx, &people.text, people.values).await?;
                 tx.commit().await?;
@@ -372,7 +371,10 @@ impl Store {
                 }
             };
             let tx = self.begin().await?;
-            written += a + b + population_elsewhere(&tx, run_id, scope).await?;
+            let rest = crate::rules_sql::population(run_id, scope)
+                .into_iter()
+                .skip(1);
+            written += a + b + population_elsewhere(&tx, rest).await?;
             tx
         } else {
             let tx = self.begin().await?;
