@@ -68,6 +68,9 @@ codes! {
         /// An e-wallet auto-debit of a family's JKN bill failed (`programme`: the virtual
         /// account; `reason`: the wallet, amount and why).
         DebitFailed = "debit_failed",
+        /// A one-time code that confirms an e-wallet auto-debit mandate, sent to the
+        /// wallet's number (`programme`: the wallet's name; `reason`: the code).
+        DebitMandateCode = "debit_mandate_code",
     }
 }
 
@@ -297,6 +300,16 @@ pub fn render(template: Template, lang: Lang, programme: &str, reason: Option<&s
             reason.unwrap_or("-"),
             ". Ask your village office.",
         ),
+        (Template::DebitMandateCode, Lang::Id) => fit(
+            &format!("Pintu: kode autodebet JKN dari {programme}: "),
+            reason.unwrap_or("-"),
+            ". Berlaku 10 menit. Berikan hanya jika Anda setuju tagihan JKN didebet dari e-wallet ini.",
+        ),
+        (Template::DebitMandateCode, Lang::En) => fit(
+            &format!("Pintu: JKN auto-debit code for {programme}: "),
+            reason.unwrap_or("-"),
+            ". Valid 10 minutes. Give it only if you agree to JKN bills being debited from this e-wallet.",
+        ),
         (Template::LoginCode, Lang::Id) => fit(
             "Pintu: kode masuk Anda ",
             reason.unwrap_or("-"),
@@ -353,6 +366,19 @@ mod tests {
             cut.contains("...") && cut.ends_with("kantor desa/kelurahan."),
             "{cut}"
         );
+    }
+
+    #[test]
+    fn a_mandate_code_is_never_cut() {
+        for lang in [Lang::Id, Lang::En] {
+            let text = render(
+                Template::DebitMandateCode,
+                lang,
+                "BPJS-TK-BPU-PANJANG-KODE",
+                Some("123456"),
+            );
+            assert!(text.contains(": 123456. "), "{text}");
+        }
     }
 
     #[test]

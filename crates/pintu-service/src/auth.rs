@@ -47,6 +47,34 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A six-digit one-time code, sent by SMS.
+pub(crate) fn one_time_code() -> String {
+    format!(
+        "{:06}",
+        rand::Rng::random_range(&mut rand::rng(), 0..1_000_000u32)
+    )
+}
+
+/// A one-time code is stored as its SHA-256, salted with the id it was sent for (a login
+/// challenge, a mandate).
+pub(crate) fn code_hash(salt: &str, code: &str) -> String {
+    hex::encode(Sha256::digest(format!("{salt}:{code}").as_bytes()))
+}
+
+/// Whether a code has the shape of one: six digits.
+pub(crate) fn code_shaped(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Compares two hashes without stopping at the first difference.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 pub async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt_bytes = [0u8; 16];

@@ -22,6 +22,7 @@ use pintu_store::autodebit::{self as q, DebitRow, MandateRow};
 use pintu_store::new_id;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{code_hash, code_shaped, one_time_code, same};
 use crate::payments::{Booked, PaymentInput, wib_day};
 use crate::{Ctx, Error, Pintu, Result};
 
@@ -34,6 +35,14 @@ const GATEWAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How many of a family's debits its page shows.
 pub const RECENT_DEBITS: u64 = 24;
+
+/// How long a mandate's code lives.
+pub const MANDATE_CODE_MINUTES: i64 = 10;
+/// Wrong guesses a mandate's code allows.
+pub const MANDATE_CODE_GUESSES: i32 = 5;
+/// Mandates (codes sent) a family may set up within [`MANDATE_WINDOW_MINUTES`].
+pub const MANDATES_PER_WINDOW: i64 = 3;
+pub const MANDATE_WINDOW_MINUTES: i64 = 15;
 
 /// The e-wallet gateway Pintu sends debit requests to, signed like the callbacks it sends
 /// back: `X-Pintu-Signature: sha256=<hex HMAC-SHA256 of "<X-Pintu-Timestamp>.<body>">` with
@@ -112,6 +121,13 @@ impl DebitGateway {
     }
 }
 
+/// The code that confirms a pending mandate.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MandateCode {
+    /// The six digits sent by SMS to the wallet's number.
+    pub code: String,
+}
+
 /// Setting up a mandate.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct MandateInput {
@@ -133,10 +149,22 @@ pub struct Mandate {
     pub created_at: DateTime<Utc>,
     pub cancelled_by: Option<String>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Until when a pending mandate's code may be entered.
+    pub code_expires_at: Option<DateTime<Utc>>,
+    /// When the code came back and the mandate became active.
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+impl Mandate {
+    /// Since when it is in effect: confirmed, or set up (before codes were asked).
+    pub fn since(&self) -> DateTime<Utc> {
+        self.confirmed_at.unwrap_or(self.created_at)
+    }
 }
 
 impl From<MandateRow> for Mandate {
     fn from(m: MandateRow) -> Self {
+        let pending = m.status == "pending";
         Mandate {
             wallet_name: Wallet::parse(&m.wallet).map_or("?", Wallet::name),
             phone_masked: masked_phone(&m.phone),
@@ -147,15 +175,20 @@ impl From<MandateRow> for Mandate {
             created_at: m.created_at,
             cancelled_by: m.cancelled_by,
             cancelled_at: m.cancelled_at,
+            code_expires_at: m.code_expires_at.filter(|_| pending),
+            confirmed_at: m.confirmed_at,
         }
     }
 }
 
-/// A family's auto-debit: its active mandate, every mandate it had, and its recent debits.
+/// A family's auto-debit: its active mandate, the one waiting for its code, every mandate it
+/// had, and its recent debits.
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilyDebits {
     pub active: Option<Mandate>,
-    /// Newest first, the active one included.
+    /// The mandate set up last, waiting for the code sent to the wallet's number.
+    pub pending: Option<Mandate>,
+    /// Every mandate that was in effect, newest first, the active one included.
     pub mandates: Vec<Mandate>,
     /// Newest first.
     pub debits: Vec<DebitRow>,
@@ -200,6 +233,20 @@ pub struct DebitSettled {
     pub booked: Option<Booked>,
 }
 
+fn mandate_exists() -> Error {
+    Error::Conflict {
+        code: "debit_mandate_exists",
+        field: Some("wallet".into()),
+    }
+}
+
+fn not_pending() -> Error {
+    Error::Conflict {
+        code: "debit_mandate_not_pending",
+        field: None,
+    }
+}
+
 fn is_paying(segment: &str) -> bool {
     matches!(Segment::parse(segment), Some(Segment::Pbpu | Segment::Bp))
 }
@@ -242,6 +289,7 @@ impl Pintu {
         let Some(household) = household else {
             return Ok(FamilyDebits {
                 active: None,
+                pending: None,
                 mandates: Vec::new(),
                 debits: Vec::new(),
                 sending,
@@ -249,13 +297,19 @@ impl Pintu {
             });
         };
         let c = self.store.conn();
-        let mandates: Vec<Mandate> = q::mandates_of(c, household)
+        let all: Vec<Mandate> = q::mandates_of(c, household)
             .await?
             .into_iter()
             .map(Mandate::from)
             .collect();
+        let pending = all.iter().find(|m| m.status == "pending").cloned();
+        let mandates: Vec<Mandate> = all
+            .into_iter()
+            .filter(|m| matches!(m.status.as_str(), "active" | "cancelled"))
+            .collect();
         Ok(FamilyDebits {
             active: mandates.iter().find(|m| m.status == "active").cloned(),
+            pending,
             mandates,
             debits: q::debits_of(c, household, RECENT_DEBITS).await?,
             sending,
@@ -263,9 +317,13 @@ impl Pintu {
         })
     }
 
-    /// Authorises the family's bills to be debited from an e-wallet account: the resident
-    /// for their own household, or an officer of its area who may change the registry. One
-    /// active mandate per family: another is a conflict until it is cancelled.
+    /// Starts authorising the family's bills to be debited from an e-wallet account: the
+    /// resident for their own household, or an officer of its area who may change the
+    /// registry. The mandate waits, pending, until [`Pintu::confirm_debit_mandate`] is given
+    /// the code sent by SMS to the wallet's number: that proves the family holds the wallet.
+    /// One active mandate per family: another is a conflict until it is cancelled; a new
+    /// one replaces a pending one (and sends a new code), [`MANDATES_PER_WINDOW`] in
+    /// [`MANDATE_WINDOW_MINUTES`] at most.
     pub async fn set_debit_mandate(
         &self,
         ctx: &Ctx,
@@ -302,31 +360,58 @@ impl Pintu {
         let (Some(wallet), Some(phone)) = (wallet, phone) else {
             return Err(Error::Internal(anyhow::anyhow!("validated mandate")));
         };
+        let c = self.store.conn();
+        if q::active_mandate(c, &household).await?.is_some() {
+            return Err(mandate_exists());
+        }
+        let window = now - chrono::Duration::minutes(MANDATE_WINDOW_MINUTES);
+        if q::mandates_since(c, &household, window).await? >= MANDATES_PER_WINDOW {
+            return Err(Error::TooManyAttempts {
+                retry_after_secs: (MANDATE_WINDOW_MINUTES * 60) as u64,
+            });
+        }
+        let code = one_time_code();
+        let id = new_id();
         let row = MandateRow {
-            id: new_id(),
+            code_hash: Some(code_hash(&id, &code)),
+            id,
             household_id: household.clone(),
             village_code: m.member.village_code.clone(),
             wallet: wallet.code().into(),
             phone: phone.as_str().into(),
-            status: "active".into(),
+            status: "pending".into(),
             created_by: ctx.actor.label(),
             created_at: now,
             cancelled_by: None,
             cancelled_at: None,
+            code_expires_at: Some(now + chrono::Duration::minutes(MANDATE_CODE_MINUTES)),
+            code_attempts: 0,
+            confirmed_at: None,
         };
-        q::insert_mandate(self.store.conn(), &row)
-            .await
-            .map_err(|e| match Error::from(e) {
-                Error::Conflict { code, .. } => Error::Conflict {
-                    code,
-                    field: Some("wallet".into()),
-                },
-                other => other,
-            })?;
+        let tx = self.store.begin().await?;
+        q::withdraw_pending(&tx, &household, &ctx.actor.label(), now).await?;
+        q::insert_pending_mandate(&tx, &row).await?;
+        crate::messages::queue(
+            &tx,
+            &crate::messages::Notice {
+                person_id: &m.member.person_id,
+                village_code: &row.village_code,
+                phone: Some(&row.phone),
+                template: Template::DebitMandateCode,
+                programme: wallet.name(),
+                reason: Some(&code),
+                subject_type: "debit_mandate",
+                subject_id: &row.id,
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox_wake.notify_one();
         self.audit
             .record(
                 ctx,
-                "autodebit.mandate_set",
+                "autodebit.mandate_code",
                 "debit_mandate",
                 Some(&row.id),
                 Some(&row.village_code),
@@ -336,8 +421,85 @@ impl Pintu {
         self.member_debits(&m, Some(&household)).await
     }
 
+    /// Confirms the family's pending mandate with the code sent to the wallet's number (the
+    /// resident, or an officer of the area the member tells it to): the mandate becomes
+    /// active. A code lives [`MANDATE_CODE_MINUTES`] and allows [`MANDATE_CODE_GUESSES`]
+    /// wrong guesses.
+    pub async fn confirm_debit_mandate(
+        &self,
+        ctx: &Ctx,
+        person_id: &str,
+        input: &MandateCode,
+        now: DateTime<Utc>,
+    ) -> Result<FamilyDebits> {
+        if !ctx.actor.is_resident() && !ctx.actor.may_write_registry() {
+            return Err(Error::Forbidden);
+        }
+        let (m, household) = self.debit_family(ctx, person_id).await?;
+        let c = self.store.conn();
+        let pending = match &household {
+            Some(h) => q::pending_mandate(c, h).await?,
+            None => None,
+        };
+        let (Some(household), Some(pending)) = (household, pending) else {
+            return Err(not_pending());
+        };
+        let code = input.code.trim();
+        let wrong = || Error::invalid("code", "debit_code_wrong");
+        let spent = || Error::invalid("code", "debit_code_expired");
+        if !code_shaped(code) {
+            return Err(wrong());
+        }
+        if !q::take_code_guess(c, &pending.id, now, MANDATE_CODE_GUESSES).await? {
+            return Err(spent());
+        }
+        let right = pending
+            .code_hash
+            .as_deref()
+            .is_some_and(|h| same(h, &code_hash(&pending.id, code)));
+        if !right {
+            self.audit
+                .record(
+                    ctx,
+                    "autodebit.mandate_code_wrong",
+                    "debit_mandate",
+                    Some(&pending.id),
+                    Some(&pending.village_code),
+                    None,
+                )
+                .await?;
+            return Err(if pending.code_attempts + 1 >= MANDATE_CODE_GUESSES {
+                spent()
+            } else {
+                wrong()
+            });
+        }
+        if !q::activate_mandate(c, &pending.id, &household, now)
+            .await
+            .map_err(|e| match Error::from(e) {
+                Error::Conflict { .. } => mandate_exists(),
+                other => other,
+            })?
+        {
+            // Withdrawn or replaced while the code was checked.
+            return Err(not_pending());
+        }
+        self.audit
+            .record(
+                ctx,
+                "autodebit.mandate_set",
+                "debit_mandate",
+                Some(&pending.id),
+                Some(&pending.village_code),
+                Some(format!("wallet={}", pending.wallet)),
+            )
+            .await?;
+        self.member_debits(&m, Some(&household)).await
+    }
+
     /// Cancels the family's active mandate (the resident or an officer of the area): its
-    /// debits not yet sent are not sent.
+    /// debits not yet sent are not sent. Without an active one, withdraws the one waiting
+    /// for its code.
     pub async fn cancel_debit_mandate(
         &self,
         ctx: &Ctx,
@@ -348,24 +510,38 @@ impl Pintu {
             return Err(Error::Forbidden);
         }
         let (m, household) = self.debit_family(ctx, person_id).await?;
-        let c = self.store.conn();
-        let active = match &household {
-            Some(h) => q::active_mandate(c, h).await?,
-            None => None,
+        let none = || Error::Conflict {
+            code: "debit_mandate_none",
+            field: None,
         };
-        let Some(active) = active else {
-            return Err(Error::Conflict {
-                code: "debit_mandate_none",
-                field: None,
-            });
+        let Some(household) = household else {
+            return Err(none());
+        };
+        let c = self.store.conn();
+        let by = ctx.actor.label();
+        let Some(active) = q::active_mandate(c, &household).await? else {
+            let Some(pending) = q::pending_mandate(c, &household).await? else {
+                return Err(none());
+            };
+            if q::withdraw_pending(c, &household, &by, now).await? == 0 {
+                return Err(none());
+            }
+            self.audit
+                .record(
+                    ctx,
+                    "autodebit.mandate_withdrawn",
+                    "debit_mandate",
+                    Some(&pending.id),
+                    Some(&pending.village_code),
+                    None,
+                )
+                .await?;
+            return self.member_debits(&m, Some(&household)).await;
         };
         let tx = self.store.begin().await?;
-        if !q::cancel_mandate(&tx, &active.id, &ctx.actor.label(), now).await? {
+        if !q::cancel_mandate(&tx, &active.id, &by, now).await? {
             tx.rollback().await?;
-            return Err(Error::Conflict {
-                code: "debit_mandate_none",
-                field: None,
-            });
+            return Err(none());
         }
         q::cancel_pending_of_mandate(&tx, &active.id).await?;
         tx.commit().await?;
@@ -379,7 +555,7 @@ impl Pintu {
                 None,
             )
             .await?;
-        self.member_debits(&m, household.as_deref()).await
+        self.member_debits(&m, Some(&household)).await
     }
 
     /// The debits of the actor's area, newest first (district back offices and above).

@@ -18,12 +18,10 @@ use pintu_store::facts::{Enrolment, enrolments_of};
 use pintu_store::new_id;
 use pintu_store::registry::{self as reg, HistoryEntry, HistoryTable, PersonRow};
 use pintu_store::residents::{self as q, ChangeRequestRow, CodeRow, RequestFilter, SessionRow};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::applications::{ApplicationDetail, NewApplicationInput, StepInput};
-use crate::auth::{random_token, token_hash};
+use crate::auth::{code_hash, code_shaped, one_time_code, random_token, same, token_hash};
 use crate::messages::Notice;
 use crate::registry::{PersonPatch, age_on, registry_scope};
 use crate::{Ctx, Error, Pintu, Result, today};
@@ -187,19 +185,6 @@ pub struct ChangeValues {
     pub rw: Option<String>,
 }
 
-fn code_hash(challenge: &str, code: &str) -> String {
-    hex::encode(Sha256::digest(format!("{challenge}:{code}").as_bytes()))
-}
-
-/// Compares two hashes without stopping at the first difference.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// Keeps the last four characters of an identifier.
 pub fn masked(id: &str) -> String {
     let n = id.chars().count();
@@ -301,7 +286,7 @@ impl Pintu {
                 retry_after_secs: (CODE_WINDOW_MINUTES * 60) as u64,
             });
         }
-        let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+        let code = one_time_code();
         let row = CodeRow {
             id: decoy.challenge.clone(),
             person_id: person.id.clone(),
@@ -363,7 +348,7 @@ impl Pintu {
     ) -> Result<ResidentSession> {
         let code = code.trim();
         let wrong = || Error::invalid("code", "login_code_wrong");
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        if !code_shaped(code) {
             return Err(wrong());
         }
         let id = pintu_store::parse_id(challenge).ok_or_else(wrong)?;

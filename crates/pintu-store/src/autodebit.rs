@@ -18,12 +18,22 @@ pub struct MandateRow {
     pub wallet: String,
     /// The wallet account's phone number, `+62...`.
     pub phone: String,
-    /// `active` or `cancelled`.
+    /// `pending` (waiting for the code sent to the wallet's number), `active`, `cancelled`
+    /// (stopped after it was active) or `unconfirmed` (withdrawn or replaced before its
+    /// code came back).
     pub status: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub cancelled_by: Option<String>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// The hash of a pending mandate's code, salted with the mandate's id.
+    #[serde(skip)]
+    pub code_hash: Option<String>,
+    pub code_expires_at: Option<DateTime<Utc>>,
+    /// Wrong guesses spent on the code.
+    pub code_attempts: i32,
+    /// When the code came back (none for mandates set up before codes were asked).
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl FromRow for MandateRow {
@@ -39,29 +49,35 @@ impl FromRow for MandateRow {
             created_at: col(row, "created_at")?,
             cancelled_by: col(row, "cancelled_by")?,
             cancelled_at: col(row, "cancelled_at")?,
+            code_hash: col(row, "code_hash")?,
+            code_expires_at: col(row, "code_expires_at")?,
+            code_attempts: col(row, "code_attempts")?,
+            confirmed_at: col(row, "confirmed_at")?,
         })
     }
 }
 
 const MANDATE: &str = "SELECT id, household_id, village_code, wallet, phone, status, \
-     created_by, created_at, cancelled_by, cancelled_at FROM debit_mandates";
+     created_by, created_at, cancelled_by, cancelled_at, code_hash, code_expires_at, \
+     code_attempts, confirmed_at FROM debit_mandates";
 
-/// Inserts an active mandate; a family with one already is a conflict
-/// (`debit_mandate_exists`).
-pub async fn insert_mandate(c: &impl ConnectionTrait, m: &MandateRow) -> Result<()> {
+/// Inserts a pending mandate, waiting for its code.
+pub async fn insert_pending_mandate(c: &impl ConnectionTrait, m: &MandateRow) -> Result<()> {
     execute(
         c,
         "INSERT INTO debit_mandates (id, household_id, village_code, wallet, phone, status, \
-         active_household, created_by, created_at) VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+         created_by, created_at, code_hash, code_expires_at, code_attempts) \
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, 0)",
         vec![
             m.id.clone().into(),
             m.household_id.clone().into(),
             m.village_code.clone().into(),
             m.wallet.clone().into(),
             m.phone.clone().into(),
-            m.household_id.clone().into(),
             m.created_by.clone().into(),
             m.created_at.into(),
+            m.code_hash.clone().into(),
+            m.code_expires_at.into(),
         ],
     )
     .await?;
@@ -81,6 +97,40 @@ pub async fn active_mandate(
     .await
 }
 
+/// The family's mandate waiting for its code, if any (the newest: a new one replaces it).
+pub async fn pending_mandate(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+) -> Result<Option<MandateRow>> {
+    fetch_one(
+        c,
+        &format!(
+            "{MANDATE} WHERE household_id = ? AND status = 'pending' \
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        ),
+        vec![household_id.into()],
+    )
+    .await
+}
+
+/// Mandates set up for the family since `since`, whatever became of them (codes sent).
+pub async fn mandates_since(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
+    let row = crate::query_one(
+        c,
+        "SELECT COUNT(*) AS n FROM debit_mandates WHERE household_id = ? AND created_at >= ?",
+        vec![household_id.into(), since.into()],
+    )
+    .await?;
+    match row {
+        Some(r) => col(&r, "n"),
+        None => Ok(0),
+    }
+}
+
 /// Every mandate the family has had, newest first.
 pub async fn mandates_of(c: &impl ConnectionTrait, household_id: &str) -> Result<Vec<MandateRow>> {
     fetch_all(
@@ -89,6 +139,59 @@ pub async fn mandates_of(c: &impl ConnectionTrait, household_id: &str) -> Result
         vec![household_id.into()],
     )
     .await
+}
+
+/// Withdraws the family's pending mandates (a new one replaces them, or the family stops
+/// it): their codes no longer count. How many.
+pub async fn withdraw_pending(
+    c: &impl ConnectionTrait,
+    household_id: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    execute(
+        c,
+        "UPDATE debit_mandates SET status = 'unconfirmed', code_hash = NULL, \
+         cancelled_by = ?, cancelled_at = ? WHERE household_id = ? AND status = 'pending'",
+        vec![by.into(), at.into(), household_id.into()],
+    )
+    .await
+}
+
+/// Spends one guess on a pending mandate's code: `false` when it is no longer pending, its
+/// code has expired or its guesses are spent.
+pub async fn take_code_guess(
+    c: &impl ConnectionTrait,
+    id: &str,
+    now: DateTime<Utc>,
+    max_guesses: i32,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE debit_mandates SET code_attempts = code_attempts + 1 \
+         WHERE id = ? AND status = 'pending' AND code_expires_at > ? AND code_attempts < ?",
+        vec![id.into(), now.into(), max_guesses.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// Makes a pending mandate the family's active one: `false` if it is no longer pending; a
+/// family with an active mandate already is a conflict (`debit_mandate_exists`).
+pub async fn activate_mandate(
+    c: &impl ConnectionTrait,
+    id: &str,
+    household_id: &str,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE debit_mandates SET status = 'active', active_household = ?, confirmed_at = ?, \
+         code_hash = NULL WHERE id = ? AND status = 'pending'",
+        vec![household_id.into(), at.into(), id.into()],
+    )
+    .await?
+        == 1)
 }
 
 /// Cancels an active mandate: `false` if it was not active.

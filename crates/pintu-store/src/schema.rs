@@ -117,6 +117,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         match_lists,
     ),
     (35, "a run's snapshot marked whole", population_ready),
+    (
+        36,
+        "auto-debit mandates confirmed with a code sent to the wallet's number",
+        mandate_codes,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2358,6 +2363,37 @@ fn population_ready() -> Vec<Ddl> {
             )
             .to_owned(),
     ))]
+}
+
+fn mandate_codes() -> Vec<Ddl> {
+    // A mandate is set up pending: a one-time code goes by SMS to the wallet's number, and
+    // the mandate becomes active only when the code comes back, which proves the family holds
+    // that wallet. Only the code's hash is kept, with its expiry and the guesses spent on it.
+    // Mandates already active stay active (they have no confirmation time).
+    let add = |col: ColumnDef| {
+        Ddl::Alter(Box::new(
+            Table::alter()
+                .table("debit_mandates")
+                .add_column(col)
+                .to_owned(),
+        ))
+    };
+    vec![
+        add(ColumnDef::new("code_hash").string_len(64).null().to_owned()),
+        add(ColumnDef::new("code_expires_at")
+            .timestamp_with_time_zone()
+            .null()
+            .to_owned()),
+        add(ColumnDef::new("code_attempts")
+            .integer()
+            .not_null()
+            .default(0)
+            .to_owned()),
+        add(ColumnDef::new("confirmed_at")
+            .timestamp_with_time_zone()
+            .null()
+            .to_owned()),
+    ]
 }
 
 fn postings_by_entry() -> Vec<Ddl> {

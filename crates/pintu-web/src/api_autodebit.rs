@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
-use pintu_service::autodebit::{DebitResult, FamilyDebits, Mandate, MandateInput};
+use pintu_service::autodebit::{DebitResult, FamilyDebits, Mandate, MandateCode, MandateInput};
 use pintu_store::autodebit::DebitRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,8 +23,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(debit_callback))
         .routes(routes!(family_mandate, set_mandate))
+        .routes(routes!(confirm_mandate))
         .routes(routes!(cancel_mandate))
         .routes(routes!(my_mandate, set_my_mandate))
+        .routes(routes!(confirm_my_mandate))
         .routes(routes!(cancel_my_mandate))
         .routes(routes!(list_debits))
 }
@@ -38,12 +40,17 @@ pub struct MandateOut {
     pub wallet_name: String,
     /// The account's phone number with all but its first four and last three digits hidden.
     pub phone_masked: String,
-    /// `active` or `cancelled`.
+    /// `pending` (waiting for the code sent to the wallet's number), `active` or
+    /// `cancelled`.
     pub status: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub cancelled_by: Option<String>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Until when a pending mandate's code may be entered.
+    pub code_expires_at: Option<DateTime<Utc>>,
+    /// When the code came back and the mandate became active.
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl From<Mandate> for MandateOut {
@@ -58,6 +65,8 @@ impl From<Mandate> for MandateOut {
             created_at: m.created_at,
             cancelled_by: m.cancelled_by,
             cancelled_at: m.cancelled_at,
+            code_expires_at: m.code_expires_at,
+            confirmed_at: m.confirmed_at,
         }
     }
 }
@@ -109,7 +118,9 @@ impl From<DebitRow> for DebitOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FamilyDebitsOut {
     pub active: Option<MandateOut>,
-    /// Every mandate the family had, newest first.
+    /// The mandate set up last, waiting for the code sent by SMS to the wallet's number.
+    pub pending: Option<MandateOut>,
+    /// Every mandate that was in effect, newest first.
     pub mandates: Vec<MandateOut>,
     /// The recent debits, newest first.
     pub debits: Vec<DebitOut>,
@@ -124,6 +135,7 @@ impl From<FamilyDebits> for FamilyDebitsOut {
     fn from(f: FamilyDebits) -> Self {
         FamilyDebitsOut {
             active: f.active.map(MandateOut::from),
+            pending: f.pending.map(MandateOut::from),
             mandates: f.mandates.into_iter().map(MandateOut::from).collect(),
             debits: f.debits.into_iter().map(DebitOut::from).collect(),
             sending: f.sending,
@@ -141,6 +153,14 @@ pub struct MandateIn {
     /// The e-wallet account's phone number, e.g. `081234567890`.
     #[serde(default)]
     pub phone: String,
+}
+
+/// The code that confirms a mandate.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MandateCodeIn {
+    /// The six digits sent by SMS to the wallet's number.
+    #[serde(default)]
+    pub code: String,
 }
 
 fn mandate_input(b: MandateIn) -> MandateInput {
@@ -167,14 +187,18 @@ async fn family_mandate(
     Ok(Json(f.into()))
 }
 
-/// Authorise the auto-debit of a member's family's JKN bills from an e-wallet account
-/// (officers of the family's area who may change the registry). One active mandate per
-/// family: cancel it before setting up another (409 `debit_mandate_exists`).
+/// Start authorising the auto-debit of a member's family's JKN bills from an e-wallet
+/// account (officers of the family's area who may change the registry). The mandate is
+/// `pending` until the code sent by SMS to the wallet's number is confirmed with
+/// `.../debit-mandate/confirm`; a new one replaces a pending one and sends a new code (three
+/// in 15 minutes at most: 429 `too_many_attempts`). One active mandate per family: cancel it
+/// before setting up another (409 `debit_mandate_exists`).
 #[utoipa::path(post, path = "/api/v1/persons/{id}/jkn/debit-mandate", tag = "payments",
     params(("id" = String, Path)), request_body = MandateIn,
     responses((status = 201, body = FamilyDebitsOut), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn set_mandate(
     State(s): State<AppState>,
     c: ApiCtx,
@@ -189,8 +213,31 @@ async fn set_mandate(
     Ok((StatusCode::CREATED, Json(f.into())))
 }
 
+/// Confirm a member's family's pending mandate with the code the member received by SMS on
+/// the wallet's number (officers of its area who may change the registry): it becomes active.
+/// A wrong code is 422 `debit_code_wrong`; one expired (10 minutes) or after five wrong
+/// guesses is 422 `debit_code_expired`; nothing pending is 409 `debit_mandate_not_pending`.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/jkn/debit-mandate/confirm", tag = "payments",
+    params(("id" = String, Path)), request_body = MandateCodeIn,
+    responses((status = 200, body = FamilyDebitsOut), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn confirm_mandate(
+    State(s): State<AppState>,
+    c: ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MandateCodeIn>,
+) -> Result<Json<FamilyDebitsOut>, ApiError> {
+    let f = s
+        .pintu
+        .confirm_debit_mandate(&c.ctx, &id, &MandateCode { code: b.code }, Utc::now())
+        .await
+        .map_err(|e| c.err(e))?;
+    Ok(Json(f.into()))
+}
+
 /// Cancel a member's family's auto-debit (officers of its area): debits not yet sent are
-/// not sent.
+/// not sent. Without an active mandate, the pending one is withdrawn.
 #[utoipa::path(post, path = "/api/v1/persons/{id}/jkn/debit-mandate/cancel", tag = "payments",
     params(("id" = String, Path)),
     responses((status = 200, body = FamilyDebitsOut), (status = 401, body = ErrorBody),
@@ -225,12 +272,14 @@ async fn my_mandate(
     Ok(Json(f.into()))
 }
 
-/// Authorise the auto-debit of your family's JKN bills from your e-wallet account
-/// (residents).
+/// Start authorising the auto-debit of your family's JKN bills from your e-wallet account
+/// (residents): a code goes by SMS to the wallet's number, to confirm with
+/// `.../debit-mandate/confirm`.
 #[utoipa::path(post, path = "/api/v1/me/persons/{id}/jkn/debit-mandate", tag = "me",
     params(("id" = String, Path)), request_body = MandateIn,
     responses((status = 201, body = FamilyDebitsOut), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn set_my_mandate(
     State(s): State<AppState>,
     ResidentApi(r): ResidentApi,
@@ -245,7 +294,29 @@ async fn set_my_mandate(
     Ok((StatusCode::CREATED, Json(f.into())))
 }
 
-/// Cancel your family's auto-debit (residents).
+/// Confirm your family's pending mandate with the code sent by SMS to the wallet's number
+/// (residents): it becomes active.
+#[utoipa::path(post, path = "/api/v1/me/persons/{id}/jkn/debit-mandate/confirm", tag = "me",
+    params(("id" = String, Path)), request_body = MandateCodeIn,
+    responses((status = 200, body = FamilyDebitsOut), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn confirm_my_mandate(
+    State(s): State<AppState>,
+    ResidentApi(r): ResidentApi,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<MandateCodeIn>,
+) -> Result<Json<FamilyDebitsOut>, ApiError> {
+    let f = s
+        .pintu
+        .confirm_debit_mandate(&r.ctx, &id, &MandateCode { code: b.code }, Utc::now())
+        .await
+        .map_err(|e| r.err(e))?;
+    Ok(Json(f.into()))
+}
+
+/// Cancel your family's auto-debit (residents); without an active mandate, the pending one
+/// is withdrawn.
 #[utoipa::path(post, path = "/api/v1/me/persons/{id}/jkn/debit-mandate/cancel", tag = "me",
     params(("id" = String, Path)),
     responses((status = 200, body = FamilyDebitsOut), (status = 401, body = ErrorBody),

@@ -245,6 +245,9 @@ pub const ERROR_CODES: &[&str] = &[
     // e-wallet auto-debit
     "debit_mandate_exists",
     "debit_mandate_none",
+    "debit_mandate_not_pending",
+    "debit_code_wrong",
+    "debit_code_expired",
     "debit_not_applicable",
     "wallet_unknown",
     "debit_unknown",

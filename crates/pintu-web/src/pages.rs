@@ -1068,6 +1068,10 @@ impl FormErrors {
                 StatusCode::FORBIDDEN,
                 vec![("village_code".to_string(), "forbidden")],
             ),
+            Error::TooManyAttempts { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                vec![(String::new(), "too_many_attempts")],
+            ),
             other => return Err(other),
         };
         let mut errors = FormErrors::default();

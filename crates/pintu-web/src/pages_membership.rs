@@ -31,10 +31,18 @@ pub fn router() -> Router<AppState> {
         .route("/persons/{id}/jkn/cash", post(officer_cash))
         .route("/persons/{id}/jkn/debit", post(autodebit::officer_set))
         .route(
+            "/persons/{id}/jkn/debit/confirm",
+            post(autodebit::officer_confirm),
+        )
+        .route(
             "/persons/{id}/jkn/debit/cancel",
             post(autodebit::officer_cancel),
         )
         .route("/me/persons/{id}/jkn/debit", post(autodebit::resident_set))
+        .route(
+            "/me/persons/{id}/jkn/debit/confirm",
+            post(autodebit::resident_confirm),
+        )
         .route(
             "/me/persons/{id}/jkn/debit/cancel",
             post(autodebit::resident_cancel),
@@ -188,6 +196,9 @@ struct JknForm {
     wallet: String,
     #[serde(default)]
     phone: String,
+    /// A mandate's code, as received by SMS.
+    #[serde(default)]
+    code: String,
 }
 
 /// Who is looking: an officer or a resident, with what the page needs of them.

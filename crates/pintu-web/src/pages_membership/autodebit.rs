@@ -1,42 +1,73 @@
-//! The JKN page's e-wallet auto-debit forms: set up the family's mandate or cancel it, by
-//! an officer of the area or by the resident for their own household.
+//! The JKN page's e-wallet auto-debit forms: set up the family's mandate, confirm it with the
+//! code sent to the wallet's number, or cancel it, by an officer of the area or by the
+//! resident for their own household.
 
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
-use pintu_service::autodebit::MandateInput;
+use pintu_service::autodebit::{MandateCode, MandateInput};
 
 use super::{JknForm, Viewer, after_error, notice_of, officer_viewer, page, resident_viewer};
 use crate::AppState;
 use crate::pages::{FormErrors, check_csrf, constant_time_eq};
 use crate::session::{PageUser, ResidentPage};
 
-fn mandate_input(f: &JknForm) -> MandateInput {
-    MandateInput {
-        wallet: f.wallet.clone(),
-        phone: f.phone.clone(),
-    }
+/// What a form asks of the family's auto-debit.
+#[derive(Clone, Copy)]
+enum Action {
+    /// Set up a mandate: a code goes to the wallet's number.
+    Set,
+    /// Confirm the pending mandate with that code.
+    Confirm,
+    /// Cancel the active mandate, or withdraw the pending one.
+    Cancel,
 }
 
-/// Shows the page again with what was done, or the form with its errors.
-async fn done(
-    state: &AppState,
-    v: Viewer<'_>,
-    id: &str,
-    f: JknForm,
-    result: Result<(), pintu_service::Error>,
-    notice: &str,
-) -> Response {
+/// Does `action` and shows the page again with what was done, or the form with its errors.
+async fn act(state: &AppState, v: Viewer<'_>, id: &str, f: JknForm, action: Action) -> Response {
+    let now = Utc::now();
+    let pintu = &state.pintu;
+    let (result, notice) = match action {
+        Action::Set => {
+            let input = MandateInput {
+                wallet: f.wallet.clone(),
+                phone: f.phone.clone(),
+            };
+            (
+                pintu.set_debit_mandate(v.ctx, id, &input, now).await,
+                "debit-mandate-code-sent",
+            )
+        }
+        Action::Confirm => {
+            let input = MandateCode {
+                code: f.code.clone(),
+            };
+            (
+                pintu.confirm_debit_mandate(v.ctx, id, &input, now).await,
+                "debit-mandate-set",
+            )
+        }
+        Action::Cancel => (
+            pintu.cancel_debit_mandate(v.ctx, id, now).await,
+            "debit-mandate-cancelled",
+        ),
+    };
     match result {
-        Ok(()) => {
+        Ok(_) => {
+            // The form keeps the wallet chosen, for a new code if the first does not come.
+            let kept = JknForm {
+                wallet: f.wallet,
+                ..JknForm::default()
+            };
+            let notice = notice_of(notice);
             page(
                 state,
                 v,
                 id,
-                JknForm::default(),
+                kept,
                 FormErrors::default(),
-                notice_of(notice),
+                notice,
                 StatusCode::OK,
             )
             .await
@@ -45,29 +76,36 @@ async fn done(
     }
 }
 
+async fn officer(state: AppState, u: PageUser, id: String, f: JknForm, a: Action) -> Response {
+    if let Err(r) = check_csrf(&u, &f.csrf) {
+        return r;
+    }
+    act(&state, officer_viewer(&u, &id), &id, f, a).await
+}
+
+async fn resident(state: AppState, r: ResidentPage, id: String, f: JknForm, a: Action) -> Response {
+    if !constant_time_eq(&r.resident.csrf_token, &f.csrf) {
+        return crate::pages::error_page_code(&r.tr, StatusCode::FORBIDDEN, "csrf_invalid");
+    }
+    act(&state, resident_viewer(&r, &id), &id, f, a).await
+}
+
 pub(super) async fn officer_set(
     State(state): State<AppState>,
     u: PageUser,
     Path(id): Path<String>,
     Form(f): Form<JknForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&u, &f.csrf) {
-        return r;
-    }
-    let r = state
-        .pintu
-        .set_debit_mandate(&u.ctx, &id, &mandate_input(&f), Utc::now())
-        .await
-        .map(|_| ());
-    done(
-        &state,
-        officer_viewer(&u, &id),
-        &id,
-        f,
-        r,
-        "debit-mandate-set",
-    )
-    .await
+    officer(state, u, id, f, Action::Set).await
+}
+
+pub(super) async fn officer_confirm(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<JknForm>,
+) -> Response {
+    officer(state, u, id, f, Action::Confirm).await
 }
 
 pub(super) async fn officer_cancel(
@@ -76,23 +114,7 @@ pub(super) async fn officer_cancel(
     Path(id): Path<String>,
     Form(f): Form<JknForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&u, &f.csrf) {
-        return r;
-    }
-    let r = state
-        .pintu
-        .cancel_debit_mandate(&u.ctx, &id, Utc::now())
-        .await
-        .map(|_| ());
-    done(
-        &state,
-        officer_viewer(&u, &id),
-        &id,
-        f,
-        r,
-        "debit-mandate-cancelled",
-    )
-    .await
+    officer(state, u, id, f, Action::Cancel).await
 }
 
 pub(super) async fn resident_set(
@@ -101,23 +123,16 @@ pub(super) async fn resident_set(
     Path(id): Path<String>,
     Form(f): Form<JknForm>,
 ) -> Response {
-    if !constant_time_eq(&r.resident.csrf_token, &f.csrf) {
-        return crate::pages::error_page_code(&r.tr, StatusCode::FORBIDDEN, "csrf_invalid");
-    }
-    let result = state
-        .pintu
-        .set_debit_mandate(r.ctx(), &id, &mandate_input(&f), Utc::now())
-        .await
-        .map(|_| ());
-    done(
-        &state,
-        resident_viewer(&r, &id),
-        &id,
-        f,
-        result,
-        "debit-mandate-set",
-    )
-    .await
+    resident(state, r, id, f, Action::Set).await
+}
+
+pub(super) async fn resident_confirm(
+    State(state): State<AppState>,
+    r: ResidentPage,
+    Path(id): Path<String>,
+    Form(f): Form<JknForm>,
+) -> Response {
+    resident(state, r, id, f, Action::Confirm).await
 }
 
 pub(super) async fn resident_cancel(
@@ -126,21 +141,5 @@ pub(super) async fn resident_cancel(
     Path(id): Path<String>,
     Form(f): Form<JknForm>,
 ) -> Response {
-    if !constant_time_eq(&r.resident.csrf_token, &f.csrf) {
-        return crate::pages::error_page_code(&r.tr, StatusCode::FORBIDDEN, "csrf_invalid");
-    }
-    let result = state
-        .pintu
-        .cancel_debit_mandate(r.ctx(), &id, Utc::now())
-        .await
-        .map(|_| ());
-    done(
-        &state,
-        resident_viewer(&r, &id),
-        &id,
-        f,
-        result,
-        "debit-mandate-cancelled",
-    )
-    .await
+    resident(state, r, id, f, Action::Cancel).await
 }

@@ -59,6 +59,24 @@ async fn mandate(app: &TestApp, token: &str, head: &str) -> Value {
     .await
 }
 
+/// Sets up the family's mandate at `path` and confirms it with the code sent to the wallet's
+/// number, as the member would tell it; the family's auto-debit after.
+async fn authorise(app: &TestApp, token: &str, path: &str, body: &Value) -> Value {
+    let resp = app.post(token, path, body).await;
+    assert_eq!(resp.status(), 201, "{path}");
+    let set = json_of(resp).await;
+    assert!(
+        set["active"].is_null() && set["pending"].is_object(),
+        "{set}"
+    );
+    let code = crate::residents::last_code_of(app, "debit_mandate_code").await;
+    let resp = app
+        .post(token, &format!("{path}/confirm"), &json!({"code": code}))
+        .await;
+    assert_eq!(resp.status(), 200, "{path}/confirm");
+    json_of(resp).await
+}
+
 /// Waits (up to ten seconds) until the family's newest debit has `status`.
 async fn newest_debit_becomes(app: &TestApp, token: &str, head: &str, status: &str) -> Value {
     for _ in 0..200 {
@@ -121,9 +139,23 @@ async fn an_authorised_e_wallet_pays_each_new_bill_once_through_the_gateway() {
         let body = resp.text().await.expect("body");
         assert!(!body.contains("1111"), "the number is masked: {body}");
         let m: Value = serde_json::from_str(&body).expect("json");
-        assert_eq!(m["active"]["wallet"], "gopay");
-        assert_eq!(m["active"]["phone_masked"], "0812*****222");
+        assert!(m["active"].is_null(), "active only once confirmed: {m}");
+        assert_eq!(m["pending"]["wallet"], "gopay");
+        assert_eq!(m["pending"]["phone_masked"], "0812*****222");
         assert_eq!(m["sending"], true);
+        // The member reads the code on the wallet's phone and tells the officer.
+        let code = crate::residents::last_code_of(&app, "debit_mandate_code").await;
+        let resp = app
+            .post(
+                &desa.token,
+                &format!("{path}/confirm"),
+                &json!({"code": code}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        let m = json_of(resp).await;
+        assert_eq!(m["active"]["wallet"], "gopay");
+        assert!(m["pending"].is_null() && m["active"]["confirmed_at"].is_string());
         let resp = app
             .post(
                 &desa.token,
@@ -240,14 +272,13 @@ async fn a_refused_debit_is_told_by_sms_and_tried_on_later_days_up_to_the_limit(
         let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
         // The resident sets it up from the portal, with a wallet that has no balance.
         let token = crate::residents::log_in(&app, &nik(VILLAGE, 1)).await;
-        let resp = app
-            .post(
-                &token,
-                &format!("/api/v1/me/persons/{head}/jkn/debit-mandate"),
-                &json!({"wallet": "dana", "phone": "081234560000"}),
-            )
-            .await;
-        assert_eq!(resp.status(), 201);
+        authorise(
+            &app,
+            &token,
+            &format!("/api/v1/me/persons/{head}/jkn/debit-mandate"),
+            &json!({"wallet": "dana", "phone": "081234560000"}),
+        )
+        .await;
         let failed_sms =
             "SELECT COUNT(*) AS n FROM outbox_messages WHERE template = 'debit_failed'";
 
@@ -377,14 +408,13 @@ async fn only_the_family_and_officers_of_its_area_may_manage_its_auto_debit() {
             };
             assert_eq!(resp.status(), 404, "{method} {path}");
         }
-        let resp = app
-            .post(
-                &token,
-                &format!("/api/v1/me/persons/{mine}/jkn/debit-mandate"),
-                &body,
-            )
-            .await;
-        assert_eq!(resp.status(), 201);
+        authorise(
+            &app,
+            &token,
+            &format!("/api/v1/me/persons/{mine}/jkn/debit-mandate"),
+            &body,
+        )
+        .await;
         // A resident's token is not an officer's, nor the other way round.
         let officer_path = format!("/api/v1/persons/{mine}/jkn/debit-mandate");
         assert_eq!(app.get(&token, &officer_path).await.status(), 401);
@@ -454,6 +484,23 @@ async fn only_the_family_and_officers_of_its_area_may_manage_its_auto_debit() {
         let resp = post("linkaja", "0813 5555 6666").await.expect("post");
         assert_eq!(resp.status(), 200);
         let page = resp.text().await.expect("html");
+        assert!(page.contains("id=\"debit-pending\"") && page.contains("0813*****666"));
+        assert!(
+            page.contains("id=\"debit-confirm-form\"") && !page.contains("id=\"debit-mandate\"")
+        );
+        let confirm = |code: String| {
+            oc.post(format!("{page_url}/debit/confirm"))
+                .form(&[("csrf", csrf.clone()), ("code", code)])
+                .send()
+        };
+        let resp = confirm("12345".into()).await.expect("confirm");
+        assert_eq!(resp.status(), 422);
+        let page = resp.text().await.expect("html");
+        assert!(page.contains("aria-invalid=\"true\"") && page.contains("id=\"debit-pending\""));
+        let code = crate::residents::last_code_of(&app, "debit_mandate_code").await;
+        let resp = confirm(code).await.expect("confirm");
+        assert_eq!(resp.status(), 200);
+        let page = resp.text().await.expect("html");
         assert!(page.contains("id=\"debit-mandate\"") && page.contains("0813*****666"));
         let resp = oc
             .post(format!("{page_url}/debit/cancel"))
@@ -490,14 +537,13 @@ async fn two_senders_at_once_send_each_debit_once_and_a_stopped_senders_debits_w
         let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
         for n in 1..=3 {
             let head = pbpu_family(&app, &desa.token, VILLAGE, n).await;
-            let resp = app
-                .post(
-                    &desa.token,
-                    &format!("/api/v1/persons/{head}/jkn/debit-mandate"),
-                    &json!({"wallet": "gopay", "phone": format!("08121111{n:04}")}),
-                )
-                .await;
-            assert_eq!(resp.status(), 201);
+            authorise(
+                &app,
+                &desa.token,
+                &format!("/api/v1/persons/{head}/jkn/debit-mandate"),
+                &json!({"wallet": "gopay", "phone": format!("08121111{n:04}")}),
+            )
+            .await;
         }
         bill(&app, "2026-11", day(2026, 11, 2)).await;
 
@@ -537,5 +583,193 @@ async fn two_senders_at_once_send_each_debit_once_and_a_stopped_senders_debits_w
         assert_eq!(sim.debit_requests_received(), 6);
         let sent = app.pintu.send_debits(later, 100).await.expect("send");
         assert_eq!(sent.accepted, 0, "{sent:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_mandate_waits_for_the_code_sent_to_the_wallets_number() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let desa = app.officer("desa", "village_officer", Some(VILLAGE)).await;
+        let kab = app.officer("kab", "district_officer", Some("35.07")).await;
+        let head = pbpu_family(&app, &desa.token, VILLAGE, 1).await;
+        let path = format!("/api/v1/persons/{head}/jkn/debit-mandate");
+        let confirm = format!("{path}/confirm");
+        let wallet = json!({"wallet": "ovo", "phone": "0812 3456 7001"});
+        let codes = "SELECT COUNT(*) AS n FROM outbox_messages \
+                     WHERE template = 'debit_mandate_code' AND recipient LIKE '%81234567001'";
+
+        // Nothing to confirm yet.
+        let resp = app
+            .post(&desa.token, &confirm, &json!({"code": "123456"}))
+            .await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(
+            json_of(resp).await["error"]["code"],
+            "debit_mandate_not_pending"
+        );
+
+        // The code goes by SMS to the wallet's number; a pending mandate is not debited.
+        let resp = app.post(&desa.token, &path, &wallet).await;
+        assert_eq!(resp.status(), 201);
+        assert_eq!(count(&app, codes).await, 1);
+        let first = crate::residents::last_code_of(&app, "debit_mandate_code").await;
+        bill(&app, "2026-11", day(2026, 11, 2)).await;
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) AS n FROM debit_requests").await,
+            0,
+            "no debit before the code comes back"
+        );
+        // The officers' view of the outbox hides the code: only the wallet's holder has it.
+        let messages = json_of(app.get(&kab.token, "/api/v1/messages").await).await;
+        let sms = messages["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|m| m["template"] == "debit_mandate_code")
+            .expect("the code's SMS")
+            .clone();
+        let text = sms["body"].as_str().expect("body");
+        assert!(text.contains("******") && !text.contains(&first), "{text}");
+
+        // Wrong codes: malformed, then wrong, until the guesses are spent; then even the
+        // right one is refused.
+        let wrong = if first == "000000" {
+            "000001"
+        } else {
+            "000000"
+        };
+        for (code, expected) in [
+            ("12a456", "debit_code_wrong"),
+            (wrong, "debit_code_wrong"),
+            (wrong, "debit_code_wrong"),
+            (wrong, "debit_code_wrong"),
+            (wrong, "debit_code_wrong"),
+            (wrong, "debit_code_expired"),
+            (first.as_str(), "debit_code_expired"),
+        ] {
+            let resp = app
+                .post(&desa.token, &confirm, &json!({"code": code}))
+                .await;
+            assert_eq!(resp.status(), 422, "{code}");
+            let e = json_of(resp).await;
+            assert_eq!(e["error"]["code"], expected, "{code}: {e}");
+            assert_eq!(e["error"]["field"], "code");
+        }
+
+        // A new one replaces it with a new code; that code expires after ten minutes.
+        let resp = app.post(&desa.token, &path, &wallet).await;
+        assert_eq!(resp.status(), 201);
+        let second = crate::residents::last_code_of(&app, "debit_mandate_code").await;
+        let ctx =
+            crate::registry::officer_ctx(&app, "desa2", "village_officer", Some(VILLAGE)).await;
+        let late = Utc::now() + chrono::Duration::minutes(11);
+        let e = app
+            .pintu
+            .confirm_debit_mandate(
+                &ctx,
+                &head,
+                &pintu_service::autodebit::MandateCode {
+                    code: second.clone(),
+                },
+                late,
+            )
+            .await
+            .expect_err("expired");
+        assert!(
+            matches!(&e, pintu_service::Error::Invalid(i) if i.0[0].code == "debit_code_expired"),
+            "{e:?}"
+        );
+
+        // The third within fifteen minutes is confirmed; the first two are not in the history.
+        let resp = app.post(&desa.token, &path, &wallet).await;
+        assert_eq!(resp.status(), 201);
+        let third = crate::residents::last_code_of(&app, "debit_mandate_code").await;
+        if second != third {
+            // The replaced mandate's code no longer counts.
+            let old = app
+                .post(&desa.token, &confirm, &json!({"code": second}))
+                .await;
+            assert_eq!(json_of(old).await["error"]["code"], "debit_code_wrong");
+        }
+        let resp = app
+            .post(&desa.token, &confirm, &json!({"code": third}))
+            .await;
+        assert_eq!(resp.status(), 200);
+        let m = json_of(resp).await;
+        assert_eq!(m["active"]["wallet"], "ovo");
+        assert_eq!(m["mandates"].as_array().map(Vec::len), Some(1), "{m}");
+        assert_eq!(count(&app, codes).await, 3);
+        let resp = app
+            .post(&desa.token, &confirm, &json!({"code": third}))
+            .await;
+        assert_eq!(resp.status(), 409, "a code is used once");
+        let resp = app.post(&desa.token, &path, &wallet).await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(json_of(resp).await["error"]["code"], "debit_mandate_exists");
+        assert_eq!(
+            app.pintu
+                .record_debits(
+                    &pintu_service::Ctx::system("test"),
+                    day(2026, 11, 3),
+                    Utc::now()
+                )
+                .await
+                .expect("record"),
+            1,
+            "the active mandate is debited"
+        );
+
+        // A fourth code within fifteen minutes is refused, after the mandate is stopped.
+        let resp = app
+            .post(&desa.token, &format!("{path}/cancel"), &json!({}))
+            .await;
+        assert_eq!(resp.status(), 200);
+        let resp = app.post(&desa.token, &path, &wallet).await;
+        assert_eq!(resp.status(), 429);
+        assert_eq!(json_of(resp).await["error"]["code"], "too_many_attempts");
+        assert_eq!(count(&app, codes).await, 3);
+
+        // The resident withdraws a pending one (another family, from the portal).
+        let other = pbpu_family(&app, &desa.token, VILLAGE, 2).await;
+        let token = crate::residents::log_in(&app, &nik(VILLAGE, 2)).await;
+        let mine = format!("/api/v1/me/persons/{other}/jkn/debit-mandate");
+        let resp = app
+            .post(
+                &token,
+                &mine,
+                &json!({"wallet": "dana", "phone": "081234567002"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let resp = app
+            .post(&token, &format!("{mine}/cancel"), &json!({}))
+            .await;
+        assert_eq!(resp.status(), 200);
+        let m = json_of(resp).await;
+        assert!(m["pending"].is_null() && m["active"].is_null(), "{m}");
+        let code = crate::residents::last_code_of(&app, "debit_mandate_code").await;
+        let resp = app
+            .post(&token, &format!("{mine}/confirm"), &json!({"code": code}))
+            .await;
+        assert_eq!(resp.status(), 409);
+        let resp = app
+            .post(&token, &format!("{mine}/cancel"), &json!({}))
+            .await;
+        assert_eq!(resp.status(), 409);
+
+        // Each step is in the audit log.
+        for (action, n) in [
+            ("autodebit.mandate_code", 4),
+            (
+                "autodebit.mandate_code_wrong",
+                5 + i64::from(second != third),
+            ),
+            ("autodebit.mandate_set", 1),
+            ("autodebit.mandate_withdrawn", 1),
+        ] {
+            let sql = format!("SELECT COUNT(*) AS n FROM audit_log WHERE action = '{action}'");
+            assert_eq!(count(&app, &sql).await, n, "{action}");
+        }
     }
 }

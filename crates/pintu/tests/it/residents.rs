@@ -17,14 +17,19 @@ const BIRTH: &str = "1978-03-15";
 
 /// The six digits of the newest login code sent to anyone.
 pub(crate) async fn last_code(app: &TestApp) -> String {
+    last_code_of(app, "login_code").await
+}
+
+/// The six digits in the newest SMS of `template` (a login or a mandate code) sent to anyone.
+pub(crate) async fn last_code_of(app: &TestApp, template: &str) -> String {
     let row = query_one(
         app.pintu.store.conn(),
-        "SELECT body FROM outbox_messages WHERE template = 'login_code' ORDER BY id DESC LIMIT 1",
-        vec![],
+        "SELECT body FROM outbox_messages WHERE template = ? ORDER BY id DESC LIMIT 1",
+        vec![template.into()],
     )
     .await
     .expect("query")
-    .expect("a login code was queued");
+    .unwrap_or_else(|| panic!("a {template} was queued"));
     let body: String = col(&row, "body").expect("body");
     body.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
