@@ -1137,6 +1137,23 @@ async fn a_resident_logs_in_applies_online_and_hands_in_a_document_in_the_browse
     let _ = std::fs::remove_file(pdf);
 }
 
+/// The six digits of the newest SMS of `template` (a login or a mandate code) in the outbox.
+async fn sent_code(pintu: &pintu_service::Pintu, template: &str) -> String {
+    let row = pintu_store::query_one(
+        pintu.store.conn(),
+        "SELECT body FROM outbox_messages WHERE template = ? ORDER BY id DESC LIMIT 1",
+        vec![template.into()],
+    )
+    .await
+    .expect("query")
+    .expect("a code was sent");
+    let body: String = pintu_store::col(&row, "body").expect("body");
+    body.split(|ch: char| !ch.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("six digits")
+        .to_string()
+}
+
 /// Logs the head of the household in to the portal with the code the outbox holds.
 async fn resident_log_in(c: &Client, base: &str, pintu: &pintu_service::Pintu) {
     c.goto(&format!("{base}/login")).await.expect("login page");
@@ -1148,20 +1165,7 @@ async fn resident_log_in(c: &Client, base: &str, pintu: &pintu_service::Pintu) {
     wait_for(c, Locator::Id("code-form")).await;
     let url = c.current_url().await.expect("url").to_string();
     assert!(!url.contains(HEAD_NIK), "the NIK is in no address: {url}");
-    let row = pintu_store::query_one(
-        pintu.store.conn(),
-        "SELECT body FROM outbox_messages WHERE template = 'login_code' ORDER BY id DESC LIMIT 1",
-        vec![],
-    )
-    .await
-    .expect("query")
-    .expect("a code was sent");
-    let body: String = pintu_store::col(&row, "body").expect("body");
-    let code = body
-        .split(|ch: char| !ch.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("six digits")
-        .to_string();
+    let code = sent_code(pintu, "login_code").await;
     fill(c, "code", &code).await;
     click(c, "code-submit").await;
     wait_text(c, Locator::Css("main h1"), HEAD).await;
@@ -1285,4 +1289,18 @@ async fn payment_scenario(c: Client, base: String, pintu: pintu_service::Pintu, 
             .contains("Belum dibayar"),
         "the bill is paid"
     );
+    // Next month's bills from an e-wallet: the code sent to the wallet's number starts it.
+    wait_for(&c, Locator::Id("no-debit-mandate")).await;
+    select(&c, "wallet", "gopay").await;
+    fill(&c, "debit-phone-input", "0812 7777 1234").await;
+    click(&c, "debit-submit").await;
+    wait_text(&c, Locator::Id("debit-pending-phone"), "0812*****234").await;
+    fill(&c, "code", "12a45").await;
+    click(&c, "debit-confirm").await;
+    wait_text(&c, Locator::Id("form-errors"), "Kode itu salah").await;
+    let code = sent_code(&pintu, "debit_mandate_code").await;
+    fill(&c, "code", &code).await;
+    click(&c, "debit-confirm").await;
+    wait_text(&c, Locator::Id("debit-wallet"), "GoPay").await;
+    wait_text(&c, Locator::Id("notice"), "tagihan berikutnya").await;
 }
