@@ -74,6 +74,14 @@ codes! {
     }
 }
 
+impl Template {
+    /// Whether the message carries a one-time code (in `reason`) that only its recipient
+    /// may read: a login code, or the code that confirms an auto-debit mandate.
+    pub fn carries_code(self) -> bool {
+        matches!(self, Template::LoginCode | Template::DebitMandateCode)
+    }
+}
+
 /// The language a resident reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -248,21 +248,9 @@ pub fn message_row(n: &Notice<'_>, lang: Option<&str>, now: DateTime<Utc>) -> Op
 /// A message as officers see it: a resident's login code or a mandate's code is never
 /// shown, so that nobody but the resident can log in or confirm with it.
 fn shown(mut m: MessageRow) -> MessageRow {
-    if m.template == Template::LoginCode.code() {
-        m.body = d::render(
-            Template::LoginCode,
-            Lang::parse(&m.lang),
-            "",
-            Some("******"),
-        );
-    } else if m.template == Template::DebitMandateCode.code() {
-        // Nor a mandate's code: only the holder of the wallet's number confirms it.
-        m.body = d::render(
-            Template::DebitMandateCode,
-            Lang::parse(&m.lang),
-            "e-wallet",
-            Some("******"),
-        );
+    if let Some(t) = Template::parse(&m.template).filter(|t| t.carries_code()) {
+        // The body again with the code masked (the wallet's name is not kept apart).
+        m.body = d::render(t, Lang::parse(&m.lang), "e-wallet", Some("******"));
     }
     m
 }
