@@ -11,7 +11,6 @@ use pintu_domain::sources::{Header, RowIssue, Source, SourceRecord, parse_row};
 use pintu_domain::{AreaCode, Invalid};
 use pintu_store::imports::{self as q, ImportBatch, ImportIssue, ImportRow, NewSourceRecord};
 use pintu_store::new_id;
-use pintu_store::sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 
 use crate::{Ctx, Error, Pintu, Result, today};
@@ -194,7 +193,10 @@ impl Pintu {
                     return Ok("done");
                 }
                 let next = batch.rows_read;
-                let tx = self.store.conn().begin().await?;
+                // In the process's writers' turn (decision record 0013): under a flood of
+                // payments the batch waits for the one being booked, not for SQLite's
+                // busy handler to catch a gap between two.
+                let tx = self.store.begin().await?;
                 if !q::write_batch(&tx, &import.id, &import.source, read, batch, Utc::now()).await?
                 {
                     tx.rollback().await?;
