@@ -122,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "auto-debit mandates confirmed with a code sent to the wallet's number",
         mandate_codes,
     ),
+    (
+        37,
+        "allocations found by their payment only",
+        allocations_by_payment,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2401,6 +2406,12 @@ fn postings_by_entry() -> Vec<Ddl> {
     // spread over the index for every payment. Balances in an area find their postings
     // through the area's journal entries instead (a posting's village is its entry's).
     vec![drop_index("ix_postings_account", "postings")]
+}
+
+fn allocations_by_payment() -> Vec<Ddl> {
+    // Allocations are read by their payment (the primary key leads with it), never by their
+    // bill: this index only cost each payment an entry at a random place.
+    vec![drop_index("ix_allocations_bill", "payment_allocations")]
 }
 
 fn debit_leases() -> Vec<Ddl> {

@@ -244,6 +244,7 @@ pub async fn run(
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let officer = tokio::spawn(officer_at_work(pintu.clone(), people, stop.clone()));
     let started = Instant::now();
+    let cpu_before = crate::bench::process_cpu_seconds();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(planned.clone().into_iter()));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
@@ -278,6 +279,9 @@ pub async fn run(
         duplicates += d;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_before
+        .zip(crate::bench::process_cpu_seconds())
+        .map(|((u0, s0), (u1, s1))| (u1 - u0, s1 - s0));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (mut waits, failed) = officer.await?;
     let unbalanced = pintu_store::payments::unbalanced_entries(store.conn())
@@ -290,6 +294,14 @@ pub async fn run(
         planned.len(),
         planned.len() as f64 / seconds
     );
+    if let Some((user, system)) = cpu {
+        println!(
+            "the process's CPU during the callbacks: {user:.1} s user, {system:.1} s system \
+             ({:.1} of the machine's {} cores)",
+            (user + system) / seconds,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
+    }
     waits.sort_by(f64::total_cmp);
     let at = |q: f64| {
         waits
