@@ -83,6 +83,10 @@ impl Booking {
             .acquire_timeout(Duration::from_secs(30))
             .map_sqlx_sqlite_opts(move |o| {
                 crate::sqlite_options(o)
+                    // No memory map: the booker reads its pages to write them, which copies
+                    // them into its cache in any case, and each commit of another connection
+                    // made it drop the whole map (and fault the pages in again after).
+                    .pragma("mmap_size", "0")
                     .pragma("wal_autocheckpoint", "0")
                     .pragma("journal_size_limit", size_limit.clone())
             });
