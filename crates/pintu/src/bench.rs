@@ -209,8 +209,8 @@ async fn load(persons: usize, area: &str, seed: u64, target: Option<String>) -> 
 }
 
 /// The CPU time this process has used so far, user and system, in seconds (Linux; `None`
-/// elsewhere). Both cores busy, the CPU a step takes is steadier from run to run than its
-/// time on the clock, which the machine's other work moves.
+/// elsewhere). Printed beside a step's time on the clock, it tells work that got heavier
+/// from a step that waits more (for the disk, or with a core idle).
 pub(crate) fn process_cpu_seconds() -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The fields after the command name, which is in parentheses and may hold spaces.
