@@ -77,10 +77,10 @@ impl Pintu {
         let started = std::time::Instant::now();
         self.plan_sync(import, &scope).await?;
         let planned = started.elapsed();
-        let pending = q::pending_plan(c, &import.id).await?;
+        let pending = q::pending_plan(&self.store, &import.id).await?;
         // The people the plan links to, as they are now: a person is linked once per import,
         // so their values are those the plan saw until their own row is applied.
-        let people: HashMap<String, q::LinkCandidate> = q::link_candidates(c, &scope)
+        let people: HashMap<String, q::LinkCandidate> = q::link_candidates(&self.store, &scope)
             .await?
             .into_iter()
             .map(|p| (p.id.clone(), p))
@@ -134,8 +134,8 @@ impl Pintu {
         if q::has_plan(c, &import.id).await? {
             return Ok(());
         }
-        let records = q::records(c, &import.id).await?;
-        let candidates = q::link_candidates(c, scope).await?;
+        let records = q::records(&self.store, &import.id).await?;
+        let candidates = q::link_candidates(&self.store, scope).await?;
         let plans: Vec<q::Plan> = decide(&records, &candidates)
             .into_iter()
             .zip(&records)
@@ -182,7 +182,7 @@ impl Pintu {
         if created.is_empty() {
             return Ok(0);
         }
-        let people = q::link_candidates(c, scope).await?;
+        let people = q::link_candidates(&self.store, scope).await?;
         let fields: Vec<LinkFields> = people
             .iter()
             .map(|p| fields_of_candidate(p, Vec::new()))

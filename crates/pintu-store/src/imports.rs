@@ -386,22 +386,22 @@ impl FromRow for LinkCandidate {
 /// The registry people in `scope` who live there or died there, with their household's KK
 /// number.
 pub async fn link_candidates(
-    c: &impl ConnectionTrait,
+    store: &crate::Store,
     scope: &pintu_domain::access::Scope,
 ) -> Result<Vec<LinkCandidate>> {
     let (filter, values) = crate::scope_filter(scope, "p.village_code");
-    fetch_all(
-        c,
-        &format!(
-            "SELECT p.id, p.nik, p.full_name, p.name_key, p.birth_date, p.sex, p.village_code, h.kk_number, \
-             m.household_id, p.life_status, p.died_on \
-             FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
-             LEFT JOIN households h ON h.id = m.household_id \
-             WHERE p.life_status IN ('alive', 'dead') AND {filter}"
-        ),
-        values,
-    )
-    .await
+    store
+        .fetch_all_long(
+            format!(
+                "SELECT p.id, p.nik, p.full_name, p.name_key, p.birth_date, p.sex, p.village_code, \
+                 h.kk_number, m.household_id, p.life_status, p.died_on \
+                 FROM persons p LEFT JOIN household_members m ON m.person_id = p.id \
+                 LEFT JOIN households h ON h.id = m.household_id \
+                 WHERE p.life_status IN ('alive', 'dead') AND {filter}"
+            ),
+            values,
+        )
+        .await
 }
 
 /// The people synchronisation created from the rows of an import.
@@ -469,15 +469,15 @@ const RECORD_COLUMNS: &str = "id, row_number, source, source_key, nik, kk_number
     sex, relationship, village_code, address, rt, rw, attributes, person_id, link_method, link_score";
 
 /// The rows of an import, in file order (reports and tests).
-pub async fn records(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<SourceRecordRow>> {
-    fetch_all(
-        c,
-        &format!(
-            "SELECT {RECORD_COLUMNS} FROM source_records WHERE import_id = ? ORDER BY row_number"
-        ),
-        vec![import_id.into()],
-    )
-    .await
+pub async fn records(store: &crate::Store, import_id: &str) -> Result<Vec<SourceRecordRow>> {
+    store
+        .fetch_all_long(
+            format!(
+                "SELECT {RECORD_COLUMNS} FROM source_records WHERE import_id = ? ORDER BY row_number"
+            ),
+            vec![import_id.into()],
+        )
+        .await
 }
 
 /// Synchronisation's decision on one row, made before the registry changes.
@@ -545,22 +545,23 @@ impl FromRow for PlannedRecord {
 }
 
 /// The planned rows of an import that are not applied yet, in file order.
-pub async fn pending_plan(c: &impl ConnectionTrait, import_id: &str) -> Result<Vec<PlannedRecord>> {
+pub async fn pending_plan(store: &crate::Store, import_id: &str) -> Result<Vec<PlannedRecord>> {
     let columns: Vec<String> = RECORD_COLUMNS
         .split(',')
         .map(|c| format!("r.{}", c.trim()))
         .collect();
-    fetch_all(
-        c,
-        &format!(
-            "SELECT {}, p.person_id AS plan_person_id, p.method AS plan_method, p.score AS plan_score \
-             FROM source_records r JOIN sync_plans p ON p.record_id = r.id \
-             WHERE r.import_id = ? AND r.link_method IS NULL ORDER BY r.row_number",
-            columns.join(", ")
-        ),
-        vec![import_id.into()],
-    )
-    .await
+    store
+        .fetch_all_long(
+            format!(
+                "SELECT {}, p.person_id AS plan_person_id, p.method AS plan_method, \
+                 p.score AS plan_score \
+                 FROM source_records r JOIN sync_plans p ON p.record_id = r.id \
+                 WHERE r.import_id = ? AND r.link_method IS NULL ORDER BY r.row_number",
+                columns.join(", ")
+            ),
+            vec![import_id.into()],
+        )
+        .await
 }
 
 /// The households synchronisation made for the survey households (source keys) of an

@@ -103,6 +103,16 @@ fn sqlite_params(values: &[Value]) -> Result<Vec<rusqlite::types::Value>> {
         .collect()
 }
 
+/// Maps each row with `T::from_row`.
+struct ByFromRow<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T: FromRow> RowMapper for ByFromRow<T> {
+    type Out = T;
+    fn map(&self, row: &impl Row) -> Result<T> {
+        T::from_row(row)
+    }
+}
+
 /// Maps a row to a record, with what the mapping needs to know beyond the row.
 pub trait RowMapper {
     type Out;
@@ -149,6 +159,17 @@ impl Store {
                 .map(|r| mapper.map(r))
                 .collect(),
         }
+    }
+
+    /// The rows of a long read (SQL with `?` placeholders), mapped with `T::from_row`: on an
+    /// SQLite file on a reader connection on a blocking thread (see
+    /// [`Store::fetch_all_mapped`]).
+    pub async fn fetch_all_long<T>(&self, sql: String, values: Vec<Value>) -> Result<Vec<T>>
+    where
+        T: FromRow + Send + 'static,
+    {
+        self.fetch_all_mapped(sql, values, ByFromRow(std::marker::PhantomData))
+            .await
     }
 
     /// The rows of a read (SQL with `?` placeholders), mapped with `T::from_row`.

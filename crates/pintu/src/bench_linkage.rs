@@ -168,7 +168,7 @@ pub async fn run(
 
     let mut rows = Vec::new();
     for (source, id) in &imports {
-        for r in pintu_store::imports::records(store.conn(), id).await? {
+        for r in pintu_store::imports::records(&store, id).await? {
             rows.push(Prediction {
                 source: source.code().to_string(),
                 // The spreadsheet row counts the header; truth counts data rows from 1.
