@@ -73,7 +73,6 @@ impl Pintu {
             ),
             None => Scope::National,
         };
-        let c = self.store.conn();
         let started = std::time::Instant::now();
         self.plan_sync(import, &scope).await?;
         let planned = started.elapsed();
@@ -87,7 +86,7 @@ impl Pintu {
             .collect();
         let source = Source::parse(&import.source)
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown source")))?;
-        let judge = Judge::load(c, &scope, source, &import.id).await?;
+        let judge = Judge::load(&self.store, &scope, source, &import.id).await?;
         let mut writer = Writer {
             source,
             import_id: &import.id,
@@ -174,8 +173,7 @@ impl Pintu {
     /// import created (because nothing matched well enough). The model's u comes from
     /// random pairs of the area's people, so a second scan finds the same pairs.
     async fn scan_duplicates(&self, import_id: &str, scope: &Scope) -> Result<u64> {
-        let c = self.store.conn();
-        let created: HashSet<String> = q::people_created_by(c, import_id)
+        let created: HashSet<String> = q::people_created_by(&self.store, import_id)
             .await?
             .into_iter()
             .collect();

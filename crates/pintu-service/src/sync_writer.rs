@@ -21,7 +21,7 @@ use pintu_store::registry::{
     self as reg, HistoryEntry, HistoryTable, NewHousehold, NewMember, NewPerson,
 };
 use pintu_store::review::{self, NewConflict};
-use pintu_store::sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
+use pintu_store::sea_orm::{DatabaseTransaction, Value};
 
 use crate::{Error, Result};
 
@@ -49,20 +49,23 @@ impl Judge {
     /// The standing of people before `import_id` (its own links are not counted, so a
     /// resumed synchronisation judges as an uninterrupted one did).
     pub(crate) async fn load(
-        c: &impl ConnectionTrait,
+        store: &pintu_store::Store,
         scope: &Scope,
         source: Source,
         import_id: &str,
     ) -> Result<Judge> {
         let mut ektp = HashSet::new();
         let mut civil = HashSet::new();
-        for (person, src) in review::civil_backed_people(c, scope, import_id).await? {
+        for (person, src) in review::civil_backed_people(store, scope, import_id).await? {
             if src == "ektp" {
                 ektp.insert(person.clone());
             }
             civil.insert(person);
         }
-        let reviewed = review::reviewed_keys(c, scope).await?.into_iter().collect();
+        let reviewed = review::reviewed_keys(store, scope)
+            .await?
+            .into_iter()
+            .collect();
         Ok(Judge {
             source,
             today: crate::today(),

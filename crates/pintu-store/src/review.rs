@@ -647,39 +647,41 @@ pub async fn linked_records(store: &Store, person_id: &str) -> Result<Vec<Linked
 /// The people linked to records of e-KTP and of family cards in `scope` (other than those of
 /// import `except_import`): whose values Dukcapil stands behind.
 pub async fn civil_backed_people(
-    c: &impl ConnectionTrait,
+    store: &crate::Store,
     scope: &Scope,
     except_import: &str,
 ) -> Result<Vec<(String, String)>> {
     let (area, mut values) = scope_filter(scope, "village_code");
     values.push(except_import.into());
-    let rows: Vec<PersonSource> = fetch_all(
-        c,
-        &format!(
-            "SELECT DISTINCT person_id, source FROM source_records \
-             WHERE person_id IS NOT NULL AND source IN ('ektp', 'kk') AND {area} AND import_id <> ?"
-        ),
-        values,
-    )
-    .await?;
+    let rows: Vec<PersonSource> = store
+        .fetch_all_long(
+            format!(
+                "SELECT DISTINCT person_id, source FROM source_records \
+                 WHERE person_id IS NOT NULL AND source IN ('ektp', 'kk') AND {area} \
+                 AND import_id <> ?"
+            ),
+            values,
+        )
+        .await?;
     Ok(rows.into_iter().map(|r| (r.person_id, r.source)).collect())
 }
 
 /// The (person, field, proposed value) of every conflict in `scope` a reviewer has or had
 /// before them: the same disagreement brought again by a later extract is not queued twice.
 pub async fn reviewed_keys(
-    c: &impl ConnectionTrait,
+    store: &crate::Store,
     scope: &Scope,
 ) -> Result<Vec<(String, String, String)>> {
     let (area, values) = scope_filter(scope, "village_code");
-    let rows: Vec<ReviewedKey> = fetch_all(
-        c,
-        &format!(
-            "SELECT person_id, field, proposed_value FROM conflicts WHERE status <> 'auto' AND {area}"
-        ),
-        values,
-    )
-    .await?;
+    let rows: Vec<ReviewedKey> = store
+        .fetch_all_long(
+            format!(
+                "SELECT person_id, field, proposed_value FROM conflicts \
+                 WHERE status <> 'auto' AND {area}"
+            ),
+            values,
+        )
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| (r.person_id, r.field, r.proposed_value.unwrap_or_default()))
