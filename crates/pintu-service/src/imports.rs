@@ -140,6 +140,9 @@ impl Pintu {
         let mut reader = csv_reader(&data);
         let mut records = reader.records().enumerate().skip(import.rows_read as usize);
         let mut read = import.rows_read;
+        // While a batch is written (on SQLite, by sqlx's thread), the next one is read and
+        // validated: the batches are still written one after the other, each in its turn.
+        let mut writing: Option<tokio::task::JoinHandle<Result<bool>>> = None;
         let result: Result<&str> = async {
             loop {
                 let current = q::import(self.store.conn(), &import.id)
@@ -189,28 +192,42 @@ impl Pintu {
                         }
                     }
                 }
+                if let Some(previous) = writing.take() {
+                    written(previous).await?;
+                    progress(read, import.rows_total);
+                }
                 if batch.rows_read == read {
                     return Ok("done");
                 }
-                let next = batch.rows_read;
-                // In the process's writers' turn (decision record 0013): under a flood of
-                // payments the batch waits for the one being booked, not for SQLite's
-                // busy handler to catch a gap between two.
-                let tx = self.store.begin().await?;
-                if !q::write_batch(&tx, &import.id, &import.source, read, batch, Utc::now()).await?
-                {
-                    tx.rollback().await?;
-                    return Err(Error::Conflict {
-                        code: "import_taken_over",
-                        field: None,
-                    });
-                }
-                tx.commit().await?;
-                read = next;
-                progress(read, import.rows_total);
+                let from = read;
+                read = batch.rows_read;
+                let (store, id, source) =
+                    (self.store.clone(), import.id.clone(), import.source.clone());
+                writing = Some(tokio::spawn(async move {
+                    // In the process's writers' turn (decision record 0013): under a flood
+                    // of payments the batch waits for the one being booked, not for
+                    // SQLite's busy handler to catch a gap between two.
+                    let tx = store.begin().await?;
+                    if !q::write_batch(&tx, &id, &source, from, batch, Utc::now()).await? {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                    tx.commit().await?;
+                    Ok(true)
+                }));
             }
         }
         .await;
+        // A batch still being written when the import stopped (cancelled, or failed) is
+        // waited for: it is committed, or not at all, before the import's status is set.
+        let result = match (result, writing.take()) {
+            (result, None) => result,
+            (Err(e), Some(write)) => {
+                let _ = write.await;
+                Err(e)
+            }
+            (Ok(status), Some(write)) => written(write).await.map(|()| status),
+        };
         let c = self.store.conn();
         // Every row read: synchronise them with the registry before the import is done.
         let result = match result {
@@ -388,6 +405,22 @@ impl Pintu {
             }
         };
         visible.then_some(()).ok_or(Error::NotFound)
+    }
+}
+
+/// Waits for a batch's write: another run of the same import that took it over is a
+/// conflict.
+async fn written(write: tokio::task::JoinHandle<Result<bool>>) -> Result<()> {
+    match write.await {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => Err(Error::Conflict {
+            code: "import_taken_over",
+            field: None,
+        }),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(Error::Internal(anyhow::anyhow!(
+            "import batch stopped: {e}"
+        ))),
     }
 }
 

@@ -66,6 +66,73 @@ async fn every_source_imports_once_and_a_second_import_changes_nothing() {
     }
 }
 
+/// A cancelled import stops between two batches, with every batch it read written whole,
+/// and the same file imported again goes on from there to the end.
+#[tokio::test]
+async fn a_cancelled_import_stops_between_batches_and_resumes_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 40_000);
+    let path = dir.path().join("kk.csv");
+    let data = std::fs::read(&path).expect("extract");
+    let total = rows_in(&path);
+    assert!(total > 10 * pintu_service::imports::IMPORT_BATCH_ROWS as i64);
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let ctx = Ctx::system("test");
+        let prepared = app
+            .pintu
+            .prepare_import(&ctx, Source::Kk, "kk.csv", data.clone())
+            .await
+            .expect("prepare");
+        let id = prepared.import.id.clone();
+        // Cancelled once its first batch is written.
+        let mut asked = false;
+        let (pintu, cancel_ctx, cancel_id) = (app.pintu.clone(), ctx.clone(), id.clone());
+        let stopped = app
+            .pintu
+            .run_import(&ctx, prepared, move |_, _| {
+                if !asked {
+                    asked = true;
+                    let (pintu, ctx, id) = (pintu.clone(), cancel_ctx.clone(), cancel_id.clone());
+                    tokio::spawn(async move { pintu.cancel_import(&ctx, &id).await });
+                }
+            })
+            .await
+            .expect("run");
+        assert_eq!(stopped.status, "cancelled", "{backend:?}");
+        assert!(
+            stopped.rows_read > 0 && stopped.rows_read < total,
+            "{backend:?}"
+        );
+        assert_eq!(
+            stopped.rows_read % pintu_service::imports::IMPORT_BATCH_ROWS as i64,
+            0,
+            "{backend:?}: whole batches only"
+        );
+        assert_eq!(
+            stopped.rows_accepted + stopped.rows_rejected,
+            stopped.rows_read
+        );
+        let written = record_count(app.pintu.store.conn(), &id)
+            .await
+            .expect("count");
+        assert_eq!(written, stopped.rows_accepted, "{backend:?}");
+
+        let done = app
+            .pintu
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .await
+            .expect("again");
+        assert_eq!(done.id, id, "{backend:?}");
+        assert_eq!(done.status, "done", "{backend:?}");
+        assert_eq!(done.rows_read, total, "{backend:?}");
+        let written = record_count(app.pintu.store.conn(), &id)
+            .await
+            .expect("count");
+        assert_eq!(written, done.rows_accepted, "{backend:?}");
+    }
+}
+
 #[tokio::test]
 async fn malformed_files_are_refused_whole_and_bad_rows_are_explained() {
     for backend in backends() {
