@@ -157,21 +157,13 @@ pub async fn list(
     fetch_all(c, &sql, values).await
 }
 
-struct Id(String);
-
-impl FromRow for Id {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Id(col(row, "id")?))
-    }
-}
-
 /// The person's application to the programme that is still open, if any.
 pub async fn open_application(
     c: &impl ConnectionTrait,
     person_id: &str,
     programme_id: &str,
 ) -> Result<Option<String>> {
-    let found: Option<Id> = fetch_one(
+    let found: Option<crate::read::IdRow> = fetch_one(
         c,
         "SELECT id FROM applications WHERE person_id = ? AND programme_id = ? \
          AND state NOT IN ('rejected', 'enrolled', 'withdrawn') LIMIT 1",

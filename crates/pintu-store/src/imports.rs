@@ -406,24 +406,15 @@ pub async fn link_candidates(
 
 /// The people synchronisation created from the rows of an import.
 pub async fn people_created_by(store: &crate::Store, import_id: &str) -> Result<Vec<String>> {
-    let rows: Vec<PersonId> = store
+    let rows: Vec<crate::read::IdRow> = store
         .fetch_all_long(
-            "SELECT person_id FROM source_records \
+            "SELECT person_id AS id FROM source_records \
              WHERE import_id = ? AND link_method = 'new' AND person_id IS NOT NULL"
                 .to_string(),
             vec![import_id.into()],
         )
         .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
-/// A person's id, read from a row.
-struct PersonId(String);
-
-impl FromRow for PersonId {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(PersonId(col(row, "person_id")?))
-    }
 }
 
 /// A stored source row.

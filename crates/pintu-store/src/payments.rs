@@ -1343,23 +1343,14 @@ pub async fn suspended_among(
     for chunk in households.chunks(1000) {
         let (list, values) = keys_in_on(reads.backend(), chunk);
         let sql = format!(
-            "SELECT DISTINCT household_id FROM jkn_members WHERE status = 'suspended' \
+            "SELECT DISTINCT household_id AS id FROM jkn_members WHERE status = 'suspended' \
              AND household_id IN {list}"
         );
-        for family in reads.fetch_all::<Household>(&sql, values).await? {
+        for family in reads.fetch_all::<crate::read::IdRow>(&sql, values).await? {
             out.insert(family.0);
         }
     }
     Ok(out)
-}
-
-/// A household's id.
-struct Household(String);
-
-impl FromRow for Household {
-    fn from_row(row: &impl Row) -> Result<Self> {
-        Ok(Household(col(row, "household_id")?))
-    }
 }
 
 /// Puts amounts on many bills: (bill, amount added, settles it, when).

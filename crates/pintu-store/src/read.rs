@@ -103,6 +103,15 @@ fn sqlite_params(values: &[Value]) -> Result<Vec<rusqlite::types::Value>> {
         .collect()
 }
 
+/// A row of one column, `id` (alias another column `AS id`): the ids a query found.
+pub(crate) struct IdRow(pub(crate) String);
+
+impl FromRow for IdRow {
+    fn from_row(row: &impl Row) -> Result<Self> {
+        row.get("id").map(IdRow)
+    }
+}
+
 /// Maps each row with `T::from_row`.
 struct ByFromRow<T>(std::marker::PhantomData<fn() -> T>);
 
