@@ -22,11 +22,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pintu_domain::access::Scope;
 use pintu_domain::messages::Template;
 use pintu_domain::payments::{Account, Channel, Entry, OpenBill, allocate};
-use pintu_store::Store;
 use pintu_store::audit::AuditEntry;
 use pintu_store::jkn::BillRow;
 use pintu_store::outbox::Recipient;
 use pintu_store::payments::{self as q, AllocationRow, EntryRow, PaymentRow};
+use pintu_store::{BookingWrites, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::payments::{Booked, same_payment, wib_day};
@@ -341,7 +341,7 @@ async fn write_batch(
     }
     let households = families_of(todo);
     // A billing run for these families books before or after this, not in between.
-    pintu_store::jkn::lock_families(&tx, &households).await?;
+    tx.lock_families(&households).await?;
     let mut open: HashMap<String, Vec<BillRow>> = HashMap::new();
     for bill in q::open_bills_of(&reads, &households).await? {
         open.entry(bill.household_id.clone())
@@ -352,7 +352,7 @@ async fn write_batch(
 
     let mut bill_updates: HashMap<String, (i64, bool, DateTime<Utc>)> = HashMap::new();
     let mut bill_order: Vec<String> = Vec::new();
-    let mut allocation_rows: Vec<(String, String, i64, DateTime<Utc>)> = Vec::new();
+    let mut allocation_rows: Vec<q::Allocation> = Vec::new();
     let mut entries: Vec<(EntryRow, Vec<pintu_domain::payments::Posting>)> = Vec::new();
     // Families covered again, by the day of payment, with when the payment came.
     let mut reactivations: HashMap<NaiveDate, (Vec<String>, DateTime<Utc>)> = HashMap::new();
@@ -459,25 +459,13 @@ async fn write_batch(
         written.push((*i, payment, shown));
     }
 
-    // The payments go in with their totals; a key taken since it was checked undoes all.
-    let payments: Vec<&PaymentRow> = written.iter().map(|(_, p, _)| p).collect();
-    if q::insert_payments(&tx, &payments).await? < payments.len() as u64 {
-        tx.rollback().await?;
-        return Ok(None);
-    }
-    let updates: Vec<(String, i64, bool, DateTime<Utc>)> = bill_order
+    let bills: Vec<q::BillPaid> = bill_order
         .into_iter()
         .filter_map(|id| {
             let (amount, settles, at) = bill_updates.remove(&id)?;
             Some((id, amount, settles, at))
         })
         .collect();
-    q::pay_bills(&tx, &updates).await?;
-    q::insert_allocations(&tx, &allocation_rows).await?;
-    q::insert_entries(&tx, &entries).await?;
-    for (day, (families, now)) in &reactivations {
-        q::reactivate_families(&tx, families, *day, *now).await?;
-    }
     // Each family is told by SMS.
     let recipients = recipients.get().await?;
     let mut messages = Vec::with_capacity(written.len());
@@ -501,9 +489,22 @@ async fn write_batch(
             payment.received_at,
         ));
     }
-    pintu_store::outbox::insert_many(&tx, &messages).await?;
-    pintu_store::audit::insert_audit(&tx, &audit).await?;
-    tx.commit().await?;
+    let writes = BookingWrites {
+        payments: written.iter().map(|(_, p, _)| p.clone()).collect(),
+        bills,
+        allocations: allocation_rows,
+        entries,
+        reactivations: reactivations
+            .into_iter()
+            .map(|(day, (families, at))| (day, families, at))
+            .collect(),
+        messages,
+        audit,
+    };
+    // The payments go in with their totals; a key taken since it was checked undoes all.
+    if !tx.write(writes).await? {
+        return Ok(None);
+    }
     store.checkpoint_soon();
     Ok(Some(written))
 }

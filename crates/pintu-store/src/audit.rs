@@ -2,7 +2,7 @@
 //! Entries never carry a NIK; they name records by their opaque id.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Value};
 use serde::Serialize;
 
 use crate::{Result, col, execute, query_all};
@@ -19,10 +19,10 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// Writes a batch of entries in multi-row INSERTs (the caller supplies the transaction).
-pub async fn insert_audit(c: &impl ConnectionTrait, entries: &[AuditEntry]) -> Result<()> {
+/// The columns of an audit entry, as [`audit_values`] gives them.
+pub(crate) const AUDIT_COLUMNS: &[(&str, crate::rows::Kind)] = {
     use crate::rows::Kind::{Instant, Text};
-    const COLUMNS: &[(&str, crate::rows::Kind)] = &[
+    &[
         ("at", Instant),
         ("actor", Text),
         ("action", Text),
@@ -31,20 +31,29 @@ pub async fn insert_audit(c: &impl ConnectionTrait, entries: &[AuditEntry]) -> R
         ("area_code", Text),
         ("request_id", Text),
         ("detail", Text),
-    ];
+    ]
+};
+
+/// An audit entry's values, in the order of [`AUDIT_COLUMNS`].
+pub(crate) fn audit_values(e: &AuditEntry) -> [Value; 8] {
+    [
+        e.at.into(),
+        e.actor.clone().into(),
+        e.action.clone().into(),
+        e.record_type.clone().into(),
+        e.record_id.clone().into(),
+        e.area_code.clone().into(),
+        e.request_id.clone().into(),
+        e.detail.clone().into(),
+    ]
+}
+
+/// Writes a batch of entries in multi-row INSERTs (the caller supplies the transaction).
+pub async fn insert_audit(c: &impl ConnectionTrait, entries: &[AuditEntry]) -> Result<()> {
     for chunk in entries.chunks(500) {
-        let mut rows = crate::rows::Rows::new(COLUMNS, chunk.len());
+        let mut rows = crate::rows::Rows::new(AUDIT_COLUMNS, chunk.len());
         for e in chunk {
-            rows.push([
-                e.at.into(),
-                e.actor.clone().into(),
-                e.action.clone().into(),
-                e.record_type.clone().into(),
-                e.record_id.clone().into(),
-                e.area_code.clone().into(),
-                e.request_id.clone().into(),
-                e.detail.clone().into(),
-            ]);
+            rows.push(audit_values(e));
         }
         let (sql, values) = rows.insert(c, "audit_log");
         execute(c, &sql, values).await?;

@@ -85,7 +85,7 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Other(format!("bulk load task: {e}")))?
-        .map_err(bulk_err)
+        .map_err(rusqlite_err)
     }
 
     async fn copy_households(
@@ -295,12 +295,14 @@ fn sqlite_insert(
 
 /// SQLite's refusals become the same errors as through the pool: a unique index built after
 /// the load that finds a duplicate is the conflict a row-by-row insert would have reported.
-fn bulk_err(e: rusqlite::Error) -> StoreError {
+/// An error of a write through SQLite's C API (the bulk loader's, the payment booker's), as
+/// the pool's would be: a unique key taken is a conflict.
+pub(crate) fn rusqlite_err(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::ConstraintViolation) if e.to_string().contains("UNIQUE") => {
             StoreError::Conflict(crate::conflict_code(&e.to_string()))
         }
-        _ => StoreError::Other(format!("bulk load: {e}")),
+        _ => StoreError::Other(format!("SQLite: {e}")),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod areas;
 pub mod audit;
 pub mod autodebit;
 mod booking;
+pub use booking::{BookingTx, BookingWrites};
 pub mod bpjstk;
 pub mod bulk;
 pub mod calls;
@@ -240,9 +241,9 @@ impl Store {
     /// On an SQLite file it comes with the process's writer turn, which the caller keeps
     /// until the transaction ends: the process's other writers then take the write lock
     /// in their turn, right after the batch.
-    pub async fn begin_booking(&self) -> Result<(DatabaseTransaction, Option<WriterTurn>)> {
+    pub async fn begin_booking(&self) -> Result<(BookingTx, Option<WriterTurn>)> {
         let Some(path) = &self.sqlite_file else {
-            return Ok((self.begin_bulk().await?, None));
+            return Ok((BookingTx::Pool(self.begin_bulk().await?), None));
         };
         let booking = self
             .booking
@@ -252,8 +253,8 @@ impl Store {
         let turn = self.writers.clone().lock_owned().await;
         // It reads the families' bills before it writes: it takes the write lock at once, so
         // that no other writer can commit between its reads and its writes.
-        let tx = booking.db.begin_with_options(immediate()).await?;
-        Ok((tx, Some(turn)))
+        let tx = booking.begin().await?;
+        Ok((BookingTx::File(tx), Some(turn)))
     }
 
     /// Asks for the WAL the booker wrote to be copied back into the SQLite file, on a thread

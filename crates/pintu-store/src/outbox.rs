@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use pintu_domain::access::Scope;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Value};
 use serde::Serialize;
 
 use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one, scope_filter};
@@ -80,36 +80,16 @@ pub async fn insert(c: &impl ConnectionTrait, m: &MessageRow) -> Result<()> {
             "INSERT INTO outbox_messages ({COLUMNS}) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
-        vec![
-            m.id.clone().into(),
-            m.channel.clone().into(),
-            m.recipient.clone().into(),
-            m.person_id.clone().into(),
-            m.village_code.clone().into(),
-            m.lang.clone().into(),
-            m.template.clone().into(),
-            m.body.clone().into(),
-            m.subject_type.clone().into(),
-            m.subject_id.clone().into(),
-            m.status.clone().into(),
-            m.attempts.into(),
-            m.next_attempt_at.into(),
-            m.lease_until.into(),
-            m.last_error.clone().into(),
-            m.gateway_ref.clone().into(),
-            m.created_at.into(),
-            m.updated_at.into(),
-            m.sent_at.into(),
-        ],
+        message_values(m).into(),
     )
     .await?;
     Ok(())
 }
 
-/// Inserts many messages in few statements (a billing run's).
-pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> Result<()> {
+/// The columns of a message, as [`message_values`] gives them.
+pub(crate) const MESSAGE_COLUMNS: &[(&str, crate::rows::Kind)] = {
     use crate::rows::Kind::{Instant, Int, Text};
-    const TYPES: &[(&str, crate::rows::Kind)] = &[
+    &[
         ("id", Text),
         ("channel", Text),
         ("recipient", Text),
@@ -129,31 +109,40 @@ pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> R
         ("created_at", Instant),
         ("updated_at", Instant),
         ("sent_at", Instant),
-    ];
+    ]
+};
+
+/// A message's values, in the order of [`MESSAGE_COLUMNS`].
+pub(crate) fn message_values(m: &MessageRow) -> [Value; 19] {
+    [
+        m.id.clone().into(),
+        m.channel.clone().into(),
+        m.recipient.clone().into(),
+        m.person_id.clone().into(),
+        m.village_code.clone().into(),
+        m.lang.clone().into(),
+        m.template.clone().into(),
+        m.body.clone().into(),
+        m.subject_type.clone().into(),
+        m.subject_id.clone().into(),
+        m.status.clone().into(),
+        m.attempts.into(),
+        m.next_attempt_at.into(),
+        m.lease_until.into(),
+        m.last_error.clone().into(),
+        m.gateway_ref.clone().into(),
+        m.created_at.into(),
+        m.updated_at.into(),
+        m.sent_at.into(),
+    ]
+}
+
+/// Inserts many messages in few statements (a billing run's).
+pub async fn insert_many(c: &impl ConnectionTrait, messages: &[MessageRow]) -> Result<()> {
     for chunk in messages.chunks(500) {
-        let mut rows = crate::rows::Rows::new(TYPES, chunk.len());
+        let mut rows = crate::rows::Rows::new(MESSAGE_COLUMNS, chunk.len());
         for m in chunk {
-            rows.push([
-                m.id.clone().into(),
-                m.channel.clone().into(),
-                m.recipient.clone().into(),
-                m.person_id.clone().into(),
-                m.village_code.clone().into(),
-                m.lang.clone().into(),
-                m.template.clone().into(),
-                m.body.clone().into(),
-                m.subject_type.clone().into(),
-                m.subject_id.clone().into(),
-                m.status.clone().into(),
-                m.attempts.into(),
-                m.next_attempt_at.into(),
-                m.lease_until.into(),
-                m.last_error.clone().into(),
-                m.gateway_ref.clone().into(),
-                m.created_at.into(),
-                m.updated_at.into(),
-                m.sent_at.into(),
-            ]);
+            rows.push(message_values(m));
         }
         let (sql, values) = rows.insert(c, "outbox_messages");
         execute(c, &sql, values).await?;

@@ -1076,15 +1076,7 @@ pub async fn insert_entries(
     for chunk in entries.chunks(1000) {
         let mut rows = Rows::new(ENTRY_COLUMNS, chunk.len());
         for (e, _) in chunk {
-            rows.push([
-                e.id.clone().into(),
-                e.kind.clone().into(),
-                e.ref_id.clone().into(),
-                e.village_code.clone().into(),
-                e.period.clone().into(),
-                e.at.into(),
-                e.memo.clone().into(),
-            ]);
+            rows.push(entry_values(e));
         }
         let (insert, values) = rows.insert(c, "journal_entries");
         let sql = format!("{insert} ON CONFLICT (kind, ref_id) DO NOTHING");
@@ -1117,13 +1109,7 @@ pub async fn insert_entries(
         for part in lines.chunks(1000) {
             let mut rows = Rows::new(POSTING_COLUMNS, part.len());
             for (e, line, p) in part {
-                rows.push([
-                    e.id.clone().into(),
-                    (*line as i32).into(),
-                    p.account.code().into(),
-                    e.village_code.clone().into(),
-                    p.amount.into(),
-                ]);
+                rows.push(posting_values(e, *line, p));
             }
             let (sql, values) = rows.insert(c, "postings");
             execute(c, &sql, values).await?;
@@ -1156,7 +1142,7 @@ pub async fn with_credit_among(
     Ok(out)
 }
 
-const ENTRY_COLUMNS: &[(&str, Kind)] = &[
+pub(crate) const ENTRY_COLUMNS: &[(&str, Kind)] = &[
     ("id", Kind::Text),
     ("kind", Kind::Text),
     ("ref_id", Kind::Text),
@@ -1166,7 +1152,7 @@ const ENTRY_COLUMNS: &[(&str, Kind)] = &[
     ("memo", Kind::Text),
 ];
 
-const POSTING_COLUMNS: &[(&str, Kind)] = &[
+pub(crate) const POSTING_COLUMNS: &[(&str, Kind)] = &[
     ("entry_id", Kind::Text),
     ("line", Kind::Int),
     ("account", Kind::Text),
@@ -1174,7 +1160,7 @@ const POSTING_COLUMNS: &[(&str, Kind)] = &[
     ("amount", Kind::BigInt),
 ];
 
-const PAYMENT_COLUMNS: &[(&str, Kind)] = &[
+pub(crate) const PAYMENT_COLUMNS: &[(&str, Kind)] = &[
     ("id", Kind::Text),
     ("channel", Kind::Text),
     ("idempotency_key", Kind::Text),
@@ -1196,6 +1182,79 @@ const PAYMENT_COLUMNS: &[(&str, Kind)] = &[
     ("employer_bill_id", Kind::Text),
 ];
 
+/// A journal entry's values, in the order of [`ENTRY_COLUMNS`].
+pub(crate) fn entry_values(e: &EntryRow) -> [Value; 7] {
+    [
+        e.id.clone().into(),
+        e.kind.clone().into(),
+        e.ref_id.clone().into(),
+        e.village_code.clone().into(),
+        e.period.clone().into(),
+        e.at.into(),
+        e.memo.clone().into(),
+    ]
+}
+
+/// Line `line` of entry `e`, in the order of [`POSTING_COLUMNS`].
+pub(crate) fn posting_values(e: &EntryRow, line: usize, p: &Posting) -> [Value; 5] {
+    [
+        e.id.clone().into(),
+        (line as i32).into(),
+        p.account.code().into(),
+        e.village_code.clone().into(),
+        p.amount.into(),
+    ]
+}
+
+/// A payment's values, in the order of [`PAYMENT_COLUMNS`].
+pub(crate) fn payment_values(p: &PaymentRow) -> [Value; 19] {
+    [
+        p.id.clone().into(),
+        p.channel.clone().into(),
+        p.idempotency_key.clone().into(),
+        p.reference.clone().into(),
+        p.va_number.clone().into(),
+        p.household_id.clone().into(),
+        p.village_code.clone().into(),
+        p.amount.into(),
+        p.fee.into(),
+        p.allocated.into(),
+        p.credit.into(),
+        p.paid_at.into(),
+        p.received_at.into(),
+        p.collected_by.clone().into(),
+        p.deposit_id.clone().into(),
+        p.settled_at.into(),
+        p.entry_id.clone().into(),
+        p.reactivated.into(),
+        p.employer_bill_id.clone().into(),
+    ]
+}
+
+/// An allocation (payment, bill, amount, when), in the order of [`ALLOCATION_COLUMNS`].
+pub(crate) fn allocation_values(a: &Allocation) -> [Value; 4] {
+    let (payment, bill, amount, at) = a;
+    [
+        payment.clone().into(),
+        bill.clone().into(),
+        (*amount).into(),
+        (*at).into(),
+    ]
+}
+
+pub(crate) const ALLOCATION_COLUMNS: &[(&str, Kind)] = &[
+    ("payment_id", Kind::Text),
+    ("bill_id", Kind::Text),
+    ("amount", Kind::BigInt),
+    ("at", Kind::Instant),
+];
+
+/// What a payment put on a bill: (payment, bill, amount, when).
+pub type Allocation = (String, String, i64, DateTime<Utc>);
+
+/// An amount put on a bill: (bill, amount added, settles it, when).
+pub type BillPaid = (String, i64, bool, DateTime<Utc>);
+
 /// Inserts payments, each with its totals, unless their channel and key are booked already:
 /// how many were inserted. Two transactions inserting the same key race safely: the second
 /// waits for the first and inserts nothing.
@@ -1206,27 +1265,7 @@ pub async fn insert_payments(c: &impl ConnectionTrait, payments: &[&PaymentRow])
     for chunk in sorted.chunks(500) {
         let mut rows = Rows::new(PAYMENT_COLUMNS, chunk.len());
         for p in chunk {
-            rows.push([
-                p.id.clone().into(),
-                p.channel.clone().into(),
-                p.idempotency_key.clone().into(),
-                p.reference.clone().into(),
-                p.va_number.clone().into(),
-                p.household_id.clone().into(),
-                p.village_code.clone().into(),
-                p.amount.into(),
-                p.fee.into(),
-                p.allocated.into(),
-                p.credit.into(),
-                p.paid_at.into(),
-                p.received_at.into(),
-                p.collected_by.clone().into(),
-                p.deposit_id.clone().into(),
-                p.settled_at.into(),
-                p.entry_id.clone().into(),
-                p.reactivated.into(),
-                p.employer_bill_id.clone().into(),
-            ]);
+            rows.push(payment_values(p));
         }
         let (insert, values) = rows.insert(c, "payments");
         let sql = format!("{insert} ON CONFLICT (channel, idempotency_key) DO NOTHING");
@@ -1354,10 +1393,7 @@ pub async fn suspended_among(
 }
 
 /// Puts amounts on many bills: (bill, amount added, settles it, when).
-pub async fn pay_bills(
-    c: &impl ConnectionTrait,
-    paid: &[(String, i64, bool, DateTime<Utc>)],
-) -> Result<()> {
+pub async fn pay_bills(c: &impl ConnectionTrait, paid: &[BillPaid]) -> Result<()> {
     const COLUMNS: &[(&str, Kind)] = &[
         ("id", Kind::Text),
         ("amount", Kind::BigInt),
@@ -1387,23 +1423,12 @@ pub async fn pay_bills(
 /// Records what many payments put on bills: (payment, bill, amount, when), each pair once.
 pub async fn insert_allocations(
     c: &impl ConnectionTrait,
-    allocations: &[(String, String, i64, DateTime<Utc>)],
+    allocations: &[Allocation],
 ) -> Result<()> {
-    const COLUMNS: &[(&str, Kind)] = &[
-        ("payment_id", Kind::Text),
-        ("bill_id", Kind::Text),
-        ("amount", Kind::BigInt),
-        ("at", Kind::Instant),
-    ];
     for chunk in allocations.chunks(1000) {
-        let mut rows = Rows::new(COLUMNS, chunk.len());
-        for (payment, bill, amount, at) in chunk {
-            rows.push([
-                payment.clone().into(),
-                bill.clone().into(),
-                (*amount).into(),
-                (*at).into(),
-            ]);
+        let mut rows = Rows::new(ALLOCATION_COLUMNS, chunk.len());
+        for a in chunk {
+            rows.push(allocation_values(a));
         }
         let (sql, values) = rows.insert(c, "payment_allocations");
         execute(c, &sql, values).await?;

@@ -227,11 +227,10 @@ pub enum BookingReads<'a> {
 impl Store {
     /// Where the reads of `tx`, a transaction from [`Store::begin_booking`], go until it
     /// first writes.
-    pub fn booking_reads<'a>(&'a self, tx: &'a sea_orm::DatabaseTransaction) -> BookingReads<'a> {
-        if self.sqlite_file.is_some() && self.readers.is_some() {
-            BookingReads::Readers(self)
-        } else {
-            BookingReads::Transaction(tx)
+    pub fn booking_reads<'a>(&'a self, tx: &'a crate::BookingTx) -> BookingReads<'a> {
+        match tx {
+            crate::BookingTx::Pool(tx) => BookingReads::Transaction(tx),
+            crate::BookingTx::File(_) => BookingReads::Readers(self),
         }
     }
 }

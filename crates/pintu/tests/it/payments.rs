@@ -1548,6 +1548,109 @@ async fn batch_rows_reach_both_backends_intact() {
     }
 }
 
+/// The booker writes its batches its own way on an SQLite file (see `BookingTx::write`):
+/// what it stores reads back as written, instants in the same text as a pool's statement
+/// stores them; a key taken since the batch looked undoes the whole batch; an event booked
+/// before keeps its first entry.
+#[tokio::test]
+async fn a_booked_batch_stores_what_a_pool_statement_would() {
+    use chrono::TimeZone;
+    use pintu_domain::payments::{Account, Entry};
+    use pintu_store::payments::{
+        EntryRow, PaymentRow, insert_payments, payment_by_key, postings_of,
+    };
+    let at = Utc.with_ymd_and_hms(2026, 12, 6, 23, 59, 59).unwrap()
+        + chrono::Duration::microseconds(987_654);
+    let payment = |id: &str, key: &str| PaymentRow {
+        id: id.into(),
+        channel: "bank_va".into(),
+        idempotency_key: key.into(),
+        reference: "Ref \"Ñ\" 日本".into(),
+        va_number: "8888801234567890".into(),
+        household_id: "h1".into(),
+        village_code: VILLAGE.into(),
+        amount: 35_000,
+        fee: 2_500,
+        allocated: 30_000,
+        credit: 5_000,
+        paid_at: at,
+        received_at: at + chrono::Duration::microseconds(1),
+        collected_by: None,
+        deposit_id: None,
+        settled_at: None,
+        entry_id: format!("e-{id}"),
+        reactivated: true,
+        employer_bill_id: None,
+    };
+    let entry = |id: &str, event: &str| {
+        (
+            EntryRow {
+                id: id.into(),
+                kind: "payment".into(),
+                ref_id: event.into(),
+                village_code: VILLAGE.into(),
+                period: "2026-12".into(),
+                at,
+                memo: Some("bank_va \"x\"".into()),
+            },
+            Entry::new()
+                .debit(Account::Bank, 35_000)
+                .credit(Account::MemberReceivable, 35_000)
+                .balanced()
+                .expect("balanced"),
+        )
+    };
+    for backend in backends() {
+        let (store, _) = pintu_testkit::fresh_store(backend).await;
+        let c = store.conn();
+        insert_payments(c, &[&payment("pool", "k-pool")])
+            .await
+            .expect("pool insert");
+        // One batch of one payment and its entry, in the booker's turn: whether it was written.
+        let book = |p: PaymentRow, e: (EntryRow, Vec<_>)| async {
+            let (tx, _turn) = store.begin_booking().await.expect("begin");
+            let batch = pintu_store::BookingWrites {
+                payments: vec![p],
+                entries: vec![e],
+                ..Default::default()
+            };
+            tx.write(batch).await.expect("write")
+        };
+        assert!(
+            book(payment("booked", "k-booked"), entry("e1", "booked")).await,
+            "{backend:?}"
+        );
+        let booked = payment_by_key(c, "bank_va", "k-booked")
+            .await
+            .expect("read")
+            .expect("booked");
+        assert_eq!(booked, payment("booked", "k-booked"), "{backend:?}");
+        let same = "SELECT COUNT(*) AS n FROM payments a JOIN payments b \
+             ON a.id = 'pool' AND b.id = 'booked' \
+             WHERE a.paid_at = b.paid_at AND a.received_at = b.received_at \
+             AND a.reference = b.reference AND a.reactivated = b.reactivated";
+        assert_eq!(count_in(c, same).await, 1, "{backend:?}");
+        assert_eq!(postings_of(c, "e1").await.expect("postings").len(), 2);
+
+        // The pool's key, taken since the batch looked: nothing of the batch is written.
+        assert!(
+            !book(payment("late", "k-pool"), entry("e2", "late")).await,
+            "{backend:?}"
+        );
+        assert_eq!(count_in(c, "SELECT COUNT(*) AS n FROM payments").await, 2);
+        let entries = "SELECT COUNT(*) AS n FROM journal_entries";
+        assert_eq!(count_in(c, entries).await, 1, "{backend:?}");
+
+        // An event booked before: its first entry stays, the new one has no lines.
+        assert!(
+            book(payment("next", "k-next"), entry("e3", "booked")).await,
+            "{backend:?}"
+        );
+        assert_eq!(count_in(c, entries).await, 1, "{backend:?}");
+        assert_eq!(postings_of(c, "e3").await.expect("postings"), Vec::new());
+    }
+}
+
 async fn count_in(c: &impl pintu_store::sea_orm::ConnectionTrait, sql: &str) -> i64 {
     let row = pintu_store::query_one(c, sql, vec![])
         .await
