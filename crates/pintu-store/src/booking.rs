@@ -266,7 +266,9 @@ async fn on_booker<T: Send + 'static>(
     f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
 ) -> crate::Result<T> {
     tokio::task::spawn_blocking(move || {
-        let guard = conn.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
+        // A batch that panicked left no transaction behind it that `begin` does not roll
+        // back: the connection stays usable.
+        let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&guard)
     })
     .await
@@ -276,10 +278,14 @@ async fn on_booker<T: Send + 'static>(
 
 impl Drop for FileTx {
     fn drop(&mut self) {
-        if self.open
-            && let Ok(c) = self.conn.lock()
-            && !c.is_autocommit()
-        {
+        if !self.open {
+            return;
+        }
+        let c = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !c.is_autocommit() {
             let _ = c.execute_batch("ROLLBACK");
         }
     }

@@ -1648,6 +1648,20 @@ async fn a_booked_batch_stores_what_a_pool_statement_would() {
         );
         assert_eq!(count_in(c, entries).await, 1, "{backend:?}");
         assert_eq!(postings_of(c, "e3").await.expect("postings"), Vec::new());
+
+        // A batch that stops before it writes lets go of the database: another writer
+        // gets in at once, and so does the next batch.
+        drop(store.begin_booking().await.expect("begin"));
+        let other = store.begin().await.expect("another writer");
+        insert_payments(&other, &[&payment("other", "k-other")])
+            .await
+            .expect("insert");
+        other.commit().await.expect("commit");
+        assert!(
+            book(payment("last", "k-last"), entry("e4", "last")).await,
+            "{backend:?}"
+        );
+        assert_eq!(count_in(c, "SELECT COUNT(*) AS n FROM payments").await, 5);
     }
 }
 
