@@ -1482,32 +1482,14 @@ async fn entries_booked_in_bulk_skip_the_events_booked_before() {
 #[tokio::test]
 async fn batch_rows_reach_both_backends_intact() {
     use chrono::{DateTime, TimeZone};
-    use pintu_domain::payments::{Account, Entry};
-    use pintu_store::payments::{EntryRow, insert_entries, postings_of};
+    use pintu_store::payments::{insert_entries, postings_of};
     let at = Utc.with_ymd_and_hms(2026, 12, 6, 23, 59, 59).unwrap()
         + chrono::Duration::nanoseconds(987_654_321);
     let memo = "Bayar \"Ibu\" \\ Ñ 日本\n{\"a\": [1]}";
     for backend in backends() {
         let (store, _) = pintu_testkit::fresh_store(backend).await;
         let c = store.conn();
-        let entry = |id: &str, event: &str, memo: Option<&str>| {
-            (
-                EntryRow {
-                    id: id.into(),
-                    kind: "payment".into(),
-                    ref_id: event.into(),
-                    village_code: VILLAGE.into(),
-                    period: "2026-12".into(),
-                    at,
-                    memo: memo.map(Into::into),
-                },
-                Entry::new()
-                    .debit(Account::MemberCredit, 7)
-                    .credit(Account::MemberReceivable, 7)
-                    .balanced()
-                    .expect("balanced"),
-            )
-        };
+        let entry = |id: &str, event: &str, memo: Option<&str>| payment_entry(id, event, at, memo);
         let awkward = r#"e"1\'x"#;
         assert_eq!(
             insert_entries(
@@ -1555,7 +1537,6 @@ async fn batch_rows_reach_both_backends_intact() {
 #[tokio::test]
 async fn a_booked_batch_stores_what_a_pool_statement_would() {
     use chrono::TimeZone;
-    use pintu_domain::payments::{Account, Entry};
     use pintu_store::payments::{
         EntryRow, PaymentRow, insert_payments, payment_by_key, postings_of,
     };
@@ -1582,24 +1563,7 @@ async fn a_booked_batch_stores_what_a_pool_statement_would() {
         reactivated: true,
         employer_bill_id: None,
     };
-    let entry = |id: &str, event: &str| {
-        (
-            EntryRow {
-                id: id.into(),
-                kind: "payment".into(),
-                ref_id: event.into(),
-                village_code: VILLAGE.into(),
-                period: "2026-12".into(),
-                at,
-                memo: Some("bank_va \"x\"".into()),
-            },
-            Entry::new()
-                .debit(Account::Bank, 35_000)
-                .credit(Account::MemberReceivable, 35_000)
-                .balanced()
-                .expect("balanced"),
-        )
-    };
+    let entry = |id: &str, event: &str| payment_entry(id, event, at, Some("bank_va \"x\""));
     for backend in backends() {
         let (store, _) = pintu_testkit::fresh_store(backend).await;
         let c = store.conn();
@@ -1663,6 +1627,35 @@ async fn a_booked_batch_stores_what_a_pool_statement_would() {
         );
         assert_eq!(count_in(c, "SELECT COUNT(*) AS n FROM payments").await, 5);
     }
+}
+
+/// A payment's journal entry for `event`: Rp7 of credit put on the family's bill.
+fn payment_entry(
+    id: &str,
+    event: &str,
+    at: chrono::DateTime<Utc>,
+    memo: Option<&str>,
+) -> (
+    pintu_store::payments::EntryRow,
+    Vec<pintu_domain::payments::Posting>,
+) {
+    use pintu_domain::payments::{Account, Entry};
+    (
+        pintu_store::payments::EntryRow {
+            id: id.into(),
+            kind: "payment".into(),
+            ref_id: event.into(),
+            village_code: VILLAGE.into(),
+            period: "2026-12".into(),
+            at,
+            memo: memo.map(Into::into),
+        },
+        Entry::new()
+            .debit(Account::MemberCredit, 7)
+            .credit(Account::MemberReceivable, 7)
+            .balanced()
+            .expect("balanced"),
+    )
 }
 
 async fn count_in(c: &impl pintu_store::sea_orm::ConnectionTrait, sql: &str) -> i64 {
