@@ -20,8 +20,11 @@ use serde::Serialize;
 use crate::sync_writer::{Judge, Writer};
 use crate::{Ctx, Error, Pintu, Result};
 
-/// Rows decided per transaction.
-pub const SYNC_BATCH_ROWS: usize = 1_000;
+/// Rows decided per transaction. Each transaction's commit writes the pages it changed and,
+/// on SQLite, copies the WAL back into the database file: 4,000 rows a transaction instead
+/// of 1,000 applied a plan in 10.2 s instead of 12.3 s at 100,000 people (10,000 rows:
+/// 9.3 s), while an officer's edit waits behind a batch for about 140 ms at most.
+pub const SYNC_BATCH_ROWS: usize = 4_000;
 
 /// A probabilistic link needs at least this match probability.
 pub const LINK_THRESHOLD: f64 = 0.9;
