@@ -38,7 +38,7 @@ use tokio::sync::watch;
 use crate::audit::{AUDIT_COLUMNS, AuditEntry, audit_values};
 use crate::outbox::{MESSAGE_COLUMNS, MessageRow, message_values};
 use crate::payments::{self as q, Allocation, BillPaid, EntryRow, PaymentRow};
-use crate::rows::Kind;
+use crate::rows::insert_one;
 
 /// WAL pages after which the booker lets the checkpoint catch up before its next batch
 /// (128 MiB of 4 KiB pages: a few batches of a million people's payments).
@@ -348,21 +348,12 @@ impl BookingTx {
     }
 }
 
-/// `INSERT INTO table (columns) VALUES (?, ...)` and what follows.
-fn insert_sql(table: &str, columns: &[(&str, Kind)], then: &str) -> String {
-    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-    let marks = vec!["?"; columns.len()].join(", ");
-    format!(
-        "INSERT INTO {table} ({}) VALUES ({marks}) {then}",
-        names.join(", ")
-    )
-}
-
 /// A value as SQLite stores it, as sqlx would have bound it: instants as RFC 3339 text,
-/// dates as `YYYY-MM-DD`, booleans as integers.
-fn sqlite_value(v: &Value) -> rusqlite::types::ToSqlOutput<'_> {
+/// dates as `YYYY-MM-DD`, booleans as integers. A kind of value the booker does not write
+/// is refused, not stored as NULL.
+fn sqlite_value(v: &Value) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
     use rusqlite::types::{ToSqlOutput, Value as V, ValueRef};
-    match v {
+    Ok(match v {
         Value::String(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         Value::BigInt(Some(n)) => ToSqlOutput::Owned(V::Integer(*n)),
         Value::Int(Some(n)) => ToSqlOutput::Owned(V::Integer((*n).into())),
@@ -372,14 +363,25 @@ fn sqlite_value(v: &Value) -> rusqlite::types::ToSqlOutput<'_> {
             at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
         )),
         Value::ChronoDate(Some(d)) => ToSqlOutput::Owned(V::Text(d.format("%F").to_string())),
-        _ => ToSqlOutput::Owned(V::Null),
-    }
+        Value::String(None)
+        | Value::BigInt(None)
+        | Value::Int(None)
+        | Value::Bool(None)
+        | Value::Double(None)
+        | Value::ChronoDateTimeUtc(None)
+        | Value::ChronoDate(None) => ToSqlOutput::Owned(V::Null),
+        other => {
+            return Err(rusqlite::Error::ToSqlConversionFailure(
+                format!("no SQLite binding for {other:?}").into(),
+            ));
+        }
+    })
 }
 
 /// Runs a prepared statement with `values`: the rows it changed.
 fn run(stmt: &mut rusqlite::CachedStatement<'_>, values: &[Value]) -> rusqlite::Result<usize> {
     for (i, v) in values.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, sqlite_value(v))?;
+        stmt.raw_bind_parameter(i + 1, sqlite_value(v)?)?;
     }
     stmt.raw_execute()
 }
@@ -387,7 +389,7 @@ fn run(stmt: &mut rusqlite::CachedStatement<'_>, values: &[Value]) -> rusqlite::
 /// The batch's rows, each through a statement prepared once: `false` if a payment's key
 /// was taken (the caller rolls back).
 fn write_rows(c: &rusqlite::Connection, w: &BookingWrites) -> rusqlite::Result<bool> {
-    let mut payments = c.prepare_cached(&insert_sql(
+    let mut payments = c.prepare_cached(&insert_one(
         "payments",
         q::PAYMENT_COLUMNS,
         "ON CONFLICT (channel, idempotency_key) DO NOTHING",
@@ -411,7 +413,7 @@ fn write_rows(c: &rusqlite::Connection, w: &BookingWrites) -> rusqlite::Result<b
             ],
         )?;
     }
-    let mut allocations = c.prepare_cached(&insert_sql(
+    let mut allocations = c.prepare_cached(&insert_one(
         "payment_allocations",
         q::ALLOCATION_COLUMNS,
         "",
@@ -419,12 +421,12 @@ fn write_rows(c: &rusqlite::Connection, w: &BookingWrites) -> rusqlite::Result<b
     for a in &w.allocations {
         run(&mut allocations, &q::allocation_values(a))?;
     }
-    let mut entries = c.prepare_cached(&insert_sql(
+    let mut entries = c.prepare_cached(&insert_one(
         "journal_entries",
         q::ENTRY_COLUMNS,
         "ON CONFLICT (kind, ref_id) DO NOTHING",
     ))?;
-    let mut postings = c.prepare_cached(&insert_sql("postings", q::POSTING_COLUMNS, ""))?;
+    let mut postings = c.prepare_cached(&insert_one("postings", q::POSTING_COLUMNS, ""))?;
     for (e, lines) in &w.entries {
         // An event booked before keeps its first entry.
         if run(&mut entries, &q::entry_values(e))? == 1 {
@@ -445,11 +447,11 @@ fn write_rows(c: &rusqlite::Connection, w: &BookingWrites) -> rusqlite::Result<b
             )?;
         }
     }
-    let mut messages = c.prepare_cached(&insert_sql("outbox_messages", MESSAGE_COLUMNS, ""))?;
+    let mut messages = c.prepare_cached(&insert_one("outbox_messages", MESSAGE_COLUMNS, ""))?;
     for m in &w.messages {
         run(&mut messages, &message_values(m))?;
     }
-    let mut audit = c.prepare_cached(&insert_sql("audit_log", AUDIT_COLUMNS, ""))?;
+    let mut audit = c.prepare_cached(&insert_one("audit_log", AUDIT_COLUMNS, ""))?;
     for e in &w.audit {
         run(&mut audit, &audit_values(e))?;
     }

@@ -209,6 +209,17 @@ pub fn keys_in_on(backend: DbBackend, keys: &[String]) -> (String, Vec<Value>) {
     }
 }
 
+/// `INSERT INTO table (columns) VALUES (?, ...) then`: one row, for a statement prepared
+/// once and run for each row (SQLite's own API).
+pub(crate) fn insert_one(table: &str, columns: &[(&str, Kind)], then: &str) -> String {
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let marks = vec!["?"; columns.len()].join(", ");
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({marks}) {then}",
+        names.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
