@@ -2,7 +2,7 @@
 //! (exactly on a plausible NIK, otherwise by [`pintu_domain::linkage`]), and a person (with
 //! their household, for the sources that describe households) is created only when nothing
 //! matches. Every row is decided first, against the registry as it was, and the decisions
-//! are kept (the plan); they are then applied in transactions of [`SYNC_BATCH_ROWS`] rows
+//! are kept (the plan); they are then applied in transactions of [`sync_batch_rows`] rows
 //! ([`crate::sync_writer`]), so an interrupted synchronisation continues where it stopped,
 //! exactly as an uninterrupted one would have.
 
@@ -20,11 +20,23 @@ use serde::Serialize;
 use crate::sync_writer::{Judge, Writer};
 use crate::{Ctx, Error, Pintu, Result};
 
-/// Rows decided per transaction. Each transaction's commit writes the pages it changed and,
-/// on SQLite, copies the WAL back into the database file: 4,000 rows a transaction instead
+/// Rows decided per transaction on SQLite. Each transaction's commit writes the pages it
+/// changed and copies the WAL back into the database file: 4,000 rows a transaction instead
 /// of 1,000 applied a plan in 10.2 s instead of 12.3 s at 100,000 people (10,000 rows:
 /// 9.3 s), while an officer's edit waits behind a batch for about 140 ms at most.
 pub const SYNC_BATCH_ROWS: usize = 4_000;
+
+/// Rows decided per transaction on PostgreSQL, where 4,000 rows a transaction made applying
+/// the plans of 100,000 people take 54.1 s instead of 29.6 s.
+pub const SYNC_BATCH_ROWS_PG: usize = 1_000;
+
+/// Rows decided per transaction on `backend`.
+pub fn sync_batch_rows(backend: pintu_store::sea_orm::DbBackend) -> usize {
+    match backend {
+        pintu_store::sea_orm::DbBackend::Postgres => SYNC_BATCH_ROWS_PG,
+        _ => SYNC_BATCH_ROWS,
+    }
+}
 
 /// A probabilistic link needs at least this match probability.
 pub const LINK_THRESHOLD: f64 = 0.9;
@@ -98,7 +110,7 @@ impl Pintu {
             households: HashMap::new(),
             judge,
         };
-        for chunk in pending.chunks(SYNC_BATCH_ROWS) {
+        for chunk in pending.chunks(sync_batch_rows(self.store.backend())) {
             let tx = self.store.begin().await?;
             writer.apply(&tx, chunk, &people).await?;
             tx.commit().await?;
