@@ -132,6 +132,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "source rows without an index on their NIK",
         source_rows_unindexed_nik,
     ),
+    (
+        39,
+        "people without an index on their name",
+        people_unindexed_name,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2426,6 +2431,13 @@ fn source_rows_unindexed_nik() -> Vec<Ddl> {
     vec![drop_index("ix_source_records_nik", "source_records")]
 }
 
+fn people_unindexed_name() -> Vec<Ddl> {
+    // A name is searched for anywhere in it (`LIKE '%key%'`), which no B-tree index serves:
+    // both backends read the area's people for it. Every person written put the name at a
+    // random place in this index all the same.
+    vec![drop_index("ix_persons_name", "persons")]
+}
+
 fn debit_leases() -> Vec<Ddl> {
     // Until when the sender that claimed a pending debit holds it: two senders never send
     // the same debit at once, and one that stopped mid-send leaves it to the next once the
@@ -2554,9 +2566,9 @@ fn auto_debit() -> Vec<Ddl> {
 
 /// The secondary indexes an initial bulk load drops and builds once at the end: building an
 /// index from sorted data is many times faster than maintaining it row by row when keys
-/// arrive in random order (NIK, KK number, name, area). The indexes on a household id stay
-/// in place: household ids are time-ordered, so a load appends them at the end of the tree.
-const DEFERRED_INDEXES: [(&str, &str, &[&str], bool); 5] = [
+/// arrive in random order (NIK, KK number, area). The indexes on a household id stay in
+/// place: household ids are time-ordered, so a load appends them at the end of the tree.
+const DEFERRED_INDEXES: [(&str, &str, &[&str], bool); 4] = [
     ("ux_households_kk", "households", &["kk_number"], true),
     (
         "ix_households_area",
@@ -2566,7 +2578,6 @@ const DEFERRED_INDEXES: [(&str, &str, &[&str], bool); 5] = [
     ),
     ("ux_persons_nik", "persons", &["nik"], true),
     ("ix_persons_area", "persons", &["village_code", "id"], false),
-    ("ix_persons_name", "persons", &["name_key"], false),
 ];
 
 fn bulk_indexes() -> Vec<Ddl> {
