@@ -102,18 +102,32 @@ impl Pintu {
         let source = Source::parse(&import.source)
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown source")))?;
         let judge = Judge::load(&self.store, &scope, source, &import.id).await?;
+        // The survey households made before an interruption (only DTKS groups rows by a
+        // household key without a KK number).
+        let households = match source {
+            Source::Dtks => q::survey_households_of(self.store.conn(), &import.id)
+                .await?
+                .into_iter()
+                .map(|(key, household)| (format!("dtks:{key}"), household))
+                .collect(),
+            _ => HashMap::new(),
+        };
         let mut writer = Writer {
             source,
             import_id: &import.id,
             actor: ctx.actor.label(),
             scope: scope.clone(),
-            households: HashMap::new(),
+            households,
             judge,
         };
+        // How long the commits took, of the apply: the pages each batch changed, written.
+        let mut committing = std::time::Duration::ZERO;
         for chunk in pending.chunks(sync_batch_rows(self.store.backend())) {
             let tx = self.store.begin().await?;
             writer.apply(&tx, chunk, &people).await?;
+            let commit = std::time::Instant::now();
             tx.commit().await?;
+            committing += commit.elapsed();
         }
         let applied = started.elapsed();
         let found = self.scan_duplicates(&import.id, &scope).await?;
@@ -121,6 +135,7 @@ impl Pintu {
             import = %import.id,
             plan_ms = planned.as_millis() as u64,
             apply_ms = (applied - planned).as_millis() as u64,
+            commit_ms = committing.as_millis() as u64,
             duplicates_ms = (started.elapsed() - applied).as_millis() as u64,
             "synchronised"
         );

@@ -154,8 +154,6 @@ struct Facts {
     taken_niks: HashSet<String>,
     /// Households by KK number: id and village.
     kk_households: HashMap<String, (String, String)>,
-    /// Households made by this import for survey households without a KK number.
-    group_households: HashMap<String, String>,
     /// The current household of the people the family card links.
     current_household: HashMap<String, String>,
     /// Where each linked person's values came from: field → source, `""` for the
@@ -431,23 +429,16 @@ impl Writer<'_> {
             .filter_map(|p| p.record.nik.clone())
             .collect();
         facts.taken_niks = reg::registered_niks(tx, &niks).await?;
-        let mut kks = Vec::new();
-        let mut keys = Vec::new();
-        for p in batch {
-            let Some(group) = group_of(self.source, &p.record) else {
-                continue;
-            };
-            if self.households.contains_key(&group) {
-                continue;
-            }
-            match (&p.record.kk_number, &p.record.source_key) {
-                (Some(kk), _) => kks.push(kk.clone()),
-                (None, Some(key)) => keys.push(key.clone()),
-                (None, None) => {}
-            }
-        }
+        // A survey household without a KK number is one of this run's (`self.households`,
+        // which starts with those made before an interruption) or a new one.
+        let kks: Vec<String> = batch
+            .iter()
+            .filter(|p| {
+                group_of(self.source, &p.record).is_some_and(|g| !self.households.contains_key(&g))
+            })
+            .filter_map(|p| p.record.kk_number.clone())
+            .collect();
         facts.kk_households = reg::households_by_kk(tx, &kks).await?;
-        facts.group_households = q::households_of_groups(tx, self.import_id, &keys).await?;
         let mut disputed = Vec::new();
         let mut carded = Vec::new();
         for p in batch {
@@ -538,27 +529,20 @@ impl Writer<'_> {
         let household = match self.households.get(&group) {
             Some(h) => h.clone(),
             None => {
-                let existing = match (&r.kk_number, &r.source_key) {
-                    (Some(kk), _) => facts
-                        .kk_households
-                        .get(kk)
-                        .map(|(id, v)| (id.clone(), Some(v.clone()))),
-                    // Made for this survey household before an interruption.
-                    (None, Some(key)) => {
-                        facts.group_households.get(key).map(|id| (id.clone(), None))
-                    }
-                    (None, None) => None,
-                };
+                // The registry's household with the row's KK number, if it has one.
+                let existing = r
+                    .kk_number
+                    .as_ref()
+                    .and_then(|kk| facts.kk_households.get(kk));
                 let h = match existing {
-                    Some((id, Some(v))) => {
+                    Some((id, v)) => {
                         let inside =
-                            pintu_domain::AreaCode::parse(&v).is_ok_and(|v| self.scope.allows(&v));
+                            pintu_domain::AreaCode::parse(v).is_ok_and(|v| self.scope.allows(&v));
                         if !inside {
                             return Ok(());
                         }
-                        id
+                        id.clone()
                     }
-                    Some((id, None)) => id,
                     None => {
                         let id = new_id();
                         out.households.push(HouseholdDraft {

@@ -566,17 +566,22 @@ pub async fn pending_plan(store: &crate::Store, import_id: &str) -> Result<Vec<P
         .await
 }
 
-/// The households synchronisation made for the survey households (source keys) of an
-/// import: source key → household.
-pub async fn households_of_groups(
+/// The households a synchronisation of an import made for its survey households without a
+/// KK number, before it was interrupted: source key → household. Read once when the
+/// synchronisation starts (a read a batch went through all the import's rows each time).
+pub async fn survey_households_of(
     c: &impl ConnectionTrait,
     import_id: &str,
-    keys: &[String],
 ) -> Result<std::collections::HashMap<String, String>> {
-    let sql = "SELECT r.source_key, m.household_id FROM source_records r \
-               JOIN household_members m ON m.person_id = r.person_id \
-               WHERE r.import_id = ? AND r.link_method = 'new' AND r.source_key IN ({in})";
-    let rows = crate::query_in(c, sql, &[import_id.into()], keys).await?;
+    let rows = crate::query_all(
+        c,
+        "SELECT r.source_key, m.household_id FROM source_records r \
+         JOIN household_members m ON m.person_id = r.person_id \
+         WHERE r.import_id = ? AND r.link_method = 'new' AND r.kk_number IS NULL \
+         AND r.source_key IS NOT NULL",
+        vec![import_id.into()],
+    )
+    .await?;
     rows.iter()
         .map(|r| Ok((col(r, "source_key")?, col(r, "household_id")?)))
         .collect()
