@@ -3,6 +3,7 @@
 use pintu_domain::sources::Source;
 use pintu_service::{Ctx, Error};
 use pintu_store::imports::record_count;
+use pintu_store::sea_orm::ConnectionTrait;
 use pintu_testkit::{backends, spawn_app};
 
 /// Synthetic extracts of a few hundred people in Kabupaten Malang's district 35.07.01.
@@ -317,6 +318,138 @@ fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
             );
         }
     }
+}
+
+/// A synchronisation that stops between two batches (here its second batch fails and is
+/// rolled back) and is run again puts the rest of a survey household without a KK number
+/// into the household its first batch made, as an uninterrupted synchronisation does.
+#[tokio::test]
+async fn a_survey_sync_resumed_after_a_failure_keeps_each_household_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 30_000);
+    let text = std::fs::read_to_string(dir.path().join("dtks.csv")).expect("dtks");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let kk = column("kk_number");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    // The survey from its data row `from` on, without KK numbers: each household is known
+    // by its survey key alone.
+    let file = |from: usize| -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&header).expect("header");
+        for r in &rows[from..] {
+            let mut r: Vec<&str> = r.iter().collect();
+            r[kk] = "";
+            w.write_record(&r).expect("row");
+        }
+        w.into_inner().expect("csv")
+    };
+    let ctx = Ctx::system("test");
+    let batch = pintu_service::sync::SYNC_BATCH_ROWS;
+    let import = |app: &pintu_testkit::TestApp, data: Vec<u8>| {
+        let (pintu, ctx) = (app.pintu.clone(), ctx.clone());
+        async move {
+            pintu
+                .import_file(&ctx, Source::Dtks, "dtks.csv", data, |_, _| {})
+                .await
+        }
+    };
+    // The file starts where a household spans the first two batches of stored rows.
+    let probe = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let done = import(&probe, file(0)).await.expect("probe");
+    let stored = pintu_store::imports::records(&probe.pintu.store, &done.id)
+        .await
+        .expect("rows");
+    let first = (0..stored.len() - batch)
+        .find(|&k| {
+            stored[k + batch - 1].source_key.is_some()
+                && stored[k + batch - 1].source_key == stored[k + batch].source_key
+        })
+        .expect("a household across two batches");
+    // Row numbers count the header: the first data row is row 2.
+    let data = file((stored[first].row_number - 2) as usize);
+
+    let counts = |app: &pintu_testkit::TestApp| {
+        let c = app.pintu.store.conn().clone();
+        async move {
+            let mut out = Vec::new();
+            for sql in [
+                "SELECT COUNT(*) AS n FROM persons",
+                "SELECT COUNT(*) AS n FROM households",
+                "SELECT COUNT(*) AS n FROM household_members",
+                "SELECT COUNT(*) AS n FROM source_records WHERE link_method = 'new'",
+                // Survey households whose people were put in more than one household.
+                "SELECT COUNT(*) AS n FROM (SELECT r.source_key FROM source_records r \
+                 JOIN household_members m ON m.person_id = r.person_id \
+                 GROUP BY r.source_key HAVING COUNT(DISTINCT m.household_id) > 1) AS split",
+            ] {
+                let row = pintu_store::query_one(&c, sql, vec![])
+                    .await
+                    .expect(sql)
+                    .expect("a row");
+                out.push(row.try_get::<i64>("", "n").expect("n"));
+            }
+            out
+        }
+    };
+    let clean = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let done = import(&clean, data.clone()).await.expect("clean");
+    let stored = pintu_store::imports::records(&clean.pintu.store, &done.id)
+        .await
+        .expect("rows");
+    assert_eq!(
+        stored[batch - 1].source_key,
+        stored[batch].source_key,
+        "a household spans the first two batches"
+    );
+    let expected = counts(&clean).await;
+    assert_eq!(
+        expected[4], 0,
+        "an uninterrupted run keeps households whole"
+    );
+
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let c = app.pintu.store.conn();
+    // Linking the first row of the second batch fails: that batch is rolled back whole.
+    for sql in [
+        "CREATE TABLE linked_rows (n INTEGER NOT NULL)".to_string(),
+        "INSERT INTO linked_rows VALUES (0)".to_string(),
+        "CREATE TRIGGER count_links AFTER UPDATE OF link_method ON source_records \
+         BEGIN UPDATE linked_rows SET n = n + 1; END"
+            .to_string(),
+        format!(
+            "CREATE TRIGGER second_batch_fails BEFORE UPDATE OF link_method ON source_records \
+             WHEN (SELECT n FROM linked_rows) >= {batch} \
+             BEGIN SELECT RAISE(ABORT, 'interrupted'); END"
+        ),
+    ] {
+        c.execute_unprepared(&sql).await.expect(&sql);
+    }
+    assert!(
+        import(&app, data.clone()).await.is_err(),
+        "the second batch fails"
+    );
+    let linked = pintu_store::query_one(
+        c,
+        "SELECT COUNT(*) AS n FROM source_records WHERE link_method IS NOT NULL",
+        vec![],
+    )
+    .await
+    .expect("linked")
+    .expect("a row")
+    .try_get::<i64>("", "n")
+    .expect("n");
+    assert_eq!(linked, batch as i64, "the first batch alone is applied");
+    for sql in [
+        "DROP TRIGGER second_batch_fails",
+        "DROP TRIGGER count_links",
+    ] {
+        c.execute_unprepared(sql).await.expect(sql);
+    }
+    let resumed = import(&app, data).await.expect("resumed");
+    assert_eq!(resumed.status, "done");
+    assert_eq!(counts(&app).await, expected);
 }
 
 #[tokio::test]
