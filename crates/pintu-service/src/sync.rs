@@ -102,16 +102,8 @@ impl Pintu {
         let source = Source::parse(&import.source)
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown source")))?;
         let judge = Judge::load(&self.store, &scope, source, &import.id).await?;
-        // The survey households made before an interruption (only DTKS groups rows by a
-        // household key without a KK number).
-        let households = match source {
-            Source::Dtks => q::survey_households_of(self.store.conn(), &import.id)
-                .await?
-                .into_iter()
-                .map(|(key, household)| (format!("dtks:{key}"), household))
-                .collect(),
-            _ => HashMap::new(),
-        };
+        let households =
+            crate::sync_writer::households_made_before(&self.store, source, &import.id).await?;
         let mut writer = Writer {
             source,
             import_id: &import.id,

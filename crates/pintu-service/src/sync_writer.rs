@@ -236,9 +236,32 @@ pub(crate) struct Writer<'a> {
 fn group_of(source: Source, r: &SourceRecordRow) -> Option<String> {
     match (source, &r.kk_number, &r.source_key) {
         (Source::Kk | Source::Dtks, Some(kk), _) => Some(format!("kk:{kk}")),
-        (Source::Dtks, None, Some(key)) => Some(format!("dtks:{key}")),
+        (Source::Dtks, None, Some(key)) => Some(survey_group(key)),
         _ => None,
     }
+}
+
+/// The group of a survey household without a KK number, by its key in the survey.
+fn survey_group(key: &str) -> String {
+    format!("dtks:{key}")
+}
+
+/// The households an interrupted synchronisation of the import made for its groups of rows,
+/// by group: those of survey households without a KK number (a household with a KK number
+/// is found by it). Only DTKS groups rows that way.
+pub(crate) async fn households_made_before(
+    store: &pintu_store::Store,
+    source: Source,
+    import_id: &str,
+) -> Result<HashMap<String, String>> {
+    if source != Source::Dtks {
+        return Ok(HashMap::new());
+    }
+    Ok(q::survey_households_of(store.conn(), import_id)
+        .await?
+        .into_iter()
+        .map(|(key, household)| (survey_group(&key), household))
+        .collect())
 }
 
 impl Writer<'_> {
