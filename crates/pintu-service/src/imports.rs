@@ -231,15 +231,16 @@ impl Pintu {
         let c = self.store.conn();
         // Every row read: synchronise them with the registry before the import is done.
         let result = match result {
-            Ok("done") => {
-                q::set_status(c, &import.id, "synchronising", None, Utc::now()).await?;
-                self.sync_rows(ctx, &import).await.map(|_| "done")
-            }
+            Ok("done") => self.synchronise(ctx, &import).await,
             other => other,
         };
         match result {
             Ok(status) => {
-                q::set_status(c, &import.id, status, None, Utc::now()).await?;
+                if status == "done" {
+                    q::finish_sync(c, &import.id, Utc::now()).await?;
+                } else {
+                    q::set_status(c, &import.id, status, None, Utc::now()).await?;
+                }
                 self.audit
                     .record(
                         ctx,
@@ -258,6 +259,24 @@ impl Pintu {
             }
         }
         q::import(c, &import.id).await?.ok_or(Error::NotFound)
+    }
+
+    /// Synchronises an import whose rows are all stored: `done`, or `cancelled` when a
+    /// cancel was asked for before its last batch was applied (also one asked for after the
+    /// storing's last look at the status).
+    async fn synchronise(&self, ctx: &Ctx, import: &ImportRow) -> Result<&'static str> {
+        let c = self.store.conn();
+        if !q::start_sync(c, &import.id, Utc::now()).await? {
+            let now = q::import(c, &import.id).await?.ok_or(Error::NotFound)?;
+            return match now.status.as_str() {
+                "cancelling" => Ok("cancelled"),
+                _ => Err(Error::Conflict {
+                    code: "import_taken_over",
+                    field: None,
+                }),
+            };
+        }
+        self.sync_rows(ctx, import).await
     }
 
     /// Prepares and runs an import to the end (the command line).

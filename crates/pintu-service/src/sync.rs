@@ -79,9 +79,11 @@ enum Decision {
 
 impl Pintu {
     /// Links the rows of an import whose rows have all been read to the registry (the last
-    /// step of [`Pintu::run_import`]). Running it again decides only the rows not decided
-    /// yet.
-    pub(crate) async fn sync_rows(&self, ctx: &Ctx, import: &q::ImportRow) -> Result<()> {
+    /// step of [`Pintu::run_import`]): `done`, or `cancelled` when a cancel was asked for
+    /// before the last batch (the batches applied stay; running it again goes on from
+    /// there). Running it again decides only the rows not decided yet. Another run of the
+    /// same import that applies a batch first makes this one stop (`import_taken_over`).
+    pub(crate) async fn sync_rows(&self, ctx: &Ctx, import: &q::ImportRow) -> Result<&'static str> {
         let scope = match import.area_code.as_deref() {
             Some(a) => Scope::Within(
                 pintu_domain::AreaCode::parse(a).map_err(|e| Error::Internal(e.into()))?,
@@ -91,6 +93,12 @@ impl Pintu {
         let started = std::time::Instant::now();
         self.plan_sync(import, &scope).await?;
         let planned = started.elapsed();
+        // Where this run starts counting, read before the rows still to apply: a run of the
+        // same import that applies a batch after this read makes each of this run's batches
+        // fail their check, so no row is applied twice.
+        let Some(mut synchronised) = self.sync_position(&import.id).await? else {
+            return Ok("cancelled");
+        };
         let pending = q::pending_plan(&self.store, &import.id).await?;
         // The people the plan links to, as they are now: a person is linked once per import,
         // so their values are those the plan saw until their own row is applied.
@@ -114,12 +122,30 @@ impl Pintu {
         };
         // How long the commits took, of the apply: the pages each batch changed, written.
         let mut committing = std::time::Duration::ZERO;
-        for chunk in pending.chunks(sync_batch_rows(self.store.backend())) {
+        for (i, chunk) in pending
+            .chunks(sync_batch_rows(self.store.backend()))
+            .enumerate()
+        {
+            if i > 0 && self.sync_position(&import.id).await?.is_none() {
+                return Ok("cancelled");
+            }
             let tx = self.store.begin().await?;
+            let rows = chunk.len() as i64;
+            if !q::synchronised_batch(&tx, &import.id, synchronised, rows, Utc::now()).await? {
+                tx.rollback().await?;
+                return Err(Error::Conflict {
+                    code: "import_taken_over",
+                    field: None,
+                });
+            }
             writer.apply(&tx, chunk, &people).await?;
             let commit = std::time::Instant::now();
             tx.commit().await?;
             committing += commit.elapsed();
+            synchronised += rows;
+        }
+        if !pending.is_empty() && self.sync_position(&import.id).await?.is_none() {
+            return Ok("cancelled");
         }
         let applied = started.elapsed();
         let found = self.scan_duplicates(&import.id, &scope).await?;
@@ -144,7 +170,15 @@ impl Pintu {
                 None,
             )
             .await?;
-        Ok(())
+        Ok("done")
+    }
+
+    /// How many of an import's rows are synchronised; none when a cancel has been asked for.
+    async fn sync_position(&self, import_id: &str) -> Result<Option<i64>> {
+        let now = q::import(self.store.conn(), import_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok((now.status != "cancelling").then_some(now.rows_synchronised))
     }
 
     /// Decides every row of an import against the registry as it is before any of them is

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Value};
 use serde::Serialize;
 
-use crate::bulk::multi_insert;
+use crate::bulk::{multi_insert, multi_upsert};
 use crate::{FromRow, Result, Row, col, execute, fetch_all, fetch_one};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,6 +24,8 @@ pub struct ImportRow {
     pub rows_accepted: i64,
     pub rows_rejected: i64,
     pub rows_with_warnings: i64,
+    /// Accepted rows linked to the registry so far (the synchronisation's progress).
+    pub rows_synchronised: i64,
     pub unknown_columns: Option<String>,
     pub error: Option<String>,
     pub created_by: String,
@@ -45,6 +47,7 @@ impl FromRow for ImportRow {
             rows_accepted: col(row, "rows_accepted")?,
             rows_rejected: col(row, "rows_rejected")?,
             rows_with_warnings: col(row, "rows_with_warnings")?,
+            rows_synchronised: col(row, "rows_synchronised")?,
             unknown_columns: col(row, "unknown_columns")?,
             error: col(row, "error")?,
             created_by: col(row, "created_by")?,
@@ -55,7 +58,7 @@ impl FromRow for ImportRow {
 }
 
 const IMPORT_COLUMNS: &str = "id, source, file_name, sha256, area_code, status, rows_total, rows_read, rows_accepted, \
-    rows_rejected, rows_with_warnings, unknown_columns, error, created_by, created_at, updated_at";
+    rows_rejected, rows_with_warnings, rows_synchronised, unknown_columns, error, created_by, created_at, updated_at";
 
 /// An accepted row, normalised, ready to write.
 #[derive(Debug, Clone)]
@@ -313,11 +316,61 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Asks a running import to stop after its current batch. False if it was not running.
+/// Asks a running import (storing its rows or synchronising them) to stop after its current
+/// batch. False if it was not running.
 pub async fn request_cancel(c: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Result<bool> {
     Ok(execute(
         c,
-        "UPDATE imports SET status = 'cancelling', updated_at = ? WHERE id = ? AND status = 'running'",
+        "UPDATE imports SET status = 'cancelling', updated_at = ? \
+         WHERE id = ? AND status IN ('running', 'synchronising')",
+        vec![at.into(), id.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// Moves an import whose rows are all stored on to its synchronisation (or finds it there
+/// already, when a synchronisation is resumed). False when it is in any other state: asked
+/// to cancel since its last batch, or finished or failed by another run.
+pub async fn start_sync(c: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE imports SET status = 'synchronising', error = NULL, updated_at = ? \
+         WHERE id = ? AND status IN ('running', 'synchronising')",
+        vec![at.into(), id.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// Counts a batch of synchronised rows; call inside the batch's transaction, before its
+/// writes. The import must still be where this run left it (`rows_synchronised == from`):
+/// false means another run of the same import has applied rows since, and the caller rolls
+/// back.
+pub async fn synchronised_batch(
+    c: &impl ConnectionTrait,
+    id: &str,
+    from: i64,
+    rows: i64,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE imports SET rows_synchronised = ?, updated_at = ? \
+         WHERE id = ? AND rows_synchronised = ?",
+        vec![(from + rows).into(), at.into(), id.into(), from.into()],
+    )
+    .await?
+        == 1)
+}
+
+/// Marks a synchronised import done. A cancel asked for while its last step ran comes too
+/// late: every row is linked, and the import is done.
+pub async fn finish_sync(c: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> Result<bool> {
+    Ok(execute(
+        c,
+        "UPDATE imports SET status = 'done', updated_at = ? \
+         WHERE id = ? AND status IN ('synchronising', 'cancelling')",
         vec![at.into(), id.into()],
     )
     .await?
@@ -503,7 +556,8 @@ pub async fn has_plan(c: &impl ConnectionTrait, import_id: &str) -> Result<bool>
     .is_some())
 }
 
-/// Writes the decisions of every row of an import (in the caller's transaction).
+/// Writes the decisions of every row of an import (in the caller's transaction). Rows
+/// another run of the same import has decided already keep that run's decision.
 pub async fn insert_plan(c: &impl ConnectionTrait, import_id: &str, plans: &[Plan]) -> Result<()> {
     let rows: Vec<Vec<Value>> = plans
         .iter()
@@ -517,11 +571,12 @@ pub async fn insert_plan(c: &impl ConnectionTrait, import_id: &str, plans: &[Pla
             ]
         })
         .collect();
-    multi_insert(
+    multi_upsert(
         c,
         "sync_plans (record_id, import_id, person_id, method, score)",
         5,
         rows,
+        " ON CONFLICT (record_id) DO NOTHING",
     )
     .await
 }

@@ -137,6 +137,11 @@ const MIGRATIONS: &[(i64, &str, Migration)] = &[
         "people without an index on their name",
         people_unindexed_name,
     ),
+    (
+        40,
+        "an import's synchronisation progress",
+        import_sync_progress,
+    ),
 ];
 
 fn id(name: &'static str) -> ColumnDef {
@@ -2720,4 +2725,28 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn import_sync_progress() -> Vec<Ddl> {
+    vec![
+        // Counted with each batch of the synchronisation, in its transaction: its progress,
+        // and where a run of the same import that another run overtook stops.
+        Ddl::Alter(Box::new(
+            Table::alter()
+                .table("imports")
+                .add_column(
+                    ColumnDef::new("rows_synchronised")
+                        .big_integer()
+                        .not_null()
+                        .default(0)
+                        .to_owned(),
+                )
+                .to_owned(),
+        )),
+        // The imports synchronised before: their rows linked so far.
+        Ddl::Sql(
+            "UPDATE imports SET rows_synchronised = (SELECT COUNT(*) FROM source_records r \
+             WHERE r.import_id = imports.id AND r.link_method IS NOT NULL)",
+        ),
+    ]
 }

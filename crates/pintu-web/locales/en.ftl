@@ -284,6 +284,7 @@ import-status-cancelled = Stopped. Upload the same file again to continue.
 import-status-done = Finished.
 import-status-failed = Failed. Upload the same file again to continue from where it stopped.
 import-progress = { $read } rows read
+import-sync-progress = { $linked } rows linked to the registry
 import-with-warnings = Rows imported with a value left out
 import-cancel = Stop this import
 import-unknown-columns = Columns not in the format were ignored: { $columns }

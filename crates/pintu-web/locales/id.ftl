@@ -281,6 +281,7 @@ import-status-cancelled = Dihentikan. Unggah berkas yang sama untuk melanjutkan.
 import-status-done = Selesai.
 import-status-failed = Gagal. Unggah berkas yang sama untuk melanjutkan dari titik berhenti.
 import-progress = { $read } baris dibaca
+import-sync-progress = { $linked } baris dicocokkan dengan registri
 import-with-warnings = Baris diimpor dengan nilai yang dikosongkan
 import-cancel = Hentikan impor ini
 import-unknown-columns = Kolom di luar format diabaikan: { $columns }

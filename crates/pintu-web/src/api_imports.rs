@@ -51,6 +51,9 @@ pub struct ImportOut {
     pub rows_rejected: i64,
     /// Rows imported with a value dropped (e.g. a mistyped NIK in a survey).
     pub rows_with_warnings: i64,
+    /// Accepted rows linked to the registry so far: the synchronisation's progress, out of
+    /// `rows_accepted`.
+    pub rows_synchronised: i64,
     /// Columns of the file that the format does not know (ignored).
     pub unknown_columns: Option<String>,
     pub error: Option<String>,
@@ -72,6 +75,7 @@ impl From<ImportRow> for ImportOut {
             rows_accepted: i.rows_accepted,
             rows_rejected: i.rows_rejected,
             rows_with_warnings: i.rows_with_warnings,
+            rows_synchronised: i.rows_synchronised,
             unknown_columns: i.unknown_columns,
             error: i.error,
             created_at: i.created_at,
@@ -262,8 +266,9 @@ pub fn csv_download(body: Vec<u8>, file_name: &str) -> impl IntoResponse + use<>
     )
 }
 
-/// Stop a running import after its current batch (rows already written stay; uploading
-/// the same file again resumes it).
+/// Stop a running import after its current batch, while its rows are stored or while they
+/// are synchronised (rows already written or linked stay; uploading the same file again
+/// resumes it).
 #[utoipa::path(post, path = "/api/v1/imports/{id}/cancel", tag = "imports", params(("id" = String, Path)),
     responses((status = 200, body = ImportOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "not running")))]

@@ -452,6 +452,236 @@ async fn a_survey_sync_resumed_after_a_failure_keeps_each_household_whole() {
     assert_eq!(counts(&app).await, expected);
 }
 
+/// A row trigger on `table` that runs `body`, or fails the statement when there is none,
+/// written in the app's backend's dialect.
+async fn add_trigger(
+    app: &pintu_testkit::TestApp,
+    name: &str,
+    timing: &str,
+    table: &str,
+    body: Option<&str>,
+) {
+    let c = app.pintu.store.conn();
+    let statements = match app.pintu.store.backend() {
+        pintu_store::sea_orm::DbBackend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {}; \
+                 RETURN NEW; END $$",
+                body.unwrap_or("RAISE EXCEPTION 'interrupted'")
+            ),
+            format!(
+                "CREATE TRIGGER {name} {timing} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+            ),
+        ],
+        _ => vec![format!(
+            "CREATE TRIGGER {name} {timing} ON {table} BEGIN {}; END",
+            body.unwrap_or("SELECT RAISE(ABORT, 'interrupted')")
+        )],
+    };
+    for sql in statements {
+        c.execute_unprepared(&sql).await.expect(&sql);
+    }
+}
+
+async fn drop_trigger(app: &pintu_testkit::TestApp, name: &str, table: &str) {
+    let sql = match app.pintu.store.backend() {
+        pintu_store::sea_orm::DbBackend::Postgres => format!("DROP TRIGGER {name} ON {table}"),
+        _ => format!("DROP TRIGGER {name}"),
+    };
+    app.pintu
+        .store
+        .conn()
+        .execute_unprepared(&sql)
+        .await
+        .expect(&sql);
+}
+
+/// What the registry holds after a synchronisation: people, households, members, the
+/// source rows linked, those that made a new person, and the planned rows.
+async fn registry_counts(app: &pintu_testkit::TestApp) -> Vec<i64> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) AS n FROM persons",
+        "SELECT COUNT(*) AS n FROM households",
+        "SELECT COUNT(*) AS n FROM household_members",
+        "SELECT COUNT(*) AS n FROM source_records WHERE link_method IS NOT NULL",
+        "SELECT COUNT(*) AS n FROM source_records WHERE link_method = 'new'",
+        "SELECT COUNT(*) AS n FROM sync_plans",
+    ] {
+        let row = pintu_store::query_one(app.pintu.store.conn(), sql, vec![])
+            .await
+            .expect(sql)
+            .expect("a row");
+        out.push(row.try_get::<i64>("", "n").expect("n"));
+    }
+    out
+}
+
+/// An import cancelled while its rows are linked to the registry stops between two of the
+/// synchronisation's batches, and the same file imported again goes on from there to the
+/// registry an uninterrupted import makes.
+#[tokio::test]
+async fn an_import_cancelled_while_it_synchronises_stops_between_batches_and_resumes() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 9_000);
+    let data = std::fs::read(dir.path().join("kk.csv")).expect("kk");
+    let total = rows_in(&dir.path().join("kk.csv"));
+    let ctx = Ctx::system("test");
+    for backend in backends() {
+        let clean = spawn_app(backend).await;
+        let batch = pintu_service::sync::sync_batch_rows(clean.pintu.store.backend()) as i64;
+        assert!(total > 2 * batch, "{total} rows");
+        let done = clean
+            .pintu
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .await
+            .expect("clean");
+        assert_eq!(done.rows_synchronised, done.rows_accepted, "{backend:?}");
+        let expected = registry_counts(&clean).await;
+
+        let app = spawn_app(backend).await;
+        // The officer asks to stop while the first batch of links is being written.
+        add_trigger(
+            &app,
+            "cancel_while_linking",
+            "AFTER UPDATE OF link_method",
+            "source_records",
+            Some(
+                "UPDATE imports SET status = 'cancelling' \
+                 WHERE id = NEW.import_id AND status = 'synchronising'",
+            ),
+        )
+        .await;
+        let stopped = app
+            .pintu
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .await
+            .expect("run");
+        assert_eq!(stopped.status, "cancelled", "{backend:?}");
+        assert_eq!(stopped.rows_read, total, "{backend:?}: every row stored");
+        assert_eq!(
+            stopped.rows_synchronised, batch,
+            "{backend:?}: the batch being written when the cancel came, and no other"
+        );
+        let now = registry_counts(&app).await;
+        assert_eq!(now[3], batch, "{backend:?}: rows linked");
+        assert_eq!(now[5], expected[5], "{backend:?}: every row planned");
+        drop_trigger(&app, "cancel_while_linking", "source_records").await;
+
+        let resumed = app
+            .pintu
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .await
+            .expect("again");
+        assert_eq!(resumed.id, stopped.id, "{backend:?}");
+        assert_eq!(resumed.status, "done", "{backend:?}");
+        assert_eq!(
+            resumed.rows_synchronised, resumed.rows_accepted,
+            "{backend:?}"
+        );
+        assert_eq!(registry_counts(&app).await, expected, "{backend:?}");
+    }
+}
+
+/// A cancel asked for while the last rows are being stored is not lost: the import stops
+/// before its synchronisation instead of going on to the end.
+#[tokio::test]
+async fn a_cancel_asked_for_as_the_last_rows_are_stored_stops_before_synchronising() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 300);
+    let data = std::fs::read(dir.path().join("kk.csv")).expect("kk");
+    let total = rows_in(&dir.path().join("kk.csv"));
+    assert!(total < pintu_service::imports::IMPORT_BATCH_ROWS as i64);
+    let ctx = Ctx::system("test");
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        // The cancel comes with the file's only batch.
+        add_trigger(
+            &app,
+            "cancel_while_storing",
+            "AFTER INSERT",
+            "source_records",
+            Some(
+                "UPDATE imports SET status = 'cancelling' \
+                 WHERE id = NEW.import_id AND status = 'running'",
+            ),
+        )
+        .await;
+        let stopped = app
+            .pintu
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .await
+            .expect("run");
+        assert_eq!(stopped.status, "cancelled", "{backend:?}");
+        assert_eq!(stopped.rows_read, total, "{backend:?}");
+        assert_eq!(stopped.rows_synchronised, 0, "{backend:?}");
+        assert_eq!(
+            registry_counts(&app).await,
+            vec![0, 0, 0, 0, 0, 0],
+            "{backend:?}: nothing synchronised"
+        );
+        drop_trigger(&app, "cancel_while_storing", "source_records").await;
+        let done = app
+            .pintu
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .await
+            .expect("again");
+        assert_eq!(done.status, "done", "{backend:?}");
+        assert_eq!(done.rows_synchronised, done.rows_accepted, "{backend:?}");
+    }
+}
+
+/// Two runs of one import at once (the same file uploaded again while it synchronises, or
+/// imported on the command line while the server resumes it) link its rows once: the plan
+/// is written once and each batch is applied by one run, the other stops.
+#[tokio::test]
+async fn two_runs_of_one_import_link_its_rows_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    extracts(dir.path(), 9_000);
+    let data = std::fs::read(dir.path().join("kk.csv")).expect("kk");
+    let ctx = Ctx::system("test");
+    for backend in backends() {
+        let clean = spawn_app(backend).await;
+        clean
+            .pintu
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .await
+            .expect("clean");
+        let expected = registry_counts(&clean).await;
+
+        let app = spawn_app(backend).await;
+        // Every row stored, none planned: the two runs below both plan and apply.
+        add_trigger(&app, "no_plan", "BEFORE INSERT", "sync_plans", None).await;
+        assert!(
+            app.pintu
+                .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+                .await
+                .is_err(),
+            "{backend:?}: planning fails"
+        );
+        drop_trigger(&app, "no_plan", "sync_plans").await;
+        let prepare = || {
+            app.pintu
+                .prepare_import(&ctx, Source::Kk, "kk.csv", data.clone())
+        };
+        let (a, b) = (prepare().await.expect("a"), prepare().await.expect("b"));
+        let id = a.import.id.clone();
+        let (ra, rb) = tokio::join!(
+            app.pintu.run_import(&ctx, a, |_, _| {}),
+            app.pintu.run_import(&ctx, b, |_, _| {})
+        );
+        ra.expect("first run");
+        rb.expect("second run");
+        let import = app.pintu.import(&ctx, &id).await.expect("import");
+        assert_eq!(import.status, "done", "{backend:?}");
+        assert_eq!(
+            import.rows_synchronised, import.rows_accepted,
+            "{backend:?}"
+        );
+        assert_eq!(registry_counts(&app).await, expected, "{backend:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_api_takes_an_upload_and_reports_progress_and_rejections() {
     let dir = tempfile::tempdir().expect("dir");
@@ -504,6 +734,7 @@ async fn the_api_takes_an_upload_and_reports_progress_and_rejections() {
         }
         assert_eq!(done["status"], "done", "{done}");
         assert_eq!(done["rows_read"], done["rows_total"]);
+        assert_eq!(done["rows_synchronised"], done["rows_accepted"], "{done}");
         let report = app
             .get(&district.token, &format!("/api/v1/imports/{id}/rejections"))
             .await;
@@ -719,6 +950,14 @@ async fn the_imports_page_uploads_follows_and_explains_in_both_languages() {
         html.contains("Tanggal tidak valid") || html.contains("baris ditolak"),
         "{html}"
     );
+    assert!(
+        html.contains("1 baris dicocokkan dengan registri / 1"),
+        "the synchronisation's progress: {html}"
+    );
+    assert!(
+        !html.contains("Hentikan impor ini"),
+        "a finished import cannot be stopped"
+    );
     let csv = c
         .get(app.url(&format!("{location}/rejections.csv")))
         .send()
@@ -748,6 +987,43 @@ async fn the_imports_page_uploads_follows_and_explains_in_both_languages() {
         html.contains("Finished.") && html.contains("row rejected"),
         "{html}"
     );
+
+    // While its rows are being linked, an import can be stopped from its page.
+    let id = location.trim_start_matches("/imports/").to_string();
+    pintu_store::imports::set_status(
+        app.pintu.store.conn(),
+        &id,
+        "synchronising",
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("synchronising");
+    let html = c
+        .get(app.url(&format!("{location}/status")))
+        .send()
+        .await
+        .expect("status")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Linking the rows with the registry") && html.contains("Stop this import"),
+        "{html}"
+    );
+    let stopped = c
+        .post(app.url(&format!("{location}/cancel")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(stopped.status(), 303);
+    let import = app
+        .pintu
+        .import(&Ctx::system("test"), &id)
+        .await
+        .expect("import");
+    assert_eq!(import.status, "cancelling");
 
     let (v, _) = crate::pages::logged_in(&app, "desa").await;
     let html = v
