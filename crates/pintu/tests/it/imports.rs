@@ -2,7 +2,7 @@
 
 use pintu_domain::sources::Source;
 use pintu_service::{Ctx, Error};
-use pintu_store::imports::record_count;
+use pintu_store::imports::{ImportRow, record_count};
 use pintu_store::sea_orm::ConnectionTrait;
 use pintu_testkit::{backends, spawn_app};
 
@@ -496,6 +496,28 @@ async fn drop_trigger(app: &pintu_testkit::TestApp, name: &str, table: &str) {
         .expect(&sql);
 }
 
+/// A trigger standing for an officer who asks an import to stop while it is `status`, at
+/// each row `event` (e.g. `AFTER INSERT`) on the source rows.
+async fn cancel_on(app: &pintu_testkit::TestApp, name: &str, event: &str, status: &str) {
+    let body = format!(
+        "UPDATE imports SET status = 'cancelling' WHERE id = NEW.import_id AND status = '{status}'"
+    );
+    add_trigger(app, name, event, "source_records", Some(&body)).await;
+}
+
+/// Imports the family cards to the end of this run.
+async fn import_kk(app: &pintu_testkit::TestApp, data: &[u8]) -> Result<ImportRow, Error> {
+    app.pintu
+        .import_file(
+            &Ctx::system("test"),
+            Source::Kk,
+            "kk.csv",
+            data.to_vec(),
+            |_, _| {},
+        )
+        .await
+}
+
 /// What the registry holds after a synchronisation: people, households, members, the
 /// source rows linked, those that made a new person, and the planned rows.
 async fn registry_counts(app: &pintu_testkit::TestApp) -> Vec<i64> {
@@ -526,37 +548,24 @@ async fn an_import_cancelled_while_it_synchronises_stops_between_batches_and_res
     extracts(dir.path(), 9_000);
     let data = std::fs::read(dir.path().join("kk.csv")).expect("kk");
     let total = rows_in(&dir.path().join("kk.csv"));
-    let ctx = Ctx::system("test");
     for backend in backends() {
         let clean = spawn_app(backend).await;
         let batch = pintu_service::sync::sync_batch_rows(clean.pintu.store.backend()) as i64;
         assert!(total > 2 * batch, "{total} rows");
-        let done = clean
-            .pintu
-            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
-            .await
-            .expect("clean");
+        let done = import_kk(&clean, &data).await.expect("clean");
         assert_eq!(done.rows_synchronised, done.rows_accepted, "{backend:?}");
         let expected = registry_counts(&clean).await;
 
         let app = spawn_app(backend).await;
         // The officer asks to stop while the first batch of links is being written.
-        add_trigger(
+        cancel_on(
             &app,
             "cancel_while_linking",
             "AFTER UPDATE OF link_method",
-            "source_records",
-            Some(
-                "UPDATE imports SET status = 'cancelling' \
-                 WHERE id = NEW.import_id AND status = 'synchronising'",
-            ),
+            "synchronising",
         )
         .await;
-        let stopped = app
-            .pintu
-            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
-            .await
-            .expect("run");
+        let stopped = import_kk(&app, &data).await.expect("run");
         assert_eq!(stopped.status, "cancelled", "{backend:?}");
         assert_eq!(stopped.rows_read, total, "{backend:?}: every row stored");
         assert_eq!(
@@ -568,11 +577,7 @@ async fn an_import_cancelled_while_it_synchronises_stops_between_batches_and_res
         assert_eq!(now[5], expected[5], "{backend:?}: every row planned");
         drop_trigger(&app, "cancel_while_linking", "source_records").await;
 
-        let resumed = app
-            .pintu
-            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
-            .await
-            .expect("again");
+        let resumed = import_kk(&app, &data).await.expect("again");
         assert_eq!(resumed.id, stopped.id, "{backend:?}");
         assert_eq!(resumed.status, "done", "{backend:?}");
         assert_eq!(
@@ -592,26 +597,11 @@ async fn a_cancel_asked_for_as_the_last_rows_are_stored_stops_before_synchronisi
     let data = std::fs::read(dir.path().join("kk.csv")).expect("kk");
     let total = rows_in(&dir.path().join("kk.csv"));
     assert!(total < pintu_service::imports::IMPORT_BATCH_ROWS as i64);
-    let ctx = Ctx::system("test");
     for backend in backends() {
         let app = spawn_app(backend).await;
         // The cancel comes with the file's only batch.
-        add_trigger(
-            &app,
-            "cancel_while_storing",
-            "AFTER INSERT",
-            "source_records",
-            Some(
-                "UPDATE imports SET status = 'cancelling' \
-                 WHERE id = NEW.import_id AND status = 'running'",
-            ),
-        )
-        .await;
-        let stopped = app
-            .pintu
-            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
-            .await
-            .expect("run");
+        cancel_on(&app, "cancel_while_storing", "AFTER INSERT", "running").await;
+        let stopped = import_kk(&app, &data).await.expect("run");
         assert_eq!(stopped.status, "cancelled", "{backend:?}");
         assert_eq!(stopped.rows_read, total, "{backend:?}");
         assert_eq!(stopped.rows_synchronised, 0, "{backend:?}");
@@ -621,11 +611,7 @@ async fn a_cancel_asked_for_as_the_last_rows_are_stored_stops_before_synchronisi
             "{backend:?}: nothing synchronised"
         );
         drop_trigger(&app, "cancel_while_storing", "source_records").await;
-        let done = app
-            .pintu
-            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
-            .await
-            .expect("again");
+        let done = import_kk(&app, &data).await.expect("again");
         assert_eq!(done.status, "done", "{backend:?}");
         assert_eq!(done.rows_synchronised, done.rows_accepted, "{backend:?}");
     }
@@ -642,21 +628,14 @@ async fn two_runs_of_one_import_link_its_rows_once() {
     let ctx = Ctx::system("test");
     for backend in backends() {
         let clean = spawn_app(backend).await;
-        clean
-            .pintu
-            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
-            .await
-            .expect("clean");
+        import_kk(&clean, &data).await.expect("clean");
         let expected = registry_counts(&clean).await;
 
         let app = spawn_app(backend).await;
         // Every row stored, none planned: the two runs below both plan and apply.
         add_trigger(&app, "no_plan", "BEFORE INSERT", "sync_plans", None).await;
         assert!(
-            app.pintu
-                .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
-                .await
-                .is_err(),
+            import_kk(&app, &data).await.is_err(),
             "{backend:?}: planning fails"
         );
         drop_trigger(&app, "no_plan", "sync_plans").await;
