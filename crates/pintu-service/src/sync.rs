@@ -122,13 +122,7 @@ impl Pintu {
         };
         // How long the commits took, of the apply: the pages each batch changed, written.
         let mut committing = std::time::Duration::ZERO;
-        for (i, chunk) in pending
-            .chunks(sync_batch_rows(self.store.backend()))
-            .enumerate()
-        {
-            if i > 0 && self.sync_position(&import.id).await?.is_none() {
-                return Ok("cancelled");
-            }
+        for chunk in pending.chunks(sync_batch_rows(self.store.backend())) {
             let tx = self.store.begin().await?;
             let rows = chunk.len() as i64;
             if !q::synchronised_batch(&tx, &import.id, synchronised, rows, Utc::now()).await? {
@@ -143,9 +137,10 @@ impl Pintu {
             tx.commit().await?;
             committing += commit.elapsed();
             synchronised += rows;
-        }
-        if !pending.is_empty() && self.sync_position(&import.id).await?.is_none() {
-            return Ok("cancelled");
+            // A cancel asked for meanwhile stops the synchronisation here, between batches.
+            if self.sync_position(&import.id).await?.is_none() {
+                return Ok("cancelled");
+            }
         }
         let applied = started.elapsed();
         let found = self.scan_duplicates(&import.id, &scope).await?;
