@@ -19,6 +19,8 @@ pub const LOAD_BATCH_HOUSEHOLDS: usize = 5_000;
 
 /// The password of every demo account. Demo data only: never use in production.
 pub const DEMO_PASSWORD: &str = "pintu-demo-2026";
+/// The demo's district officer, who imports the demo's source extracts.
+pub const DEMO_DISTRICT_OFFICER: &str = "kabupaten";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoLogin {
@@ -213,7 +215,7 @@ impl Pintu {
                 village.ancestor(AreaLevel::District),
             ),
             (
-                "kabupaten",
+                DEMO_DISTRICT_OFFICER,
                 "district_officer",
                 village.ancestor(AreaLevel::Regency),
             ),
@@ -286,6 +288,15 @@ impl Pintu {
             Err(e) => return Err(e),
         }
         Ok(out)
+    }
+
+    /// A demo officer's context, to act as them ([`Pintu::create_demo_users`] made them).
+    pub async fn demo_officer(&self, username: &str) -> Result<Ctx> {
+        let user = pintu_store::users::user_by_username(self.store.conn(), username)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let actor = crate::auth::actor_of(&user)?;
+        Ok(Ctx::new(actor, None))
     }
 
     /// Registers the demo resident's family in JKN (PBPU, class 3, the regency's first
@@ -460,8 +471,9 @@ pub const DEMO_EXTRACT_HOUSEHOLDS: usize = 1_500;
 impl Pintu {
     /// Writes the five extracts of the first households of the demo population
     /// (regenerated from the same seed, so the rows describe people in the registry, with
-    /// the disagreements real sources have) and imports them as the system: the imports page,
-    /// the conflict queue and the person pages' sources then have something to show.
+    /// the disagreements real sources have) and imports them as `ctx` (the demo: its district
+    /// officer): the imports page, the conflict queue and the person pages' sources then have
+    /// something to show.
     /// Importing the same extracts again changes nothing.
     pub async fn import_demo_extracts(
         &self,
@@ -497,7 +509,7 @@ impl Pintu {
             let name = format!("{}.csv", source.code());
             let data = std::fs::read(dir.join(&name)).map_err(|e| Error::Internal(e.into()))?;
             done.push(
-                self.import_file(ctx, source, &name, data, |_, _| {})
+                self.import_file(ctx, source, &name, data, |_, _, _| {})
                     .await?,
             );
         }

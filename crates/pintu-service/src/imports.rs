@@ -18,6 +18,16 @@ use crate::{Ctx, Error, Pintu, Result, today};
 /// Rows per transaction.
 pub const IMPORT_BATCH_ROWS: usize = 2_000;
 
+/// The step a running import reports its progress in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStep {
+    /// Reading, validating and storing the file's rows: rows read, of the rows in the file.
+    Storing,
+    /// Linking the stored rows to the registry: rows linked, of the rows accepted. Reported
+    /// once when the step begins (the plan is then being decided) and after each batch.
+    Linking,
+}
+
 /// A file that passed the whole-file checks, ready to import.
 #[derive(Debug)]
 pub struct PreparedImport {
@@ -113,12 +123,13 @@ impl Pintu {
     }
 
     /// Reads the prepared file from where its import stopped to the end (or until it is
-    /// cancelled), a batch per transaction. `progress` gets (rows read, rows in the file).
+    /// cancelled), a batch per transaction, then links its rows to the registry. `progress`
+    /// gets the step, how far it is and its end ([`ImportStep`]).
     pub async fn run_import(
         &self,
         ctx: &Ctx,
         prepared: PreparedImport,
-        mut progress: impl FnMut(i64, i64),
+        mut progress: impl FnMut(ImportStep, i64, i64) + Send,
     ) -> Result<ImportRow> {
         let PreparedImport {
             import,
@@ -194,7 +205,7 @@ impl Pintu {
                 }
                 if let Some(previous) = writing.take() {
                     written(previous).await?;
-                    progress(read, import.rows_total);
+                    progress(ImportStep::Storing, read, import.rows_total);
                 }
                 if batch.rows_read == read {
                     return Ok("done");
@@ -231,7 +242,7 @@ impl Pintu {
         let c = self.store.conn();
         // Every row read: synchronise them with the registry before the import is done.
         let result = match result {
-            Ok("done") => self.synchronise(ctx, &import).await,
+            Ok("done") => self.synchronise(ctx, &import, &mut progress).await,
             other => other,
         };
         match result {
@@ -241,6 +252,9 @@ impl Pintu {
                 } else {
                     q::set_status(c, &import.id, status, None, Utc::now()).await?;
                 }
+                // The upload kept for a resume is no longer needed, whichever run ends the
+                // import (the server's, or the command line's beside it).
+                let _ = std::fs::remove_file(self.import_file_path(&import.id));
                 self.audit
                     .record(
                         ctx,
@@ -264,7 +278,12 @@ impl Pintu {
     /// Synchronises an import whose rows are all stored: `done`, or `cancelled` when a
     /// cancel was asked for before its last batch was applied (also one asked for after the
     /// storing's last look at the status).
-    async fn synchronise(&self, ctx: &Ctx, import: &ImportRow) -> Result<&'static str> {
+    async fn synchronise(
+        &self,
+        ctx: &Ctx,
+        import: &ImportRow,
+        progress: &mut (dyn FnMut(ImportStep, i64, i64) + Send),
+    ) -> Result<&'static str> {
         let c = self.store.conn();
         if !q::start_sync(c, &import.id, Utc::now()).await? {
             let now = q::import(c, &import.id).await?.ok_or(Error::NotFound)?;
@@ -276,7 +295,7 @@ impl Pintu {
                 }),
             };
         }
-        self.sync_rows(ctx, import).await
+        self.sync_rows(ctx, import, progress).await
     }
 
     /// Prepares and runs an import to the end (the command line).
@@ -286,7 +305,7 @@ impl Pintu {
         source: Source,
         file_name: &str,
         data: Vec<u8>,
-        progress: impl FnMut(i64, i64),
+        progress: impl FnMut(ImportStep, i64, i64) + Send,
     ) -> Result<ImportRow> {
         let prepared = self.prepare_import(ctx, source, file_name, data).await?;
         self.run_import(ctx, prepared, progress).await
@@ -364,12 +383,8 @@ impl Pintu {
         let pintu = self.clone();
         tokio::spawn(async move {
             let id = prepared.import.id.clone();
-            match pintu.run_import(&ctx, prepared, |_, _| {}).await {
-                Ok(done) if done.status == "done" || done.status == "cancelled" => {
-                    let _ = std::fs::remove_file(pintu.import_file_path(&id));
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(import = %id, error = %e, "import failed"),
+            if let Err(e) = pintu.run_import(&ctx, prepared, |_, _, _| {}).await {
+                tracing::error!(import = %id, error = %e, "import failed");
             }
         });
     }

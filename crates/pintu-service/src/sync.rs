@@ -17,6 +17,7 @@ use pintu_store::imports::{self as q, LinkCount, SourceRecordRow};
 use pintu_store::review;
 use serde::Serialize;
 
+use crate::imports::ImportStep;
 use crate::sync_writer::{Judge, Writer};
 use crate::{Ctx, Error, Pintu, Result};
 
@@ -83,7 +84,12 @@ impl Pintu {
     /// before the last batch (the batches applied stay; running it again goes on from
     /// there). Running it again decides only the rows not decided yet. Another run of the
     /// same import that applies a batch first makes this one stop (`import_taken_over`).
-    pub(crate) async fn sync_rows(&self, ctx: &Ctx, import: &q::ImportRow) -> Result<&'static str> {
+    pub(crate) async fn sync_rows(
+        &self,
+        ctx: &Ctx,
+        import: &q::ImportRow,
+        progress: &mut (dyn FnMut(ImportStep, i64, i64) + Send),
+    ) -> Result<&'static str> {
         let scope = match import.area_code.as_deref() {
             Some(a) => Scope::Within(
                 pintu_domain::AreaCode::parse(a).map_err(|e| Error::Internal(e.into()))?,
@@ -91,6 +97,14 @@ impl Pintu {
             None => Scope::National,
         };
         let started = std::time::Instant::now();
+        let accepted = q::import(self.store.conn(), &import.id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        progress(
+            ImportStep::Linking,
+            accepted.rows_synchronised,
+            accepted.rows_accepted,
+        );
         self.plan_sync(import, &scope).await?;
         let planned = started.elapsed();
         // Where this run starts counting, read before the rows still to apply: a run of the
@@ -137,6 +151,7 @@ impl Pintu {
             tx.commit().await?;
             committing += commit.elapsed();
             synchronised += rows;
+            progress(ImportStep::Linking, synchronised, accepted.rows_accepted);
             // A cancel asked for meanwhile stops the synchronisation here, between batches.
             if self.sync_position(&import.id).await?.is_none() {
                 return Ok("cancelled");

@@ -143,7 +143,7 @@ pub async fn run(
                 source,
                 &format!("{}.csv", source.code()),
                 data,
-                |_, _| {},
+                |_, _, _| {},
             )
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", source.code()))?;

@@ -13,6 +13,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pintu_domain::AreaCode;
+use pintu_service::imports::ImportStep;
 use pintu_service::{Ctx, Pintu};
 use pintu_store::Store;
 
@@ -579,10 +580,18 @@ async fn import(
         );
     }
     let total = prepared.import.rows_total.max(0) as usize;
-    let progress = progress(total, "importing");
+    let storing = progress(total, "importing");
+    // The second bar appears when the rows are stored and their linking begins.
+    let mut linking = None;
     let done = pintu
-        .run_import(&ctx, prepared, |read, total| {
-            progress(read as usize, total as usize)
+        .run_import(&ctx, prepared, |step, done, total| {
+            let (done, total) = (done.max(0) as usize, total.max(0) as usize);
+            match step {
+                ImportStep::Storing => storing(done, total),
+                ImportStep::Linking => {
+                    linking.get_or_insert_with(|| progress(total, "linking"))(done, total)
+                }
+            }
         })
         .await
         .map_err(describe)?;
@@ -891,7 +900,8 @@ pub fn progress(total: usize, what: &str) -> impl Fn(usize, usize) {
         bar
     });
     let what = what.to_string();
-    let last_logged = std::sync::atomic::AtomicUsize::new(0);
+    // The first report is logged, so a step's start shows.
+    let last_logged = std::sync::atomic::AtomicUsize::new(usize::MAX);
     move |done, total| match &bar {
         Some(b) => {
             b.set_position(done as u64);
@@ -988,9 +998,15 @@ async fn demo(
             existing.persons
         );
     }
+    let logins = pintu.create_demo_users(&regency).await.map_err(describe)?;
     println!("Importing the five source extracts of the first households...");
+    // As the regency's district officer, whose imports page then lists them.
+    let district = pintu
+        .demo_officer(pintu_service::demo::DEMO_DISTRICT_OFFICER)
+        .await
+        .map_err(describe)?;
     let imports = pintu
-        .import_demo_extracts(&ctx, &regency, persons, seed)
+        .import_demo_extracts(&district, &regency, persons, seed)
         .await
         .map_err(describe)?;
     for i in &imports {
@@ -1056,7 +1072,6 @@ async fn demo(
             run.programmes.len()
         );
     }
-    let logins = pintu.create_demo_users(&regency).await.map_err(describe)?;
     println!(
         "\nDemo officers (password for all: {}):",
         pintu_service::demo::DEMO_PASSWORD

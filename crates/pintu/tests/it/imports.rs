@@ -1,6 +1,7 @@
 //! Imports of the source extracts, on every backend, and the crash test on the command line.
 
 use pintu_domain::sources::Source;
+use pintu_service::imports::ImportStep;
 use pintu_service::{Ctx, Error};
 use pintu_store::imports::{ImportRow, record_count};
 use pintu_store::sea_orm::ConnectionTrait;
@@ -38,21 +39,36 @@ async fn every_source_imports_once_and_a_second_import_changes_nothing() {
         for source in Source::ALL {
             let path = dir.path().join(format!("{}.csv", source.code()));
             let data = std::fs::read(&path).expect("extract");
+            let mut steps = Vec::new();
             let done = app
                 .pintu
-                .import_file(&ctx, source, "x.csv", data.clone(), |_, _| {})
+                .import_file(&ctx, source, "x.csv", data.clone(), |step, at, of| {
+                    steps.push((step, at, of))
+                })
                 .await
                 .unwrap_or_else(|e| panic!("{backend:?} {}: {e}", source.code()));
             assert_eq!(done.status, "done");
             assert_eq!(done.rows_read, rows_in(&path), "{}", source.code());
             assert_eq!(done.rows_accepted + done.rows_rejected, done.rows_read);
+            // One batch of each step: the rows stored, then the linking, from its start.
+            let (read, accepted) = (done.rows_read, done.rows_accepted);
+            assert_eq!(
+                steps,
+                vec![
+                    (ImportStep::Storing, read, read),
+                    (ImportStep::Linking, 0, accepted),
+                    (ImportStep::Linking, accepted, accepted),
+                ],
+                "{backend:?} {}: progress",
+                source.code()
+            );
             let written = record_count(app.pintu.store.conn(), &done.id)
                 .await
                 .expect("count");
             assert_eq!(written, done.rows_accepted);
             let again = app
                 .pintu
-                .import_file(&ctx, source, "x.csv", data, |_, _| {})
+                .import_file(&ctx, source, "x.csv", data, |_, _, _| {})
                 .await
                 .expect("again");
             assert_eq!(again.id, done.id, "the same file is the same import");
@@ -91,7 +107,7 @@ async fn a_cancelled_import_stops_between_batches_and_resumes_whole() {
         let (pintu, cancel_ctx, cancel_id) = (app.pintu.clone(), ctx.clone(), id.clone());
         let stopped = app
             .pintu
-            .run_import(&ctx, prepared, move |_, _| {
+            .run_import(&ctx, prepared, move |_, _, _| {
                 if !asked {
                     asked = true;
                     let (pintu, ctx, id) = (pintu.clone(), cancel_ctx.clone(), cancel_id.clone());
@@ -121,7 +137,7 @@ async fn a_cancelled_import_stops_between_batches_and_resumes_whole() {
 
         let done = app
             .pintu
-            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _| {})
+            .import_file(&ctx, Source::Kk, "kk.csv", data.clone(), |_, _, _| {})
             .await
             .expect("again");
         assert_eq!(done.id, id, "{backend:?}");
@@ -141,7 +157,7 @@ async fn malformed_files_are_refused_whole_and_bad_rows_are_explained() {
         let ctx = Ctx::system("test");
         let import = |source, data: &[u8]| {
             app.pintu
-                .import_file(&ctx, source, "bad.csv", data.to_vec(), |_, _| {})
+                .import_file(&ctx, source, "bad.csv", data.to_vec(), |_, _, _| {})
         };
         match import(Source::Kk, b"nik,full_name\n3507,Budi\n").await {
             Err(Error::Invalid(inv)) => {
@@ -227,13 +243,19 @@ async fn officers_import_only_into_their_area_and_see_only_their_imports() {
         3508124508850003,Sri,1985-08-05,P,35.08.01.2001\n";
     assert!(matches!(
         app.pintu
-            .import_file(&village, Source::Ektp, "e.csv", file.to_vec(), |_, _| {})
+            .import_file(&village, Source::Ektp, "e.csv", file.to_vec(), |_, _, _| {})
             .await,
         Err(Error::Forbidden)
     ));
     let done = app
         .pintu
-        .import_file(&district, Source::Ektp, "e.csv", file.to_vec(), |_, _| {})
+        .import_file(
+            &district,
+            Source::Ektp,
+            "e.csv",
+            file.to_vec(),
+            |_, _, _| {},
+        )
         .await
         .expect("imported");
     assert_eq!((done.rows_accepted, done.rows_rejected), (1, 1));
@@ -293,9 +315,28 @@ fn an_import_killed_at_any_moment_resumes_without_losing_or_repeating_rows() {
     let crashed = dir.path().join("crashed.db");
     let url = format!("sqlite://{}?mode=rwc", crashed.display());
     for source in ["kk", "dtks"] {
-        let status = run(&clean_url, source).status().expect("run");
-        assert!(status.success());
+        let clean_run = run(&clean_url, source)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run");
+        assert!(clean_run.status.success());
         let expected = counts(&clean);
+        // Without a terminal, each step's progress is logged by tenths, to its end.
+        let log = String::from_utf8_lossy(&clean_run.stderr);
+        let (read, accepted): (i64, i64) = rusqlite::Connection::open(&clean)
+            .expect("open")
+            .query_row(
+                "SELECT rows_read, rows_accepted FROM imports WHERE source = ?1",
+                [source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("import");
+        for line in [
+            format!("importing: {read}/{read}"),
+            format!("linking: {accepted}/{accepted}"),
+        ] {
+            assert!(log.lines().any(|l| l == line), "{source}: {line} in {log}");
+        }
         assert_eq!(expected[0], expected[1]);
         let mut kills = 0;
         for delay_ms in [150u64, 400, 700, 1_000, 1_500, 2_500, 4_000] {
@@ -351,7 +392,7 @@ async fn a_survey_sync_resumed_after_a_failure_keeps_each_household_whole() {
         let (pintu, ctx) = (app.pintu.clone(), ctx.clone());
         async move {
             pintu
-                .import_file(&ctx, Source::Dtks, "dtks.csv", data, |_, _| {})
+                .import_file(&ctx, Source::Dtks, "dtks.csv", data, |_, _, _| {})
                 .await
         }
     };
@@ -513,7 +554,7 @@ async fn import_kk(app: &pintu_testkit::TestApp, data: &[u8]) -> Result<ImportRo
             Source::Kk,
             "kk.csv",
             data.to_vec(),
-            |_, _| {},
+            |_, _, _| {},
         )
         .await
 }
@@ -645,9 +686,27 @@ async fn two_runs_of_one_import_link_its_rows_once() {
         };
         let (a, b) = (prepare().await.expect("a"), prepare().await.expect("b"));
         let id = a.import.id.clone();
+        // The upload as the server keeps it for a resume: whichever run ends the import
+        // removes it.
+        let kept = app
+            .pintu
+            .files_dir
+            .join("imports")
+            .join(format!("{id}.csv"));
+        std::fs::create_dir_all(kept.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&kept, &data).expect("keep");
+        let (mut linked_a, mut linked_b) = (Vec::new(), Vec::new());
         let (ra, rb) = tokio::join!(
-            app.pintu.run_import(&ctx, a, |_, _| {}),
-            app.pintu.run_import(&ctx, b, |_, _| {})
+            app.pintu.run_import(&ctx, a, |step, at, _| {
+                if step == ImportStep::Linking {
+                    linked_a.push(at)
+                }
+            }),
+            app.pintu.run_import(&ctx, b, |step, at, _| {
+                if step == ImportStep::Linking {
+                    linked_b.push(at)
+                }
+            })
         );
         ra.expect("first run");
         rb.expect("second run");
@@ -656,6 +715,12 @@ async fn two_runs_of_one_import_link_its_rows_once() {
         assert_eq!(
             import.rows_synchronised, import.rows_accepted,
             "{backend:?}"
+        );
+        assert!(!kept.exists(), "{backend:?}: the kept upload is removed");
+        let ends = [linked_a.last(), linked_b.last()];
+        assert!(
+            ends.contains(&Some(&import.rows_accepted)),
+            "{backend:?}: the run that ended the import reported it linked, {ends:?}"
         );
         assert_eq!(registry_counts(&app).await, expected, "{backend:?}");
     }
@@ -1019,4 +1084,46 @@ async fn the_imports_page_uploads_follows_and_explains_in_both_languages() {
     );
     let r = v.get(app.url("/imports")).send().await.expect("page");
     assert_eq!(r.status(), 403);
+}
+
+/// The demo imports its extracts as its district officer, whose imports page lists them.
+#[tokio::test]
+async fn the_demo_imports_its_extracts_as_its_district_officer() {
+    use pintu_service::demo::DEMO_DISTRICT_OFFICER;
+    let app = spawn_app(pintu_testkit::Backend::Sqlite).await;
+    let regency = pintu_domain::AreaCode::parse("35.07").expect("regency");
+    app.pintu
+        .create_demo_users(&regency)
+        .await
+        .expect("demo users");
+    let district = app
+        .pintu
+        .demo_officer(DEMO_DISTRICT_OFFICER)
+        .await
+        .expect("officer");
+    let done = app
+        .pintu
+        .import_demo_extracts(&district, &regency, 1_000, 7)
+        .await
+        .expect("imports");
+    assert_eq!(done.len(), Source::ALL.len());
+    for import in &done {
+        assert_eq!(import.status, "done", "{}", import.source);
+        assert_eq!(
+            import.area_code.as_deref(),
+            Some("35.07"),
+            "{}",
+            import.source
+        );
+    }
+    let listed = app
+        .pintu
+        .recent_imports(&district, 20)
+        .await
+        .expect("imports page");
+    assert_eq!(listed.len(), done.len(), "the district officer sees them");
+    assert!(matches!(
+        app.pintu.demo_officer("nobody").await,
+        Err(Error::NotFound)
+    ));
 }

@@ -46,7 +46,7 @@ async fn import_wife_twice(app: &TestApp, ctx: &Ctx) {
             Source::Dtks,
             "twice.csv",
             WIFE_TWICE.as_bytes().to_vec(),
-            |_, _| {},
+            |_, _, _| {},
         )
         .await
         .expect("import");
@@ -63,7 +63,13 @@ pub async fn seed_conflicts(app: &TestApp) {
     ] {
         let done = app
             .pintu
-            .import_file(&ctx, source, "x.csv", data.as_bytes().to_vec(), |_, _| {})
+            .import_file(
+                &ctx,
+                source,
+                "x.csv",
+                data.as_bytes().to_vec(),
+                |_, _, _| {},
+            )
             .await
             .expect("import");
         assert_eq!(
@@ -336,7 +342,13 @@ async fn disagreements_are_settled_by_authority_or_queued_and_resolved() {
             "{JKN}0001234567891,3507011005800001,BUDI SANTOSO,1980-05-10,L,PBI-APBN,AKTIF,35.07.01.2001\n"
         );
         app.pintu
-            .import_file(&ctx, Source::Jkn, "jkn2.csv", jkn2.into_bytes(), |_, _| {})
+            .import_file(
+                &ctx,
+                Source::Jkn,
+                "jkn2.csv",
+                jkn2.into_bytes(),
+                |_, _, _| {},
+            )
             .await
             .expect("import");
         let queue: Value = app
@@ -399,7 +411,7 @@ DTKS-3507-000005,BUDI SANTOSO,1980-05-10,L,KEPALA KELUARGA,3,35.07.01.2001
                 Source::Dtks,
                 "twice.csv",
                 twice.as_bytes().to_vec(),
-                |_, _| {},
+                |_, _, _| {},
             )
             .await
             .expect("import");
@@ -803,7 +815,7 @@ DTKS-3507-000003,SITI AMINAH RAHAYU,1985-08-05,P,KEPALA KELUARGA,3,35.07.01.2002
             Source::Dtks,
             "moved.csv",
             twice.as_bytes().to_vec(),
-            |_, _| {},
+            |_, _, _| {},
         )
         .await
         .expect("import");
