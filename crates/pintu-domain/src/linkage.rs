@@ -32,6 +32,10 @@ pub struct LinkFields {
     /// Name keys of the other members of the record's household (the partner and members
     /// a social protection card lists, the rest of a family card or survey household).
     pub others: Vec<String>,
+    /// Whether `others` names the whole household, so that naming nobody means living alone
+    /// (a social protection card, a person of the registry in a household); `false` where
+    /// the record does not say who else lives with them.
+    pub household_listed: bool,
 }
 
 /// How many fields a pair is compared on.
@@ -149,12 +153,17 @@ pub fn compare_village(a: &str, b: &str) -> u8 {
 }
 
 /// Households, by the names of their other members: 0 all the names of the shorter list
-/// (or at least two) found in the other, spelled alike; 1 some; 2 none. A card that names the
+/// (or at least two) found in the other, spelled alike or with names left out; 1 some; 2
+/// none (also when one list is empty). A card that names the
 /// head's wife and children tells two namesakes apart.
 pub fn compare_household(a: &[String], b: &[String]) -> u8 {
     let found = a
         .iter()
-        .filter(|x| b.iter().any(|y| x == &y || compare_name(x, y) <= 1))
+        .filter(|x| {
+            b.iter().any(|y| {
+                x == &y || compare_name(x, y) <= 1 || tokens_within(x, y) || tokens_within(y, x)
+            })
+        })
         .count();
     let shorter = a.len().min(b.len());
     if found == 0 {
@@ -186,10 +195,17 @@ pub fn compare(a: &LinkFields, b: &LinkFields) -> Pattern {
     let kk = both(&a.kk, &b.kk).map(|(x, y)| u8::from(x != y));
     let name = (!a.name_key.is_empty() && !b.name_key.is_empty())
         .then(|| compare_name(&a.name_key, &b.name_key));
-    let household = (!a.others.is_empty()
-        && !b.others.is_empty()
-        && (name.is_some_and(|l| l <= 2) || kk == Some(0)))
-    .then(|| compare_household(&a.others, &b.others));
+    let close = name.is_some_and(|l| l <= 2) || kk == Some(0);
+    let listed = a.household_listed && b.household_listed;
+    let household = match (a.others.is_empty(), b.others.is_empty()) {
+        _ if !close => None,
+        (false, false) => Some(compare_household(&a.others, &b.others)),
+        // Where both sides name the whole household, living alone is known: both alone
+        // agree, and one alone while the other lives with a family disagree.
+        (true, true) if listed => Some(0),
+        _ if listed => Some(compare_household(&a.others, &b.others)),
+        _ => None,
+    };
     [
         both(&a.nik, &b.nik).map(|(x, y)| compare_nik(x, y)),
         kk,
@@ -234,6 +250,24 @@ pub fn blocking_keys(r: &LinkFields) -> Vec<String> {
         }
     }
     keys
+}
+
+/// Whether a record needs [`household_keys`] to find its person: it has no NIK and no birth
+/// date to block on (a social protection card), only its name, which may be misspelled, and
+/// the names of its household.
+pub fn needs_household_keys(r: &LinkFields) -> bool {
+    r.nik.is_none() && r.birth_date.is_none() && !r.others.is_empty() && r.village.is_some()
+}
+
+/// The blocking keys of a record's household: its village and the name of each other
+/// member. Two records share one when someone of one household bears the name of someone of
+/// the other, so a card whose head's name is misspelled still meets the head through the
+/// partner and children it names.
+pub fn household_keys(r: &LinkFields) -> Vec<String> {
+    match &r.village {
+        Some(v) => r.others.iter().map(|o| format!("ho:{v}:{o}")).collect(),
+        None => Vec::new(),
+    }
 }
 
 /// A Fellegi–Sunter model: the share of matches among candidates, and m and u per level.
@@ -480,17 +514,24 @@ pub const NO_KNOWN_M: KnownM = [None, None, None, None, None, None, None];
 /// Known matches below this many comparisons of a field say too little about it.
 pub const MIN_KNOWN_MATCHES: usize = 200;
 
-/// The m probabilities of every field but the NIK, measured on `matches`: pairs known to be
-/// the same person (rows linked on a NIK the name confirms). Left to themselves, the
-/// candidates of a household source are dominated by members of one household, and
+/// The fields of a pattern, by position in [`FIELDS`].
+pub const NIK: usize = 0;
+pub const KK: usize = 1;
+pub const NAME: usize = 2;
+pub const HOUSEHOLD: usize = 6;
+
+/// The m probabilities measured on `matches`: pairs known to be the same person (rows
+/// linked on a NIK the name confirms; in a source without NIKs, a card's head found by name
+/// on the family card its number gives), but for the fields `chosen_on`, which the pairs
+/// agree on by construction or selection and whose m stays to estimate. Left to themselves,
+/// the candidates of a household source are dominated by members of one household, and
 /// expectation–maximisation takes "the same household" for "the same person" (names,
 /// birth dates and sexes that disagree half the time); the known matches say how often one
 /// person's name, birth date, sex, village, card and household really disagree between two
-/// sources. The NIK's and the name's m stay to estimate: these pairs agree on the NIK by
-/// construction, and on the name by selection (a NIK is trusted only when the name agrees).
-pub fn m_from_matches(matches: &[Pattern]) -> KnownM {
+/// sources.
+pub fn m_from_matches(matches: &[Pattern], chosen_on: &[usize]) -> KnownM {
     std::array::from_fn(|f| {
-        if f == 0 || f == 2 {
+        if chosen_on.contains(&f) {
             return None;
         }
         let mut acc = vec![0.0; LEVELS[f]];
@@ -538,10 +579,18 @@ pub fn link(
     threshold: f64,
     known_m: &KnownM,
 ) -> Linkage {
+    // The registry's households are indexed only when a record needs them: that is as many
+    // keys again as people, for the few rows (cards) that cannot block on anything else.
+    let by_household = records.iter().any(needs_household_keys);
     let mut index: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, r) in registry.iter().enumerate() {
         for k in blocking_keys(r) {
             index.entry(k).or_default().push(i);
+        }
+        if by_household {
+            for k in household_keys(r) {
+                index.entry(k).or_default().push(i);
+            }
         }
     }
     // The records are compared in as many slices as there are cores; the pairs come back
@@ -559,7 +608,11 @@ pub fn link(
                     for (o, rec) in part.iter().enumerate() {
                         let j = n * slice + o;
                         let mut seen = HashSet::new();
-                        for k in blocking_keys(rec) {
+                        let mut keys = blocking_keys(rec);
+                        if needs_household_keys(rec) {
+                            keys.extend(household_keys(rec));
+                        }
+                        for k in keys {
                             for &i in index.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
                                 if seen.insert(i) {
                                     out.push((i, j, compare(&registry[i], rec)));
@@ -786,6 +839,7 @@ mod tests {
             sex: Some(sex),
             village: Some(village.into()),
             others: Vec::new(),
+            household_listed: false,
         }
     }
 
@@ -909,6 +963,12 @@ mod tests {
             1
         );
         assert_eq!(compare_household(&names(&["legini retnowati"]), &home), 2);
+        assert_eq!(
+            compare_household(&names(&["dewi", "bayu"]), &home),
+            0,
+            "a name with its second name left out"
+        );
+        assert_eq!(compare_household(&[], &home), 2, "nobody else");
     }
 
     #[test]
@@ -928,6 +988,7 @@ mod tests {
             sex: None,
             village: Some(v.into()),
             others: vec!["legini retnowati".into()],
+            household_listed: true,
         };
         let model = Model::default();
         let right = model.weight(&compare(&paiman, &card));
@@ -935,6 +996,83 @@ mod tests {
         assert!(right - wrong > 8.0, "{right} against {wrong} bits");
         let found = link(&[namesake, paiman], &[card], 0.9, &NO_KNOWN_M);
         assert_eq!(found.links[0].as_ref().map(|l| l.target), Some(1));
+    }
+
+    /// A card: the head's name, the village and the rest of the household; no NIK, no
+    /// birth date, no sex.
+    fn card(name: &str, village: &str, others: &[&str]) -> LinkFields {
+        LinkFields {
+            key: "card".into(),
+            nik: None,
+            kk: None,
+            name_key: crate::names::search_key(name),
+            birth_date: None,
+            sex: None,
+            village: Some(village.into()),
+            others: others.iter().map(|o| crate::names::search_key(o)).collect(),
+            household_listed: true,
+        }
+    }
+
+    /// A person of the registry living with `others`.
+    fn at_home(key: &str, name: &str, born: &str, village: &str, others: &[&str]) -> LinkFields {
+        let mut p = person(key, None, name, born, Sex::Female, village);
+        p.others = others.iter().map(|o| crate::names::search_key(o)).collect();
+        p.household_listed = true;
+        p
+    }
+
+    #[test]
+    fn a_card_whose_head_is_misspelled_meets_the_head_through_the_household() {
+        let v = "35.07.23.2006";
+        let farhan = at_home(
+            "a",
+            "FARHAN PERMANA",
+            "1990-10-03",
+            v,
+            &["GIYEM YULIANI", "FAJAR WIBOWO", "DINDA NINGSIH"],
+        );
+        let parno = at_home("b", "PARNO", "1974-02-05", v, &["WIWIK"]);
+        let card = card(
+            "PARHAN PERMANA",
+            v,
+            &["GIYEM YULIANI", "FAJAR WIBOWO", "DINDA NINGSIH"],
+        );
+        // Nothing but the household brings the card and the head together.
+        let keys: HashSet<String> = blocking_keys(&farhan).into_iter().collect();
+        assert!(blocking_keys(&card).iter().all(|k| !keys.contains(k)));
+        assert!(needs_household_keys(&card));
+        assert!(household_keys(&card).contains(&format!("ho:{v}:giyem yuliani")));
+        let found = link(&[parno, farhan], &[card], 0.9, &NO_KNOWN_M);
+        assert_eq!(found.links[0].as_ref().map(|l| l.target), Some(1));
+        // A row with a birth date blocks on it, not on its household.
+        let mut row = person("r", None, "PARHAN PERMANA", "1990-10-03", Sex::Male, v);
+        row.others = vec!["giyem yuliani".into()];
+        assert!(!needs_household_keys(&row));
+    }
+
+    #[test]
+    fn a_card_that_names_nobody_else_is_the_namesake_who_lives_alone() {
+        let v = "35.07.24.2016";
+        // The namesake sorts first, so a tie would go to her.
+        let wife = at_home("a", "WARSINI", "1951-09-03", v, &["SUMADI", "TRI MULYONO"]);
+        let alone = at_home("b", "WARSINI", "1945-05-19", v, &[]);
+        let card = card("WARSINI", v, &[]);
+        assert_eq!(compare(&alone, &card)[6], Some(0));
+        assert_eq!(compare(&wife, &card)[6], Some(2), "she lives with a family");
+        let found = link(
+            &[wife, alone.clone()],
+            std::slice::from_ref(&card),
+            0.9,
+            &NO_KNOWN_M,
+        );
+        assert_eq!(found.links[0].as_ref().map(|l| l.target), Some(1));
+        // Where a side does not say who else lives there, living alone is not known.
+        let unlisted = LinkFields {
+            household_listed: false,
+            ..alone
+        };
+        assert_eq!(compare(&unlisted, &card)[6], None);
     }
 
     #[test]
@@ -948,7 +1086,7 @@ mod tests {
                 [Some(0), None, Some(0), Some(date), Some(0), village, None]
             })
             .collect();
-        let m = m_from_matches(&matches);
+        let m = m_from_matches(&matches, &[NIK, NAME]);
         assert_eq!(m[0], None, "the NIK agrees by construction");
         assert_eq!(m[2], None, "the name agrees by selection");
         let date = m[3].as_ref().expect("dates measured");

@@ -249,7 +249,7 @@ impl Pintu {
         let people = q::link_candidates(&self.store, scope).await?;
         let fields: Vec<LinkFields> = people
             .iter()
-            .map(|p| fields_of_candidate(p, Vec::new()))
+            .map(|p| fields_of_candidate(p, Vec::new(), false))
             .collect();
         let focus: HashSet<usize> = (0..people.len())
             .filter(|&i| created.contains(&people[i].id))
@@ -304,7 +304,9 @@ impl Pintu {
     }
 }
 
-fn fields_of_candidate(c: &q::LinkCandidate, others: Vec<String>) -> LinkFields {
+/// A person of the registry; `households`: whether `others` was filled from their household
+/// (empty then means they live alone).
+fn fields_of_candidate(c: &q::LinkCandidate, others: Vec<String>, households: bool) -> LinkFields {
     LinkFields {
         key: c.id.clone(),
         nik: c.nik.clone(),
@@ -314,6 +316,7 @@ fn fields_of_candidate(c: &q::LinkCandidate, others: Vec<String>) -> LinkFields 
         sex: Sex::parse(&c.sex),
         village: Some(c.village_code.clone()),
         others,
+        household_listed: households && c.household_id.is_some(),
     }
 }
 
@@ -327,6 +330,8 @@ fn fields_of_record(r: &SourceRecordRow, others: Vec<String>) -> LinkFields {
         sex: r.sex.as_deref().and_then(Sex::parse),
         village: r.village_code.clone(),
         others,
+        // A card names the whole household (but for children born since it was issued).
+        household_listed: r.source == "kps",
     }
 }
 
@@ -447,15 +452,44 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
         .filter(|(_, i)| sampled(&candidates[*i].id, known_stride(records.len())))
         .map(|(j, i)| {
             linkage::compare(
-                &fields_of_candidate(&candidates[i], candidate_others[i].clone()),
+                &fields_of_candidate(&candidates[i], candidate_others[i].clone(), true),
                 &fields_of_record(&records[j], record_others[j].clone()),
             )
         })
         .collect();
-    let known_m = linkage::m_from_matches(&known);
+    let known_m = if known.len() >= linkage::MIN_KNOWN_MATCHES {
+        linkage::m_from_matches(&known, &[linkage::NIK, linkage::NAME])
+    } else {
+        // A source without NIKs (the social protection cards): three samples of known
+        // matches, each chosen on two fields, measure every m.
+        let known = card_matches(
+            records,
+            candidates,
+            &record_others,
+            &pending,
+            &open,
+            |i, j| {
+                linkage::compare(
+                    &fields_of_candidate(&candidates[i], candidate_others[i].clone(), true),
+                    &fields_of_record(&records[j], record_others[j].clone()),
+                )
+            },
+        );
+        use linkage::{HOUSEHOLD, KK, NAME, m_from_matches};
+        let mut m = m_from_matches(&known.by_card_and_name, &[KK, NAME]);
+        m[KK] = m_from_matches(&known.by_name_and_household, &[NAME, HOUSEHOLD])[KK].clone();
+        m[NAME] = m_from_matches(&known.by_card_and_household, &[KK, HOUSEHOLD])[NAME].clone();
+        m
+    };
     let registry: Vec<LinkFields> = open
         .iter()
-        .map(|&i| fields_of_candidate(&candidates[i], std::mem::take(&mut candidate_others[i])))
+        .map(|&i| {
+            fields_of_candidate(
+                &candidates[i],
+                std::mem::take(&mut candidate_others[i]),
+                true,
+            )
+        })
         .collect();
     let rows: Vec<LinkFields> = pending
         .iter()
@@ -486,6 +520,92 @@ fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<D
         .collect()
 }
 
+/// Known matches among the rows of a source without NIKs (the social protection cards), in
+/// three samples each chosen on two fields, so that every field is measured on a sample not
+/// chosen on it.
+#[derive(Debug, Default)]
+struct CardMatches {
+    /// The row's family card number names exactly one candidate of the row's name, spelled
+    /// the same: these measure the household (and the village).
+    by_card_and_name: Vec<linkage::Pattern>,
+    /// The row's village has exactly one candidate of the row's name whose household the row
+    /// names: these measure the card.
+    by_name_and_household: Vec<linkage::Pattern>,
+    /// Of the people on the row's family card, exactly one lives with the others the row
+    /// names and is not one of them (a card names the head apart from the partner and the
+    /// members): these measure the name.
+    by_card_and_household: Vec<linkage::Pattern>,
+}
+
+/// The [`CardMatches`] of the rows still to link, compared by `compare(candidate, row)` and
+/// sampled as the NIK's known matches are.
+fn card_matches(
+    records: &[SourceRecordRow],
+    candidates: &[q::LinkCandidate],
+    record_others: &[Vec<String>],
+    pending: &[usize],
+    open: &[usize],
+    mut compare: impl FnMut(usize, usize) -> linkage::Pattern,
+) -> CardMatches {
+    let mut by_card: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_village: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for &i in open {
+        let c = &candidates[i];
+        if let Some(kk) = &c.kk_number {
+            by_card.entry(kk).or_default().push(i);
+        }
+        by_village
+            .entry((&c.village_code, &c.name_key))
+            .or_default()
+            .push(i);
+    }
+    let stride = known_stride(records.len());
+    let mut known = CardMatches::default();
+    // The one candidate found, if it is in the sample.
+    let only = |found: &[(usize, linkage::Pattern)]| match found {
+        [(i, p)] if sampled(&candidates[*i].id, stride) => Some(*p),
+        _ => None,
+    };
+    let at_home = |p: &linkage::Pattern| p[linkage::HOUSEHOLD] == Some(0);
+    for &j in pending {
+        let r = &records[j];
+        if let Some(family) = r.kk_number.as_deref().and_then(|kk| by_card.get(kk)) {
+            let family: Vec<(usize, linkage::Pattern)> =
+                family.iter().map(|&i| (i, compare(i, j))).collect();
+            let named: Vec<_> = family
+                .iter()
+                .filter(|(i, _)| candidates[*i].name_key == r.name_key)
+                .copied()
+                .collect();
+            known.by_card_and_name.extend(only(&named));
+            let head: Vec<_> = family
+                .iter()
+                .filter(|(i, p)| {
+                    at_home(p)
+                        && !record_others[j]
+                            .iter()
+                            .any(|o| compare_name(o, &candidates[*i].name_key) <= 1)
+                })
+                .copied()
+                .collect();
+            known.by_card_and_household.extend(only(&head));
+        }
+        if let Some(namesakes) = r
+            .village_code
+            .as_deref()
+            .and_then(|v| by_village.get(&(v, r.name_key.as_str())))
+        {
+            let home: Vec<_> = namesakes
+                .iter()
+                .map(|&i| (i, compare(i, j)))
+                .filter(|(_, p)| at_home(p))
+                .collect();
+            known.by_name_and_household.extend(only(&home));
+        }
+    }
+    known
+}
+
 /// Known matches to compare: every one up to 50,000 rows, about one in `stride` beyond.
 fn known_stride(rows: usize) -> usize {
     rows.div_ceil(50_000).max(1)
@@ -506,4 +626,94 @@ fn can_create(r: &SourceRecordRow) -> bool {
         && r.sex.as_deref().and_then(Sex::parse).is_some()
         && r.birth_date.is_some()
         && r.village_code.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str, name: &str, kk: &str) -> q::LinkCandidate {
+        q::LinkCandidate {
+            id: id.into(),
+            nik: None,
+            full_name: name.to_uppercase(),
+            name_key: name.into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("date"),
+            sex: "L".into(),
+            village_code: "35.07.30.2006".into(),
+            kk_number: Some(kk.into()),
+            household_id: Some(kk.into()),
+            life_status: "alive".into(),
+            died_on: None,
+        }
+    }
+
+    fn card(row: i64, head: &str, kk: Option<&str>) -> SourceRecordRow {
+        SourceRecordRow {
+            id: row,
+            row_number: row + 1,
+            source: "kps".into(),
+            source_key: None,
+            nik: None,
+            kk_number: kk.map(str::to_string),
+            full_name: head.to_uppercase(),
+            name_key: head.into(),
+            birth_date: None,
+            sex: None,
+            relationship: None,
+            village_code: Some("35.07.30.2006".into()),
+            address: None,
+            rt: None,
+            rw: None,
+            attributes: "{}".into(),
+            person_id: None,
+            link_method: None,
+            link_score: None,
+        }
+    }
+
+    #[test]
+    fn a_card_is_a_known_match_when_its_card_or_its_household_names_one_person_of_its_name() {
+        let kk = "3507300101700001";
+        let candidates = vec![
+            person("a", "paiman", kk),
+            person("b", "legini retnowati", kk),
+            // Namesakes on one card (a person listed twice): which one is not known.
+            person("c", "sumini", "3507300101700002"),
+            person("d", "sumini", "3507300101700002"),
+            // The namesake on another card.
+            person("e", "paiman", "3507300101700003"),
+        ];
+        let records = vec![
+            card(0, "paiman", Some(kk)),
+            card(1, "paiman", None),
+            card(2, "paeman", Some(kk)),
+            card(3, "sumini", Some("3507300101700002")),
+        ];
+        // The first card names Paiman's wife.
+        let others = vec![vec!["legini retnowati".to_string()], vec![], vec![], vec![]];
+        let pending: Vec<usize> = (0..records.len()).collect();
+        let open: Vec<usize> = (0..candidates.len()).collect();
+        // The first card agrees with both Paimans' households, the card without a number
+        // with the first Paiman's only.
+        let known = card_matches(&records, &candidates, &others, &pending, &open, |i, j| {
+            let mut p = [None; linkage::N_FIELDS];
+            if (j == 0 && [0, 1, 4].contains(&i)) || (i, j) == (0, 1) {
+                p[linkage::HOUSEHOLD] = Some(0);
+            }
+            p[linkage::KK] = Some(u8::from(j != 0 || i > 1));
+            p[linkage::NAME] = Some(u8::from(i != 0));
+            p
+        });
+        // Paiman, the only one of his name on the first card's family card.
+        assert_eq!(known.by_card_and_name.len(), 1);
+        assert_eq!(known.by_card_and_name[0][linkage::NAME], Some(0));
+        // Paiman again: his wife, on the same family card and at home, is named on the card.
+        assert_eq!(known.by_card_and_household.len(), 1);
+        assert_eq!(known.by_card_and_household[0][linkage::KK], Some(0));
+        assert_eq!(known.by_card_and_household[0][linkage::NAME], Some(0));
+        // The card without a number: one Paiman of the village lives with its household.
+        assert_eq!(known.by_name_and_household.len(), 1);
+        assert_eq!(known.by_name_and_household[0][linkage::KK], Some(1));
+    }
 }
