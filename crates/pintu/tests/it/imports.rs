@@ -24,6 +24,18 @@ fn extracts(dir: &std::path::Path, persons: usize) {
     pintu_synth::extracts::write_extracts(&households, dir, 11, today).expect("extracts");
 }
 
+/// Keeps an upload's file where the server keeps it for a resume; returns its path.
+fn keep_upload(app: &pintu_testkit::TestApp, id: &str, data: &[u8]) -> std::path::PathBuf {
+    let kept = app
+        .pintu
+        .files_dir
+        .join("imports")
+        .join(format!("{id}.csv"));
+    std::fs::create_dir_all(kept.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&kept, data).expect("keep");
+    kept
+}
+
 fn rows_in(path: &std::path::Path) -> i64 {
     let text = std::fs::read_to_string(path).expect("read");
     csv::Reader::from_reader(text.as_bytes()).records().count() as i64
@@ -688,13 +700,7 @@ async fn two_runs_of_one_import_link_its_rows_once() {
         let id = a.import.id.clone();
         // The upload as the server keeps it for a resume: whichever run ends the import
         // removes it.
-        let kept = app
-            .pintu
-            .files_dir
-            .join("imports")
-            .join(format!("{id}.csv"));
-        std::fs::create_dir_all(kept.parent().expect("dir")).expect("mkdir");
-        std::fs::write(&kept, &data).expect("keep");
+        let kept = keep_upload(&app, &id, &data);
         let (mut linked_a, mut linked_b) = (Vec::new(), Vec::new());
         let (ra, rb) = tokio::join!(
             app.pintu.run_import(&ctx, a, |step, at, _| {
@@ -887,13 +893,7 @@ async fn the_server_resumes_an_upload_a_stop_interrupted() {
         .await
         .expect("prepared");
     let id = prepared.import.id.clone();
-    let kept = app
-        .pintu
-        .files_dir
-        .join("imports")
-        .join(format!("{id}.csv"));
-    std::fs::create_dir_all(kept.parent().expect("dir")).expect("mkdir");
-    std::fs::write(&kept, &data).expect("keep");
+    let kept = keep_upload(&app, &id, &data);
     drop(prepared);
 
     assert_eq!(app.pintu.resume_imports().await.expect("resume"), 1);
