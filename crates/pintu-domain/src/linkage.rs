@@ -157,18 +157,20 @@ pub fn compare_village(a: &str, b: &str) -> u8 {
 /// none (also when one list is empty). A card that names the
 /// head's wife and children tells two namesakes apart.
 pub fn compare_household(a: &[String], b: &[String]) -> u8 {
-    let found = a
-        .iter()
-        .filter(|x| {
-            b.iter().any(|y| {
-                x == &y || compare_name(x, y) <= 1 || tokens_within(x, y) || tokens_within(y, x)
-            })
-        })
-        .count();
+    // Names spelled alike, and names found only with a word left out (a looser match, which
+    // alone does not make two households one).
+    let (mut alike, mut shortened) = (0, 0);
+    for x in a {
+        if b.iter().any(|y| x == y || compare_name(x, y) <= 1) {
+            alike += 1;
+        } else if b.iter().any(|y| tokens_within(x, y) || tokens_within(y, x)) {
+            shortened += 1;
+        }
+    }
     let shorter = a.len().min(b.len());
-    if found == 0 {
+    if alike + shortened == 0 {
         2
-    } else if found >= 2 || found >= shorter {
+    } else if (alike + shortened >= 2 && alike >= 1) || (alike >= shorter && alike > 0) {
         0
     } else {
         1
@@ -967,6 +969,11 @@ mod tests {
             compare_household(&names(&["dewi", "bayu"]), &home),
             0,
             "a name with its second name left out"
+        );
+        assert_eq!(
+            compare_household(&names(&["dewi"]), &home),
+            1,
+            "one name with a word left out is not enough"
         );
         assert_eq!(compare_household(&[], &home), 2, "nobody else");
     }
