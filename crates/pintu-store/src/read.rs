@@ -26,11 +26,42 @@ impl Row for QueryResult {
     }
 }
 
-impl Row for rusqlite::Row<'_> {
+/// A row of an SQLite statement whose column names were read once for all its rows:
+/// rusqlite finds a column by name by asking SQLite for each column's name in turn, which
+/// took a tenth of the time of reading a million people.
+struct NamedRow<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    names: &'a [String],
+}
+
+impl Row for NamedRow<'_, '_> {
     fn get<T: Col>(&self, name: &str) -> Result<T> {
-        rusqlite::Row::get::<_, T>(self, name)
+        let i = self
+            .names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+            .ok_or_else(|| StoreError::Other(format!("no column {name}")))?;
+        self.row
+            .get::<_, T>(i)
             .map_err(|e| StoreError::Other(format!("column {name}: {e}")))
     }
+}
+
+/// The rows of a statement, each mapped by `map` (see [`NamedRow`]).
+fn map_rows<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: Vec<rusqlite::types::Value>,
+    mut map: impl FnMut(&NamedRow<'_, '_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params))
+        .map_err(sqlite_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite_err)? {
+        out.push(map(&NamedRow { row, names: &names })?);
+    }
+    Ok(out)
 }
 
 /// A record built from one result row.
@@ -149,14 +180,7 @@ impl Store {
                 tokio::task::spawn_blocking(move || {
                     readers.with(|conn| {
                         let mut stmt = conn.prepare(&sql).map_err(sqlite_err)?;
-                        let mut rows = stmt
-                            .query(rusqlite::params_from_iter(params))
-                            .map_err(sqlite_err)?;
-                        let mut out = Vec::new();
-                        while let Some(row) = rows.next().map_err(sqlite_err)? {
-                            out.push(mapper.map(row)?);
-                        }
-                        Ok(out)
+                        map_rows(&mut stmt, params, |row| mapper.map(row))
                     })
                 })
                 .await
@@ -188,14 +212,7 @@ impl Store {
                 let params = sqlite_params(&values)?;
                 readers.with(|conn| {
                     let mut stmt = conn.prepare_cached(sql).map_err(sqlite_err)?;
-                    let mut rows = stmt
-                        .query(rusqlite::params_from_iter(params))
-                        .map_err(sqlite_err)?;
-                    let mut out = Vec::new();
-                    while let Some(row) = rows.next().map_err(sqlite_err)? {
-                        out.push(T::from_row(row)?);
-                    }
-                    Ok(out)
+                    map_rows(&mut stmt, params, |row| T::from_row(row))
                 })
             }
             None => fetch_all(self.conn(), sql, values).await,
