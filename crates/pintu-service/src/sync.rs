@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use pintu_domain::Sex;
 use pintu_domain::access::Scope;
 use pintu_domain::linkage::{self, LinkFields, Model, compare_name};
@@ -116,7 +117,7 @@ impl Pintu {
         let pending = q::pending_plan(&self.store, &import.id).await?;
         // The people the plan links to, as they are now: a person is linked once per import,
         // so their values are those the plan saw until their own row is applied.
-        let people: HashMap<String, q::LinkCandidate> = q::link_candidates(&self.store, &scope)
+        let people: FastMap<String, q::LinkCandidate> = q::link_candidates(&self.store, &scope)
             .await?
             .into_iter()
             .map(|p| (p.id.clone(), p))
@@ -239,7 +240,7 @@ impl Pintu {
     /// import created (because nothing matched well enough). The model's u comes from
     /// random pairs of the area's people, so a second scan finds the same pairs.
     async fn scan_duplicates(&self, import_id: &str, scope: &Scope) -> Result<u64> {
-        let created: HashSet<String> = q::people_created_by(&self.store, import_id)
+        let created: FastSet<String> = q::people_created_by(&self.store, import_id)
             .await?
             .into_iter()
             .collect();
@@ -337,7 +338,7 @@ fn fields_of_record(r: &SourceRecordRow, others: Vec<String>) -> LinkFields {
 
 /// Name keys of the other members of each candidate's household, in candidate order.
 fn candidates_households(candidates: &[q::LinkCandidate]) -> Vec<Vec<String>> {
-    let mut households: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut households: FastMap<&str, Vec<usize>> = FastMap::default();
     for (i, c) in candidates.iter().enumerate() {
         if let Some(h) = &c.household_id {
             households.entry(h).or_default().push(i);
@@ -368,7 +369,7 @@ fn records_households(records: &[SourceRecordRow]) -> Vec<Vec<String>> {
             _ => None,
         }
     };
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut groups: FastMap<String, Vec<usize>> = FastMap::default();
     for (j, r) in records.iter().enumerate() {
         if r.source != "kps"
             && let Some(g) = group(r)
@@ -406,7 +407,7 @@ fn records_households(records: &[SourceRecordRow]) -> Vec<Vec<String>> {
 /// Decides every row: a plausible NIK first, then the probabilistic model over what is
 /// left, then a new person where the row says enough.
 fn decide(records: &[SourceRecordRow], candidates: &[q::LinkCandidate]) -> Vec<Decision> {
-    let by_nik: HashMap<&str, usize> = candidates
+    let by_nik: FastMap<&str, usize> = candidates
         .iter()
         .enumerate()
         .filter_map(|(i, c)| c.nik.as_deref().map(|n| (n, i)))
@@ -547,8 +548,8 @@ fn card_matches(
     open: &[usize],
     mut compare: impl FnMut(usize, usize) -> linkage::Pattern,
 ) -> CardMatches {
-    let mut by_card: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_village: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut by_card: FastMap<&str, Vec<usize>> = FastMap::default();
+    let mut by_village: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
     for &i in open {
         let c = &candidates[i];
         if let Some(kk) = &c.kk_number {

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use pintu_domain::Sex;
 use pintu_domain::access::Scope;
 use pintu_domain::conflicts::{self, Field, Outcome, Rule, Standing};
@@ -38,11 +39,11 @@ pub(crate) struct Judge {
     source: Source,
     today: NaiveDate,
     /// People linked to an e-KTP record.
-    ektp: HashSet<String>,
+    ektp: FastSet<String>,
     /// People linked to an e-KTP or family-card record.
-    civil: HashSet<String>,
+    civil: FastSet<String>,
     /// Disagreements already before a reviewer (or decided by one).
-    reviewed: HashSet<(String, String, String)>,
+    reviewed: FastSet<(String, String, String)>,
 }
 
 impl Judge {
@@ -54,8 +55,8 @@ impl Judge {
         source: Source,
         import_id: &str,
     ) -> Result<Judge> {
-        let mut ektp = HashSet::new();
-        let mut civil = HashSet::new();
+        let mut ektp = FastSet::default();
+        let mut civil = FastSet::default();
         for (person, src) in review::civil_backed_people(store, scope, import_id).await? {
             if src == "ektp" {
                 ektp.insert(person.clone());
@@ -299,7 +300,7 @@ impl Writer<'_> {
         &mut self,
         tx: &DatabaseTransaction,
         batch: &[PlannedRecord],
-        people: &HashMap<String, LinkCandidate>,
+        people: &FastMap<String, LinkCandidate>,
     ) -> Result<()> {
         let linked = |p: &PlannedRecord| match p.method.as_str() {
             "nik" | "probabilistic" => p.person_id.as_ref().and_then(|id| people.get(id)),
