@@ -616,7 +616,7 @@ pub fn link(
         if by_household {
             keys.extend(household_keys(r));
         }
-        keys
+        keys.iter().map(|k| fnv1a(k)).collect()
     });
     // The records are compared in as many slices as there are cores; the pairs come back
     // in record order whatever the number of slices.
@@ -729,12 +729,13 @@ struct Blocks {
 }
 
 impl Blocks {
-    /// The blocks of `records` under `keys`; the keys are made on every core.
-    fn new(records: &[LinkFields], keys: impl Fn(&LinkFields) -> Vec<String> + Sync) -> Blocks {
+    /// The blocks of `records` under `keys` (their hashes, [`fnv1a`] of the key); the keys
+    /// are made on every core.
+    fn new(records: &[LinkFields], keys: impl Fn(&LinkFields) -> Vec<u64> + Sync) -> Blocks {
         let mut entries: Vec<(u64, u32)> = in_slices(records.len(), |part| {
             let mut out = Vec::new();
             for i in part {
-                out.extend(keys(&records[i]).iter().map(|k| (key_hash(k), i as u32)));
+                out.extend(keys(&records[i]).into_iter().map(|k| (k, i as u32)));
             }
             out
         });
@@ -755,7 +756,7 @@ impl Blocks {
 
     /// The records that have `key`, in record order.
     fn get(&self, key: &str) -> &[u32] {
-        match self.ranges.get(&key_hash(key)) {
+        match self.ranges.get(&fnv1a(key)) {
             Some(&(start, end)) => &self.members[start as usize..end as usize],
             None => &[],
         }
@@ -771,9 +772,9 @@ impl Blocks {
     }
 }
 
-/// FNV-1a of a blocking key.
-fn key_hash(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+/// The 64-bit FNV-1a hash of a text: blocking keys, and samples chosen by id.
+pub fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
@@ -859,15 +860,15 @@ pub fn duplicates(
         f.iter()
             .filter_map(|&i| records.get(i))
             .flat_map(duplicate_keys)
-            .map(|k| key_hash(&k))
+            .map(|k| fnv1a(&k))
             .collect()
     });
     let blocks = Blocks::new(records, |r| {
-        let mut keys = duplicate_keys(r);
-        if let Some(w) = &wanted {
-            keys.retain(|k| w.contains(&key_hash(k)));
-        }
-        keys
+        duplicate_keys(r)
+            .iter()
+            .map(|k| fnv1a(k))
+            .filter(|k| wanted.as_ref().is_none_or(|w| w.contains(k)))
+            .collect()
     });
     let in_focus: Option<Vec<bool>> = focus.map(|f| {
         let mut mask = vec![false; records.len()];
@@ -1368,7 +1369,7 @@ mod tests {
         let blocks = Blocks::new(&records, |r| {
             let mut keys = blocking_keys(r);
             keys.extend(household_keys(r));
-            keys
+            keys.iter().map(|k| fnv1a(k)).collect()
         });
         assert_eq!(blocks.get("dn:35.07.12:siti aminah"), &[0, 2]);
         assert_eq!(blocks.get("vn:35.07.12.2003:sit"), &[0, 2, 3]);

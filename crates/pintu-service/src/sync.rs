@@ -615,10 +615,7 @@ fn known_stride(rows: usize) -> usize {
 /// Whether the person `id` is in a one-in-`stride` sample: chosen by the id (FNV-1a), so the
 /// sample does not depend on the order of the rows.
 fn sampled(id: &str, stride: usize) -> bool {
-    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    hash % stride as u64 == 0
+    linkage::fnv1a(id).is_multiple_of(stride as u64)
 }
 
 /// A person is created from a row only when it gives a name, sex, birth date and village.
